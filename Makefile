@@ -1,0 +1,158 @@
+# hr: hand-written Makefile. Works with no configuration step on Debian 12;
+# ./configure (from configure.ac) only writes config.mk to override the defaults.
+
+-include config.mk
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR     ?=
+
+CC          ?= cc
+CUDA_HOME   ?= /usr/local/cuda
+# auto: use CUDA when $(CUDA_HOME) has cuBLAS; yes: require it; no: leave it out.
+WITH_CUDA   ?= auto
+
+ifeq ($(WITH_CUDA),auto)
+  HAVE_CUDA := $(shell test -f $(CUDA_HOME)/include/cublas_v2.h && echo 1)
+else ifeq ($(WITH_CUDA),yes)
+  HAVE_CUDA := 1
+else
+  HAVE_CUDA :=
+endif
+
+WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wpointer-arith -Wformat=2 -Wvla
+OPT         ?= -O2
+CFLAGS      ?= $(OPT) -g
+HR_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -fPIC \
+               -fvisibility=hidden -Ilib -DHR_VERSION='"$(VERSION)"'
+LDLIBS      := -lz
+
+# SANITIZE=1 builds everything under ASan+UBSan into its own folder.
+ifeq ($(SANITIZE),1)
+  VARIANT   := asan
+  HR_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS   += -fsanitize=address,undefined
+else
+  VARIANT   := release
+endif
+ifeq ($(HAVE_CUDA),1)
+  HR_CFLAGS += -DHR_HAVE_CUDA=1
+endif
+
+B           := build/$(VARIANT)
+GEN         := build/gen
+
+LIB_SRCS    := $(wildcard lib/*.c)
+LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/vocab_blobs.o
+CMDS        := hr-count
+CMD_BINS    := $(CMDS:%=$(B)/%)
+UNIT_SRCS   := $(wildcard lib/test/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
+VOCABS      := cl100k_base o200k_base
+VOCAB_BLOBS := $(VOCABS:%=$(GEN)/%.bin)
+MANPAGES    := $(wildcard man/*.1 man/*.7)
+
+.PHONY: all lib cmds check unit-tests bench install uninstall run deps clean distclean lint-man
+
+all: lib cmds
+
+lib: $(B)/libhr.a $(B)/libhr.so
+cmds: $(CMD_BINS)
+
+# --- generated rank tables -------------------------------------------------
+# mkvocab runs at build time on the build machine, so it is never sanitized.
+$(GEN)/mkvocab: scripts/mkvocab.c lib/vocab_format.h | $(GEN)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -Ilib -o $@ $< -lz
+
+$(GEN)/%.bin: lib/data/%.tiktoken.gz lib/data/SHA256SUMS $(GEN)/mkvocab
+	@want=$$(grep ' $*.tiktoken$$' lib/data/SHA256SUMS | cut -c1-64); \
+	 got=$$(gzip -dc $< | sha256sum | cut -c1-64); \
+	 if [ "$$want" != "$$got" ]; then echo "$<: sha256 $$got, expected $$want" >&2; exit 1; fi
+	$(GEN)/mkvocab $< $@
+
+$(B)/lib/vocab_blobs.o: lib/vocab_blobs.S $(VOCAB_BLOBS) | $(B)/lib
+	$(CC) -c -Wa,-I,$(GEN) -o $@ $<
+
+# --- library -----------------------------------------------------------------
+$(B)/lib/%.o: lib/%.c | $(B)/lib
+	$(CC) $(HR_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libhr.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libhr.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libhr.so.$(SOVERSION) $(LDFLAGS) -o $(B)/libhr.so.$(VERSION) $^ $(LDLIBS)
+	ln -sf libhr.so.$(VERSION) $(B)/libhr.so.$(SOVERSION)
+	ln -sf libhr.so.$(VERSION) $@
+
+# --- programs (linked statically against libhr, so they run from the tree) --
+$(B)/cmd/%.o: cmd/%.c | $(B)/cmd
+	@mkdir -p $(dir $@)
+	$(CC) $(HR_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/hr-count: $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/hr-count/*.c)) $(B)/libhr.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------
+$(B)/test/%: lib/test/%.c lib/test/unit.h $(B)/libhr.a | $(B)/test
+	$(CC) $(HR_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libhr.a $(LDLIBS)
+
+unit-tests: $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps --if-missing
+
+check: deps all unit-tests
+	@HR_BUILD=$(B) scripts/run-tests
+
+lint-man:
+	mandoc -Tlint -W warning $(MANPAGES)
+
+bench: deps all
+	@HR_BUILD=$(B) scripts/bench-count
+
+run: deps all
+	@echo "hr-count on README.md (o200k_base):"
+	@$(B)/hr-count -e o200k_base --json README.md
+
+# --- install -----------------------------------------------------------------
+$(B)/libhr.pc: lib/libhr.pc.in | $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(B)/libhr.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(CMD_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/libhr.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so.$(SOVERSION)
+	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so
+	install -m 644 lib/hr.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/libhr.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.7,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libhr.* \
+	    $(DESTDIR)$(INCLUDEDIR)/hr.h $(DESTDIR)$(PKGCONFIGDIR)/libhr.pc \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(filter %.1,$(MANPAGES))) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(filter %.7,$(MANPAGES)))
+
+$(B) $(B)/lib $(B)/cmd $(B)/test $(GEN):
+	mkdir -p $@
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache node_modules
+
+-include $(LIB_OBJS:.o=.d) $(wildcard $(B)/cmd/*/*.d)

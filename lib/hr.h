@@ -1,0 +1,227 @@
+/* libhr: the library behind the hr programs. One header, one prefix.
+ *
+ * Conventions
+ *  - Functions that can fail return hr_status; HR_OK is 0. hr_strerror() names
+ *    a status. Handles that can fail for a reason worth telling keep a message
+ *    of their last failure (hr_json_errmsg(), hr_splice_errmsg(), ...).
+ *  - Handles are opaque. hr_X_new() allocates one, hr_X_free() releases it and
+ *    accepts NULL. A handle is used by one thread at a time; separate handles
+ *    may be used from separate threads.
+ *  - Byte buffers passed in are borrowed for the duration of the call unless a
+ *    function says it keeps them. Offsets are byte offsets.
+ *  - Output that grows is appended to an hr_buf owned by the caller.
+ */
+#ifndef HR_H
+#define HR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define HR_API __attribute__((visibility("default")))
+#else
+#define HR_API
+#endif
+
+/* ---- status ---------------------------------------------------------------- */
+
+typedef enum hr_status {
+    HR_OK = 0,
+    HR_ENOMEM,      /* out of memory */
+    HR_EINVAL,      /* invalid argument */
+    HR_ENOTFOUND,   /* unknown name: encoding, model, key */
+    HR_ERANGE,      /* value out of range, or caller's buffer too small */
+    HR_ESYNTAX,     /* malformed JSON */
+    HR_EDEPTH,      /* JSON nested deeper than the handle allows */
+    HR_ETRUNCATED,  /* input ended in the middle of a value */
+    HR_EUTF8,       /* invalid UTF-8 where UTF-8 is required */
+    HR_ETOOBIG,     /* input larger than supported (4 GiB for JSON) */
+    HR_ENOTREQUEST, /* JSON, but not a request of a known API shape */
+} hr_status;
+
+/* A static, human-readable description of a status. */
+HR_API const char *hr_strerror(hr_status status);
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+HR_API const char *hr_version(void);
+
+/* ---- growable byte buffer -------------------------------------------------- */
+
+/* A plain value type: zero-initialise it (HR_BUF_INIT), append, read data/len,
+ * release with hr_buf_free(). data is NUL-terminated whenever len > 0. */
+typedef struct hr_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} hr_buf;
+#define HR_BUF_INIT {NULL, 0, 0}
+
+HR_API hr_status hr_buf_append(hr_buf *buf, const void *bytes, size_t len);
+HR_API void hr_buf_free(hr_buf *buf);
+
+/* ---- tokenizer --------------------------------------------------------------- */
+
+/* A tokenizer for one encoding: "cl100k_base" or "o200k_base", with token ids
+ * identical to OpenAI's tiktoken. Text is UTF-8; ill-formed sequences are read
+ * as U+FFFD, one per maximal ill-formed subpart (as Node.js, Python and browsers
+ * decode bytes), so ids equal tiktoken's on the decoded string. The rank tables
+ * are built into the library. A handle owns scratch memory: one per thread. */
+typedef struct hr_tokenizer hr_tokenizer;
+
+/* Encode special-token strings (e.g. "<|endoftext|>") as their ids. Without it
+ * they are ordinary text. */
+#define HR_ALLOW_SPECIAL 0x1u
+
+HR_API hr_status hr_tokenizer_new(const char *encoding, hr_tokenizer **out);
+HR_API void hr_tokenizer_free(hr_tokenizer *tok);
+HR_API const char *hr_tokenizer_encoding(const hr_tokenizer *tok);
+
+/* Number of tokens of text[0..len), without storing ids. */
+HR_API hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len,
+                                    unsigned flags, size_t *count);
+
+/* Token ids of text[0..len) into ids[0..cap). *n receives the full count; when
+ * it exceeds cap, the first cap ids are stored and HR_ERANGE is returned. */
+HR_API hr_status hr_tokenizer_encode(hr_tokenizer *tok, const char *text, size_t len,
+                                     unsigned flags, uint32_t *ids, size_t cap, size_t *n);
+
+/* The bytes of token id (borrowed from the library's tables). */
+HR_API hr_status hr_tokenizer_token_bytes(const hr_tokenizer *tok, uint32_t id,
+                                          const char **bytes, size_t *len);
+
+/* How a model name maps to an encoding. Names are matched by prefix, e.g.
+ * "gpt-4o-2024-08-06" as gpt-4o. For models whose tokenizer is not published
+ * (claude-*), the encoding is a stand-in and counts are multiplied by
+ * estimate_factor and rounded up; is_estimate is then 1. */
+typedef struct hr_model_encoding {
+    const char *encoding;
+    double estimate_factor;
+    int is_estimate;
+} hr_model_encoding;
+
+HR_API hr_status hr_model_lookup(const char *model, hr_model_encoding *out);
+
+/* ---- JSON byte-span scanner -------------------------------------------------- */
+
+/* Parses a JSON text into a flat array of nodes, each remembering the byte span
+ * of its value in the caller's buffer. Nothing is converted: numbers, strings
+ * and whitespace stay as they are in the buffer, so edits can splice the
+ * original bytes (see hr_splice). Strict RFC 8259 with UTF-8 validation.
+ * The buffer is borrowed until the next hr_json_parse() or hr_json_free(). */
+typedef struct hr_json hr_json;
+typedef uint32_t hr_json_node;
+#define HR_JSON_NONE UINT32_MAX
+#define HR_JSON_DEFAULT_MAX_DEPTH 512
+
+typedef enum hr_json_type {
+    HR_JSON_NULL,
+    HR_JSON_FALSE,
+    HR_JSON_TRUE,
+    HR_JSON_NUMBER,
+    HR_JSON_STRING,
+    HR_JSON_ARRAY,
+    HR_JSON_OBJECT,
+} hr_json_type;
+
+HR_API hr_status hr_json_new(hr_json **out);
+HR_API void hr_json_free(hr_json *doc);
+/* Nesting deeper than this fails with HR_EDEPTH (default 512). */
+HR_API void hr_json_set_max_depth(hr_json *doc, unsigned depth);
+HR_API hr_status hr_json_parse(hr_json *doc, const char *buf, size_t len);
+/* "line L, column C (byte B): what went wrong", for the last failed parse. */
+HR_API const char *hr_json_errmsg(const hr_json *doc);
+HR_API size_t hr_json_error_offset(const hr_json *doc);
+
+HR_API hr_json_node hr_json_root(const hr_json *doc);
+HR_API hr_json_type hr_json_type_of(const hr_json *doc, hr_json_node node);
+/* Byte span [start, end) of the value, quotes and brackets included. */
+HR_API size_t hr_json_start(const hr_json *doc, hr_json_node node);
+HR_API size_t hr_json_end(const hr_json *doc, hr_json_node node);
+/* Elements of an array or members of an object. */
+HR_API size_t hr_json_length(const hr_json *doc, hr_json_node node);
+/* First element of an array; first key (a string node) of an object. */
+HR_API hr_json_node hr_json_first(const hr_json *doc, hr_json_node node);
+/* Next element, or next key when node is an object key. */
+HR_API hr_json_node hr_json_next(const hr_json *doc, hr_json_node node);
+/* The value of an object member, given its key node. */
+HR_API hr_json_node hr_json_value(const hr_json *doc, hr_json_node key);
+/* The value of the first member named key in an object, or HR_JSON_NONE. */
+HR_API hr_json_node hr_json_get(const hr_json *doc, hr_json_node object, const char *key);
+/* Whether a string node equals the given UTF-8 text once decoded. */
+HR_API int hr_json_string_equals(const hr_json *doc, hr_json_node str, const char *text,
+                                 size_t len);
+/* Appends the decoded bytes of a string node. Lone surrogate escapes decode
+ * to U+FFFD. */
+HR_API hr_status hr_json_string_decode(const hr_json *doc, hr_json_node str, hr_buf *out);
+/* Exact 64-bit integer value of a number node: HR_ERANGE when it has a
+ * fraction, an exponent or does not fit. */
+HR_API hr_status hr_json_int64(const hr_json *doc, hr_json_node num, int64_t *value);
+
+/* Appends text[0..len) as a JSON string literal, quotes included: '"', '\\'
+ * and control characters escaped, everything else (UTF-8) kept as is;
+ * ill-formed UTF-8 is written as \ufffd. */
+HR_API hr_status hr_json_encode_string(hr_buf *out, const char *text, size_t len);
+
+/* ---- splice edits -------------------------------------------------------- */
+
+/* Records replacements of byte ranges of an original buffer and produces the
+ * edited copy; bytes outside the replaced ranges are copied unchanged.
+ * The original is borrowed until hr_splice_free(). */
+typedef struct hr_splice hr_splice;
+
+HR_API hr_status hr_splice_new(const char *orig, size_t len, hr_splice **out);
+HR_API void hr_splice_free(hr_splice *sp);
+/* Replace orig[start, end) with bytes[0..n) (copied). Ranges may come in any
+ * order but must not overlap (HR_EINVAL); start == end inserts. */
+HR_API hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char *bytes,
+                                   size_t n);
+/* Appends the edited document to out. */
+HR_API hr_status hr_splice_apply(hr_splice *sp, hr_buf *out);
+HR_API const char *hr_splice_errmsg(const hr_splice *sp);
+
+/* ---- requests ------------------------------------------------------------- */
+
+typedef enum hr_format {
+    HR_FORMAT_UNKNOWN,
+    HR_FORMAT_ANTHROPIC,        /* POST /v1/messages */
+    HR_FORMAT_OPENAI_CHAT,      /* POST /v1/chat/completions */
+    HR_FORMAT_OPENAI_RESPONSES, /* POST /v1/responses, ChatGPT Codex /responses */
+} hr_format;
+
+HR_API const char *hr_format_name(hr_format format);
+/* Parses "anthropic", "openai-chat", "openai-responses" (HR_ENOTFOUND else). */
+HR_API hr_status hr_format_parse(const char *name, hr_format *out);
+/* The API shape of a parsed request body, from its fields. */
+HR_API hr_format hr_request_detect(const hr_json *doc);
+/* The request's "model" string, decoded into out (empty when absent). */
+HR_API hr_status hr_request_model(const hr_json *doc, hr_buf *out);
+
+/* Token counts of what the model reads in a request: the system prompt
+ * (Anthropic system, Responses instructions, Chat system/developer messages),
+ * the tool schemas, and each message or input item. Counted text: message
+ * text, tool call names and arguments, tool results, reasoning summaries.
+ * Images, audio and files count 0. Per-message framing tokens that providers
+ * add are not included. */
+typedef struct hr_request_counts hr_request_counts;
+
+HR_API hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
+                                  hr_request_counts **out);
+HR_API void hr_request_counts_free(hr_request_counts *counts);
+HR_API size_t hr_request_counts_system(const hr_request_counts *counts);
+HR_API size_t hr_request_counts_tools(const hr_request_counts *counts);
+HR_API size_t hr_request_counts_total(const hr_request_counts *counts);
+HR_API size_t hr_request_counts_messages(const hr_request_counts *counts);
+/* Message i: its role ("user", "tool", "function_call_output", ...; borrowed
+ * from counts) and its tokens. */
+HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i,
+                                           const char **role, size_t *tokens);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,25 @@
+/* Status names and the library version. */
+#include "hr.h"
+
+const char *hr_strerror(hr_status status)
+{
+    switch (status) {
+    case HR_OK: return "success";
+    case HR_ENOMEM: return "out of memory";
+    case HR_EINVAL: return "invalid argument";
+    case HR_ENOTFOUND: return "not found";
+    case HR_ERANGE: return "out of range";
+    case HR_ESYNTAX: return "malformed JSON";
+    case HR_EDEPTH: return "JSON nested too deeply";
+    case HR_ETRUNCATED: return "input ends in the middle of a value";
+    case HR_EUTF8: return "invalid UTF-8";
+    case HR_ETOOBIG: return "input too large";
+    case HR_ENOTREQUEST: return "not a recognised API request";
+    }
+    return "unknown status";
+}
+
+const char *hr_version(void)
+{
+    return HR_VERSION;
+}
