@@ -1,5 +1,6 @@
 /* Strict UTF-8 validation and WHATWG-style replacement of ill-formed input:
  * the tokenizer sees text the way Node.js, Python and browsers decode it. */
+#include "json_internal.h"
 #include "unicode.h"
 
 #include <string.h>
@@ -75,4 +76,10 @@ size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out)
         }
     }
     return o;
+}
+
+int hr_utf8_sequence_len(const unsigned char *s, size_t n)
+{
+    int len = utf8_sequence(s, n);
+    return len > 0 ? len : -1;
 }

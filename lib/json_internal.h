@@ -1,0 +1,32 @@
+/* The node array behind an hr_json handle. */
+#ifndef HR_JSON_INTERNAL_H
+#define HR_JSON_INTERNAL_H
+
+#include "hr.h"
+
+struct hr_json_nodeinfo {
+    uint32_t start, end; /* byte span of the value */
+    uint32_t skip;       /* index of the first node after this one's subtree */
+    uint32_t parent;     /* enclosing container, HR_JSON_NONE for the root */
+    uint32_t count;      /* elements or members */
+    uint8_t type;        /* hr_json_type */
+    uint8_t is_key;      /* an object key; its value is the next node */
+    uint8_t escaped;     /* a string containing backslash escapes */
+};
+
+struct hr_json {
+    const char *buf;
+    size_t len;
+    struct hr_json_nodeinfo *nodes;
+    size_t n_nodes, cap_nodes;
+    uint32_t *stack;
+    size_t cap_stack;
+    unsigned max_depth;
+    size_t err_offset;
+    char errmsg[160];
+};
+
+/* Length of the well-formed UTF-8 sequence at s[0..n), or -1 if ill-formed. */
+int hr_utf8_sequence_len(const unsigned char *s, size_t n);
+
+#endif

@@ -1,0 +1,103 @@
+/* Splice edits: the edited copy of a buffer is its original bytes with only
+ * the replaced ranges substituted, which keeps everything else identical. */
+#include "hr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct edit {
+    size_t start, end, off, len; /* off/len: the replacement in sp->repl */
+};
+
+struct hr_splice {
+    const char *orig;
+    size_t len;
+    struct edit *edits;
+    size_t n, cap;
+    hr_buf repl;
+    char errmsg[128];
+};
+
+hr_status hr_splice_new(const char *orig, size_t len, hr_splice **out)
+{
+    if (!out || (!orig && len)) return HR_EINVAL;
+    hr_splice *sp = calloc(1, sizeof *sp);
+    if (!sp) return HR_ENOMEM;
+    sp->orig = orig;
+    sp->len = len;
+    *out = sp;
+    return HR_OK;
+}
+
+void hr_splice_free(hr_splice *sp)
+{
+    if (!sp) return;
+    free(sp->edits);
+    hr_buf_free(&sp->repl);
+    free(sp);
+}
+
+const char *hr_splice_errmsg(const hr_splice *sp)
+{
+    return sp ? sp->errmsg : "";
+}
+
+static int overlaps(const struct edit *a, size_t start, size_t end)
+{
+    if (a->start == a->end || start == end) /* insertions clash only at the same point */
+        return a->start == start || (start > a->start && start < a->end) ||
+               (a->start > start && a->start < end);
+    return start < a->end && a->start < end;
+}
+
+hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char *bytes, size_t n)
+{
+    if (!sp || (!bytes && n)) return HR_EINVAL;
+    if (start > end || end > sp->len) {
+        snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) outside the %zu-byte original",
+                 start, end, sp->len);
+        return HR_EINVAL;
+    }
+    for (size_t i = 0; i < sp->n; i++) {
+        if (overlaps(&sp->edits[i], start, end)) {
+            snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) overlaps edit [%zu, %zu)",
+                     start, end, sp->edits[i].start, sp->edits[i].end);
+            return HR_EINVAL;
+        }
+    }
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? sp->cap * 2 : 16;
+        void *p = realloc(sp->edits, cap * sizeof *sp->edits);
+        if (!p) return HR_ENOMEM;
+        sp->edits = p;
+        sp->cap = cap;
+    }
+    size_t off = sp->repl.len;
+    hr_status st = hr_buf_append(&sp->repl, bytes, n);
+    if (st) return st;
+    sp->edits[sp->n++] = (struct edit){start, end, off, n};
+    return HR_OK;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct edit *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+hr_status hr_splice_apply(hr_splice *sp, hr_buf *out)
+{
+    if (!sp || !out) return HR_EINVAL;
+    qsort(sp->edits, sp->n, sizeof *sp->edits, by_start);
+    size_t at = 0;
+    hr_status st = HR_OK;
+    for (size_t i = 0; i < sp->n && !st; i++) {
+        const struct edit *e = &sp->edits[i];
+        st = hr_buf_append(out, sp->orig + at, e->start - at);
+        if (!st) st = hr_buf_append(out, sp->repl.data + e->off, e->len);
+        at = e->end;
+    }
+    if (!st) st = hr_buf_append(out, sp->orig + at, sp->len - at);
+    return st;
+}
