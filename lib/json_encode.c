@@ -26,8 +26,8 @@ hr_status hr_json_encode_string(hr_buf *out, const char *text, size_t len)
             snprintf(tmp, sizeof tmp, "\\u%04x", c);
             esc = tmp;
         } else if (c >= 0x80 && (seq = hr_utf8_sequence_len(s + i, len - i)) < 0) {
-            esc = "\\ufffd";
-            seq = 1;
+            esc = "\\ufffd"; /* one per maximal ill-formed subpart, as decoders do */
+            seq = -seq;
         }
         if (!esc) {
             i += (size_t)seq;
@@ -37,7 +37,7 @@ hr_status hr_json_encode_string(hr_buf *out, const char *text, size_t len)
         st = hr_buf_append(out, s + i - run, run);
         if (!st) st = hr_buf_append(out, esc, strlen(esc));
         run = 0;
-        i++;
+        i += (size_t)seq;
     }
     if (!st) st = hr_buf_append(out, s + i - run, run);
     if (!st) st = hr_buf_append(out, "\"", 1);

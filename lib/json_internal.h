@@ -26,7 +26,8 @@ struct hr_json {
     char errmsg[160];
 };
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or -1 if ill-formed. */
+/* Length of the well-formed UTF-8 sequence at s[0..n), or, when it is
+ * ill-formed, minus the length of its maximal subpart. */
 int hr_utf8_sequence_len(const unsigned char *s, size_t n);
 
 #endif

@@ -214,7 +214,8 @@ static hr_status scan_value(hr_json *d, size_t i, uint32_t parent, uint32_t *id,
     d->nodes[*id].parent = parent;
     d->nodes[*id].escaped = (uint8_t)escaped;
     d->nodes[*id].end = (uint32_t)*end;
-    if (parent != HR_JSON_NONE) d->nodes[parent].count++;
+    /* An object counts its members: keys are counted by scan_key. */
+    if (parent != HR_JSON_NONE && d->nodes[parent].type == HR_JSON_ARRAY) d->nodes[parent].count++;
     return HR_OK;
 }
 
@@ -273,6 +274,7 @@ static hr_status scan_key(hr_json *d, size_t depth, size_t *i)
     hr_status st = scan_value(d, *i, top, &id, &end);
     if (st) return st;
     d->nodes[id].is_key = 1;
+    d->nodes[top].count++;
     *i = skip_ws(d->buf, d->len, end);
     if (*i >= d->len) return fail(d, HR_ETRUNCATED, d->len, "unexpected end of input, ':' expected");
     if (d->buf[*i] != ':') return fail(d, HR_ESYNTAX, *i, "':' expected after object key");

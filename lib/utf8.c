@@ -80,6 +80,5 @@ size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out)
 
 int hr_utf8_sequence_len(const unsigned char *s, size_t n)
 {
-    int len = utf8_sequence(s, n);
-    return len > 0 ? len : -1;
+    return utf8_sequence(s, n);
 }
