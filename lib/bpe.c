@@ -186,7 +186,16 @@ size_t hr_bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
         s->prev[k] = k ? (uint32_t)(k - 1) : HR_NO_RANK;
         s->tok[k] = v->byte_rank[p[k]];
     }
-    for (size_t k = 0; k < n; k++) rerank(v, s, p, n, (uint32_t)k, 0, &ok);
+    for (size_t k = 0; k < n; k++) {
+        /* Runs of one repeated pair (long whitespace) need a single lookup. */
+        if (k > 0 && k + 1 < n && p[k] == p[k - 1] && p[k + 1] == p[k]) {
+            uint32_t r = s->pair_rank[k - 1];
+            s->pair_rank[k] = r;
+            if (r != HR_NO_RANK && !bucket_push(s, r, (uint32_t)k)) ok = 0;
+            continue;
+        }
+        rerank(v, s, p, n, (uint32_t)k, 0, &ok);
+    }
 
     while (ok && s->heap_len) {
         uint32_t r = heap_pop(s);

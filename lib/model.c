@@ -4,8 +4,8 @@
 #include <string.h>
 
 /* Claude's tokenizer is not published. Counts for claude-* models are
- * cl100k_base counts times this factor, rounded up; man/hr-count.1 gives the
- * measurement it comes from (scripts/node/claude-ratio.mjs). */
+ * cl100k_base counts times this margin, rounded up; man/hr-count.1 (CLAUDE
+ * ESTIMATE) says what it is and is not based on. */
 #define CLAUDE_FACTOR 1.10
 
 struct model_rule {

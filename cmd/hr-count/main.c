@@ -151,7 +151,8 @@ static int count_request(struct state *s, const char *path, hr_format format)
     if (!st && !s->opt.json) printf("%zu", estimated(hr_request_counts_total(rc_counts), &me));
     hr_request_counts_free(rc_counts);
     hr_buf_free(&model);
-    return rc ? rc : -1; /* -1: counted, caller finishes the plain line */
+    if (rc) return rc;
+    return s->opt.json ? 0 : -1; /* -1: counted, caller finishes the plain line */
 }
 
 static int count_text(struct state *s, const char *path, const hr_buf *in)
