@@ -89,7 +89,7 @@ static int by_start(const void *a, const void *b)
 hr_status hr_splice_apply(hr_splice *sp, hr_buf *out)
 {
     if (!sp || !out) return HR_EINVAL;
-    qsort(sp->edits, sp->n, sizeof *sp->edits, by_start);
+    if (sp->n) qsort(sp->edits, sp->n, sizeof *sp->edits, by_start);
     size_t at = 0;
     hr_status st = HR_OK;
     for (size_t i = 0; i < sp->n && !st; i++) {
