@@ -32,7 +32,7 @@ OPT         ?= -O2
 CFLAGS      ?= $(OPT) -g
 HR_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -fPIC \
                -fvisibility=hidden -Ilib -DHR_VERSION='"$(VERSION)"'
-LDLIBS      := -lz -lm -lpthread
+LDLIBS      := -lyaml -lz -lm -lpthread
 
 # SANITIZE=1 builds everything under ASan+UBSan into its own folder.
 ifeq ($(SANITIZE),1)
@@ -51,7 +51,7 @@ GEN         := build/gen
 
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/vocab_blobs.o
-CMDS        := hr-count
+CMDS        := hr-count hr-compress
 CMD_BINS    := $(CMDS:%=$(B)/%)
 UNIT_SRCS   := $(wildcard lib/test/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
@@ -97,8 +97,12 @@ $(B)/cmd/%.o: cmd/%.c | $(B)/cmd
 	@mkdir -p $(dir $@)
 	$(CC) $(HR_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/hr-count: $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/hr-count/*.c)) $(B)/libhr.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# each program links the objects of its own folder
+define cmd_rule
+$(B)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(B)/libhr.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
 
 # --- tests -------------------------------------------------------------------
 $(B)/test/%: lib/test/%.c lib/test/unit.h $(B)/libhr.a | $(B)/test

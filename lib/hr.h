@@ -135,6 +135,8 @@ HR_API hr_status hr_json_parse(hr_json *doc, const char *buf, size_t len);
 /* "line L, column C (byte B): what went wrong", for the last failed parse. */
 HR_API const char *hr_json_errmsg(const hr_json *doc);
 HR_API size_t hr_json_error_offset(const hr_json *doc);
+/* The same message without its position: "unterminated string", ... */
+HR_API const char *hr_json_error_reason(const hr_json *doc);
 
 HR_API hr_json_node hr_json_root(const hr_json *doc);
 HR_API hr_json_type hr_json_type_of(const hr_json *doc, hr_json_node node);
@@ -219,6 +221,92 @@ HR_API size_t hr_request_counts_messages(const hr_request_counts *counts);
  * from counts) and its tokens. */
 HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i,
                                            const char **role, size_t *tokens);
+
+/* ---- compression ------------------------------------------------------------ */
+
+/* Compresses the context of a request body: old tool results and long older
+ * user text, each cut by a compressor chosen for its content (JSON arrays,
+ * logs, search results, diffs, text), with a marker "[hr: ...]" wherever
+ * something was left out. The system prompt / instructions, tool schemas,
+ * the last protect_recent messages, the message the task is read from,
+ * roles, ids, tool-call pairing and cache_control are never changed; bytes
+ * outside the compressed strings are copied as they are, and a request with
+ * nothing to compress comes out byte-identical. Deterministic for the same
+ * body and query; compressing the output again changes nothing. */
+typedef struct hr_compress_options {
+    hr_format format;      /* HR_FORMAT_UNKNOWN: detect from the body */
+    size_t protect_recent; /* last messages / input items left alone (5) */
+    size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
+    const char *query;     /* the task's words; NULL: the latest user message */
+    const char *scorer;    /* "auto" (NULL) or "lexical" */
+    const char *encoding;  /* NULL: the encoding of the request's model */
+    size_t max_bytes;      /* larger bodies are refused (HR_ETOOBIG); 0: 256 MiB */
+} hr_compress_options;
+
+#define HR_PROTECT_RECENT_DEFAULT 5
+#define HR_MIN_TOKENS_DEFAULT 500
+#define HR_COMPRESS_MAX_BYTES_DEFAULT ((size_t)256 << 20)
+
+HR_API void hr_compress_options_init(hr_compress_options *opt);
+
+/* A compressor keeps tokenizers, scorer and scratch memory between calls:
+ * one per thread. */
+typedef struct hr_compressor hr_compressor;
+
+HR_API hr_status hr_compressor_new(hr_compressor **out);
+HR_API void hr_compressor_free(hr_compressor *c);
+
+/* Appends the request to send to out. On error nothing is appended, and
+ * hr_compressor_errmsg() / hr_compressor_error_offset() tell what and where;
+ * callers that fail open then send body as it was. */
+HR_API hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body,
+                             size_t len, hr_buf *out);
+/* The last error, without position: "unterminated string". */
+HR_API const char *hr_compressor_errmsg(const hr_compressor *c);
+/* Byte offset in the body the last error refers to; SIZE_MAX when none. */
+HR_API size_t hr_compressor_error_offset(const hr_compressor *c);
+
+/* What the last successful hr_compress() did. Token counts use the encoding
+ * of the request's model; for Claude they are estimates (see hr_model_lookup),
+ * already multiplied by the estimate factor. */
+typedef struct hr_compress_stats {
+    hr_format format;
+    const char *encoding; /* static string */
+    const char *scorer;   /* static string */
+    int is_estimate;
+    double estimate_factor;
+    size_t tokens_before, tokens_after;
+    size_t units;         /* units changed; see hr_compressor_unit() */
+    double elapsed_ms;    /* time spent in hr_compress(), counting included */
+} hr_compress_stats;
+
+/* One compressed unit: where it is in the request (e.g.
+ * "messages[3].content[0].content"), the compressor that cut it ("json",
+ * "log", "search", "diff", "text"), its tokens before and after. Strings are
+ * valid until the next hr_compress() on c. */
+typedef struct hr_compress_unit {
+    const char *where;
+    const char *kind;
+    size_t message;
+    size_t tokens_before, tokens_after;
+} hr_compress_unit;
+
+HR_API void hr_compressor_stats(const hr_compressor *c, hr_compress_stats *out);
+HR_API hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compress_unit *out);
+
+/* ---- settings file ----------------------------------------------------------- */
+
+/* route.yaml, the settings file hr-proxy and hr-compress share: a YAML
+ * mapping whose top-level scalar values are read (nested values are left to
+ * the programs that own them). */
+typedef struct hr_config hr_config;
+
+/* HR_ENOTFOUND when the file does not exist; other errors leave a one-line
+ * message "PATH:LINE:COLUMN: problem" in err. */
+HR_API hr_status hr_config_load(const char *path, hr_config **out, char *err, size_t err_len);
+HR_API void hr_config_free(hr_config *cfg);
+/* The value of a top-level key, or NULL. Borrowed from cfg. */
+HR_API const char *hr_config_get(const hr_config *cfg, const char *key);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@ struct hr_json {
     size_t cap_stack;
     unsigned max_depth;
     size_t err_offset;
+    size_t err_reason; /* where the reason starts in errmsg */
     char errmsg[160];
 };
 

@@ -35,6 +35,11 @@ const char *hr_json_errmsg(const hr_json *doc)
     return doc ? doc->errmsg : "";
 }
 
+const char *hr_json_error_reason(const hr_json *doc)
+{
+    return doc ? doc->errmsg + doc->err_reason : "";
+}
+
 size_t hr_json_error_offset(const hr_json *doc)
 {
     return doc ? doc->err_offset : 0;
@@ -55,6 +60,7 @@ static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
         }
     }
     int k = snprintf(d->errmsg, sizeof d->errmsg, "line %zu, column %zu (byte %zu): ", line, col, at);
+    d->err_reason = k > 0 && (size_t)k < sizeof d->errmsg ? (size_t)k : 0;
     va_list ap;
     va_start(ap, fmt);
     if (k > 0 && (size_t)k < sizeof d->errmsg)
@@ -106,7 +112,7 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
     for (;;) {
         while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
         if (i >= n)
-            return fail(d, HR_ETRUNCATED, n, "unexpected end of input in string starting at byte %zu", start);
+            return fail(d, HR_ETRUNCATED, start, "unterminated string");
         unsigned char c = s[i];
         if (c == '"') {
             *end = i + 1;
@@ -116,7 +122,7 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
         if (c == '\\') {
             *escaped = 1;
             if (i + 1 >= n)
-                return fail(d, HR_ETRUNCATED, n, "unexpected end of input in string starting at byte %zu", start);
+                return fail(d, HR_ETRUNCATED, start, "unterminated string");
             char e = (char)s[i + 1];
             if (e == 'u') {
                 for (int k = 2; k < 6; k++) {
@@ -289,6 +295,7 @@ hr_status hr_json_parse(hr_json *d, const char *buf, size_t len)
     d->len = len;
     d->n_nodes = 0;
     d->errmsg[0] = '\0';
+    d->err_reason = 0;
     d->err_offset = 0;
     if (len >= UINT32_MAX) return fail(d, HR_ETOOBIG, 0, "input larger than 4 GiB");
 

@@ -1,5 +1,7 @@
 /* Recognising the three API request shapes, and counting the tokens of what
  * the model reads in each part of a request. */
+#include "compress_internal.h"
+#include "grow.h"
 #include "json_internal.h"
 
 #include <stdio.h>
@@ -117,7 +119,24 @@ struct counter {
     const hr_json *doc;
     hr_buf scratch;
     hr_status st;
+    const struct hr_known_count *known; /* sorted by node */
+    size_t n_known;
 };
+
+static int known_count(const struct counter *c, hr_json_node n, size_t *tokens)
+{
+    size_t lo = 0, hi = c->n_known;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->known[mid].node == n) {
+            *tokens = c->known[mid].tokens;
+            return 1;
+        }
+        if (c->known[mid].node < n) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
 
 static size_t count_bytes(struct counter *c, const char *p, size_t n)
 {
@@ -130,7 +149,9 @@ static size_t count_bytes(struct counter *c, const char *p, size_t n)
 /* The decoded text of a string node; a non-string counts 0. */
 static size_t count_string(struct counter *c, hr_json_node n)
 {
+    size_t known;
     if (hr_json_type_of(c->doc, n) != HR_JSON_STRING || c->st) return 0;
+    if (known_count(c, n, &known)) return known;
     c->scratch.len = 0;
     if ((c->st = hr_json_string_decode(c->doc, n, &c->scratch))) return 0;
     return count_bytes(c, c->scratch.data, c->scratch.len);
@@ -206,13 +227,9 @@ static size_t count_tools(struct counter *c, hr_json_node tools)
 
 static hr_status add_message(hr_request_counts *rc, const char *role, size_t tokens)
 {
-    if (rc->n == rc->cap) {
-        size_t cap = rc->cap ? rc->cap * 2 : 16;
-        void *p = realloc(rc->msgs, cap * sizeof *rc->msgs);
-        if (!p) return HR_ENOMEM;
-        rc->msgs = p;
-        rc->cap = cap;
-    }
+    void *p = hr_grow(rc->msgs, &rc->cap, rc->n + 1, sizeof *rc->msgs);
+    if (!p) return HR_ENOMEM;
+    rc->msgs = p;
     struct message_count *m = &rc->msgs[rc->n++];
     snprintf(m->role, sizeof m->role, "%s", role);
     m->tokens = tokens;
@@ -250,8 +267,8 @@ static hr_status count_messages(struct counter *c, hr_request_counts *rc, hr_jso
     return c->st;
 }
 
-hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
-                           hr_request_counts **out)
+static hr_status request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
+                               const struct hr_known_count *known, size_t n_known, hr_request_counts **out)
 {
     if (!tok || !doc || !out) return HR_EINVAL;
     *out = NULL;
@@ -260,7 +277,7 @@ hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format form
         return HR_ENOTREQUEST;
     hr_request_counts *rc = calloc(1, sizeof *rc);
     if (!rc) return HR_ENOMEM;
-    struct counter c = {tok, doc, HR_BUF_INIT, HR_OK};
+    struct counter c = {tok, doc, HR_BUF_INIT, HR_OK, known, n_known};
     size_t top_system = 0;
     if (format == HR_FORMAT_ANTHROPIC) top_system = count_content(&c, hr_json_get(doc, root, "system"));
     if (format == HR_FORMAT_OPENAI_RESPONSES) top_system = count_string(&c, hr_json_get(doc, root, "instructions"));
@@ -276,6 +293,22 @@ hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format form
     }
     *out = rc;
     return HR_OK;
+}
+
+hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
+                           hr_request_counts **out)
+{
+    return request_count(tok, doc, format, NULL, 0, out);
+}
+
+hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format,
+                            const struct hr_known_count *known, size_t n_known, size_t *total)
+{
+    hr_request_counts *rc = NULL;
+    hr_status st = request_count(tok, doc, format, known, n_known, &rc);
+    *total = st ? 0 : rc->total;
+    hr_request_counts_free(rc);
+    return st;
 }
 
 void hr_request_counts_free(hr_request_counts *counts)

@@ -130,7 +130,7 @@ static void test_depth(void)
 
 static void test_truncated(void)
 {
-    const char *cases[] = {"", "  ", "{", "{\"a\"", "{\"a\":", "{\"a\": [1, 2", "\"abc", "\"a\\",
+    const char *cases[] = {"", "  ", "{", "{\"a\"", "{\"a\":", "{\"a\": [1, 2",
                            "\"\\u12", "tru", "-", "1.", "1e", "[1,", "{\"a\":1,"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hr_status st = parse(cases[i]);
@@ -140,6 +140,13 @@ static void test_truncated(void)
     }
     CHECK_EQ_U(parse("{\"a\": [1, 2"), HR_ETRUNCATED);
     CHECK(strstr(hr_json_errmsg(doc), "array opened at byte 6") != NULL);
+    /* an unterminated string is reported where it starts */
+    CHECK_EQ_U(parse("{\"a\": \"abc"), HR_ETRUNCATED);
+    CHECK_EQ_U(hr_json_error_offset(doc), 6);
+    CHECK_EQ_S(hr_json_error_reason(doc), "unterminated string");
+    CHECK_EQ_S(hr_json_errmsg(doc), "line 1, column 7 (byte 6): unterminated string");
+    CHECK_EQ_U(parse("[\"a\\"), HR_ETRUNCATED);
+    CHECK_EQ_U(hr_json_error_offset(doc), 1);
 }
 
 static void test_syntax_errors(void)

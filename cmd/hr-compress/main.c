@@ -1,0 +1,190 @@
+/* hr-compress: a request body in, the same request with compressed context
+ * out. Option parsing, settings, I/O and exit statuses; the work is
+ * hr_compress() in libhr, the call hr-proxy makes too. */
+#include "hr.h"
+#include "settings.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* sysexits(3) */
+enum { EX_OK_ = 0, EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_NOINPUT_ = 66, EX_SOFTWARE_ = 70, EX_IOERR_ = 74, EX_CONFIG_ = 78 };
+
+static void usage(FILE *out)
+{
+    fputs("usage: hr-compress [--format auto|anthropic|openai-chat|openai-responses]\n"
+          "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
+          "                   [--scorer auto|lexical] [--stats | --json-stats] [--fail-open]\n"
+          "                   [--config FILE] [--max-bytes N] [FILE]\n"
+          "Compress the context of one LLM API request body (FILE, or standard input)\n"
+          "and write the request to send on standard output.\n"
+          "  --format NAME        the API shape; auto (default) detects it from the body\n"
+          "  --protect-recent N   leave the last N messages alone (default 5)\n"
+          "  --min-tokens N       leave units under N tokens alone (default 500)\n"
+          "  --query TEXT         the task's words (default: the latest user message)\n"
+          "  --scorer NAME        auto (default) or lexical\n"
+          "  --stats              a summary on standard error\n"
+          "  --json-stats         the summary as one JSON object on standard error\n"
+          "  --fail-open          on bad input, copy it to standard output unchanged\n"
+          "  --config FILE        settings file (default: $HEADROOM_HOME/route.yaml)\n"
+          "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
+          "  -h, --help           show this help;  -V, --version  show the version\n"
+          "Settings also come from HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH\n"
+          "and route.yaml (protect_recent, min_tokens_to_crush); flags win over the\n"
+          "environment, which wins over the file.\n",
+          out);
+}
+
+static int write_all(const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(STDOUT_FILENO, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return errno;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Reads all of fd, stopping once more than max bytes came (*too_big). */
+static int read_input(int fd, size_t max, hr_buf *buf, int *too_big)
+{
+    char chunk[65536];
+    *too_big = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return 0;
+        if (hr_buf_append(buf, chunk, (size_t)n)) return ENOMEM;
+        if (buf->len > max) {
+            *too_big = 1;
+            return 0;
+        }
+    }
+}
+
+/* --fail-open on a body over the limit: what was read, then the rest. */
+static int pass_through(int fd, const hr_buf *head)
+{
+    char chunk[65536];
+    int e = write_all(head->data, head->len);
+    while (!e) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? errno : 0;
+        e = write_all(chunk, (size_t)n);
+    }
+    return e;
+}
+
+/* "NAME:LINE:COLUMN: reason" for an error at a byte offset of the body. */
+static void report_position(const char *name, const hr_buf *body, size_t offset, const char *reason)
+{
+    if (offset == SIZE_MAX || offset > body->len) {
+        fprintf(stderr, "hr-compress: %s: %s\n", name, reason);
+        return;
+    }
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < offset; i++) {
+        unsigned char c = (unsigned char)body->data[i];
+        if (c == '\n') {
+            line++;
+            col = 1;
+        } else if ((c & 0xc0) != 0x80) {
+            col++;
+        }
+    }
+    fprintf(stderr, "hr-compress: %s:%zu:%zu: %s\n", name, line, col, reason);
+}
+
+static int exit_for(hr_status st)
+{
+    switch (st) {
+    case HR_ESYNTAX:
+    case HR_ETRUNCATED:
+    case HR_EUTF8:
+    case HR_EDEPTH:
+    case HR_ETOOBIG:
+    case HR_ENOTREQUEST: return EX_DATAERR_;
+    case HR_ENOTFOUND: return EX_USAGE_;
+    default: return EX_SOFTWARE_;
+    }
+}
+
+/* Bad input: exit 65, or with --fail-open the input unchanged and exit 0. */
+static int input_error(const struct settings *s, const hr_buf *body, int status)
+{
+    if (!s->fail_open || status != EX_DATAERR_) return status;
+    if (write_all(body->data ? body->data : "", body->len)) return EX_IOERR_;
+    return EX_OK_;
+}
+
+int main(int argc, char **argv)
+{
+    struct settings s;
+    char err[256];
+    int rc = settings_load(&s, argc, argv, err, sizeof err);
+    if (rc == SETTINGS_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc == SETTINGS_VERSION) {
+        printf("hr-compress %s\n", hr_version());
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "hr-compress: %s\n", err);
+        if (rc == SETTINGS_USAGE) fputs("Try 'hr-compress --help'.\n", stderr);
+        return rc == SETTINGS_USAGE ? EX_USAGE_ : EX_CONFIG_;
+    }
+    const char *name = s.path ? s.path : "stdin";
+    int fd = s.path && strcmp(s.path, "-") ? open(s.path, O_RDONLY) : STDIN_FILENO;
+    if (fd < 0) {
+        fprintf(stderr, "hr-compress: %s: %s\n", s.path, strerror(errno));
+        return EX_NOINPUT_;
+    }
+    hr_buf body = HR_BUF_INIT, out = HR_BUF_INIT;
+    int too_big = 0, e = read_input(fd, s.opt.max_bytes, &body, &too_big);
+    int status = EX_OK_;
+    hr_compressor *c = NULL;
+    if (e) {
+        fprintf(stderr, "hr-compress: %s: %s\n", name, strerror(e));
+        status = e == ENOMEM ? EX_SOFTWARE_ : EX_NOINPUT_;
+    } else if (too_big) {
+        /* nothing is ever cut silently: the whole body unchanged, or an error */
+        fprintf(stderr, "hr-compress: %s: request larger than the limit of %zu bytes (--max-bytes)\n", name,
+                s.opt.max_bytes);
+        status = EX_DATAERR_;
+        if (s.fail_open) status = pass_through(fd, &body) ? EX_IOERR_ : EX_OK_;
+    } else if (hr_compressor_new(&c)) {
+        fprintf(stderr, "hr-compress: out of memory\n");
+        status = EX_SOFTWARE_;
+    } else {
+        hr_status st = hr_compress(c, &s.opt, body.data, body.len, &out);
+        if (st) {
+            report_position(name, &body, hr_compressor_error_offset(c), hr_compressor_errmsg(c));
+            status = input_error(&s, &body, exit_for(st));
+        } else {
+            if (write_all(out.data ? out.data : "", out.len)) {
+                fprintf(stderr, "hr-compress: standard output: %s\n", strerror(errno));
+                status = EX_IOERR_;
+            }
+            if (s.stats == STATS_HUMAN) print_stats_human(c, name);
+            if (s.stats == STATS_JSON) print_stats_json(c);
+        }
+    }
+    if (fd != STDIN_FILENO) close(fd);
+    hr_compressor_free(c);
+    hr_buf_free(&body);
+    hr_buf_free(&out);
+    settings_free(&s);
+    return status;
+}

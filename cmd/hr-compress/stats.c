@@ -1,0 +1,64 @@
+/* What hr_compress() did, for people (--stats) and for programs
+ * (--json-stats: one JSON object on one line). */
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kinds[] = {"json", "log", "search", "diff", "text"};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+static double percent(size_t part, size_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+void print_stats_human(const hr_compressor *c, const char *input)
+{
+    hr_compress_stats st;
+    hr_compressor_stats(c, &st);
+    size_t saved = st.tokens_before - st.tokens_after;
+    fprintf(stderr, "hr-compress: %s: %s, %s%s, scorer %s\n", input, hr_format_name(st.format), st.encoding,
+            st.is_estimate ? " (estimate)" : "", st.scorer);
+    fprintf(stderr, "  tokens   %zu -> %zu, saved %zu (%.1f%%)\n", st.tokens_before, st.tokens_after, saved,
+            percent(saved, st.tokens_before));
+    for (size_t k = 0; k < N_KINDS; k++) {
+        size_t n = 0, before = 0, after = 0;
+        hr_compress_unit u;
+        for (size_t i = 0; hr_compressor_unit(c, i, &u) == HR_OK; i++) {
+            if (strcmp(u.kind, kinds[k])) continue;
+            n++;
+            before += u.tokens_before;
+            after += u.tokens_after;
+        }
+        if (n)
+            fprintf(stderr, "  %-8s %zu unit%s, %zu -> %zu, saved %zu\n", kinds[k], n, n == 1 ? "" : "s", before,
+                    after, before - after);
+    }
+    fprintf(stderr, "  time     %.2f ms\n", st.elapsed_ms);
+}
+
+static void put_string(const char *s)
+{
+    hr_buf b = HR_BUF_INIT;
+    if (hr_json_encode_string(&b, s, strlen(s)) == HR_OK) fwrite(b.data, 1, b.len, stderr);
+    hr_buf_free(&b);
+}
+
+void print_stats_json(const hr_compressor *c)
+{
+    hr_compress_stats st;
+    hr_compressor_stats(c, &st);
+    fprintf(stderr, "{\"format\":\"%s\",\"encoding\":\"%s\",\"estimate\":%s,\"scorer\":\"%s\",", hr_format_name(st.format),
+            st.encoding, st.is_estimate ? "true" : "false", st.scorer);
+    fprintf(stderr, "\"tokens_before\":%zu,\"tokens_after\":%zu,\"tokens_saved\":%zu,\"units\":[", st.tokens_before,
+            st.tokens_after, st.tokens_before - st.tokens_after);
+    hr_compress_unit u;
+    for (size_t i = 0; hr_compressor_unit(c, i, &u) == HR_OK; i++) {
+        fputs(i ? ",{\"where\":" : "{\"where\":", stderr);
+        put_string(u.where);
+        fprintf(stderr, ",\"kind\":\"%s\",\"message\":%zu,\"before\":%zu,\"after\":%zu}", u.kind, u.message,
+                u.tokens_before, u.tokens_after);
+    }
+    fprintf(stderr, "],\"elapsed_ms\":%.3f}\n", st.elapsed_ms);
+}

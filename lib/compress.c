@@ -1,0 +1,306 @@
+/* hr_compress(): parse the request, find its units, route each to a
+ * compressor, splice the smaller strings back, count before and after. */
+#include "compress_internal.h"
+#include "grow.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct done_unit {
+    char where[160];
+    const char *kind;
+    size_t message, before, after;
+};
+
+struct hr_compressor {
+    hr_json *doc, *scratch_doc;
+    hr_tokenizer *toks[2]; /* cl100k_base, o200k_base, made on first use */
+    struct hr_scorer *scorer;
+    hr_buf text, crushed, encoded, query;
+    struct hr_unit_list units;
+    struct hr_known_count *known;
+    size_t cap_known;
+    struct done_unit *done;
+    size_t n_done, cap_done;
+    hr_compress_stats stats;
+    char errmsg[200];
+    size_t err_offset;
+};
+
+void hr_compress_options_init(hr_compress_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->protect_recent = HR_PROTECT_RECENT_DEFAULT;
+    opt->min_tokens = HR_MIN_TOKENS_DEFAULT;
+    opt->max_bytes = HR_COMPRESS_MAX_BYTES_DEFAULT;
+}
+
+hr_status hr_compressor_new(hr_compressor **out)
+{
+    if (!out) return HR_EINVAL;
+    hr_compressor *c = calloc(1, sizeof *c);
+    if (!c || hr_json_new(&c->doc) || hr_json_new(&c->scratch_doc)) {
+        hr_compressor_free(c);
+        return HR_ENOMEM;
+    }
+    *out = c;
+    return HR_OK;
+}
+
+void hr_compressor_free(hr_compressor *c)
+{
+    if (!c) return;
+    hr_json_free(c->doc);
+    hr_json_free(c->scratch_doc);
+    for (int i = 0; i < 2; i++) hr_tokenizer_free(c->toks[i]);
+    if (c->scorer) c->scorer->destroy(c->scorer);
+    hr_buf_free(&c->text);
+    hr_buf_free(&c->crushed);
+    hr_buf_free(&c->encoded);
+    hr_buf_free(&c->query);
+    free(c->units.v);
+    free(c->known);
+    free(c->done);
+    free(c);
+}
+
+const char *hr_compressor_errmsg(const hr_compressor *c)
+{
+    return c ? c->errmsg : "";
+}
+
+size_t hr_compressor_error_offset(const hr_compressor *c)
+{
+    return c ? c->err_offset : SIZE_MAX;
+}
+
+void hr_compressor_stats(const hr_compressor *c, hr_compress_stats *out)
+{
+    if (c && out) *out = c->stats;
+}
+
+hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compress_unit *out)
+{
+    if (!c || !out || i >= c->n_done) return HR_EINVAL;
+    const struct done_unit *u = &c->done[i];
+    *out = (hr_compress_unit){u->where, u->kind, u->message, u->before, u->after};
+    return HR_OK;
+}
+
+__attribute__((format(printf, 4, 5)))
+static hr_status fail(hr_compressor *c, hr_status st, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+    va_end(ap);
+    c->err_offset = offset;
+    return st;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- setting up: shape, tokenizer, scorer, task ------------------------------- */
+
+static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt, hr_tokenizer **tok)
+{
+    hr_model_encoding me = {"o200k_base", 1.0, 0};
+    hr_buf model = HR_BUF_INIT;
+    if (opt->encoding) {
+        me.encoding = opt->encoding;
+    } else if (hr_request_model(c->doc, &model) == HR_OK && model.len) {
+        hr_model_encoding found;
+        if (hr_model_lookup(model.data, &found) == HR_OK) me = found;
+    }
+    hr_buf_free(&model);
+    int slot = !strcmp(me.encoding, "o200k_base");
+    if (!slot && strcmp(me.encoding, "cl100k_base"))
+        return fail(c, HR_ENOTFOUND, SIZE_MAX, "unknown encoding '%s' (known: cl100k_base, o200k_base)", me.encoding);
+    if (!c->toks[slot]) {
+        hr_status st = hr_tokenizer_new(me.encoding, &c->toks[slot]);
+        if (st) return fail(c, st, SIZE_MAX, "cannot load the %s tokenizer: %s", me.encoding, hr_strerror(st));
+    }
+    *tok = c->toks[slot];
+    c->stats.encoding = hr_tokenizer_encoding(*tok);
+    c->stats.is_estimate = me.is_estimate;
+    c->stats.estimate_factor = me.is_estimate ? me.estimate_factor : 1.0;
+    return HR_OK;
+}
+
+static hr_status pick_scorer(hr_compressor *c, const char *name)
+{
+    const char *want = name && *name && strcmp(name, "auto") ? name : "lexical";
+    if (c->scorer && !strcmp(c->scorer->name, want)) return HR_OK;
+    struct hr_scorer *s = NULL;
+    hr_status st = hr__scorer_new(want, &s);
+    if (st == HR_ENOTFOUND) return fail(c, st, SIZE_MAX, "unknown scorer '%s' (known: auto, lexical)", want);
+    if (st) return fail(c, st, SIZE_MAX, "cannot start the %s scorer: %s", want, hr_strerror(st));
+    if (c->scorer) c->scorer->destroy(c->scorer);
+    c->scorer = s;
+    c->stats.scorer = s->name;
+    return HR_OK;
+}
+
+static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len)
+{
+    size_t max = opt->max_bytes ? opt->max_bytes : HR_COMPRESS_MAX_BYTES_DEFAULT;
+    if (len > max) return fail(c, HR_ETOOBIG, SIZE_MAX, "request of %zu bytes is over the limit of %zu bytes", len, max);
+    if (!len) return fail(c, HR_ETRUNCATED, 0, "empty request");
+    hr_status st = hr_json_parse(c->doc, body, len);
+    if (st) return fail(c, st, hr_json_error_offset(c->doc), "%s", hr_json_error_reason(c->doc));
+    hr_json_node root = hr_json_root(c->doc);
+    if (hr_json_type_of(c->doc, root) != HR_JSON_OBJECT)
+        return fail(c, HR_ENOTREQUEST, hr_json_start(c->doc, root), "a request must be a JSON object");
+    hr_format f = opt->format ? opt->format : hr_request_detect(c->doc);
+    if (f == HR_FORMAT_UNKNOWN || hr__message_list(c->doc, f) == HR_JSON_NONE)
+        return fail(c, HR_ENOTREQUEST, hr_json_start(c->doc, root), "not a request of a known API shape: no %s",
+                    f == HR_FORMAT_OPENAI_RESPONSES ? "\"input\"" : f ? "\"messages\" array" : "\"messages\" or \"input\"");
+    c->stats.format = f;
+    return HR_OK;
+}
+
+/* ---- one unit ------------------------------------------------------------------- */
+
+static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, enum hr_kind kind)
+{
+    const char *t = c->text.data;
+    size_t n = c->text.len;
+    switch (kind) {
+    case HR_KIND_JSON: return hr__crush_json(cx, t, n, &c->crushed);
+    case HR_KIND_DIFF: return hr__crush_diff(cx, t, n, &c->crushed);
+    case HR_KIND_SEARCH: return hr__crush_search(cx, t, n, &c->crushed);
+    case HR_KIND_LOG: return hr__crush_log(cx, t, n, &c->crushed);
+    case HR_KIND_TEXT: break;
+    }
+    return hr__crush_text(cx, t, n, &c->crushed);
+}
+
+static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const char *kind, size_t before, size_t after)
+{
+    void *p = hr_grow(c->done, &c->cap_done, c->n_done + 1, sizeof *c->done);
+    if (!p) return HR_ENOMEM;
+    c->done = p;
+    struct done_unit *d = &c->done[c->n_done++];
+    memcpy(d->where, u->where, sizeof d->where);
+    d->kind = kind;
+    d->message = u->message;
+    d->before = before;
+    d->after = after;
+    return HR_OK;
+}
+
+/* Compresses one unit into a splice edit. A failure here leaves the unit as
+ * it was (fail open) unless memory ran out. *before gets its token count. */
+static hr_status compress_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
+                               const struct hr_query *q, const struct hr_unit_ref *u, hr_splice *sp, size_t *before)
+{
+    c->text.len = 0;
+    c->crushed.len = 0;
+    c->encoded.len = 0;
+    *before = 0;
+    hr_status st = hr_json_string_decode(c->doc, u->node, &c->text);
+    if (st) return st;
+    if (!c->text.len) return HR_OK;
+    if ((st = hr_tokenizer_count(tok, c->text.data, c->text.len, 0, before))) return st;
+    /* compressed before: idempotence */
+    if (*before < opt->min_tokens || hr__has_marker(c->text.data, c->text.len)) return HR_OK;
+    struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before};
+    enum hr_kind kind = hr__route(&cx, c->text.data, c->text.len);
+    st = crush(c, &cx, kind);
+    if (st == HR_ENOMEM) return st;
+    if (st || !c->crushed.len) return HR_OK;
+    size_t after = 0;
+    if ((st = hr_tokenizer_count(tok, c->crushed.data, c->crushed.len, 0, &after))) return st;
+    if (after >= *before) return HR_OK;
+    if ((st = hr_json_encode_string(&c->encoded, c->crushed.data, c->crushed.len))) return st;
+    size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node);
+    if ((st = hr_splice_replace(sp, s, e, c->encoded.data, c->encoded.len))) return st;
+    return record(c, u, hr__kind_name(kind), *before, after);
+}
+
+/* ---- the whole request ---------------------------------------------------------- */
+
+static size_t estimated(const hr_compressor *c, size_t n)
+{
+    return c->stats.is_estimate ? (size_t)ceil((double)n * c->stats.estimate_factor) : n;
+}
+
+static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
+                                const char *body, size_t len, hr_buf *out)
+{
+    struct hr_query q = {0};
+    hr_splice *sp = NULL;
+    size_t task = SIZE_MAX, saved = 0, total = 0;
+    c->units.n = 0;
+    c->query.len = 0;
+    hr_status st = hr__task_message(c->doc, c->stats.format, &task, &c->query);
+    if (!st && opt->query) {
+        c->query.len = 0;
+        st = hr_buf_append(&c->query, opt->query, strlen(opt->query));
+    }
+    if (!st) st = hr__query_build(&q, c->query.data ? c->query.data : "", c->query.len);
+    if (!st) st = hr__find_units(c->doc, c->stats.format, opt->protect_recent, task, &c->units);
+    void *p = st ? NULL : hr_grow(c->known, &c->cap_known, c->units.n + 1, sizeof *c->known);
+    if (!st && !p) st = HR_ENOMEM;
+    if (p) c->known = p;
+    if (!st) st = hr_splice_new(body, len, &sp);
+    for (size_t i = 0; !st && i < c->units.n; i++) {
+        size_t before;
+        size_t had = c->n_done;
+        st = compress_unit(c, tok, opt, &q, &c->units.v[i], sp, &before);
+        c->known[i] = (struct hr_known_count){c->units.v[i].node, before};
+        if (!st && c->n_done > had) saved += c->done[had].before - c->done[had].after;
+    }
+    if (!st) st = hr__request_total(tok, c->doc, c->stats.format, c->known, c->units.n, &total);
+    if (!st && c->n_done) st = hr_splice_apply(sp, out);
+    else if (!st) st = hr_buf_append(out, body, len);
+    if (!st) {
+        c->stats.tokens_before = estimated(c, total);
+        c->stats.tokens_after = estimated(c, total - saved);
+        c->stats.units = c->n_done;
+        for (size_t i = 0; i < c->n_done; i++) {
+            c->done[i].before = estimated(c, c->done[i].before);
+            c->done[i].after = estimated(c, c->done[i].after);
+        }
+    }
+    hr_splice_free(sp);
+    hr__query_free(&q);
+    if (st) return fail(c, st, SIZE_MAX, "%s", hr_strerror(st));
+    return HR_OK;
+}
+
+hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len,
+                      hr_buf *out)
+{
+    if (!c || !opt || !out || (!body && len)) return HR_EINVAL;
+    double t0 = now_ms();
+    size_t mark = out->len;
+    hr_tokenizer *tok = NULL;
+    memset(&c->stats, 0, sizeof c->stats);
+    c->n_done = 0;
+    c->errmsg[0] = '\0';
+    c->err_offset = SIZE_MAX;
+    hr_status st = pick_scorer(c, opt->scorer);
+    if (!st) st = parse_request(c, opt, body, len);
+    if (!st) st = pick_tokenizer(c, opt, &tok);
+    if (!st) {
+        c->stats.scorer = c->scorer->name;
+        st = compress_units(c, tok, opt, body, len, out);
+    }
+    if (st) {
+        out->len = mark;
+        c->n_done = 0;
+        return st;
+    }
+    c->stats.elapsed_ms = now_ms() - t0;
+    return HR_OK;
+}

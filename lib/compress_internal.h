@@ -1,0 +1,182 @@
+/* What the compressors, the scorers and the request walker share. Nothing
+ * here is part of the public API. */
+#ifndef HR_COMPRESS_INTERNAL_H
+#define HR_COMPRESS_INTERNAL_H
+
+#include "hr.h"
+
+#include <stdint.h>
+
+/* ---- words (terms.c) ------------------------------------------------------ */
+
+/* A word is a maximal run of ASCII letters, digits, '_' and non-ASCII bytes. */
+size_t hr__next_word(const char *s, size_t n, size_t i, size_t *start, size_t *len);
+uint64_t hr__hash(const char *s, size_t n);       /* exact bytes */
+uint64_t hr__hash_lower(const char *s, size_t n); /* ASCII case folded */
+int hr__is_stopword(const char *s, size_t n);
+
+/* The task's words: folded hashes of its content words (3+ bytes, not stop
+ * words), and exact hashes of its CamelCase / snake_case identifiers. */
+struct hr_query {
+    uint64_t *terms;
+    size_t n_terms, cap_terms;
+    uint64_t *idents;
+    size_t n_idents, cap_idents;
+};
+hr_status hr__query_build(struct hr_query *q, const char *text, size_t len);
+void hr__query_free(struct hr_query *q);
+int hr__query_has_term(const struct hr_query *q, uint64_t folded);
+int hr__query_has_ident(const struct hr_query *q, uint64_t exact);
+
+struct hr_seg;
+enum { HR_HIT_TERM = 1, HR_HIT_IDENT = 2 };
+/* hits[i] gets HR_HIT_TERM / HR_HIT_IDENT when segment i holds one of the
+ * task's words / identifiers that occurs in at most half of the segments: a
+ * word in most of them (the pattern searched for) tells nothing apart. */
+hr_status hr__task_hits(const struct hr_query *q, const char *text, const struct hr_seg *segs, size_t n,
+                        unsigned char *hits);
+
+/* Document frequencies of words over a set of segments. */
+struct hr_termtab {
+    uint64_t *keys;
+    uint32_t *df, *last;
+    size_t cap, n;
+};
+hr_status hr__termtab_add(struct hr_termtab *t, uint64_t key, uint32_t doc);
+uint32_t hr__termtab_df(const struct hr_termtab *t, uint64_t key);
+void hr__termtab_free(struct hr_termtab *t);
+
+/* ---- what must stay (mustkeep.c) -------------------------------------------- */
+
+enum {
+    HR_F_SEVERITY = 1u << 0, /* error, failed, fatal, exception, panic, warning, ... */
+    HR_F_UUID = 1u << 1,
+    HR_F_HASH = 1u << 2,     /* hex of 7+ digits holding letters and digits */
+    HR_F_URL = 1u << 3,
+    HR_F_PATH = 1u << 4,     /* a/b, /x/y, name.ext */
+    HR_F_FLAG = 1u << 5,     /* --flag, -x */
+    HR_F_ERRCODE = 1u << 6,  /* E1234, ERR_X, ENOENT, HTTP 4xx/5xx next to a word */
+    HR_F_NUMBER = 1u << 7,
+    HR_F_IDENT = 1u << 8,    /* CamelCase or snake_case */
+};
+unsigned hr__features(const char *s, size_t n);
+/* Cheap test for the severity words only. */
+int hr__has_severity(const char *s, size_t n);
+
+/* ---- segments and selection (select.c) -------------------------------------- */
+
+/* A piece of a unit: a line with its newline, a sentence with the space after
+ * it, an array element. Segments of a text cover it end to end. */
+struct hr_seg {
+    size_t off, len;
+};
+struct hr_segs {
+    struct hr_seg *v;
+    size_t n, cap;
+};
+hr_status hr__segs_push(struct hr_segs *s, size_t off, size_t len);
+void hr__segs_free(struct hr_segs *s);
+hr_status hr__split_lines(const char *text, size_t len, struct hr_segs *out);
+hr_status hr__split_sentences(const char *text, size_t len, struct hr_segs *out);
+
+/* Estimated tokens of s[0..n), for budgets only (exact counts come later):
+ * a token per 4 letters of a word, per 3 digits, per punctuation mark. */
+size_t hr__approx_tokens(const char *s, size_t n);
+/* How many tokens a unit of `tokens` is cut down to, must-keep aside. */
+size_t hr__budget(size_t tokens);
+
+/* What happens to a segment. */
+enum { HR_DROP = 0, HR_KEEP = 1, HR_MUST = 2, HR_FOLD = 3 /* dropped as a repeat */ };
+
+/* keep[i] is one of the above. Adds HR_DROP segments as HR_KEEP in
+ * descending score while they fit the budget (a segment that opens a new
+ * gap pays for its marker), then keeps short dropped runs that a marker
+ * would not make shorter. */
+hr_status hr__select_by_budget(const char *text, const struct hr_seg *segs, size_t n, const float *scores,
+                               unsigned char *keep, size_t budget);
+
+/* Writes the kept segments, each run of dropped ones replaced by the marker
+ * "[hr: N <noun>s omitted]" on its own line (lines) or inline (sentences);
+ * a run of HR_FOLD segments only says "N similar <noun>s". */
+hr_status hr__emit_kept(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n,
+                        const unsigned char *keep, const char *noun, int inline_marker);
+/* Appends "[hr: COUNT NOUN(s) omitted" + detail + "]". */
+hr_status hr__marker(hr_buf *out, size_t count, const char *noun, const char *detail);
+/* Whether text already holds an hr marker (compressed before). */
+int hr__has_marker(const char *text, size_t len);
+
+/* ---- scorers (scorer.c, scorer_lexical.c) ----------------------------------- */
+
+struct hr_scorer {
+    const char *name;
+    /* scores[i] for segs[i] of text: higher is more worth keeping. */
+    hr_status (*score)(struct hr_scorer *self, const struct hr_query *q, const char *text,
+                       const struct hr_seg *segs, size_t n, float *scores);
+    void (*destroy)(struct hr_scorer *self);
+};
+hr_status hr__scorer_new(const char *name, struct hr_scorer **out);
+hr_status hr__scorer_lexical_new(struct hr_scorer **out);
+
+/* ---- compressors (crush_*.c) and the router (route.c) ----------------------- */
+
+enum hr_kind { HR_KIND_JSON, HR_KIND_DIFF, HR_KIND_SEARCH, HR_KIND_LOG, HR_KIND_TEXT };
+const char *hr__kind_name(enum hr_kind kind);
+
+struct hr_crush_ctx {
+    const struct hr_query *query;
+    struct hr_scorer *scorer;
+    hr_json *doc;  /* scratch parser for JSON units */
+    size_t tokens; /* the unit's exact token count */
+};
+
+/* Length of the path of a "path:N:" match or "path-N-" context line, else 0. */
+size_t hr__search_path_len(const char *s, size_t n);
+
+/* Prose: mostly letters and spaces, cut into sentences even when wrapped. */
+int hr__is_prose(const char *text, size_t len);
+
+/* The kind of content a unit holds (its text is not changed). */
+enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len);
+
+/* Each appends the compressed text to out; when it cannot do better it
+ * appends the text unchanged. An error means the unit stays as it was. */
+hr_status hr__crush_json(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+hr_status hr__crush_diff(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+hr_status hr__crush_search(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+hr_status hr__crush_log(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+hr_status hr__crush_text(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+
+/* ---- where the units are (units.c) --------------------------------------------- */
+
+/* A string of the request that may be compressed. */
+struct hr_unit_ref {
+    hr_json_node node;
+    size_t message;
+    char where[160];
+};
+struct hr_unit_list {
+    struct hr_unit_ref *v;
+    size_t n, cap;
+};
+/* The index of the message the task is read from (the latest user message
+ * with text) and its text; SIZE_MAX and "" when there is none. */
+hr_status hr__task_message(const hr_json *doc, hr_format format, size_t *index, hr_buf *text);
+/* The compressible strings of the messages before the last protect_recent,
+ * leaving out the message at skip: tool results and user text. */
+hr_status hr__find_units(const hr_json *doc, hr_format format, size_t protect_recent, size_t skip,
+                         struct hr_unit_list *out);
+/* The list of messages / input items, HR_JSON_NONE when the shape lacks it. */
+hr_json_node hr__message_list(const hr_json *doc, hr_format format);
+
+/* ---- counting a request with some strings already counted (request_count.c) */
+
+struct hr_known_count {
+    hr_json_node node;
+    size_t tokens;
+};
+/* hr_request_count's total, taking the count of each string node listed in
+ * known (sorted by node) from there instead of counting it again. */
+hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format,
+                            const struct hr_known_count *known, size_t n_known, size_t *total);
+
+#endif
