@@ -118,6 +118,8 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
             *end = i + 1;
             return HR_OK;
         }
+        /* a raw newline in a string almost always means a missing quote */
+        if (c == '\n') return fail(d, HR_ESYNTAX, start, "unterminated string");
         if (c < 0x20) return fail(d, HR_ESYNTAX, i, "control character 0x%02x in string", c);
         if (c == '\\') {
             *escaped = 1;

@@ -159,10 +159,20 @@ hr_status hr__select_by_budget(const char *text, const struct hr_seg *segs, size
     return HR_OK;
 }
 
+/* English plural of the nouns markers use: line, item, match, sentence. */
+static const char *plural_suffix(const char *noun, size_t count)
+{
+    size_t n = strlen(noun);
+    if (count == 1) return "";
+    if (n >= 2 && (!strcmp(noun + n - 2, "ch") || !strcmp(noun + n - 2, "sh"))) return "es";
+    if (n >= 1 && (noun[n - 1] == 's' || noun[n - 1] == 'x')) return "es";
+    return "s";
+}
+
 hr_status hr__marker(hr_buf *out, size_t count, const char *noun, const char *detail)
 {
     char head[96];
-    int k = snprintf(head, sizeof head, "[hr: %zu %s%s omitted", count, noun, count == 1 ? "" : "s");
+    int k = snprintf(head, sizeof head, "[hr: %zu %s%s omitted", count, noun, plural_suffix(noun, count));
     if (k < 0 || (size_t)k >= sizeof head) return HR_ERANGE;
     if (hr_buf_append(out, head, (size_t)k)) return HR_ENOMEM;
     if (detail && *detail && (hr_buf_append(out, "; ", 2) || hr_buf_append(out, detail, strlen(detail))))

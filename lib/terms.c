@@ -60,6 +60,7 @@ static const char *const stopwords[] = {
 
 int hr__is_stopword(const char *s, size_t n)
 {
+    if (n == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9') return 0; /* "web-41" */
     if (n < 3) return 1;
     if (n > 8) return 0;
     char low[9];

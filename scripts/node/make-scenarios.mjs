@@ -29,8 +29,8 @@ const pkgJson = JSON.stringify({ total: pkgs.length, packages: pkgs }, null, 2);
 const grep = plant(lines(sh("cd /usr/include && grep -rn 'malloc' --include='*.h' . | head -160")), 97,
   './hr/arena.h:4242:void *hr_arena_alloc(size_t bytes) __attribute__((malloc));').join('\n');
 
-const diff = sh('git -C "$(dirname "$0")" show --format= 4ed62b7 -- lib/bpe.c 2>/dev/null || true') ||
-  sh('git show --format= 4ed62b7 -- lib/bpe.c');
+const diffRange = 'ec16952 e3a961c -- lib/request_count.c lib/json_scan.c lib/json_internal.h lib/test/test_json.c';
+const diff = sh(`git diff ${diffRange}`);
 const diffPlanted = diff.replace(/^(@@[^\n]*\n)/m, '$1+#define HR_MAX_RETRIES 7\n');
 
 const gpl = readFileSync('/usr/share/common-licenses/GPL-3', 'utf8').split('\n').slice(60, 260);
@@ -49,7 +49,7 @@ const heavy = [
   ['bash', { command: 'tail -n 320 /var/log/dpkg.log' }, dpkgLog],
   ['http_get', { url: 'https://pkg.example.internal/api/v2/packages?limit=141' }, pkgJson],
   ['bash', { command: "grep -rn malloc --include='*.h' /usr/include" }, grep],
-  ['bash', { command: 'git show 4ed62b7 -- lib/bpe.c' }, diffPlanted],
+  ['bash', { command: `git diff ${diffRange}` }, diffPlanted],
   ['read_file', { path: 'docs/LICENSE-notes.txt' }, prose],
   ['bash', { command: 'ls -la /usr/lib/x86_64-linux-gnu' }, ls],
 ];
@@ -59,7 +59,7 @@ const facts = [
   'hr_arena_alloc', 'HR_MAX_RETRIES 7', 'eu-west-2b is 03:15 UTC on Thursdays', 'core.28817', '1073741824',
 ];
 const task = 'The package install on this box is broken. Look at the dpkg log, the package API, the headers and ' +
-  'the latest bpe.c change, and find out what is wrong.';
+  'the latest parser change, and find out what is wrong.';
 const question = 'Before you change anything: which package failed to configure, with which exit status and ' +
   'request id, and at which version? Where is hr_arena_alloc declared, what value does the diff give ' +
   'HR_MAX_RETRIES, when is the maintenance window for eu-west-2b, and how large is the core dump file?';

@@ -1,0 +1,646 @@
+/* hr_compress() on the scenarios in testdata/hr-compress/scenarios (real
+ * tool output: dpkg's log, dpkg-query as JSON, grep -rn, git diff, the GPL,
+ * ls -la, with planted facts) and on small inputs for each compressor. */
+#include "compress_internal.h"
+#include "hr.h"
+#include "unit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SCENARIOS "testdata/hr-compress/scenarios/"
+
+static hr_compressor *comp;
+static int quiet; /* set while a check is expected to fail */
+
+static hr_buf read_file(const char *path)
+{
+    hr_buf b = HR_BUF_INIT;
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    if (!f) {
+        printf("  cannot open %s (run the tests from the top of the tree)\n", path);
+        return b;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hr_buf_append(&b, chunk, n);
+    fclose(f);
+    return b;
+}
+
+static hr_status compress(const hr_compress_options *opt, const hr_buf *in, hr_buf *out)
+{
+    out->len = 0;
+    return hr_compress(comp, opt, in->data, in->len, out);
+}
+
+/* ---- checks on a compressed request ---------------------------------------------- */
+
+/* Walks a and b in parallel; records the spans of strings that differ. */
+struct walk {
+    const hr_json *da, *db;
+    const char *a, *b;
+    size_t pa, pb;   /* copied up to here */
+    hr_buf ra, rb;   /* a and b without the strings that differ */
+    size_t changed;
+    size_t *offsets, cap;
+    hr_buf *before, *after; /* decoded texts of the first cap changed strings */
+    int same_shape;
+};
+
+static void walk(struct walk *w, hr_json_node na, hr_json_node nb)
+{
+    hr_json_type t = hr_json_type_of(w->da, na);
+    if (!w->same_shape || t != hr_json_type_of(w->db, nb) ||
+        hr_json_length(w->da, na) != hr_json_length(w->db, nb)) {
+        w->same_shape = 0;
+        return;
+    }
+    if (t == HR_JSON_STRING) {
+        size_t sa = hr_json_start(w->da, na), ea = hr_json_end(w->da, na);
+        size_t sb = hr_json_start(w->db, nb), eb = hr_json_end(w->db, nb);
+        if (ea - sa == eb - sb && !memcmp(w->a + sa, w->b + sb, ea - sa)) return;
+        hr_buf_append(&w->ra, w->a + w->pa, sa - w->pa);
+        hr_buf_append(&w->rb, w->b + w->pb, sb - w->pb);
+        w->pa = ea;
+        w->pb = eb;
+        if (w->changed < w->cap) {
+            w->offsets[w->changed] = sa;
+            if (w->before) hr_json_string_decode(w->da, na, &w->before[w->changed]);
+            if (w->after) hr_json_string_decode(w->db, nb, &w->after[w->changed]);
+        }
+        w->changed++;
+        return;
+    }
+    if (t != HR_JSON_ARRAY && t != HR_JSON_OBJECT) return;
+    hr_json_node ea = hr_json_first(w->da, na), eb = hr_json_first(w->db, nb);
+    for (; ea != HR_JSON_NONE && eb != HR_JSON_NONE; ea = hr_json_next(w->da, ea), eb = hr_json_next(w->db, eb)) {
+        if (t == HR_JSON_OBJECT) { /* keys never change */
+            size_t ka = hr_json_start(w->da, ea), kb = hr_json_start(w->db, eb);
+            size_t la = hr_json_end(w->da, ea) - ka, lb = hr_json_end(w->db, eb) - kb;
+            if (la != lb || memcmp(w->a + ka, w->b + kb, la)) w->same_shape = 0;
+            walk(w, hr_json_value(w->da, ea), hr_json_value(w->db, eb));
+        } else {
+            walk(w, ea, eb);
+        }
+    }
+}
+
+/* Everything outside the strings that changed is byte-identical: same
+ * structure and keys, and with the changed strings cut out of both, the
+ * remaining bytes (whitespace, numbers, escapes, order) are equal. Returns
+ * how many strings changed, or -1. */
+static int changed_strings(const hr_buf *a, const hr_buf *b, size_t *offsets, size_t cap, hr_buf *before,
+                           hr_buf *after)
+{
+    hr_json *da = NULL, *db = NULL;
+    hr_json_new(&da);
+    hr_json_new(&db);
+    int changed = -1;
+    if (!hr_json_parse(da, a->data, a->len) && !hr_json_parse(db, b->data, b->len)) {
+        struct walk w = {da, db, a->data, b->data, 0, 0, HR_BUF_INIT, HR_BUF_INIT, 0, offsets, cap, before, after, 1};
+        walk(&w, hr_json_root(da), hr_json_root(db));
+        hr_buf_append(&w.ra, a->data + w.pa, a->len - w.pa);
+        hr_buf_append(&w.rb, b->data + w.pb, b->len - w.pb);
+        if (!w.same_shape) {
+            if (!quiet) printf("  the structure changed\n");
+        } else if (w.ra.len != w.rb.len || memcmp(w.ra.data, w.rb.data, w.ra.len)) {
+            if (!quiet) printf("  bytes outside the compressed strings differ\n");
+        } else {
+            changed = (int)w.changed;
+        }
+        hr_buf_free(&w.ra);
+        hr_buf_free(&w.rb);
+    } else {
+        printf("  output is not valid JSON: %s\n", hr_json_errmsg(db));
+    }
+    hr_json_free(da);
+    hr_json_free(db);
+    return changed;
+}
+
+/* ---- the scenarios ------------------------------------------------------------------ */
+
+struct scenario {
+    const char *file;
+    double min_saved, max_saved; /* fraction of tokens_before */
+    int facts;                   /* check long.facts */
+    const char *kinds;           /* the compressors used, in order */
+};
+
+static const struct scenario scenarios[] = {
+    {"long-anthropic.json", 0.60, 1.0, 1, "log json search diff text log"},
+    {"long-chat.json", 0.60, 1.0, 1, "log json search diff text log"},
+    {"long-responses.json", 0.60, 1.0, 1, "log json search diff text log"},
+    {"short-anthropic.json", 0.0, 0.0, 0, ""},
+    {"tools-anthropic.json", 0.0, 0.0, 0, ""},
+};
+
+/* Where the message list starts and where its last from_end messages start. */
+static void message_span(const hr_buf *body, size_t from_end, size_t *list_start, size_t *protected_start)
+{
+    hr_json *doc = NULL;
+    hr_json_new(&doc);
+    hr_json_parse(doc, body->data, body->len);
+    hr_json_node root = hr_json_root(doc), list = hr_json_get(doc, root, "messages");
+    if (list == HR_JSON_NONE) list = hr_json_get(doc, root, "input");
+    size_t n = hr_json_length(doc, list), i = 0;
+    *list_start = hr_json_start(doc, list);
+    *protected_start = hr_json_end(doc, list);
+    for (hr_json_node m = hr_json_first(doc, list); m != HR_JSON_NONE; m = hr_json_next(doc, m), i++)
+        if (i + from_end == n) *protected_start = hr_json_start(doc, m);
+    hr_json_free(doc);
+}
+
+static size_t independent_count(const hr_buf *body)
+{
+    hr_json *doc = NULL;
+    hr_tokenizer *tok = NULL;
+    hr_request_counts *rc = NULL;
+    hr_buf model = HR_BUF_INIT;
+    size_t total = 0;
+    hr_json_new(&doc);
+    if (!hr_json_parse(doc, body->data, body->len) && !hr_request_model(doc, &model)) {
+        hr_model_encoding me;
+        hr_model_lookup(model.len ? model.data : "gpt-4o", &me);
+        hr_tokenizer_new(me.encoding, &tok);
+        if (!hr_request_count(tok, doc, hr_request_detect(doc), &rc)) {
+            total = hr_request_counts_total(rc);
+            if (me.is_estimate) total = (size_t)ceil((double)total * me.estimate_factor);
+        }
+    }
+    hr_request_counts_free(rc);
+    hr_tokenizer_free(tok);
+    hr_buf_free(&model);
+    hr_json_free(doc);
+    return total;
+}
+
+static void check_facts(const hr_buf *out)
+{
+    hr_buf facts = read_file(SCENARIOS "long.facts");
+    CHECK(facts.len > 0);
+    for (char *line = facts.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (!*line) continue;
+        int found = out->len && strstr(out->data, line) != NULL;
+        if (!found) printf("  planted fact lost: %s\n", line);
+        CHECK(found);
+    }
+    hr_buf_free(&facts);
+}
+
+static void check_scenario(const struct scenario *sc)
+{
+    char path[256];
+    snprintf(path, sizeof path, SCENARIOS "%s", sc->file);
+    hr_buf in = read_file(path), out = HR_BUF_INIT, again = HR_BUF_INIT, fresh = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    printf("  %s\n", sc->file);
+    CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
+    hr_compress_stats st;
+    hr_compressor_stats(comp, &st);
+
+    /* savings as promised, and counted right */
+    double saved = st.tokens_before ? (double)(st.tokens_before - st.tokens_after) / (double)st.tokens_before : 0;
+    printf("  %zu -> %zu tokens, %.1f%% saved\n", st.tokens_before, st.tokens_after, 100 * saved);
+    CHECK(saved >= sc->min_saved && saved <= sc->max_saved);
+    CHECK_EQ_U(st.tokens_before, independent_count(&in));
+    CHECK_EQ_U(st.tokens_after, independent_count(&out));
+    if (sc->max_saved == 0.0) CHECK(out.len == in.len && !memcmp(out.data, in.data, in.len));
+
+    /* only unit strings changed, all in older messages, everything else byte for byte */
+    size_t offsets[32], list_start, protected_start;
+    int changed = changed_strings(&in, &out, offsets, 32, NULL, NULL);
+    CHECK(changed >= 0);
+    CHECK_EQ_U((size_t)(changed < 0 ? 0 : changed), st.units);
+    message_span(&in, opt.protect_recent, &list_start, &protected_start);
+    for (int i = 0; i < changed && i < 32; i++) CHECK(offsets[i] > list_start && offsets[i] < protected_start);
+
+    /* the compressors chosen */
+    char kinds[128] = "";
+    hr_compress_unit u;
+    for (size_t i = 0; hr_compressor_unit(comp, i, &u) == HR_OK; i++) {
+        if (i) strcat(kinds, " ");
+        strncat(kinds, u.kind, sizeof kinds - strlen(kinds) - 1);
+        CHECK(u.tokens_after < u.tokens_before);
+    }
+    CHECK_EQ_S(kinds, sc->kinds);
+    if (sc->facts) check_facts(&out);
+
+    /* idempotent and deterministic */
+    CHECK_EQ_U(compress(&opt, &out, &again), HR_OK);
+    CHECK(again.len == out.len && !memcmp(again.data, out.data, out.len));
+    hr_compressor *other = NULL;
+    hr_compressor_new(&other);
+    CHECK_EQ_U(hr_compress(other, &opt, in.data, in.len, &fresh), HR_OK);
+    CHECK(fresh.len == out.len && !memcmp(fresh.data, out.data, out.len));
+    hr_compressor_free(other);
+    hr_buf_free(&in);
+    hr_buf_free(&out);
+    hr_buf_free(&again);
+    hr_buf_free(&fresh);
+}
+
+static void test_scenarios(void)
+{
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) check_scenario(&scenarios[i]);
+}
+
+/* ---- the compressors on the real data of the long scenario ------------------------ */
+
+static int has_line(const hr_buf *text, const char *line, size_t len)
+{
+    for (const char *p = text->data, *e = text->data + text->len; p && p < e;) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        if (n == len && !memcmp(p, line, len)) return 1;
+        p = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+static int contains(const hr_buf *text, const char *s, size_t len)
+{
+    if (!len) return 1;
+    for (size_t i = 0; i + len <= text->len; i++)
+        if (text->data[i] == s[0] && !memcmp(text->data + i, s, len)) return 1;
+    return 0;
+}
+
+/* Calls fn(line, len) for each line of text. */
+#define FOR_LINES(text, line, len)                                                                     \
+    for (const char *line = (text)->data, *e_ = (text)->data + (text)->len, *nl_; line && line < e_;      \
+         line = nl_ ? nl_ + 1 : NULL)                                                                  \
+        for (size_t len = ((nl_ = memchr(line, '\n', (size_t)(e_ - line))) ? (size_t)(nl_ - line)      \
+                                                                           : (size_t)(e_ - line)),    \
+                    once_ = 1;                                                                         \
+             once_; once_ = 0)
+
+static int icontains(const char *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!strncasecmp(s + i, word, k)) return 1;
+    return 0;
+}
+
+static void check_log_unit(const hr_buf *before, const hr_buf *after)
+{
+    size_t errors = 0;
+    FOR_LINES(before, line, len) {
+        if (!icontains(line, len, "error")) continue;
+        errors++;
+        CHECK(has_line(after, line, len));
+    }
+    CHECK(errors > 0);
+    CHECK(contains(after, "\n[hr: ", 6));
+    CHECK(contains(after, " lines omitted]\n", 16));
+}
+
+static void check_json_unit(const hr_buf *before, const hr_buf *after)
+{
+    hr_json *a = NULL, *b = NULL;
+    hr_json_new(&a);
+    hr_json_new(&b);
+    CHECK_EQ_U(hr_json_parse(a, before->data, before->len), HR_OK);
+    CHECK_EQ_U(hr_json_parse(b, after->data, after->len), HR_OK);
+    hr_json_node pa = hr_json_get(a, hr_json_root(a), "packages"), pb = hr_json_get(b, hr_json_root(b), "packages");
+    size_t n = hr_json_length(a, pa), i = 0, markers = 0;
+    CHECK(hr_json_length(b, pb) < n / 3);
+    for (hr_json_node e = hr_json_first(a, pa); e != HR_JSON_NONE; e = hr_json_next(a, e), i++) {
+        size_t s = hr_json_start(a, e), len = hr_json_end(a, e) - s;
+        int must = i < 3 || i + 2 >= n || hr_json_get(a, e, "error") != HR_JSON_NONE;
+        if (must) CHECK(contains(after, before->data + s, len)); /* kept byte for byte */
+    }
+    for (hr_json_node e = hr_json_first(b, pb); e != HR_JSON_NONE; e = hr_json_next(b, e)) {
+        if (hr_json_type_of(b, e) != HR_JSON_STRING) continue;
+        hr_buf m = HR_BUF_INIT;
+        hr_json_string_decode(b, e, &m);
+        CHECK(!strncmp(m.data, "[hr: ", 5) && strstr(m.data, " omitted; fields: name, version, architecture, "
+                                                             "installed_size_kb, status]"));
+        markers++;
+        hr_buf_free(&m);
+    }
+    CHECK(markers > 0);
+    hr_json_free(a);
+    hr_json_free(b);
+}
+
+static void check_search_unit(const hr_buf *before, const hr_buf *after)
+{
+    FOR_LINES(before, line, len) { /* no file is lost */
+        const char *colon = memchr(line, ':', len);
+        if (colon) CHECK(contains(after, line, (size_t)(colon - line) + 1));
+    }
+    CHECK(contains(after, " matches omitted]", 17));
+}
+
+static void check_diff_unit(const hr_buf *before, const hr_buf *after)
+{
+    size_t context = 0;
+    FOR_LINES(before, line, len) {
+        if (len && line[0] == ' ') {
+            context++;
+            continue;
+        }
+        CHECK(has_line(after, line, len)); /* headers, hunk headers, changes */
+    }
+    CHECK(context > 0);
+    CHECK(contains(after, " context lines omitted]", 23));
+}
+
+static void check_text_unit(const hr_buf *before, const hr_buf *after)
+{
+    for (size_t i = 0; i < before->len; i++) { /* every number stays */
+        if (before->data[i] < '0' || before->data[i] > '9' || (i && before->data[i - 1] >= '0' && before->data[i - 1] <= '9'))
+            continue;
+        size_t j = i;
+        while (j < before->len && before->data[j] >= '0' && before->data[j] <= '9') j++;
+        CHECK(contains(after, before->data + (i ? i - 1 : i), j - i + (i ? 1 : 0)));
+    }
+    CHECK(contains(after, " sentences omitted]", 19));
+}
+
+static void test_compressors_on_real_data(void)
+{
+    hr_buf in = read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
+    hr_buf before[8], after[8];
+    memset(before, 0, sizeof before);
+    memset(after, 0, sizeof after);
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
+    size_t offsets[8];
+    CHECK_EQ_U(changed_strings(&in, &out, offsets, 8, before, after), 6);
+    check_log_unit(&before[0], &after[0]);
+    check_json_unit(&before[1], &after[1]);
+    check_search_unit(&before[2], &after[2]);
+    check_diff_unit(&before[3], &after[3]);
+    check_text_unit(&before[4], &after[4]);
+    for (int i = 0; i < 8; i++) {
+        hr_buf_free(&before[i]);
+        hr_buf_free(&after[i]);
+    }
+    hr_buf_free(&in);
+    hr_buf_free(&out);
+}
+
+/* The checker above must itself catch a changed byte outside the units. */
+static void test_faithfulness_check_can_fail(void)
+{
+    hr_buf in = read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
+    char *big = strstr(out.data, "12345678901234567890");
+    CHECK(big != NULL);
+    if (big) big[19] = '1';
+    quiet = 1;
+    CHECK(changed_strings(&in, &out, NULL, 0, NULL, NULL) == -1);
+    quiet = 0;
+    hr_buf_free(&in);
+    hr_buf_free(&out);
+}
+
+/* ---- each compressor's rules, on small inputs ------------------------------------------ */
+
+/* An Anthropic request whose old tool result is text; the last two messages
+ * are protected. */
+static void tool_request(hr_buf *req, const char *text, const char *question)
+{
+    req->len = 0;
+    const char *head = "{\"model\":\"claude-sonnet-4-5\",\"system\":\"sys\",\"messages\":["
+                       "{\"role\":\"user\",\"content\":\"start\"},"
+                       "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"bash\",\"input\":{}}]},"
+                       "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":";
+    hr_buf_append(req, head, strlen(head));
+    hr_json_encode_string(req, text, strlen(text));
+    const char *mid = "}]},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":";
+    hr_buf_append(req, mid, strlen(mid));
+    hr_json_encode_string(req, question, strlen(question));
+    hr_buf_append(req, "}]}", 3);
+}
+
+/* The compressed tool result of a tool_request(). */
+static void compressed_result(const char *text, const char *question, hr_buf *result)
+{
+    hr_buf req = HR_BUF_INIT, out = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.protect_recent = 2;
+    opt.min_tokens = 50;
+    tool_request(&req, text, question);
+    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+    hr_json *doc = NULL;
+    hr_json_new(&doc);
+    result->len = 0;
+    if (hr_json_parse(doc, out.data, out.len) == HR_OK) {
+        hr_json_node m = hr_json_get(doc, hr_json_root(doc), "messages");
+        hr_json_node third = hr_json_next(doc, hr_json_next(doc, hr_json_first(doc, m)));
+        hr_json_node block = hr_json_first(doc, hr_json_get(doc, third, "content"));
+        hr_json_string_decode(doc, hr_json_get(doc, block, "content"), result);
+    }
+    hr_json_free(doc);
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+}
+
+static void test_log_folds_repeats_and_keeps_traces(void)
+{
+    hr_buf log = HR_BUF_INIT, got = HR_BUF_INIT;
+    char line[160];
+    for (int i = 1; i <= 40; i++) {
+        snprintf(line, sizeof line, "Get:%d http://deb.debian.org/debian bookworm/main amd64 libpkg%d 1.%d-1 [%d kB]\n",
+                 i, i % 7, i, 100 + i * 13);
+        hr_buf_append(&log, line, strlen(line));
+    }
+    const char *trace = "Traceback (most recent call last):\n"
+                        "  File \"/usr/lib/apt/apt-helper.py\", line 88, in <module>\n"
+                        "    main()\n"
+                        "  File \"/usr/lib/apt/apt-helper.py\", line 71, in main\n"
+                        "    fetch(url)\n"
+                        "ConnectionResetError: [Errno 104] Connection reset by peer\n";
+    hr_buf_append(&log, trace, strlen(trace));
+    for (int i = 41; i <= 70; i++) {
+        snprintf(line, sizeof line, "Get:%d http://deb.debian.org/debian bookworm/main amd64 libpkg%d 1.%d-1 [%d kB]\n",
+                 i, i % 7, i, 100 + i * 13);
+        hr_buf_append(&log, line, strlen(line));
+    }
+    hr_buf_append(&log, "Fetched 31.2 MB in 4s (7,411 kB/s)\n", 35);
+    compressed_result(log.data, "why did the download stop?", &got);
+    CHECK(contains(&got, "Get:1 http://deb.debian.org/", 28));  /* the head */
+    CHECK(contains(&got, trace, strlen(trace)));                 /* the trace, whole */
+    CHECK(contains(&got, "Fetched 31.2 MB in 4s", 21));      /* the tail */
+    CHECK(contains(&got, "similar lines omitted]\n", 23));   /* the fold */
+    CHECK(got.len < log.len / 3);
+    hr_buf_free(&log);
+    hr_buf_free(&got);
+}
+
+static void test_json_keeps_errors_outliers_and_task_items(void)
+{
+    hr_buf json = HR_BUF_INIT, got = HR_BUF_INIT;
+    char item[200];
+    hr_buf_append(&json, "[", 1);
+    for (int i = 0; i < 60; i++) {
+        int dup = i >= 50 && i < 55; /* five copies of item 49 */
+        int k = dup ? 49 : i;
+        snprintf(item, sizeof item, "%s{\"id\":%d,\"host\":\"web-%02d\",\"latency_ms\":%d,\"state\":\"%s\"}",
+                 i ? "," : "", k, k, i == 33 ? 9800 : 40 + k % 9, i == 17 ? "failed" : "ok");
+        hr_buf_append(&json, item, strlen(item));
+    }
+    hr_buf_append(&json, "]", 1);
+    compressed_result(json.data, "what is wrong with web-41 ?", &got);
+    hr_json *doc = NULL;
+    hr_json_new(&doc);
+    CHECK_EQ_U(hr_json_parse(doc, got.data, got.len), HR_OK);
+    CHECK(contains(&got, "{\"id\":0,", 8) && contains(&got, "{\"id\":59,", 9)); /* first, last */
+    CHECK(contains(&got, "\"state\":\"failed\"", 16));                          /* the failure */
+    CHECK(contains(&got, "\"latency_ms\":9800", 17));                           /* the outlier */
+    CHECK(contains(&got, "\"host\":\"web-41\"", 15));                           /* the task's item */
+    CHECK(contains(&got, "duplicates; fields: id, host, latency_ms, state]", 48));
+    CHECK(contains(&got, "\"[hr: ", 6));
+    hr_json_free(doc);
+    hr_buf_free(&json);
+    hr_buf_free(&got);
+}
+
+static void test_thresholds_and_protection(void)
+{
+    hr_buf in = read_file(SCENARIOS "long-chat.json"), out = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.min_tokens = 20000; /* every unit is smaller */
+    CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
+    CHECK(out.len == in.len && !memcmp(out.data, in.data, in.len));
+    hr_compress_options_init(&opt);
+    opt.protect_recent = 100; /* every message protected */
+    CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
+    CHECK(out.len == in.len && !memcmp(out.data, in.data, in.len));
+    hr_buf_free(&in);
+    hr_buf_free(&out);
+}
+
+/* The message the task is read from is never cut, even when old and long. */
+static void test_task_message_kept(void)
+{
+    hr_buf req = HR_BUF_INIT, out = HR_BUF_INIT, text = HR_BUF_INIT;
+    for (int i = 0; i < 300; i++) hr_buf_append(&text, "Please refactor module number 7 carefully. ", 43);
+    const char *head = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":";
+    const char *tail = "},{\"role\":\"assistant\",\"content\":\"ok\"}]}";
+    hr_buf_append(&req, head, strlen(head));
+    hr_json_encode_string(&req, text.data, text.len);
+    hr_buf_append(&req, tail, strlen(tail));
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.protect_recent = 0;
+    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+    CHECK(out.len == req.len && !memcmp(out.data, req.data, req.len));
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+    hr_buf_free(&text);
+}
+
+static void expect_error(const char *body, const hr_compress_options *opt, hr_status want, size_t offset,
+                         const char *msg)
+{
+    hr_buf in = HR_BUF_INIT, out = HR_BUF_INIT;
+    hr_buf_append(&in, body, strlen(body));
+    CHECK_EQ_U(compress(opt, &in, &out), want);
+    CHECK_EQ_U(out.len, 0);
+    CHECK_EQ_U(hr_compressor_error_offset(comp), offset);
+    CHECK_EQ_S(hr_compressor_errmsg(comp), msg);
+    hr_buf_free(&in);
+    hr_buf_free(&out);
+}
+
+static void test_bad_input(void)
+{
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    expect_error("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi}]}", &opt, HR_ETRUNCATED, 55,
+                 "unterminated string");
+    expect_error("", &opt, HR_ETRUNCATED, 0, "empty request");
+    expect_error("[1,2]", &opt, HR_ENOTREQUEST, 0, "a request must be a JSON object");
+    expect_error("{\"model\":\"x\"}", &opt, HR_ENOTREQUEST, 0,
+                 "not a request of a known API shape: no \"messages\" or \"input\"");
+    opt.format = HR_FORMAT_ANTHROPIC;
+    expect_error("{\"input\":\"hi\"}", &opt, HR_ENOTREQUEST, 0,
+                 "not a request of a known API shape: no \"messages\" array");
+    hr_compress_options_init(&opt);
+    opt.max_bytes = 10;
+    expect_error("{\"messages\":[]}", &opt, HR_ETOOBIG, SIZE_MAX, "request of 15 bytes is over the limit of 10 bytes");
+    hr_compress_options_init(&opt);
+    opt.scorer = "neural";
+    expect_error("{\"messages\":[]}", &opt, HR_ENOTFOUND, SIZE_MAX, "unknown scorer 'neural' (known: auto, lexical)");
+}
+
+/* ---- the must-keep rules and the task's words ---------------------------------------- */
+
+static void test_features(void)
+{
+    struct { const char *text; unsigned want; } cases[] = {
+        {"request 3f0c9a52-8d1e-4b7a-9c3e-5a2f1d7e6b90 done", HR_F_UUID},
+        {"commit 4ed62b7 landed", HR_F_HASH},
+        {"see https://example.org/x?y=1", HR_F_URL},
+        {"edit lib/compress.c now", HR_F_PATH},
+        {"open config.yaml", HR_F_PATH},
+        {"run with --protect-recent", HR_F_FLAG},
+        {"rm -rf", HR_F_FLAG},
+        {"failed with ENOENT", HR_F_ERRCODE},
+        {"rustc E0308 mismatched", HR_F_ERRCODE},
+        {"ERR_SSL_PROTOCOL here", HR_F_ERRCODE},
+        {"call parse_config first", HR_F_IDENT},
+        {"the HttpClient class", HR_F_IDENT},
+        {"ValueError: bad", HR_F_SEVERITY},
+        {"3 tests FAILED", HR_F_SEVERITY},
+        {"port 8443", HR_F_NUMBER},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned got = hr__features(cases[i].text, strlen(cases[i].text));
+        if (!(got & cases[i].want)) printf("  \"%s\": features 0x%x lack 0x%x\n", cases[i].text, got, cases[i].want);
+        CHECK(got & cases[i].want);
+    }
+    const char *plain = "the quick brown fox jumps over the lazy dog";
+    CHECK_EQ_U(hr__features(plain, strlen(plain)), 0);
+}
+
+static void test_task_words(void)
+{
+    static const char *const stop[] = {"about", "the", "which", "yours", "please", "between", "would", "after"};
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) CHECK(hr__is_stopword(stop[i], strlen(stop[i])));
+    CHECK(!hr__is_stopword("malloc", 6));
+    CHECK(!hr__is_stopword("41", 2));
+    struct hr_query q;
+    const char *task = "Why does parse_config fail on web-41 with the HttpClient?";
+    CHECK_EQ_U(hr__query_build(&q, task, strlen(task)), HR_OK);
+    CHECK(hr__query_has_term(&q, hr__hash_lower("PARSE_CONFIG", 12)));
+    CHECK(hr__query_has_term(&q, hr__hash_lower("41", 2)));
+    CHECK(!hr__query_has_term(&q, hr__hash_lower("the", 3)));
+    CHECK(hr__query_has_ident(&q, hr__hash("HttpClient", 10)));
+    CHECK(!hr__query_has_ident(&q, hr__hash("httpclient", 10)));
+    hr__query_free(&q);
+}
+
+int main(void)
+{
+    if (hr_compressor_new(&comp)) return 1;
+    RUN(test_features);
+    RUN(test_task_words);
+    RUN(test_scenarios);
+    RUN(test_compressors_on_real_data);
+    RUN(test_faithfulness_check_can_fail);
+    RUN(test_log_folds_repeats_and_keeps_traces);
+    RUN(test_json_keeps_errors_outliers_and_task_items);
+    RUN(test_thresholds_and_protection);
+    RUN(test_task_message_kept);
+    RUN(test_bad_input);
+    hr_compressor_free(comp);
+    return unit_any_failed;
+}
