@@ -121,6 +121,7 @@ lint-man:
 
 bench: deps all
 	@HR_BUILD=$(B) scripts/bench-count
+	@HR_BUILD=$(B) scripts/bench-compress
 
 run: deps all
 	@echo "hr-count on README.md (o200k_base):"

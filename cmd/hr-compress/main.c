@@ -132,6 +132,7 @@ int main(int argc, char **argv)
     struct settings s;
     char err[256];
     int rc = settings_load(&s, argc, argv, err, sizeof err);
+    if (rc != SETTINGS_OK) settings_free(&s);
     if (rc == SETTINGS_HELP) {
         usage(stdout);
         return 0;

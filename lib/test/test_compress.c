@@ -628,6 +628,49 @@ static void test_task_words(void)
     hr__query_free(&q);
 }
 
+/* Odd content of every kind through every compressor: no crash (the tests
+ * also run under ASan/UBSan), valid JSON out, idempotent. */
+static void test_odd_content(void)
+{
+    static const char alphabet[] = "ab  Z9_-./:{}[]\",\n\n\t@+ 0x1f ERROR diff --git @@ -1 +1 @@\n a.c:12:x\n";
+    unsigned seed = 12345;
+    hr_buf text = HR_BUF_INIT, req = HR_BUF_INIT, out = HR_BUF_INIT, again = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.protect_recent = 2;
+    opt.min_tokens = 1;
+    for (int round = 0; round < 300; round++) {
+        text.len = 0;
+        size_t n = 1 + (size_t)(round * 37 % 3000);
+        if (round % 3 == 0) hr_buf_append(&text, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t k = (seed >> 16) % (sizeof alphabet - 1);
+            if (round % 3 == 0 && alphabet[k] == '"') continue;
+            hr_buf_append(&text, alphabet + k, 1);
+        }
+        if (round % 3 == 0) { /* a JSON array of small objects, maybe broken */
+            text.len = 1;
+            for (int j = 0; j < 40 + round; j++) {
+                char item[64];
+                snprintf(item, sizeof item, "%s{\"k\":%d,\"v\":\"%c\"}", j ? "," : "", j % 7, 'a' + j % 26);
+                hr_buf_append(&text, item, strlen(item));
+            }
+            hr_buf_append(&text, round % 2 ? "]" : "", round % 2);
+        }
+        hr_buf_append(&text, "", 0);
+        tool_request(&req, text.data, "check k 3");
+        CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+        CHECK(changed_strings(&req, &out, NULL, 0, NULL, NULL) >= 0);
+        CHECK_EQ_U(compress(&opt, &out, &again), HR_OK);
+        CHECK(again.len == out.len && !memcmp(again.data, out.data, out.len));
+    }
+    hr_buf_free(&text);
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+    hr_buf_free(&again);
+}
+
 int main(void)
 {
     if (hr_compressor_new(&comp)) return 1;
@@ -641,6 +684,7 @@ int main(void)
     RUN(test_thresholds_and_protection);
     RUN(test_task_message_kept);
     RUN(test_bad_input);
+    RUN(test_odd_content);
     hr_compressor_free(comp);
     return unit_any_failed;
 }
