@@ -2,6 +2,7 @@
  * the adjacent pair of lowest rank, leftmost first, until no pair is a token.
  * Short pieces use a linear scan over a small array (fast in cache); long ones
  * use rank buckets so that a megabyte-long "word" stays near-linear. */
+#include "grow.h"
 #include "tokenizer_internal.h"
 
 #include <stdlib.h>
@@ -52,18 +53,6 @@ size_t hr_bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_
  * vocabulary), the rest of the bucket is put back and the lower rank goes
  * first. Stale entries are skipped by re-checking the pair's current rank. */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 1;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *np = realloc(*p, c * elem);
-    if (!np) return 0;
-    *p = np;
-    *cap = c;
-    return 1;
-}
-
 static void heap_push(struct hr_bpe_scratch *s, uint32_t r)
 {
     size_t i = s->heap_len++;
@@ -97,11 +86,15 @@ static int bucket_push(struct hr_bpe_scratch *s, uint32_t r, uint32_t pos)
         id = s->free_node;
         s->free_node = s->nodes[id].next;
     } else {
-        if (!grow((void **)&s->nodes, &s->nodes_cap, s->nodes_len + 1, sizeof *s->nodes)) return 0;
+        void *p = hr_grow(s->nodes, &s->nodes_cap, s->nodes_len + 1, sizeof *s->nodes);
+        if (!p) return 0;
+        s->nodes = p;
         id = (uint32_t)s->nodes_len++;
     }
     if (s->bucket_head[r] == HR_NO_RANK) {
-        if (!grow((void **)&s->heap, &s->heap_cap, s->heap_len + 1, sizeof *s->heap)) return 0;
+        void *p = hr_grow(s->heap, &s->heap_cap, s->heap_len + 1, sizeof *s->heap);
+        if (!p) return 0;
+        s->heap = p;
         heap_push(s, r);
     }
     s->nodes[id].pos = pos;

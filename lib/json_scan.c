@@ -1,6 +1,7 @@
 /* The JSON byte-span scanner: one pass, no recursion, no conversion. Every
  * value becomes a node with its byte span, so callers can splice edits into
  * the original text and leave everything else byte-identical. */
+#include "grow.h"
 #include "json_internal.h"
 
 #include <stdarg.h>
@@ -78,13 +79,9 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 
 static hr_status add_node(hr_json *d, hr_json_type type, size_t start, uint32_t *id)
 {
-    if (d->n_nodes == d->cap_nodes) {
-        size_t cap = d->cap_nodes ? d->cap_nodes * 2 : 256;
-        void *p = realloc(d->nodes, cap * sizeof *d->nodes);
-        if (!p) return HR_ENOMEM;
-        d->nodes = p;
-        d->cap_nodes = cap;
-    }
+    void *p = hr_grow(d->nodes, &d->cap_nodes, d->n_nodes + 1, sizeof *d->nodes);
+    if (!p) return HR_ENOMEM;
+    d->nodes = p;
     if (d->n_nodes >= UINT32_MAX - 1) return HR_ETOOBIG;
     *id = (uint32_t)d->n_nodes++;
     struct hr_json_nodeinfo *nd = &d->nodes[*id];
@@ -231,13 +228,9 @@ static hr_status push(hr_json *d, size_t depth, uint32_t id, size_t at)
 {
     if (depth >= d->max_depth)
         return fail(d, HR_EDEPTH, at, "nesting deeper than %u levels", d->max_depth);
-    if (depth == d->cap_stack) {
-        size_t cap = d->cap_stack ? d->cap_stack * 2 : 32;
-        void *p = realloc(d->stack, cap * sizeof *d->stack);
-        if (!p) return HR_ENOMEM;
-        d->stack = p;
-        d->cap_stack = cap;
-    }
+    void *p = hr_grow(d->stack, &d->cap_stack, depth + 1, sizeof *d->stack);
+    if (!p) return HR_ENOMEM;
+    d->stack = p;
     d->stack[depth] = id;
     return HR_OK;
 }

@@ -39,6 +39,9 @@ static inline int hr_is_crlf(uint32_t cp)
  * 0 when none matches. */
 size_t hr_contraction_len(const unsigned char *s, size_t n, size_t i);
 
+/* \p{N}{1,3} after the number at s[i] of `len` bytes: where it ends. */
+size_t hr_split_digits(const unsigned char *s, size_t n, size_t i, size_t len);
+
 /* The whitespace alternatives both patterns end with:
  * \s*[\r\n]+ | \s+(?!\S) | \s+ ; s[i] is whitespace. */
 size_t hr_split_whitespace(const unsigned char *s, size_t n, size_t i);

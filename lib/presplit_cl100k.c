@@ -45,15 +45,7 @@ size_t hr_presplit_cl100k(const unsigned char *s, size_t n, size_t i)
     if (i + c0.len < n) c1 = hr_ch_at(s, i + c0.len);
     if (c0.cls != HR_UC_NUMBER && !hr_is_crlf(c0.cp) && c1.len && hr_is_letter(c1.cls))
         return letters_end(s, n, i + c0.len);
-    if (c0.cls == HR_UC_NUMBER) {
-        size_t j = i + c0.len;
-        for (int k = 1; k < 3 && j < n; k++) {
-            struct hr_ch c = hr_ch_at(s, j);
-            if (c.cls != HR_UC_NUMBER) break;
-            j += c.len;
-        }
-        return j;
-    }
+    if (c0.cls == HR_UC_NUMBER) return hr_split_digits(s, n, i, c0.len);
     if (c0.cp == ' ' && c1.len && is_symbol(c1.cls)) return symbols_end(s, n, i + 1);
     if (is_symbol(c0.cls)) return symbols_end(s, n, i);
     return hr_split_whitespace(s, n, i);

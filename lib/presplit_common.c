@@ -43,3 +43,14 @@ size_t hr_split_whitespace(const unsigned char *s, size_t n, size_t i)
     if (chars >= 2) return last_start;
     return end; /* \s+ */
 }
+
+size_t hr_split_digits(const unsigned char *s, size_t n, size_t i, size_t len)
+{
+    size_t j = i + len;
+    for (int k = 1; k < 3 && j < n; k++) {
+        struct hr_ch c = hr_ch_at(s, j);
+        if (c.cls != HR_UC_NUMBER) break;
+        j += c.len;
+    }
+    return j;
+}

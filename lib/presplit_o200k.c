@@ -96,15 +96,7 @@ size_t hr_presplit_o200k(const unsigned char *s, size_t n, size_t i)
     if (prefixed && (e = upper_plus_lower_star(s, n, after)) != NO_MATCH) return e;
     if ((e = upper_plus_lower_star(s, n, i)) != NO_MATCH) return e;
 
-    if (c0.cls == HR_UC_NUMBER) {
-        size_t j = after;
-        for (int k = 1; k < 3 && j < n; k++) {
-            struct hr_ch c = hr_ch_at(s, j);
-            if (c.cls != HR_UC_NUMBER) break;
-            j += c.len;
-        }
-        return j;
-    }
+    if (c0.cls == HR_UC_NUMBER) return hr_split_digits(s, n, i, after - i);
     size_t j = NO_MATCH;
     if (c0.cp == ' ' && after < n && is_symbol(hr_ch_at(s, after).cls))
         j = after;

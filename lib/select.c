@@ -40,6 +40,23 @@ hr_status hr__split_lines(const char *text, size_t len, struct hr_segs *out)
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* Whether the '.' at text[dot] cannot end the sentence begun at start: a
+ * list number ("3."), an initial or abbreviation ("e.g.", "U.S.", "Dr."),
+ * or too little said yet. */
+static int too_short_to_end(const char *text, size_t start, size_t dot)
+{
+    size_t letters = 0, w = dot;
+    for (size_t i = start; i < dot; i++) letters += !is_space(text[i]);
+    if (letters < 12) return 1;
+    while (w > start && !is_space(text[w - 1])) w--; /* the word before the dot */
+    size_t n = dot - w;
+    if (n <= 1 || memchr(text + w, '.', n)) return 1;
+    static const char *const abbrev[] = {"etc", "vs", "Dr", "Mr", "Mrs", "Ms", "Fig", "No", "approx", "cf", NULL};
+    for (const char *const *a = abbrev; *a; a++)
+        if (strlen(*a) == n && !memcmp(text + w, *a, n)) return 1;
+    return 0;
+}
+
 /* A sentence ends at a blank line, or at . ! ? (closing quotes or brackets
  * allowed) followed by whitespace; the whitespace after it belongs to it.
  * A single newline (wrapped prose) does not end one. */
@@ -51,7 +68,7 @@ hr_status hr__split_sentences(const char *text, size_t len, struct hr_segs *out)
         size_t end = 0;
         if (c == '\n' && i + 1 < len && (text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < len && text[i + 2] == '\n'))) {
             end = i + 1;
-        } else if (c == '.' || c == '!' || c == '?') {
+        } else if ((c == '.' || c == '!' || c == '?') && !too_short_to_end(text, start, i)) {
             size_t j = i + 1;
             while (j < len && (text[j] == '"' || text[j] == '\'' || text[j] == ')' || text[j] == ']')) j++;
             if (j < len && is_space(text[j])) end = j;

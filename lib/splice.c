@@ -1,5 +1,6 @@
 /* Splice edits: the edited copy of a buffer is its original bytes with only
  * the replaced ranges substituted, which keeps everything else identical. */
+#include "grow.h"
 #include "hr.h"
 
 #include <stdio.h>
@@ -66,13 +67,9 @@ hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char 
             return HR_EINVAL;
         }
     }
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap ? sp->cap * 2 : 16;
-        void *p = realloc(sp->edits, cap * sizeof *sp->edits);
-        if (!p) return HR_ENOMEM;
-        sp->edits = p;
-        sp->cap = cap;
-    }
+    void *p = hr_grow(sp->edits, &sp->cap, sp->n + 1, sizeof *sp->edits);
+    if (!p) return HR_ENOMEM;
+    sp->edits = p;
     size_t off = sp->repl.len;
     hr_status st = hr_buf_append(&sp->repl, bytes, n);
     if (st) return st;

@@ -547,6 +547,41 @@ static void test_task_message_kept(void)
     hr_buf_free(&text);
 }
 
+/* Long text a user pasted into an older message is compressed too; the
+ * latest user message (the task) is not. */
+static void test_user_pasted_text(void)
+{
+    hr_buf log = read_file(SCENARIOS "long-chat.json"), req = HR_BUF_INIT, out = HR_BUF_INIT, paste = HR_BUF_INIT;
+    char line[96];
+    for (int i = 0; i < 400; i++) {
+        snprintf(line, sizeof line, "2026-11-20 10:%02d:%02d INFO worker-%d heartbeat ok queue=%d\n", i / 60, i % 60,
+                 i % 4, i * 7 % 31);
+        hr_buf_append(&paste, line, strlen(line));
+    }
+    hr_buf_append(&paste, "2026-11-20 10:07:00 ERROR worker-2 lost lease L-9917\n", 53);
+    const char *head = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":";
+    hr_buf_append(&req, head, strlen(head));
+    hr_json_encode_string(&req, paste.data, paste.len);
+    const char *tail = "},{\"role\":\"assistant\",\"content\":\"Noted.\"},{\"role\":\"user\",\"content\":\"Which lease was lost?\"}]}";
+    hr_buf_append(&req, tail, strlen(tail));
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.protect_recent = 2;
+    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+    hr_compress_unit u;
+    CHECK_EQ_U(hr_compressor_unit(comp, 0, &u), HR_OK);
+    CHECK_EQ_S(u.where, "messages[0].content");
+    CHECK_EQ_S(u.kind, "log");
+    CHECK(u.tokens_after * 4 < u.tokens_before);
+    const char *fact = "ERROR worker-2 lost lease L-9917", *task = "\"content\":\"Which lease was lost?\"}]}";
+    CHECK(contains(&out, fact, strlen(fact)));
+    CHECK(contains(&out, task, strlen(task)));
+    hr_buf_free(&log);
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+    hr_buf_free(&paste);
+}
+
 static void expect_error(const char *body, const hr_compress_options *opt, hr_status want, size_t offset,
                          const char *msg)
 {
@@ -683,6 +718,7 @@ int main(void)
     RUN(test_json_keeps_errors_outliers_and_task_items);
     RUN(test_thresholds_and_protection);
     RUN(test_task_message_kept);
+    RUN(test_user_pasted_text);
     RUN(test_bad_input);
     RUN(test_odd_content);
     hr_compressor_free(comp);
