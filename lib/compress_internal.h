@@ -18,6 +18,7 @@ int hr__is_stopword(const char *s, size_t n);
 /* The task's words: folded hashes of its content words (3+ bytes, not stop
  * words), and exact hashes of its CamelCase / snake_case identifiers. */
 struct hr_query {
+    uint64_t bloom; /* one bit per term, to reject most words at once */
     uint64_t *terms;
     size_t n_terms, cap_terms;
     uint64_t *idents;

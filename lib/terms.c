@@ -127,6 +127,7 @@ hr_status hr__query_build(struct hr_query *q, const char *text, size_t len)
             return HR_ENOMEM;
     }
     q->n_terms = sort_unique(q->terms, q->n_terms);
+    for (size_t k = 0; k < q->n_terms; k++) q->bloom |= 1ull << (q->terms[k] >> 58);
     q->n_idents = sort_unique(q->idents, q->n_idents);
     return HR_OK;
 }
@@ -152,7 +153,7 @@ static int has_u64(const uint64_t *v, size_t n, uint64_t x)
 
 int hr__query_has_term(const struct hr_query *q, uint64_t folded)
 {
-    return q && has_u64(q->terms, q->n_terms, folded);
+    return q && (q->bloom >> (folded >> 58) & 1) && has_u64(q->terms, q->n_terms, folded);
 }
 
 int hr__query_has_ident(const struct hr_query *q, uint64_t exact)
