@@ -36,6 +36,25 @@ const char *hr_config_get(const hr_config *cfg, const char *key)
     return NULL;
 }
 
+const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg, const char *key,
+                       char *from)
+{
+    const char *v;
+    char where = 'd';
+    if (flag_value) {
+        v = flag_value;
+        where = 'f';
+    } else if (env_name && (v = getenv(env_name)) && *v) {
+        where = 'e';
+    } else if (key && (v = hr_config_get(cfg, key))) {
+        where = 'c';
+    } else {
+        v = NULL;
+    }
+    if (from) *from = where;
+    return v;
+}
+
 static hr_status add_entry(hr_config *cfg, const yaml_node_t *k, const yaml_node_t *v)
 {
     void *p = hr_grow(cfg->v, &cfg->cap, cfg->n + 1, sizeof *cfg->v);

@@ -308,6 +308,13 @@ HR_API void hr_config_free(hr_config *cfg);
 /* The value of a top-level key, or NULL. Borrowed from cfg. */
 HR_API const char *hr_config_get(const hr_config *cfg, const char *key);
 
+/* Where a setting comes from, as every hr program decides it: the flag's
+ * value when given, else the environment variable's when set and not empty,
+ * else the file's key, else NULL (the default). *from gets 'f', 'e', 'c' or
+ * 'd' for flag, environment, config file, default. */
+HR_API const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg,
+                              const char *key, char *from);
+
 #ifdef __cplusplus
 }
 #endif

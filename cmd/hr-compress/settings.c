@@ -33,16 +33,12 @@ struct numeric {
 static int resolve_numeric(const struct numeric *n, const hr_config *cfg, const char *cfg_path, char *err,
                            size_t err_len, int *from_flag)
 {
-    const char *v = n->flag_value;
-    *from_flag = v != NULL;
-    if (!v && (v = getenv(n->env)) && *v) {
-        if (!parse_size(v, n->dest)) return 0;
-        snprintf(err, err_len, "%s: '%s' is not a whole number", n->env, v);
-        return -1;
-    }
-    if (!v && !(v = hr_config_get(cfg, n->key))) return 0;
-    if (!parse_size(v, n->dest)) return 0;
-    if (*from_flag) snprintf(err, err_len, "--%s: '%s' is not a whole number", n->flag, v);
+    char from;
+    const char *v = hr_setting(n->flag_value, n->env, cfg, n->key, &from);
+    *from_flag = from == 'f';
+    if (!v || !parse_size(v, n->dest)) return 0;
+    if (from == 'f') snprintf(err, err_len, "--%s: '%s' is not a whole number", n->flag, v);
+    else if (from == 'e') snprintf(err, err_len, "%s: '%s' is not a whole number", n->env, v);
     else snprintf(err, err_len, "%s: %s: '%s' is not a whole number", cfg_path, n->key, v);
     return -1;
 }
