@@ -51,7 +51,7 @@ GEN         := build/gen
 
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/vocab_blobs.o
-CMDS        := hr-count hr-compress
+CMDS        := hr-count hr-compress hr-proxy
 CMD_BINS    := $(CMDS:%=$(B)/%)
 UNIT_SRCS   := $(wildcard lib/test/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
@@ -103,6 +103,8 @@ $(B)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(B)/libhr.
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
+# the proxy's server side
+$(B)/hr-proxy: LDLIBS += -levent -lcurl
 
 # --- tests -------------------------------------------------------------------
 $(B)/test/%: lib/test/%.c lib/test/unit.h $(B)/libhr.a | $(B)/test

@@ -1,0 +1,216 @@
+/* hr-proxy: the compressing reverse proxy. Settings, the listening socket,
+ * the routes it answers itself (/health, /stats, /metrics), signals, and a
+ * graceful stop; forwarding is forward.c's. */
+#include "proxy.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EXIT_USAGE = 64, EXIT_CONFIG = 78, EXIT_UNAVAILABLE = 69 };
+
+static void reply_json(struct evhttp_request *req, int status, struct evbuffer *body, const char *type)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, status, NULL, body);
+}
+
+static void serve_health(struct proxy *p, struct evhttp_request *req)
+{
+    struct evbuffer *b = evbuffer_new();
+    const char *problem = p->stopping ? "shutting down" : reqlog_problem(p->log);
+    if (!problem) {
+        evbuffer_add_printf(b, "{\"status\":\"healthy\"}");
+        reply_json(req, 200, b, "application/json");
+    } else {
+        hr_buf why = HR_BUF_INIT;
+        hr_json_encode_string(&why, problem, strlen(problem));
+        evbuffer_add_printf(b, "{\"status\":\"unhealthy\",\"reason\":%.*s}", (int)why.len, why.data);
+        hr_buf_free(&why);
+        reply_json(req, 503, b, "application/json");
+    }
+    evbuffer_free(b);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct proxy *p = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    if (m == EVHTTP_REQ_GET && (!strcmp(uri, "/health") || !strcmp(uri, "/stats") || !strcmp(uri, "/metrics"))) {
+        if (!strcmp(uri, "/health")) {
+            serve_health(p, req);
+            return;
+        }
+        struct evbuffer *b = evbuffer_new();
+        if (!strcmp(uri, "/stats")) {
+            totals_json(&p->totals, b);
+            reply_json(req, 200, b, "application/json");
+        } else {
+            totals_prometheus(&p->totals, b);
+            reply_json(req, 200, b, "text/plain; version=0.0.4");
+        }
+        evbuffer_free(b);
+        return;
+    }
+    struct route r;
+    route_request(&p->set, m, uri, evhttp_request_get_input_headers(req), &r);
+    if (p->stopping) {
+        send_error(req, r.provider, 503, "overloaded_error", "hr-proxy is shutting down");
+        return;
+    }
+    forward_request(p, req, &r);
+}
+
+/* ---- signals ------------------------------------------------------------------------ */
+
+static void check_drained(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct proxy *p = arg;
+    static int waited_ms;
+    if (p->in_flight <= 0 || waited_ms >= p->set.shutdown_wait_s * 1000) {
+        if (p->in_flight > 0) fprintf(stderr, "hr-proxy: stopping with %d requests unfinished\n", p->in_flight);
+        event_base_loopbreak(p->base);
+        return;
+    }
+    waited_ms += 100;
+    struct timeval tv = {0, 100000};
+    event_base_once(p->base, -1, EV_TIMEOUT, check_drained, p, &tv);
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct proxy *p = arg;
+    if (p->stopping) return;
+    p->stopping = 1;
+    fprintf(stderr, "hr-proxy: %s: no new connections; waiting up to %lds for %d requests in flight\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", p->set.shutdown_wait_s, p->in_flight);
+    if (p->listener) {
+        evhttp_del_accept_socket(p->http, p->listener);
+        p->listener = NULL;
+    }
+    check_drained(-1, 0, p);
+}
+
+/* SIGHUP: read the settings again; a bad file keeps the old ones. What
+ * needs a restart (listen address, workers) is said so. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct proxy *p = arg;
+    struct settings s;
+    char err[512];
+    if (settings_load(&p->cli, &s, err, sizeof err)) {
+        fprintf(stderr, "hr-proxy: SIGHUP: keeping the old settings: %s\n", err);
+        return;
+    }
+    if (strcmp(s.listen_host, p->set.listen_host) || s.listen_port != p->set.listen_port)
+        fprintf(stderr, "hr-proxy: SIGHUP: a new listen address takes a restart\n");
+    if (s.max_concurrent != p->set.max_concurrent)
+        fprintf(stderr, "hr-proxy: SIGHUP: a new max_concurrent takes a restart\n");
+    if (strcmp(s.log_dir, p->set.log_dir) || s.log_max_bytes != p->set.log_max_bytes) {
+        struct reqlog *log = reqlog_open(s.log_dir, s.log_max_bytes, err, sizeof err);
+        if (log) {
+            reqlog_close(p->log);
+            p->log = log;
+        }
+    }
+    s.listen_port = p->set.listen_port;
+    s.max_concurrent = p->set.max_concurrent;
+    snprintf(s.listen_host, sizeof s.listen_host, "%s", p->set.listen_host);
+    p->set = s;
+    evhttp_set_max_body_size(p->http, (ev_ssize_t)s.max_body);
+    evhttp_set_timeout(p->http, (int)s.client_timeout_s);
+    fprintf(stderr, "hr-proxy: SIGHUP: settings read again%s%s\n", s.config_path[0] ? " from " : "",
+            s.config_path);
+}
+
+static int write_pidfile(const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) || rename(tmp, path)) return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct proxy p;
+    char err[512];
+    memset(&p, 0, sizeof p);
+    int rc = cli_parse(&p.cli, argc, argv, err, sizeof err);
+    if (rc == CLI_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc == CLI_VERSION) {
+        printf("hr-proxy %s\n", hr_version());
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "hr-proxy: %s\nTry 'hr-proxy --help'.\n", err);
+        return EXIT_USAGE;
+    }
+    if (settings_load(&p.cli, &p.set, err, sizeof err)) {
+        fprintf(stderr, "hr-proxy: %s\n", err);
+        return EXIT_CONFIG;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    p.totals.started = now_ms();
+    p.base = event_base_new();
+    p.http = p.base ? evhttp_new(p.base) : NULL;
+    if (!p.http || forward_init(&p) || !(p.pool = pool_new(p.base, p.set.max_concurrent))) {
+        fprintf(stderr, "hr-proxy: cannot start: out of memory\n");
+        return 70;
+    }
+    p.log = reqlog_open(p.set.log_dir, p.set.log_max_bytes, err, sizeof err);
+    if (p.log && reqlog_problem(p.log)) fprintf(stderr, "hr-proxy: warning: %s (/health says unhealthy)\n", err);
+    evhttp_set_gencb(p.http, on_request, &p);
+    evhttp_set_max_body_size(p.http, (ev_ssize_t)p.set.max_body);
+    evhttp_set_timeout(p.http, (int)p.set.client_timeout_s);
+    evhttp_set_allowed_methods(p.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                           EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    p.listener = evhttp_bind_socket_with_handle(p.http, p.set.listen_host, (ev_uint16_t)p.set.listen_port);
+    if (!p.listener) {
+        fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
+                strerror(errno));
+        return EXIT_UNAVAILABLE;
+    }
+    if (p.set.pidfile[0] && write_pidfile(p.set.pidfile)) {
+        fprintf(stderr, "hr-proxy: %s: %s\n", p.set.pidfile, strerror(errno));
+        return EXIT_CONFIG;
+    }
+    struct event *sigterm = evsignal_new(p.base, SIGTERM, on_stop, &p);
+    struct event *sigint = evsignal_new(p.base, SIGINT, on_stop, &p);
+    struct event *sighup = evsignal_new(p.base, SIGHUP, on_reload, &p);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+    event_add(sighup, NULL);
+    fprintf(stderr, "hr-proxy %s: listening on %s:%d; anthropic %s, openai %s, chatgpt %s; logs in %s\n",
+            hr_version(), p.set.listen_host, p.set.listen_port, p.set.anthropic_url, p.set.openai_url,
+            p.set.chatgpt_url, p.set.log_dir);
+    event_base_dispatch(p.base);
+    if (p.set.pidfile[0]) unlink(p.set.pidfile);
+    event_free(sigterm);
+    event_free(sigint);
+    event_free(sighup);
+    evhttp_free(p.http);
+    pool_free(p.pool);
+    forward_cleanup(&p);
+    reqlog_close(p.log);
+    event_base_free(p.base);
+    fprintf(stderr, "hr-proxy: stopped\n");
+    return 0;
+}

@@ -1,0 +1,191 @@
+/* Compression off the event loop: max_concurrent worker threads, each with
+ * its own hr_compressor. A request that finds every worker busy is not
+ * queued: it goes upstream uncompressed. Results come back to the loop
+ * through a pipe. */
+#include "proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct job {
+    hr_compress_options opt;
+    char *body; /* the job's own copy: an abandoned job may still be running */
+    size_t len;
+    hr_buf out;
+    hr_compress_stats stats;
+    hr_status status;
+    char error[200];
+    job_done_fn done;
+    void *arg;
+    int abandoned;
+};
+
+struct worker {
+    pthread_t thread;
+    struct pool *pool;
+    hr_compressor *comp;
+    struct job *job; /* NULL when idle */
+};
+
+struct pool {
+    struct event_base *base;
+    struct event *wake;
+    int fds[2];
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct worker *workers;
+    size_t n;
+    int stopping;
+};
+
+/* Loads the tokenizer tables before the first real request needs them. */
+static void warm_up(hr_compressor *comp)
+{
+    static const char req[] = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    hr_compress_options opt;
+    hr_buf out = HR_BUF_INIT;
+    hr_compress_options_init(&opt);
+    hr_compress(comp, &opt, req, sizeof req - 1, &out);
+    opt.encoding = "cl100k_base";
+    hr_compress(comp, &opt, req, sizeof req - 1, &out);
+    hr_buf_free(&out);
+}
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    struct pool *p = w->pool;
+    warm_up(w->comp);
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!w->job && !p->stopping) pthread_cond_wait(&p->cond, &p->lock);
+        if (p->stopping && !w->job) break;
+        struct job *job = w->job;
+        pthread_mutex_unlock(&p->lock);
+        job->status = hr_compress(w->comp, &job->opt, job->body, job->len, &job->out);
+        if (job->status) snprintf(job->error, sizeof job->error, "%s", hr_compressor_errmsg(w->comp));
+        else hr_compressor_stats(w->comp, &job->stats);
+        ssize_t k;
+        do k = write(p->fds[1], &job, sizeof job);
+        while (k < 0 && errno == EINTR);
+        pthread_mutex_lock(&p->lock);
+        w->job = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* On the loop: finished jobs. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    struct job *job;
+    while (read(fd, &job, sizeof job) == (ssize_t)sizeof job) {
+        if (job->abandoned) job_free(job);
+        else job->done(job, job->arg);
+    }
+}
+
+struct pool *pool_new(struct event_base *base, size_t workers)
+{
+    struct pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->base = base;
+    p->workers = calloc(workers, sizeof *p->workers);
+    if (!p->workers || pipe(p->fds)) {
+        free(p->workers);
+        free(p);
+        return NULL;
+    }
+    fcntl(p->fds[0], F_SETFL, O_NONBLOCK);
+    fcntl(p->fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(p->fds[1], F_SETFD, FD_CLOEXEC);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    p->wake = event_new(base, p->fds[0], EV_READ | EV_PERSIST, on_wake, p);
+    event_add(p->wake, NULL);
+    for (size_t i = 0; i < workers; i++) {
+        struct worker *w = &p->workers[i];
+        w->pool = p;
+        if (hr_compressor_new(&w->comp) || pthread_create(&w->thread, NULL, work, w)) {
+            hr_compressor_free(w->comp);
+            w->comp = NULL;
+            break;
+        }
+        p->n++;
+    }
+    return p;
+}
+
+void pool_free(struct pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < p->n; i++) {
+        pthread_join(p->workers[i].thread, NULL);
+        hr_compressor_free(p->workers[i].comp);
+    }
+    on_wake(p->fds[0], 0, p); /* finished jobs still in the pipe */
+    event_free(p->wake);
+    close(p->fds[0]);
+    close(p->fds[1]);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+    free(p->workers);
+    free(p);
+}
+
+struct job *pool_submit(struct pool *p, const hr_compress_options *opt, const char *body, size_t len,
+                        job_done_fn done, void *arg)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job || !(job->body = malloc(len ? len : 1))) {
+        free(job);
+        return NULL;
+    }
+    memcpy(job->body, body, len);
+    job->opt = *opt;
+    job->len = len;
+    job->done = done;
+    job->arg = arg;
+    pthread_mutex_lock(&p->lock);
+    struct worker *idle = NULL;
+    for (size_t i = 0; i < p->n && !idle; i++)
+        if (!p->workers[i].job) idle = &p->workers[i];
+    if (idle) {
+        idle->job = job;
+        pthread_cond_broadcast(&p->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!idle) {
+        job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+void pool_abandon(struct job *job)
+{
+    job->abandoned = 1;
+    job->done = NULL;
+}
+
+hr_status job_status(const struct job *job) { return job->status; }
+const hr_buf *job_output(const struct job *job) { return &job->out; }
+const hr_compress_stats *job_stats(const struct job *job) { return &job->stats; }
+const char *job_error(const struct job *job) { return job->error; }
+
+void job_free(struct job *job)
+{
+    if (!job) return;
+    hr_buf_free(&job->out);
+    free(job->body);
+    free(job);
+}

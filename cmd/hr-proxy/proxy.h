@@ -1,0 +1,140 @@
+/* hr-proxy: what its parts share. */
+#ifndef HR_PROXY_H
+#define HR_PROXY_H
+
+#include "hr.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <pthread.h>
+#include <stdint.h>
+
+/* ---- settings (settings.c) ------------------------------------------------- */
+
+struct settings {
+    char listen_host[256];
+    int listen_port;
+    int allow_remote;
+    char anthropic_url[1024], openai_url[1024], chatgpt_url[1024];
+    size_t protect_recent, min_tokens, max_concurrent;
+    size_t max_body;           /* bytes */
+    long upstream_timeout_s;   /* no byte from upstream for this long: 504 */
+    long connect_timeout_s;
+    long client_timeout_s;     /* idle client */
+    long compress_timeout_ms;  /* forward uncompressed after this */
+    long shutdown_wait_s;      /* in-flight work gets this long on SIGTERM */
+    size_t log_max_bytes;      /* rotate requests.jsonl past this */
+    char log_dir[4096];
+    char config_path[4096];    /* the file read, "" when none */
+    char pidfile[4096];
+};
+
+/* The command line as parsed, kept for SIGHUP reloads. */
+struct cli {
+    const char *flags[32]; /* by setting index, NULL when not given */
+    const char *config;
+    int allow_remote;
+    const char *pidfile;
+};
+
+enum { CLI_OK, CLI_HELP, CLI_VERSION, CLI_USAGE };
+int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len);
+/* Resolves every setting: flag, environment, file, default. 0 or -1 with err. */
+int settings_load(const struct cli *cli, struct settings *s, char *err, size_t err_len);
+void usage(FILE *out);
+
+/* ---- routing (route.c) ----------------------------------------------------- */
+
+enum provider { PROVIDER_ANTHROPIC, PROVIDER_OPENAI, PROVIDER_CHATGPT };
+const char *provider_name(enum provider p);
+
+struct route {
+    enum provider provider;
+    int compress;         /* a request body hr_compress() understands */
+    char url[2048];       /* upstream URL, query string included */
+    char host[256];       /* upstream host, for the log */
+};
+/* Where a request goes. headers: the client's. */
+void route_request(const struct settings *s, enum evhttp_cmd_type method, const char *uri,
+                   const struct evkeyvalq *headers, struct route *out);
+/* Whether a bearer token is a JWT naming a ChatGPT account. */
+int jwt_names_chatgpt_account(const char *authorization);
+
+/* ---- the request log and the totals (reqlog.c, stats.c) -------------------------- */
+
+struct record {
+    char id[40];
+    const char *method, *path, *provider, *upstream;
+    char model[128];
+    int stream, status;
+    size_t tokens_before, tokens_after;
+    double compress_ms, ttfb_ms, total_ms;
+    char error[160];
+};
+
+struct reqlog;
+struct reqlog *reqlog_open(const char *dir, size_t max_bytes, char *err, size_t err_len);
+void reqlog_close(struct reqlog *log);
+void reqlog_write(struct reqlog *log, const struct record *r);
+/* Whether the log folder can be written: NULL, or why not. */
+const char *reqlog_problem(struct reqlog *log);
+
+struct totals {
+    uint64_t requests, errors, tokens_before, tokens_after;
+    uint64_t by_provider[3], saved_by_provider[3];
+    uint64_t compressed, passed_through, fail_open;
+    double started;
+};
+void totals_add(struct totals *t, const struct record *r, enum provider p);
+void totals_json(const struct totals *t, struct evbuffer *out);
+void totals_prometheus(const struct totals *t, struct evbuffer *out);
+
+/* ---- compression workers (pool.c) --------------------------------------------- */
+
+struct job;
+struct pool;
+typedef void (*job_done_fn)(struct job *job, void *arg);
+struct pool *pool_new(struct event_base *base, size_t workers);
+void pool_free(struct pool *pool);
+/* Starts compressing body; NULL when every worker is busy (go uncompressed). */
+struct job *pool_submit(struct pool *pool, const hr_compress_options *opt, const char *body, size_t len,
+                        job_done_fn done, void *arg);
+/* The caller no longer waits: the job is freed when its worker finishes. */
+void pool_abandon(struct job *job);
+/* Results, valid inside the done callback. */
+hr_status job_status(const struct job *job);
+const hr_buf *job_output(const struct job *job);
+const hr_compress_stats *job_stats(const struct job *job);
+const char *job_error(const struct job *job);
+void job_free(struct job *job);
+
+/* ---- forwarding (forward.c) ---------------------------------------------------- */
+
+struct proxy {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *listener;
+    CURLM *multi;
+    struct event *curl_timer;
+    struct pool *pool;
+    struct reqlog *log;
+    struct totals totals;
+    struct settings set;
+    struct cli cli;
+    int in_flight;
+    int stopping;
+    uint64_t next_id;
+};
+
+int forward_init(struct proxy *p);
+void forward_cleanup(struct proxy *p);
+/* Takes over req: compresses its body when it should, sends it upstream,
+ * relays the answer. */
+void forward_request(struct proxy *p, struct evhttp_request *req, const struct route *r);
+/* An error answer in the JSON format of the provider. */
+void send_error(struct evhttp_request *req, enum provider p, int status, const char *type, const char *message);
+
+double now_ms(void);
+
+#endif

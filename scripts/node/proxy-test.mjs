@@ -1,0 +1,363 @@
+// hr-proxy against a fake upstream, driven by the official SDKs (npm openai,
+// @anthropic-ai/sdk) and by raw fetch. Everything runs on loopback; prints
+// "ok NAME" / "not ok NAME: why" lines for scripts/run-tests.
+//   node scripts/node/proxy-test.mjs BUILD_DIR
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+
+const build = process.argv[2] || 'build/release';
+const proxyBin = path.resolve(build, 'hr-proxy');
+const compressBin = path.resolve(build, 'hr-compress');
+const scenarios = 'testdata/hr-compress/scenarios';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'hr-proxy-test-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let failures = 0;
+const ok = (name) => console.log(`ok proxy: ${name}`);
+const notOk = (name, why) => { failures++; console.log(`not ok proxy: ${name}: ${why}`); };
+async function check(name, fn) {
+  try { await fn(); ok(name); } catch (e) { notOk(name, String(e && e.stack ? e.message : e).split('\n')[0]); }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+// ---- the fake upstream ------------------------------------------------------------
+const seen = []; // {method, url, headers, body, t}
+let lastChunkSentAt = 0, upstreamClosedEarly = false;
+const sse = (res, events, gap, onDone) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let i = 0;
+  const t = setInterval(() => {
+    if (res.destroyed) { clearInterval(t); return; }
+    res.write(events[i]);
+    if (++i === events.length) { clearInterval(t); lastChunkSentAt = Date.now(); res.end(); if (onDone) onDone(); }
+  }, gap);
+  res.on('close', () => { if (i < events.length) upstreamClosedEarly = true; clearInterval(t); });
+};
+const anthropicEvents = (text) => {
+  const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  return [ev('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5',
+    content: [], stop_reason: null, usage: { input_tokens: 10, output_tokens: 0 } } }),
+  ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ...text.split(' ').map((w, i) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: (i ? ' ' : '') + w } })),
+  ev('content_block_stop', { index: 0 }),
+  ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 5 } }),
+  ev('message_stop', {})];
+};
+const chatEvents = (text) => [...text.split(' ').map((w, i) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk',
+  created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content: (i ? ' ' : '') + w }, finish_reason: null }] })}\n\n`),
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o',
+    choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`, 'data: [DONE]\n\n'];
+const responsesEvents = (text) => {
+  const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const resp = { id: 'resp_1', object: 'response', status: 'completed', model: 'gpt-5-codex', output: [{ type: 'message',
+    id: 'm1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }] };
+  return [ev('response.created', { response: { ...resp, status: 'in_progress', output: [] } }),
+    ...text.split(' ').map((w, i) => ev('response.output_text.delta', { item_id: 'm1', output_index: 0, content_index: 0,
+      delta: (i ? ' ' : '') + w })),
+    ev('response.completed', { response: resp })];
+};
+const TEXT = 'the answer is forty two';
+const upstream = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (d) => chunks.push(d));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    seen.push({ method: req.method, url: req.url, headers: req.headers, body, t: Date.now() });
+    let json = {};
+    try { json = JSON.parse(body.toString() || '{}'); } catch { json = {}; }
+    const u = req.url;
+    if (u.startsWith('/slow')) return; // never answers: the proxy must time out
+    if (u.startsWith('/v1/messages/count_tokens')) return send(res, { input_tokens: 42 });
+    if (u.startsWith('/v1/messages')) {
+      if (json.stream) return sse(res, anthropicEvents(TEXT), json.metadata?.user_id === 'slow' ? 400 : 60);
+      return send(res, { id: 'msg_1', type: 'message', role: 'assistant', model: json.model, stop_reason: 'end_turn',
+        content: [{ type: 'text', text: TEXT }], usage: { input_tokens: 10, output_tokens: 5 } }, { 'request-id': 'req_up_1' });
+    }
+    if (u.startsWith('/v1/chat/completions')) {
+      if (json.stream) return sse(res, chatEvents(TEXT), 60);
+      return send(res, { id: 'c1', object: 'chat.completion', created: 1, model: json.model, choices: [{ index: 0,
+        message: { role: 'assistant', content: TEXT }, finish_reason: 'stop' }] });
+    }
+    if (u.startsWith('/v1/responses') || u.startsWith('/backend-api/codex/responses')) {
+      if (json.stream) return sse(res, responsesEvents(TEXT), 60);
+      return send(res, { id: 'resp_1', object: 'response', status: 'completed', model: json.model, output: [{ type: 'message',
+        id: 'm1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: TEXT, annotations: [] }] }] });
+    }
+    send(res, { error: { message: 'no such route ' + u } }, {}, 404);
+  });
+});
+function send(res, obj, headers = {}, status = 200) {
+  const b = Buffer.from(JSON.stringify(obj));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': b.length, ...headers });
+  res.end(b);
+}
+
+// ---- the proxy -------------------------------------------------------------------
+const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => {
+  const p = s.address().port; s.close(() => r(p)); }); });
+async function startProxy(extra = [], env = {}) {
+  const port = await freePort();
+  const logDir = mkdtempSync(path.join(tmp, 'logs-'));
+  const child = spawn(proxyBin, ['--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...extra],
+    { env: { ...process.env, HEADROOM_HOME: path.join(tmp, 'no-home'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
+  for (let i = 0; i < 100; i++) {
+    try { const r = await fetch(`http://127.0.0.1:${port}/health`); if (r.ok) break; } catch { /* not yet */ }
+    await sleep(50);
+  }
+  return { port, url: `http://127.0.0.1:${port}`, logDir, child, exited, stderr: () => stderr,
+    log: () => (existsSync(path.join(logDir, 'requests.jsonl')) ? readFileSync(path.join(logDir, 'requests.jsonl'), 'utf8')
+      .trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []) };
+}
+
+await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+const up = `http://127.0.0.1:${upstream.address().port}`;
+const urls = ['--anthropic-api-url', up, '--openai-api-url', up, '--chatgpt-api-url', `${up}/backend-api/codex`];
+const px = await startProxy([...urls, '--upstream-timeout', '2']);
+const lastSeen = () => seen[seen.length - 1];
+
+const API_KEY = 'sk-ant-api03-testkey-0123456789';
+const OAUTH = 'sk-ant-oat01-testoauth-abcdef';
+const BETA = 'oauth-2025-04-20,prompt-caching-2024-07-31';
+
+await check('health answers exactly {"status":"healthy"}', async () => {
+  const r = await fetch(`${px.url}/health`);
+  assert(r.status === 200, `status ${r.status}`);
+  assert((await r.text()) === '{"status":"healthy"}', 'body differs');
+});
+
+// What the SDK sends straight to the upstream, header for header, is what the
+// upstream gets through the proxy (Host and Content-Length aside).
+const endToEnd = (h) => Object.fromEntries(Object.entries(h).filter(([k]) =>
+  !['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(k)));
+const sameHeaders = (direct, proxied) => {
+  const a = endToEnd(direct), b = endToEnd(proxied);
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+    if (k !== 'x-stainless-retry-count' && a[k] !== b[k]) return `${k}: direct "${a[k]}", proxied "${b[k]}"`;
+  return null;
+};
+
+await check('Anthropic SDK, API key: answer intact; every header the SDK sends (credentials, anthropic-version, anthropic-beta, user agent) reaches upstream unchanged', async () => {
+  const call = (baseURL) => new Anthropic({ apiKey: API_KEY, baseURL, defaultHeaders: { 'anthropic-beta': BETA } })
+    .messages.create({ model: 'claude-opus-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] });
+  await call(up);
+  const direct = lastSeen();
+  const msg = await call(px.url);
+  assert(msg.content[0].text === TEXT, 'text differs');
+  const s = lastSeen();
+  assert(s.url === '/v1/messages', `upstream path ${s.url}`);
+  const diff = sameHeaders(direct.headers, s.headers);
+  assert(!diff, diff);
+  assert(JSON.stringify(s.headers).includes(API_KEY), 'the API key did not reach the upstream');
+  assert(s.headers['anthropic-beta'] === BETA && s.headers['anthropic-version'], 'anthropic headers lost');
+});
+
+await check('Anthropic SDK, OAuth token: Authorization Bearer sk-ant-oat... reaches upstream unchanged', async () => {
+  const client = new Anthropic({ authToken: OAUTH, apiKey: null, baseURL: px.url, defaultHeaders: { 'anthropic-beta': BETA } });
+  await client.messages.create({ model: 'claude-opus-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
+  const s = lastSeen();
+  assert(s.headers.authorization === `Bearer ${OAUTH}`, `authorization ${s.headers.authorization}`);
+  assert(!s.headers['x-api-key'], 'an x-api-key appeared');
+  assert(s.headers['anthropic-beta'] === BETA, 'anthropic-beta changed');
+});
+
+await check('Anthropic SDK streaming: events arrive intact, the first before the upstream sends the last', async () => {
+  const client = new Anthropic({ apiKey: API_KEY, baseURL: px.url });
+  const stream = await client.messages.create({ model: 'claude-opus-4-6', max_tokens: 64, stream: true,
+    metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'stream please' }] });
+  let text = '', firstAt = 0;
+  for await (const ev of stream) {
+    if (!firstAt) firstAt = Date.now();
+    if (ev.type === 'content_block_delta') text += ev.delta.text;
+  }
+  assert(text === TEXT, `text "${text}"`);
+  assert(firstAt && firstAt < lastChunkSentAt, `first event at ${firstAt}, upstream's last chunk at ${lastChunkSentAt}`);
+});
+
+await check('count_tokens is forwarded', async () => {
+  const r = await fetch(`${px.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': API_KEY,
+    'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+  body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }) });
+  assert((await r.json()).input_tokens === 42, 'wrong answer');
+  assert(lastSeen().url === '/v1/messages/count_tokens', 'wrong path');
+});
+
+await check('OpenAI SDK chat, non-stream and stream: answers intact; Authorization, OpenAI-Organization, OpenAI-Project unchanged', async () => {
+  const make = (base) => new OpenAI({ apiKey: 'sk-proj-abc123', organization: 'org-hr', project: 'proj_hr', baseURL: `${base}/v1` });
+  await make(up).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+  const direct = lastSeen();
+  const client = make(px.url);
+  const c = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+  assert(c.choices[0].message.content === TEXT, 'text differs');
+  const s = lastSeen();
+  const diff = sameHeaders(direct.headers, s.headers);
+  assert(!diff, diff);
+  assert(s.headers.authorization === 'Bearer sk-proj-abc123', 'authorization changed');
+  assert(s.headers['openai-organization'] === 'org-hr' && s.headers['openai-project'] === 'proj_hr', 'org/project changed');
+  const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  let text = '';
+  for await (const ch of stream) text += ch.choices[0]?.delta?.content || '';
+  assert(text === TEXT, `stream text "${text}"`);
+});
+
+const jwt = (claims) => ['{"alg":"RS256","typ":"JWT"}', JSON.stringify(claims), 'sig']
+  .map((p, i) => (i < 2 ? Buffer.from(p).toString('base64url') : p)).join('.');
+const CHATGPT_JWT = jwt({ sub: 'user-1', 'https://api.openai.com/auth': { chatgpt_account_id: 'acct-123', chatgpt_plan_type: 'plus' } });
+
+await check('Responses with a ChatGPT-account JWT go to the Codex upstream, with chatgpt-account-id unchanged', async () => {
+  const client = new OpenAI({ apiKey: CHATGPT_JWT, baseURL: px.url, defaultHeaders: { 'chatgpt-account-id': 'acct-123' } });
+  const r = await client.responses.create({ model: 'gpt-5-codex', input: 'hi' });
+  assert(r.output_text === TEXT, `output_text ${r.output_text}`);
+  const s = lastSeen();
+  assert(s.url === '/backend-api/codex/responses', `upstream path ${s.url}`);
+  assert(s.headers.authorization === `Bearer ${CHATGPT_JWT}`, 'authorization changed');
+  assert(s.headers['chatgpt-account-id'] === 'acct-123', 'chatgpt-account-id changed');
+});
+
+await check('Responses streaming with the JWT alone (no header) also go to Codex', async () => {
+  const client = new OpenAI({ apiKey: CHATGPT_JWT, baseURL: px.url });
+  const stream = await client.responses.create({ model: 'gpt-5-codex', input: 'hi', stream: true });
+  let text = '';
+  for await (const ev of stream) if (ev.type === 'response.output_text.delta') text += ev.delta;
+  assert(text === TEXT, `text "${text}"`);
+  assert(lastSeen().url === '/backend-api/codex/responses', `upstream path ${lastSeen().url}`);
+});
+
+await check('Responses with an API key go to OpenAI /v1/responses', async () => {
+  const client = new OpenAI({ apiKey: 'sk-proj-abc123', baseURL: `${px.url}/v1` });
+  await client.responses.create({ model: 'gpt-5', input: 'hi' });
+  assert(lastSeen().url === '/v1/responses', `upstream path ${lastSeen().url}`);
+});
+
+const rawPost = (url, body, headers = {}, signal) => fetch(url, { method: "POST", body, signal,
+  headers: { 'content-type': 'application/json', ...headers } });
+
+await check('a short request arrives byte-identical', async () => {
+  const body = readFileSync(`${scenarios}/short-anthropic.json`);
+  const r = await rawPost(`${px.url}/v1/messages`, body, { 'x-api-key': API_KEY });
+  assert(r.status === 200, `status ${r.status}`);
+  assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
+});
+
+for (const [file, route] of [['long-anthropic.json', '/v1/messages'], ['long-chat.json', '/v1/chat/completions'],
+  ['long-responses.json', '/v1/responses']]) {
+  await check(`${file}: arrives compressed exactly as hr-compress does it, log holds its tokens_saved`, async () => {
+    const body = readFileSync(`${scenarios}/${file}`);
+    const r = await rawPost(`${px.url}${route}`, body, { authorization: 'Bearer sk-test' });
+    await r.arrayBuffer();
+    const env = { ...process.env, HEADROOM_HOME: '/nonexistent' };
+    const want = execFileSync(compressBin, [`${scenarios}/${file}`], { env });
+    const stats = JSON.parse(execFileSync('sh', ['-c', `"${compressBin}" --json-stats "${scenarios}/${file}" 2>&1 >/dev/null`],
+      { env }).toString());
+    assert(Buffer.compare(lastSeen().body, want) === 0, `upstream got ${lastSeen().body.length} bytes, hr-compress gives ${want.length}`);
+    await sleep(50);
+    const rec = px.log().filter((l) => l.path === route).pop();
+    assert(rec && rec.tokens_saved === stats.tokens_saved && rec.tokens_before === stats.tokens_before,
+      `log says ${rec && rec.tokens_before}/${rec && rec.tokens_saved}, hr-compress ${stats.tokens_before}/${stats.tokens_saved}`);
+  });
+}
+
+await check('fail open: a body hr cannot parse goes upstream unchanged and the log says why', async () => {
+  const body = Buffer.from('{"model": "claude-sonnet-4-5", "messages": [ {"role": "user", "content": "unterminated }]}');
+  const r = await rawPost(`${px.url}/v1/messages`, body, { 'x-api-key': API_KEY });
+  await r.arrayBuffer();
+  assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
+  await sleep(50);
+  const rec = px.log().pop();
+  assert(/compression failed/.test(rec.error || ''), `log error ${rec.error}`);
+});
+
+await check('504 in the provider\'s error format when the upstream does not answer', async () => {
+  const r = await rawPost(`${px.url}/slow`, '{}', { 'x-api-key': API_KEY });
+  assert(r.status === 504, `status ${r.status}`);
+  const j = await r.json();
+  assert(j.type === 'error' && j.error.type === 'upstream_timeout', JSON.stringify(j));
+});
+
+await check('client disconnect cancels the upstream stream', async () => {
+  upstreamClosedEarly = false;
+  const ac = new AbortController();
+  const r = await rawPost(`${px.url}/v1/messages`, JSON.stringify({ model: 'claude-opus-4-6', stream: true,
+    metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'x' }] }), { 'x-api-key': API_KEY }, ac.signal);
+  const reader = r.body.getReader();
+  await reader.read();
+  ac.abort();
+  reader.cancel().catch(() => {});
+  for (let i = 0; i < 40 && !upstreamClosedEarly; i++) await sleep(50);
+  assert(upstreamClosedEarly, 'the upstream kept streaming');
+});
+
+await check('/stats and /metrics count requests and tokens saved', async () => {
+  const s = await (await fetch(`${px.url}/stats`)).json();
+  assert(s.requests >= 10 && s.tokens_saved > 0 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
+  const m = await (await fetch(`${px.url}/metrics`)).text();
+  assert(/hr_tokens_saved_total\{provider="anthropic"\} [1-9]/.test(m), 'metrics lack tokens saved');
+});
+
+await check('the log: one JSON line per request with the fields, never a credential', async () => {
+  const lines = px.log();
+  assert(lines.length >= 10, `${lines.length} lines`);
+  for (const k of ['ts', 'id', 'method', 'path', 'provider', 'upstream', 'model', 'stream', 'status', 'tokens_before',
+    'tokens_after', 'tokens_saved', 'compress_ms', 'ttfb_ms', 'total_ms', 'error'])
+    assert(k in lines[0], `no ${k}`);
+  assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(lines[0].ts), `ts ${lines[0].ts}`);
+  const raw = readFileSync(path.join(px.logDir, 'requests.jsonl'), 'utf8') + px.stderr();
+  for (const secret of [API_KEY, OAUTH, 'sk-proj-abc123', CHATGPT_JWT]) assert(!raw.includes(secret), 'a credential was logged');
+});
+
+// ---- a second proxy: limits, unreachable upstream, SIGHUP, shutdown ------------------
+const cfg = path.join(tmp, 'route.yaml');
+writeFileSync(cfg, `anthropic_api_url: ${up}\nopenai_api_url: http://127.0.0.1:1\nmax_body_bytes: 100000\n`);
+const px2 = await startProxy(['--config', cfg]);
+
+await check('413 for a body over max_body_bytes', async () => {
+  const r = await rawPost(`${px2.url}/v1/messages`, 'x'.repeat(200000), { 'x-api-key': API_KEY });
+  assert(r.status === 413, `status ${r.status}`);
+});
+
+await check('502 in OpenAI\'s error format when the upstream is unreachable', async () => {
+  const r = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
+  assert(r.status === 502, `status ${r.status}`);
+  const j = await r.json();
+  assert(j.error && j.error.code === 'upstream_unreachable', JSON.stringify(j));
+});
+
+await check('SIGHUP reads route.yaml again; a bad file keeps the old settings', async () => {
+  writeFileSync(cfg, `anthropic_api_url: ${up}\nopenai_api_url: ${up}\nmax_body_bytes: 100000\n`);
+  px2.child.kill('SIGHUP');
+  await sleep(200);
+  const r = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
+  assert(r.status === 200, `after reload: status ${r.status}`);
+  writeFileSync(cfg, 'openai_api_url: [unclosed\n');
+  px2.child.kill('SIGHUP');
+  await sleep(200);
+  assert(/keeping the old settings/.test(px2.stderr()), 'no message about the bad file');
+  const r2 = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
+  assert(r2.status === 200, `after a bad reload: status ${r2.status}`);
+});
+
+await check('SIGTERM: a stream in flight finishes intact, then the proxy exits 0', async () => {
+  const client = new Anthropic({ apiKey: API_KEY, baseURL: px2.url });
+  const stream = await client.messages.create({ model: 'claude-opus-4-6', max_tokens: 64, stream: true,
+    metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'x' }] });
+  let text = '', signalled = false;
+  for await (const ev of stream) {
+    if (!signalled) { px2.child.kill('SIGTERM'); signalled = true; }
+    if (ev.type === 'content_block_delta') text += ev.delta.text;
+  }
+  assert(text === TEXT, `text "${text}"`);
+  const { code } = await px2.exited;
+  assert(code === 0, `exit ${code}`);
+});
+
+px.child.kill('SIGTERM');
+await px.exited;
+upstream.close();
+process.exit(failures ? 1 : 0);
