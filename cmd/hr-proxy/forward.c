@@ -124,6 +124,34 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
     event_base_once(ex->p->base, -1, EV_TIMEOUT, abort_later, ex, &now);
 }
 
+/* The last bytes of an answer may still wait in the connection's buffer
+ * when the exchange ends; a graceful stop waits for them (p->flushing).
+ * Either the reply completes or the connection closes, never both. */
+static void reply_flushed(struct evhttp_request *req, void *arg)
+{
+    struct proxy *p = arg;
+    p->flushing--;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+}
+
+static void reply_lost(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    struct proxy *p = arg;
+    p->flushing--;
+}
+
+/* Hands the client connection over from the exchange to the flush watch. */
+static struct evhttp_request *watch_flush(struct exchange *ex)
+{
+    struct evhttp_request *req = ex->req;
+    ex->p->flushing++;
+    evhttp_request_set_on_complete_cb(req, reply_flushed, ex->p);
+    evhttp_connection_set_closecb(ex->evcon, reply_lost, ex->p);
+    ex->req = NULL;
+    return req;
+}
+
 /* curl finished: the answer ends, or an error answer goes instead. */
 static void finish(struct exchange *ex, CURLcode rc)
 {
@@ -136,21 +164,15 @@ static void finish(struct exchange *ex, CURLcode rc)
             ex->status = timeout ? 504 : 502;
             char msg[300];
             snprintf(msg, sizeof msg, "hr-proxy: upstream %s: %s", ex->route.host, curl_easy_strerror(rc));
-            send_error(ex->req, ex->route.provider, ex->status, timeout ? "upstream_timeout" : "upstream_unreachable",
-                       msg);
-            evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
-            ex->req = NULL;
+            send_error(watch_flush(ex), ex->route.provider, ex->status,
+                       timeout ? "upstream_timeout" : "upstream_unreachable", msg);
         }
     }
     if (ex->req && ex->replying) {
-        evhttp_send_reply_end(ex->req);
-        evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
-        ex->req = NULL;
+        evhttp_send_reply_end(watch_flush(ex));
     } else if (ex->req && rc == CURLE_OK) { /* an answer without a body */
         ex->status = (int)code;
-        evhttp_send_reply(ex->req, (int)code, ex->reason[0] ? ex->reason : NULL, NULL);
-        evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
-        ex->req = NULL;
+        evhttp_send_reply(watch_flush(ex), (int)code, ex->reason[0] ? ex->reason : NULL, NULL);
     }
     log_exchange(ex);
     ex->finished = 1;
@@ -310,8 +332,7 @@ static void send_upstream(struct exchange *ex, const char *body, size_t len)
     ex->t_forward = now_ms();
     ex->easy = curl_easy_init();
     if (!ex->easy) {
-        send_error(ex->req, ex->route.provider, 500, "api_error", "hr-proxy: out of memory");
-        ex->req = NULL;
+        send_error(watch_flush(ex), ex->route.provider, 500, "api_error", "hr-proxy: out of memory");
         ex->status = 500;
         log_exchange(ex);
         exchange_free(ex);

@@ -75,8 +75,9 @@ static void check_drained(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct proxy *p = arg;
     static int waited_ms;
-    if (p->in_flight <= 0 || waited_ms >= p->set.shutdown_wait_s * 1000) {
-        if (p->in_flight > 0) fprintf(stderr, "hr-proxy: stopping with %d requests unfinished\n", p->in_flight);
+    if ((p->in_flight <= 0 && p->flushing <= 0) || waited_ms >= p->set.shutdown_wait_s * 1000) {
+        if (p->in_flight + p->flushing > 0)
+            fprintf(stderr, "hr-proxy: stopping with %d requests unfinished\n", p->in_flight + p->flushing);
         event_base_loopbreak(p->base);
         return;
     }
@@ -145,6 +146,12 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
+/* libevent's own warnings, in hr-proxy's voice; its debug chatter is dropped. */
+static void on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_WARN) fprintf(stderr, "hr-proxy: libevent: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
     struct proxy p;
@@ -168,6 +175,7 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     signal(SIGPIPE, SIG_IGN);
+    event_set_log_callback(on_libevent_log);
     p.totals.started = now_ms();
     p.base = event_base_new();
     p.http = p.base ? evhttp_new(p.base) : NULL;
@@ -182,10 +190,11 @@ int main(int argc, char **argv)
     evhttp_set_timeout(p.http, (int)p.set.client_timeout_s);
     evhttp_set_allowed_methods(p.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    p.listener = evhttp_bind_socket_with_handle(p.http, p.set.listen_host, (ev_uint16_t)p.set.listen_port);
+    int fd = listen_socket(p.set.listen_host, p.set.listen_port, err, sizeof err);
+    p.listener = fd < 0 ? NULL : evhttp_accept_socket_with_handle(p.http, fd);
     if (!p.listener) {
         fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
-                strerror(errno));
+                fd < 0 ? err : "out of memory");
         return EXIT_UNAVAILABLE;
     }
     if (p.set.pidfile[0] && write_pidfile(p.set.pidfile)) {

@@ -122,7 +122,8 @@ struct proxy {
     struct totals totals;
     struct settings set;
     struct cli cli;
-    int in_flight;
+    int in_flight;             /* exchanges not finished */
+    int flushing;              /* finished answers whose last bytes are not yet written */
     int stopping;
     uint64_t next_id;
 };
@@ -136,5 +137,7 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
 void send_error(struct evhttp_request *req, enum provider p, int status, const char *type, const char *message);
 
 double now_ms(void);
+/* A listening, non-blocking socket on host:port, or -1 with err (listen.c). */
+int listen_socket(const char *host, int port, char *err, size_t err_len);
 
 #endif

@@ -72,6 +72,7 @@ const upstream = http.createServer((req, res) => {
     try { json = JSON.parse(body.toString() || '{}'); } catch { json = {}; }
     const u = req.url;
     if (u.startsWith('/slow')) return; // never answers: the proxy must time out
+    if (u.startsWith('/flood')) return flood(res); // as fast as the proxy takes it
     if (u.startsWith('/v1/messages/count_tokens')) return send(res, { input_tokens: 42 });
     if (u.startsWith('/v1/messages')) {
       if (json.stream) return sse(res, anthropicEvents(TEXT), json.metadata?.user_id === 'slow' ? 400 : 60);
@@ -91,6 +92,24 @@ const upstream = http.createServer((req, res) => {
     send(res, { error: { message: 'no such route ' + u } }, {}, 404);
   });
 });
+// 64 MB of SSE, written only as fast as the socket drains: how much got
+// written tells whether the proxy held the upstream back for a slow client.
+let floodWritten = 0;
+function flood(res) {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const chunk = Buffer.from(`data: ${'x'.repeat(65536 - 8)}\n\n`);
+  floodWritten = 0;
+  const pump = () => {
+    while (floodWritten < 64 << 20) {
+      floodWritten += chunk.length;
+      if (!res.write(chunk)) return res.once('drain', pump);
+    }
+    res.end();
+  };
+  res.on('close', () => res.removeAllListeners('drain'));
+  pump();
+}
+
 function send(res, obj, headers = {}, status = 200) {
   const b = Buffer.from(JSON.stringify(obj));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': b.length, ...headers });
@@ -356,6 +375,69 @@ await check('SIGTERM: a stream in flight finishes intact, then the proxy exits 0
   const { code } = await px2.exited;
   assert(code === 0, `exit ${code}`);
 });
+
+// ---- a third proxy: slow clients, bad requests, busy workers ----------------------------
+const px3 = await startProxy([...urls, '--client-timeout', '2', '--max-concurrent', '1']);
+const rss = (pid) => Number((readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/) || [])[1]) * 1024;
+
+await check('a client that stops reading holds the upstream back; memory stays bounded', async () => {
+  const sock = net.connect(px3.port, '127.0.0.1');
+  await new Promise((r) => sock.on('connect', r));
+  sock.pause(); // read nothing
+  sock.write('POST /flood HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nx-api-key: k\r\n\r\n{}');
+  await sleep(1500);
+  const written = floodWritten, mem = rss(px3.child.pid);
+  if (process.env.HR_TEST_VERBOSE) console.log(`  flood: upstream wrote ${written} bytes, proxy RSS ${mem}`);
+  sock.destroy();
+  assert(written < 16 << 20, `the upstream wrote ${written} bytes to a client that reads nothing`);
+  assert(mem < 100 << 20, `proxy RSS ${mem}`);
+});
+
+const rawRequest = (port, text, wait = 500) => new Promise((resolve) => {
+  const sock = net.connect(port, '127.0.0.1');
+  let got = '';
+  sock.on('data', (d) => { got += d; });
+  sock.on('close', () => resolve({ got, closed: true }));
+  sock.on('connect', () => { if (text) sock.write(text); });
+  setTimeout(() => { resolve({ got, closed: false }); sock.destroy(); }, wait);
+});
+
+await check('400 for a malformed request line', async () => {
+  const { got } = await rawRequest(px3.port, 'THIS IS NOT HTTP\r\n\r\n');
+  assert(/^HTTP\/1\.[01] 400/.test(got), `answer ${JSON.stringify(got.slice(0, 40))}`);
+});
+
+await check('an idle client is timed out (client_timeout)', async () => {
+  const { closed } = await rawRequest(px3.port, 'POST /v1/messages HTTP/1.1\r\nHost: x\r\n', 4000);
+  assert(closed, 'the connection stayed open');
+});
+
+await check('max_concurrent: a request that finds every worker busy goes uncompressed at once, and the log says so', async () => {
+  const body = readFileSync(`${scenarios}/long-chat.json`);
+  const before = seen.length;
+  await Promise.all([1, 2, 3, 4].map(() => rawPost(`${px3.url}/v1/chat/completions`, body, { authorization: 'Bearer k' })
+    .then((r) => r.arrayBuffer())));
+  const bodies = seen.slice(before).map((x) => x.body);
+  const whole = bodies.filter((b) => Buffer.compare(b, body) === 0).length;
+  assert(whole >= 1 && whole < 4, `${whole} of 4 went uncompressed`);
+  await sleep(50);
+  assert(px3.log().some((l) => /busy/.test(l.error || '')), 'no log record says the workers were busy');
+});
+
+px3.child.kill('SIGTERM');
+await px3.exited;
+
+const px4 = await startProxy([...urls, '--compress-timeout-ms', '0']);
+await check('compression that takes longer than compress_timeout_ms: the original goes, the log says why', async () => {
+  const body = readFileSync(`${scenarios}/long-anthropic.json`);
+  const r = await rawPost(`${px4.url}/v1/messages`, body, { 'x-api-key': 'k' });
+  await r.arrayBuffer();
+  assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
+  await sleep(50);
+  assert(/timed out/.test(px4.log().pop().error || ''), 'no timeout in the log');
+});
+px4.child.kill('SIGTERM');
+await px4.exited;
 
 px.child.kill('SIGTERM');
 await px.exited;
