@@ -124,6 +124,7 @@ lint-man:
 bench: deps all
 	@HR_BUILD=$(B) scripts/bench-count
 	@HR_BUILD=$(B) scripts/bench-compress
+	@HR_BUILD=$(B) scripts/bench-proxy
 
 run: deps all
 	@echo "hr-count on README.md (o200k_base):"

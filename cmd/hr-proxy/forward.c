@@ -373,25 +373,31 @@ static void forward_body(struct exchange *ex)
     else send_upstream(ex, ex->body, ex->body_len);
 }
 
+/* What compression gave, from a worker or inline: the compressed body when
+ * something was compressed, the original otherwise (fail open). */
+static void take_result(struct exchange *ex, hr_status status, const hr_buf *out, const hr_compress_stats *st,
+                        const char *error)
+{
+    ex->rec.compress_ms = now_ms() - ex->t0;
+    if (status == HR_OK) {
+        ex->rec.tokens_before = st->tokens_before;
+        ex->rec.tokens_after = st->tokens_after;
+        if (st->units) {
+            hr_buf_append(&ex->compressed, out->data, out->len);
+            ex->p->totals.compressed++;
+        }
+    } else {
+        note_error(ex, "compression failed, sent uncompressed: %s", error);
+        ex->p->totals.fail_open++;
+    }
+}
+
 static void on_compressed(struct job *job, void *arg)
 {
     struct exchange *ex = arg;
     ex->job = NULL;
     if (ex->job_timer) event_del(ex->job_timer);
-    ex->rec.compress_ms = now_ms() - ex->t0;
-    if (job_status(job) == HR_OK) {
-        const hr_compress_stats *st = job_stats(job);
-        ex->rec.tokens_before = st->tokens_before;
-        ex->rec.tokens_after = st->tokens_after;
-        const hr_buf *out = job_output(job);
-        if (st->units) {
-            hr_buf_append(&ex->compressed, out->data, out->len);
-            ex->p->totals.compressed++;
-        }
-    } else { /* fail open: the original goes */
-        note_error(ex, "compression failed, sent uncompressed: %s", job_error(job));
-        ex->p->totals.fail_open++;
-    }
+    take_result(ex, job_status(job), job_output(job), job_stats(job), job_error(job));
     job_free(job);
     if (!ex->req) { /* gone while we compressed */
         log_exchange(ex);
@@ -399,6 +405,23 @@ static void on_compressed(struct job *job, void *arg)
         return;
     }
     forward_body(ex);
+}
+
+/* A body shorter than min_tokens_to_crush bytes cannot hold a unit that
+ * long (a token spans at least one byte), so nothing in it will be
+ * compressed: it is counted for the log right here, which costs microseconds,
+ * instead of a trip to a worker and back. */
+static void count_inline(struct exchange *ex)
+{
+    struct proxy *p = ex->p;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.min_tokens = p->set.min_tokens;
+    opt.protect_recent = p->set.protect_recent;
+    hr_compress_stats stats;
+    hr_status st = hr_compress(p->inline_comp, &opt, ex->body, ex->body_len, &p->inline_out);
+    if (st == HR_OK) hr_compressor_stats(p->inline_comp, &stats);
+    take_result(ex, st, &p->inline_out, &stats, hr_compressor_errmsg(p->inline_comp));
 }
 
 static void on_compress_timeout(evutil_socket_t fd, short what, void *arg)
@@ -465,6 +488,11 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     find_model(ex->body, ex->body_len, ex->rec.model, sizeof ex->rec.model);
     evhttp_connection_set_closecb(ex->evcon, on_client_close, ex);
 
+    if (r->compress && ex->body_len && ex->body_len < p->set.min_tokens && p->inline_comp) {
+        count_inline(ex);
+        forward_body(ex);
+        return;
+    }
     if (r->compress && ex->body_len) {
         hr_compress_options opt;
         hr_compress_options_init(&opt);
@@ -559,12 +587,14 @@ int forward_init(struct proxy *p)
     curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
     curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    return 0;
+    return hr_compressor_new(&p->inline_comp) ? -1 : 0;
 }
 
 void forward_cleanup(struct proxy *p)
 {
     if (p->multi) curl_multi_cleanup(p->multi);
     if (p->curl_timer) event_free(p->curl_timer);
+    hr_compressor_free(p->inline_comp);
+    hr_buf_free(&p->inline_out);
     curl_global_cleanup();
 }

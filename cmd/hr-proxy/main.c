@@ -146,6 +146,15 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
+static void free_proxy(struct proxy *p)
+{
+    if (p->http) evhttp_free(p->http);
+    if (p->pool) pool_free(p->pool);
+    forward_cleanup(p);
+    reqlog_close(p->log);
+    if (p->base) event_base_free(p->base);
+}
+
 /* libevent's own warnings, in hr-proxy's voice; its debug chatter is dropped. */
 static void on_libevent_log(int severity, const char *msg)
 {
@@ -181,6 +190,7 @@ int main(int argc, char **argv)
     p.http = p.base ? evhttp_new(p.base) : NULL;
     if (!p.http || forward_init(&p) || !(p.pool = pool_new(p.base, p.set.max_concurrent))) {
         fprintf(stderr, "hr-proxy: cannot start: out of memory\n");
+        free_proxy(&p);
         return 70;
     }
     p.log = reqlog_open(p.set.log_dir, p.set.log_max_bytes, err, sizeof err);
@@ -195,10 +205,13 @@ int main(int argc, char **argv)
     if (!p.listener) {
         fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
                 fd < 0 ? err : "out of memory");
+        if (fd >= 0) close(fd);
+        free_proxy(&p);
         return EXIT_UNAVAILABLE;
     }
     if (p.set.pidfile[0] && write_pidfile(p.set.pidfile)) {
         fprintf(stderr, "hr-proxy: %s: %s\n", p.set.pidfile, strerror(errno));
+        free_proxy(&p);
         return EXIT_CONFIG;
     }
     struct event *sigterm = evsignal_new(p.base, SIGTERM, on_stop, &p);
@@ -215,11 +228,7 @@ int main(int argc, char **argv)
     event_free(sigterm);
     event_free(sigint);
     event_free(sighup);
-    evhttp_free(p.http);
-    pool_free(p.pool);
-    forward_cleanup(&p);
-    reqlog_close(p.log);
-    event_base_free(p.base);
+    free_proxy(&p);
     fprintf(stderr, "hr-proxy: stopped\n");
     return 0;
 }

@@ -118,6 +118,8 @@ struct proxy {
     CURLM *multi;
     struct event *curl_timer;
     struct pool *pool;
+    hr_compressor *inline_comp; /* the loop thread's own, for bodies too short to compress */
+    hr_buf inline_out;
     struct reqlog *log;
     struct totals totals;
     struct settings set;
