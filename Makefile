@@ -10,6 +10,7 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+DATADIR     ?= $(PREFIX)/share
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR     ?=
 
@@ -57,7 +58,7 @@ UNIT_SRCS   := $(wildcard lib/test/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
 VOCABS      := cl100k_base o200k_base
 VOCAB_BLOBS := $(VOCABS:%=$(GEN)/%.bin)
-MANPAGES    := $(wildcard man/*.1 man/*.7)
+MANPAGES    := $(wildcard man/*.1 man/*.7 man/*.8)
 
 .PHONY: all lib cmds check unit-tests bench install uninstall run deps clean distclean lint-man
 
@@ -137,7 +138,8 @@ $(B)/libhr.pc: lib/libhr.pc.in | $(B)
 
 install: all $(B)/libhr.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/hr
 	install -m 755 $(CMD_BINS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(B)/libhr.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
@@ -147,12 +149,16 @@ install: all $(B)/libhr.pc
 	install -m 644 $(B)/libhr.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(filter %.7,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|@BINDIR@|$(BINDIR)|' scripts/hr-proxy.service.in > $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
 
 uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libhr.* \
 	    $(DESTDIR)$(INCLUDEDIR)/hr.h $(DESTDIR)$(PKGCONFIGDIR)/libhr.pc \
 	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(filter %.1,$(MANPAGES))) \
-	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(filter %.7,$(MANPAGES)))
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(filter %.7,$(MANPAGES))) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MANPAGES))) \
+	    $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
 
 $(B) $(B)/lib $(B)/cmd $(B)/test $(GEN):
 	mkdir -p $@

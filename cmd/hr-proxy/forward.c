@@ -168,7 +168,13 @@ static void finish(struct exchange *ex, CURLcode rc)
                        timeout ? "upstream_timeout" : "upstream_unreachable", msg);
         }
     }
-    if (ex->req && ex->replying) {
+    if (ex->req && ex->replying && rc != CURLE_OK) {
+        /* The upstream broke off mid-answer: the client must see a broken
+         * transfer too, not a clean end of a truncated stream. */
+        evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
+        evhttp_connection_free(ex->evcon);
+        ex->req = NULL;
+    } else if (ex->req && ex->replying) {
         evhttp_send_reply_end(watch_flush(ex));
     } else if (ex->req && rc == CURLE_OK) { /* an answer without a body */
         ex->status = (int)code;
@@ -419,6 +425,7 @@ static void count_inline(struct exchange *ex)
     opt.min_tokens = p->set.min_tokens;
     opt.protect_recent = p->set.protect_recent;
     hr_compress_stats stats;
+    p->inline_out.len = 0; /* hr_compress() appends */
     hr_status st = hr_compress(p->inline_comp, &opt, ex->body, ex->body_len, &p->inline_out);
     if (st == HR_OK) hr_compressor_stats(p->inline_comp, &stats);
     take_result(ex, st, &p->inline_out, &stats, hr_compressor_errmsg(p->inline_comp));

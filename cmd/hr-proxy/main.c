@@ -7,6 +7,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,19 @@ static void free_proxy(struct proxy *p)
     if (p->base) event_base_free(p->base);
 }
 
+/* Each stream holds two sockets (client and upstream); systemd's default soft
+ * limit of 1024 descriptors would cap the proxy near 500 streams, so the
+ * soft limit goes up to the hard one, as far as 65536. */
+static void raise_fd_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r)) return;
+    rlim_t want = r.rlim_max == RLIM_INFINITY || r.rlim_max > 65536 ? 65536 : r.rlim_max;
+    if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= want) return;
+    r.rlim_cur = want;
+    setrlimit(RLIMIT_NOFILE, &r);
+}
+
 /* libevent's own warnings, in hr-proxy's voice; its debug chatter is dropped. */
 static void on_libevent_log(int severity, const char *msg)
 {
@@ -184,6 +198,7 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     event_set_log_callback(on_libevent_log);
     p.totals.started = now_ms();
     p.base = event_base_new();

@@ -73,6 +73,11 @@ const upstream = http.createServer((req, res) => {
     const u = req.url;
     if (u.startsWith('/slow')) return; // never answers: the proxy must time out
     if (u.startsWith('/flood')) return flood(res); // as fast as the proxy takes it
+    if (u.startsWith('/cut')) { // one event, then the connection dies mid-stream
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message_start\ndata: {}\n\n');
+      return setTimeout(() => res.socket.destroy(), 100);
+    }
     if (u.startsWith('/v1/messages/count_tokens')) return send(res, { input_tokens: 42 });
     if (u.startsWith('/v1/messages')) {
       if (json.stream) return sse(res, anthropicEvents(TEXT), json.metadata?.user_id === 'slow' ? 400 : 60);
@@ -402,6 +407,24 @@ const rawRequest = (port, text, wait = 500) => new Promise((resolve) => {
   setTimeout(() => { resolve({ got, closed: false }); sock.destroy(); }, wait);
 });
 
+await check('an upstream that dies mid-stream: the client sees a broken transfer, not a clean end', async () => {
+  const got = await new Promise((resolve) => {
+    const req = http.request(`${px3.url}/cut`, { method: 'POST', headers: { 'x-api-key': 'k' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ text, ended: true }));
+      res.on('error', () => resolve({ text, ended: false }));
+      res.on('aborted', () => resolve({ text, ended: false }));
+    });
+    req.on('error', () => resolve({ text: '', ended: false }));
+    req.end('{}');
+  });
+  assert(got.text.includes('message_start'), 'the first event did not arrive');
+  assert(!got.ended, 'the stream ended cleanly although the upstream broke off');
+  await sleep(50);
+  assert(/upstream/.test(px3.log().pop().error || ''), 'no upstream error in the log');
+});
+
 await check('400 for a malformed request line', async () => {
   const { got } = await rawRequest(px3.port, 'THIS IS NOT HTTP\r\n\r\n');
   assert(/^HTTP\/1\.[01] 400/.test(got), `answer ${JSON.stringify(got.slice(0, 40))}`);
@@ -426,6 +449,30 @@ await check('max_concurrent: a request that finds every worker busy goes uncompr
 
 px3.child.kill('SIGTERM');
 await px3.exited;
+
+// Bodies shorter than min_tokens bytes are counted on the event loop; what
+// was counted must not pile up there from one request to the next.
+const px5 = await startProxy([...urls, '--min-tokens', '2000000']);
+await check('bodies too short to compress: counted, sent byte-identical, nothing kept between requests', async () => {
+  const body = Buffer.from(JSON.stringify({ model: 'claude-opus-4-6', max_tokens: 16,
+    messages: [{ role: 'user', content: 'lorem ipsum dolor sit amet '.repeat(34000) }] }));
+  const send = async () => {
+    const r = await rawPost(`${px5.url}/v1/messages`, body, { 'x-api-key': 'k' });
+    await r.arrayBuffer();
+    assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
+  };
+  for (let i = 0; i < 5; i++) await send();
+  const before = rss(px5.child.pid);
+  for (let i = 0; i < 40; i++) await send();
+  const grown = rss(px5.child.pid) - before;
+  if (process.env.HR_TEST_VERBOSE) console.log(`  inline: 40 bodies of ${body.length} bytes, RSS grew ${grown}`);
+  assert(grown < 16 << 20, `RSS grew ${grown} bytes over 40 requests of ${body.length} bytes`);
+  await sleep(50);
+  const rec = px5.log().pop();
+  assert(rec.tokens_before > 100000 && rec.tokens_after === rec.tokens_before, `tokens ${rec.tokens_before} -> ${rec.tokens_after}`);
+});
+px5.child.kill('SIGTERM');
+await px5.exited;
 
 const px4 = await startProxy([...urls, '--compress-timeout-ms', '0']);
 await check('compression that takes longer than compress_timeout_ms: the original goes, the log says why', async () => {
