@@ -479,7 +479,8 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     snprintf(ex->rec.id, sizeof ex->rec.id, "req-%llu", (unsigned long long)++p->next_id);
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
     ex->rec.method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "OTHER";
-    ex->rec.path = evhttp_request_get_uri(req);
+    const char *uri = evhttp_request_get_uri(req); /* freed with the request: copied */
+    snprintf(ex->rec.path, sizeof ex->rec.path, "%.*s", (int)strcspn(uri, "?"), uri);
     ex->rec.provider = provider_name(r->provider);
     ex->rec.upstream = ex->route.host;
     struct evbuffer *in = evhttp_request_get_input_buffer(req);

@@ -65,7 +65,8 @@ int jwt_names_chatgpt_account(const char *authorization);
 
 struct record {
     char id[40];
-    const char *method, *path, *provider, *upstream;
+    const char *method, *provider, *upstream;
+    char path[512]; /* without the query string, which may hold a key */
     char model[128];
     int stream, status;
     size_t tokens_before, tokens_after;

@@ -31,20 +31,20 @@ void totals_json(const struct totals *t, struct evbuffer *out)
     evbuffer_add_printf(out, "}}\n");
 }
 
+/* One counter labelled by provider: its HELP, TYPE and a line per provider. */
+static void prometheus_by_provider(struct evbuffer *out, const char *name, const char *help, const uint64_t *values)
+{
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int p = 0; p < 3; p++)
+        evbuffer_add_printf(out, "%s{provider=\"%s\"} %llu\n", name, provider_name((enum provider)p),
+                            (unsigned long long)values[p]);
+}
+
 void totals_prometheus(const struct totals *t, struct evbuffer *out)
 {
-    evbuffer_add_printf(out,
-                        "# HELP hr_requests_total Requests proxied since start.\n"
-                        "# TYPE hr_requests_total counter\n");
-    for (int p = 0; p < 3; p++)
-        evbuffer_add_printf(out, "hr_requests_total{provider=\"%s\"} %llu\n", provider_name((enum provider)p),
-                            (unsigned long long)t->by_provider[p]);
-    evbuffer_add_printf(out,
-                        "# HELP hr_tokens_saved_total Request tokens removed by compression.\n"
-                        "# TYPE hr_tokens_saved_total counter\n");
-    for (int p = 0; p < 3; p++)
-        evbuffer_add_printf(out, "hr_tokens_saved_total{provider=\"%s\"} %llu\n", provider_name((enum provider)p),
-                            (unsigned long long)t->saved_by_provider[p]);
+    prometheus_by_provider(out, "hr_requests_total", "Requests proxied since start.", t->by_provider);
+    prometheus_by_provider(out, "hr_tokens_saved_total", "Request tokens removed by compression.",
+                           t->saved_by_provider);
     evbuffer_add_printf(out,
                         "# HELP hr_tokens_before_total Request tokens before compression.\n"
                         "# TYPE hr_tokens_before_total counter\nhr_tokens_before_total %llu\n"

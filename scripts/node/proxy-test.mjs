@@ -14,6 +14,7 @@ import OpenAI from 'openai';
 const build = process.argv[2] || 'build/release';
 const proxyBin = path.resolve(build, 'hr-proxy');
 const compressBin = path.resolve(build, 'hr-compress');
+const sanitized = path.basename(path.resolve(build)) === 'asan';
 const scenarios = 'testdata/hr-compress/scenarios';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hr-proxy-test-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -383,6 +384,10 @@ await check('SIGTERM: a stream in flight finishes intact, then the proxy exits 0
 
 // ---- a third proxy: slow clients, bad requests, busy workers ----------------------------
 const px3 = await startProxy([...urls, '--client-timeout', '2', '--max-concurrent', '1']);
+const cpuMs = (pid) => { // user + system time of a process, in ms
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
 const rss = (pid) => Number((readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/) || [])[1]) * 1024;
 
 await check('a client that stops reading holds the upstream back; memory stays bounded', async () => {
@@ -390,9 +395,14 @@ await check('a client that stops reading holds the upstream back; memory stays b
   await new Promise((r) => sock.on('connect', r));
   sock.pause(); // read nothing
   sock.write('POST /flood HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nx-api-key: k\r\n\r\n{}');
-  await sleep(1500);
+  await sleep(500);
+  const cpu0 = cpuMs(px3.child.pid);
+  await sleep(1000);
+  const cpu = cpuMs(px3.child.pid) - cpu0;
+  if (process.env.HR_TEST_VERBOSE) console.log(`  flood: proxy used ${cpu} ms of CPU in the last second`);
   const written = floodWritten, mem = rss(px3.child.pid);
   if (process.env.HR_TEST_VERBOSE) console.log(`  flood: upstream wrote ${written} bytes, proxy RSS ${mem}`);
+  if (process.env.HR_TEST_VERBOSE) setTimeout(() => console.log(px3.stderr()), 1000);
   sock.destroy();
   assert(written < 16 << 20, `the upstream wrote ${written} bytes to a client that reads nothing`);
   assert(mem < 100 << 20, `proxy RSS ${mem}`);
@@ -403,6 +413,7 @@ const rawRequest = (port, text, wait = 500) => new Promise((resolve) => {
   let got = '';
   sock.on('data', (d) => { got += d; });
   sock.on('close', () => resolve({ got, closed: true }));
+  sock.on('error', () => resolve({ got, closed: true })); // a reset also closes
   sock.on('connect', () => { if (text) sock.write(text); });
   setTimeout(() => { resolve({ got, closed: false }); sock.destroy(); }, wait);
 });
@@ -421,13 +432,15 @@ await check('an upstream that dies mid-stream: the client sees a broken transfer
   });
   assert(got.text.includes('message_start'), 'the first event did not arrive');
   assert(!got.ended, 'the stream ended cleanly although the upstream broke off');
-  await sleep(50);
-  assert(/upstream/.test(px3.log().pop().error || ''), 'no upstream error in the log');
+  await sleep(200);
+  const rec = px3.log().filter((l) => l.path === '/cut').pop();
+  assert(rec && /upstream/.test(rec.error || ''), `the log says ${JSON.stringify(rec)}; ${px3.stderr().slice(-3000)}`);
 });
 
 await check('400 for a malformed request line', async () => {
   const { got } = await rawRequest(px3.port, 'THIS IS NOT HTTP\r\n\r\n');
-  assert(/^HTTP\/1\.[01] 400/.test(got), `answer ${JSON.stringify(got.slice(0, 40))}`);
+  assert(/^HTTP\/1\.[01] 400/.test(got), `answer ${JSON.stringify(got.slice(0, 40))}` +
+    (process.env.HR_TEST_VERBOSE ? ` exit ${px3.child.exitCode} ${px3.child.signalCode} ${px3.stderr()}` : ''));
 });
 
 await check('an idle client is timed out (client_timeout)', async () => {
@@ -466,7 +479,8 @@ await check('bodies too short to compress: counted, sent byte-identical, nothing
   for (let i = 0; i < 40; i++) await send();
   const grown = rss(px5.child.pid) - before;
   if (process.env.HR_TEST_VERBOSE) console.log(`  inline: 40 bodies of ${body.length} bytes, RSS grew ${grown}`);
-  assert(grown < 16 << 20, `RSS grew ${grown} bytes over 40 requests of ${body.length} bytes`);
+  // AddressSanitizer keeps freed memory in quarantine: RSS says nothing there.
+  if (!sanitized) assert(grown < 16 << 20, `RSS grew ${grown} bytes over 40 requests of ${body.length} bytes`);
   await sleep(50);
   const rec = px5.log().pop();
   assert(rec.tokens_before > 100000 && rec.tokens_after === rec.tokens_before, `tokens ${rec.tokens_before} -> ${rec.tokens_after}`);
