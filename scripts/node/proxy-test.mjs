@@ -134,7 +134,7 @@ async function startProxy(extra = [], env = {}) {
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
   for (let i = 0; i < 100; i++) {
-    try { const r = await fetch(`http://127.0.0.1:${port}/health`); if (r.ok) break; } catch { /* not yet */ }
+    try { const r = await fetch(`http://127.0.0.1:${port}/health`); if (r.status) break; } catch { /* not yet */ }
     await sleep(50);
   }
   return { port, url: `http://127.0.0.1:${port}`, logDir, child, exited, stderr: () => stderr,
@@ -462,6 +462,23 @@ await check('max_concurrent: a request that finds every worker busy goes uncompr
 
 px3.child.kill('SIGTERM');
 await px3.exited;
+
+await check('health says unhealthy, and why, when the log folder cannot be written; requests still go through', async () => {
+  const notDir = path.join(tmp, 'a-file');
+  writeFileSync(notDir, 'x');
+  const pxu = await startProxy([...urls, '--log-dir', path.join(notDir, 'logs')]);
+  try {
+    const h = await fetch(`${pxu.url}/health`);
+    const body = await h.json();
+    assert(h.status === 503, `status ${h.status}`);
+    assert(body.status === 'unhealthy' && /logs/.test(body.reason || ''), JSON.stringify(body));
+    const r = await rawPost(`${pxu.url}/v1/messages`, '{"model":"m","messages":[]}', { 'x-api-key': 'k' });
+    assert(r.status === 200, `a request through an unhealthy proxy got ${r.status}`);
+  } finally {
+    pxu.child.kill('SIGTERM');
+    await pxu.exited;
+  }
+});
 
 // Bodies shorter than min_tokens bytes are counted on the event loop; what
 // was counted must not pile up there from one request to the next.
