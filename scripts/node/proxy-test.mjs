@@ -125,11 +125,15 @@ function send(res, obj, headers = {}, status = 200) {
 // ---- the proxy -------------------------------------------------------------------
 const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => {
   const p = s.address().port; s.close(() => r(p)); }); });
+// Whatever ends this script, no proxy it started outlives it.
+const children = [];
+process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
 async function startProxy(extra = [], env = {}) {
   const port = await freePort();
   const logDir = mkdtempSync(path.join(tmp, 'logs-'));
   const child = spawn(proxyBin, ['--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...extra],
     { env: { ...process.env, HEADROOM_HOME: path.join(tmp, 'no-home'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
