@@ -413,6 +413,15 @@ static void on_compressed(struct job *job, void *arg)
     forward_body(ex);
 }
 
+/* The settings of every hr_compress() the proxy makes, inline or on a worker. */
+static void compress_options(const struct proxy *p, hr_compress_options *opt)
+{
+    hr_compress_options_init(opt);
+    opt->protect_recent = p->set.protect_recent;
+    opt->min_tokens = p->set.min_tokens;
+    opt->max_bytes = p->set.max_body;
+}
+
 /* A body shorter than min_tokens_to_crush bytes cannot hold a unit that
  * long (a token spans at least one byte), so nothing in it will be
  * compressed: it is counted for the log right here, which costs microseconds,
@@ -421,9 +430,7 @@ static void count_inline(struct exchange *ex)
 {
     struct proxy *p = ex->p;
     hr_compress_options opt;
-    hr_compress_options_init(&opt);
-    opt.min_tokens = p->set.min_tokens;
-    opt.protect_recent = p->set.protect_recent;
+    compress_options(p, &opt);
     hr_compress_stats stats;
     p->inline_out.len = 0; /* hr_compress() appends */
     hr_status st = hr_compress(p->inline_comp, &opt, ex->body, ex->body_len, &p->inline_out);
@@ -503,10 +510,7 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     }
     if (r->compress && ex->body_len) {
         hr_compress_options opt;
-        hr_compress_options_init(&opt);
-        opt.protect_recent = p->set.protect_recent;
-        opt.min_tokens = p->set.min_tokens;
-        opt.max_bytes = p->set.max_body;
+        compress_options(p, &opt);
         ex->job = pool_submit(p->pool, &opt, ex->body, ex->body_len, on_compressed, ex);
         if (ex->job) {
             struct timeval tv = {p->set.compress_timeout_ms / 1000, (p->set.compress_timeout_ms % 1000) * 1000};

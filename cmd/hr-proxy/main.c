@@ -15,7 +15,7 @@
 
 enum { EXIT_USAGE = 64, EXIT_CONFIG = 78, EXIT_UNAVAILABLE = 69 };
 
-static void reply_json(struct evhttp_request *req, int status, struct evbuffer *body, const char *type)
+static void reply(struct evhttp_request *req, int status, struct evbuffer *body, const char *type)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
     evhttp_send_reply(req, status, NULL, body);
@@ -27,15 +27,40 @@ static void serve_health(struct proxy *p, struct evhttp_request *req)
     const char *problem = p->stopping ? "shutting down" : reqlog_problem(p->log);
     if (!problem) {
         evbuffer_add_printf(b, "{\"status\":\"healthy\"}");
-        reply_json(req, 200, b, "application/json");
+        reply(req, 200, b, "application/json");
     } else {
         hr_buf why = HR_BUF_INIT;
         hr_json_encode_string(&why, problem, strlen(problem));
         evbuffer_add_printf(b, "{\"status\":\"unhealthy\",\"reason\":%.*s}", (int)why.len, why.data);
         hr_buf_free(&why);
-        reply_json(req, 503, b, "application/json");
+        reply(req, 503, b, "application/json");
     }
     evbuffer_free(b);
+}
+
+/* The routes the proxy answers itself; 0 when uri is none of them. */
+static int serve_own_route(struct proxy *p, struct evhttp_request *req, const char *uri)
+{
+    void (*render)(const struct totals *, struct evbuffer *);
+    const char *type;
+    if (!strcmp(uri, "/health")) {
+        serve_health(p, req);
+        return 1;
+    }
+    if (!strcmp(uri, "/stats")) {
+        render = totals_json;
+        type = "application/json";
+    } else if (!strcmp(uri, "/metrics")) {
+        render = totals_prometheus;
+        type = "text/plain; version=0.0.4";
+    } else {
+        return 0;
+    }
+    struct evbuffer *b = evbuffer_new();
+    render(&p->totals, b);
+    reply(req, 200, b, type);
+    evbuffer_free(b);
+    return 1;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -43,22 +68,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct proxy *p = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    if (m == EVHTTP_REQ_GET && (!strcmp(uri, "/health") || !strcmp(uri, "/stats") || !strcmp(uri, "/metrics"))) {
-        if (!strcmp(uri, "/health")) {
-            serve_health(p, req);
-            return;
-        }
-        struct evbuffer *b = evbuffer_new();
-        if (!strcmp(uri, "/stats")) {
-            totals_json(&p->totals, b);
-            reply_json(req, 200, b, "application/json");
-        } else {
-            totals_prometheus(&p->totals, b);
-            reply_json(req, 200, b, "text/plain; version=0.0.4");
-        }
-        evbuffer_free(b);
-        return;
-    }
+    if (m == EVHTTP_REQ_GET && serve_own_route(p, req, uri)) return;
     struct route r;
     route_request(&p->set, m, uri, evhttp_request_get_input_headers(req), &r);
     if (p->stopping) {
