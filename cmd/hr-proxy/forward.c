@@ -469,6 +469,31 @@ static void find_model(const char *body, size_t len, char *out, size_t cap)
     }
 }
 
+/* The log record's fields known from the request line. */
+static void start_record(struct proxy *p, struct evhttp_request *req, const struct route *r, struct record *rec)
+{
+    snprintf(rec->id, sizeof rec->id, "req-%llu", (unsigned long long)++p->next_id);
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    rec->method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "OTHER";
+    const char *uri = evhttp_request_get_uri(req); /* freed with the request: copied */
+    snprintf(rec->path, sizeof rec->path, "%.*s", (int)strcspn(uri, "?"), uri);
+    rec->provider = provider_name(r->provider);
+    rec->upstream = r->host; /* r outlives the record's use */
+}
+
+void refuse_request(struct proxy *p, struct evhttp_request *req, const struct route *r, int status, const char *type,
+                    const char *message)
+{
+    struct record rec;
+    memset(&rec, 0, sizeof rec);
+    start_record(p, req, r, &rec);
+    rec.status = status;
+    snprintf(rec.error, sizeof rec.error, "%s", message);
+    send_error(req, r->provider, status, type, message);
+    reqlog_write(p->log, &rec);
+    totals_add(&p->totals, &rec, r->provider);
+}
+
 void forward_request(struct proxy *p, struct evhttp_request *req, const struct route *r)
 {
     struct exchange *ex = calloc(1, sizeof *ex);
@@ -483,13 +508,7 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     ex->route = *r;
     ex->t0 = now_ms();
     ex->status = 502;
-    snprintf(ex->rec.id, sizeof ex->rec.id, "req-%llu", (unsigned long long)++p->next_id);
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    ex->rec.method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "OTHER";
-    const char *uri = evhttp_request_get_uri(req); /* freed with the request: copied */
-    snprintf(ex->rec.path, sizeof ex->rec.path, "%.*s", (int)strcspn(uri, "?"), uri);
-    ex->rec.provider = provider_name(r->provider);
-    ex->rec.upstream = ex->route.host;
+    start_record(p, req, &ex->route, &ex->rec);
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     ex->body_len = evbuffer_get_length(in);
     ex->body = malloc(ex->body_len ? ex->body_len : 1);

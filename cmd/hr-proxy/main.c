@@ -71,8 +71,16 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (m == EVHTTP_REQ_GET && serve_own_route(p, req, uri)) return;
     struct route r;
     route_request(&p->set, m, uri, evhttp_request_get_input_headers(req), &r);
+    const char *too_large = evhttp_find_header(evhttp_request_get_input_headers(req), TOO_LARGE_HEADER);
+    if (too_large) {
+        char why[160];
+        snprintf(why, sizeof why, "hr-proxy: request body of %.20s bytes is over max_body_bytes (%zu)", too_large,
+                 p->set.max_body);
+        refuse_request(p, req, &r, 413, "request_too_large", why);
+        return;
+    }
     if (p->stopping) {
-        send_error(req, r.provider, 503, "overloaded_error", "hr-proxy is shutting down");
+        refuse_request(p, req, &r, 503, "overloaded_error", "hr-proxy is shutting down");
         return;
     }
     forward_request(p, req, &r);
@@ -221,6 +229,7 @@ int main(int argc, char **argv)
     p.log = reqlog_open(p.set.log_dir, p.set.log_max_bytes, err, sizeof err);
     if (p.log && reqlog_problem(p.log)) fprintf(stderr, "hr-proxy: warning: %s (/health says unhealthy)\n", err);
     evhttp_set_gencb(p.http, on_request, &p);
+    evhttp_set_bevcb(p.http, body_limit_bufferevent, &p);
     evhttp_set_max_body_size(p.http, (ev_ssize_t)p.set.max_body);
     evhttp_set_timeout(p.http, (int)p.set.client_timeout_s);
     evhttp_set_allowed_methods(p.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |

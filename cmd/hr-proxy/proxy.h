@@ -139,6 +139,20 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
 /* An error answer in the JSON format of the provider. */
 void send_error(struct evhttp_request *req, enum provider p, int status, const char *type, const char *message);
 
+/* Answers req with an error instead of forwarding it, and logs it. */
+void refuse_request(struct proxy *p, struct evhttp_request *req, const struct route *r, int status, const char *type,
+                    const char *message);
+
+/* ---- the body limit (body_limit.c) ------------------------------------------------ */
+
+/* The marker of a request whose body was over max_body_bytes and was dropped;
+ * its value is the announced length. */
+#define TOO_LARGE_HEADER "X-Hr-Body-Too-Large"
+/* evhttp_set_bevcb's callback: each client connection reads through a
+ * filter that turns a request announcing too large a body into a marked
+ * one with no body. arg: the proxy. */
+struct bufferevent *body_limit_bufferevent(struct event_base *base, void *arg);
+
 double now_ms(void);
 /* A listening, non-blocking socket on host:port, or -1 with err (listen.c). */
 int listen_socket(const char *host, int port, char *err, size_t err_len);

@@ -346,9 +346,51 @@ const cfg = path.join(tmp, 'route.yaml');
 writeFileSync(cfg, `anthropic_api_url: ${up}\nopenai_api_url: http://127.0.0.1:1\nmax_body_bytes: 100000\n`);
 const px2 = await startProxy(['--config', cfg]);
 
-await check('413 for a body over max_body_bytes', async () => {
-  const r = await rawPost(`${px2.url}/v1/messages`, 'x'.repeat(200000), { 'x-api-key': API_KEY });
-  assert(r.status === 413, `status ${r.status}`);
+// Raw bytes to the proxy: what came back and whether the proxy closed the connection.
+const rawRequest = (port, text, wait = 500) => new Promise((resolve) => {
+  const sock = net.connect(port, '127.0.0.1');
+  let got = '';
+  sock.on('data', (d) => { got += d; });
+  sock.on('close', () => resolve({ got, closed: true }));
+  sock.on('error', () => resolve({ got, closed: true })); // a reset also closes
+  sock.on('connect', () => { if (text) sock.write(text); });
+  setTimeout(() => { resolve({ got, closed: false }); sock.destroy(); }, wait);
+});
+
+await check('413 in each provider\'s error format for a body over max_body_bytes; nothing goes upstream', async () => {
+  const before = seen.length;
+  const long = 'x'.repeat(200000);
+  const anthropic = new Anthropic({ apiKey: API_KEY, baseURL: px2.url, maxRetries: 0 });
+  const e1 = await anthropic.messages.create({ model: 'claude-opus-4-6', max_tokens: 8,
+    messages: [{ role: 'user', content: long }] }).then(() => null, (e) => e);
+  assert(e1 instanceof Anthropic.APIError && e1.status === 413, `Anthropic SDK: ${e1}`);
+  assert(e1.error?.type === 'error' && e1.error?.error?.type === 'request_too_large' &&
+    /200\d{3} bytes is over max_body_bytes \(100000\)/.test(e1.error.error.message), JSON.stringify(e1.error));
+  const openai = new OpenAI({ apiKey: 'sk-x', baseURL: `${px2.url}/v1`, maxRetries: 0 });
+  const e2 = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: long }] })
+    .then(() => null, (e) => e);
+  assert(e2 instanceof OpenAI.APIError && e2.status === 413 && e2.code === 'request_too_large' &&
+    e2.type === 'request_too_large', `OpenAI SDK: ${e2}`);
+  assert(seen.length === before, 'a refused request reached the upstream');
+  await sleep(50);
+  const recs = px2.log().filter((l) => l.status === 413);
+  assert(recs.length === 2 && recs[0].provider === 'anthropic' && recs[1].provider === 'openai' &&
+    /over max_body_bytes/.test(recs[0].error), `log: ${JSON.stringify(recs)}`);
+});
+
+await check('after a 413 the connection serves the next request; Expect: 100-continue gets the 413 at once', async () => {
+  const before = seen.length;
+  const small = '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}';
+  const { got } = await rawRequest(px2.port,
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: 150000\r\n\r\n${'y'.repeat(150000)}` +
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: ${small.length}\r\n\r\n${small}`, 1500);
+  const statuses = [...got.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+  assert(statuses.join() === "413,200", `answers ${statuses.join()}`);
+  assert(seen.length === before + 1 && seen[seen.length - 1].body.toString() === small, 'upstream did not get the second');
+  const expect = await rawRequest(px2.port,
+    'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 150000\r\n\r\n', 1500);
+  assert(expect.closed && /^HTTP\/1\.1 413/.test(expect.got) && !/100 Continue/.test(expect.got) &&
+    /"code":"request_too_large"/.test(expect.got), `answer ${JSON.stringify(expect.got.slice(0, 80))}`);
 });
 
 await check('502 in OpenAI\'s error format when the upstream is unreachable', async () => {
@@ -410,16 +452,6 @@ await check('a client that stops reading holds the upstream back; memory stays b
   sock.destroy();
   assert(written < 16 << 20, `the upstream wrote ${written} bytes to a client that reads nothing`);
   assert(mem < 100 << 20, `proxy RSS ${mem}`);
-});
-
-const rawRequest = (port, text, wait = 500) => new Promise((resolve) => {
-  const sock = net.connect(port, '127.0.0.1');
-  let got = '';
-  sock.on('data', (d) => { got += d; });
-  sock.on('close', () => resolve({ got, closed: true }));
-  sock.on('error', () => resolve({ got, closed: true })); // a reset also closes
-  sock.on('connect', () => { if (text) sock.write(text); });
-  setTimeout(() => { resolve({ got, closed: false }); sock.destroy(); }, wait);
 });
 
 await check('an upstream that dies mid-stream: the client sees a broken transfer, not a clean end', async () => {
