@@ -139,7 +139,7 @@ $(B)/libhr.pc: lib/libhr.pc.in | $(B)
 install: all $(B)/libhr.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/hr
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/hr/headroom-route
 	install -m 755 $(CMD_BINS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(B)/libhr.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
@@ -151,6 +151,8 @@ install: all $(B)/libhr.pc
 	install -m 644 $(filter %.7,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
 	sed -e 's|@BINDIR@|$(BINDIR)|' scripts/hr-proxy.service.in > $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
+	install -m 644 scripts/hermes-plugin/headroom-route/plugin.yaml \
+	    scripts/hermes-plugin/headroom-route/__init__.py $(DESTDIR)$(DATADIR)/hr/headroom-route/
 
 uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libhr.* \
@@ -159,6 +161,7 @@ uninstall:
 	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(filter %.7,$(MANPAGES))) \
 	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MANPAGES))) \
 	    $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
+	rm -rf $(DESTDIR)$(DATADIR)/hr/headroom-route
 
 $(B) $(B)/lib $(B)/cmd $(B)/test $(GEN):
 	mkdir -p $@

@@ -1,0 +1,290 @@
+"""Tests of the headroom-route Hermes plugin, run against the Hermes stand-in
+in testdata/hermes-standin (Hermes itself cannot be installed here) and a
+real hr-proxy in front of a fake upstream on loopback.
+    python3 scripts/plugin-test.py BUILD_DIR
+Prints "ok NAME" / "not ok NAME: why" per test."""
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
+STANDIN = os.path.join(ROOT, "testdata", "hermes-standin", "standin.py")
+PLUGIN = os.path.join(ROOT, "scripts", "hermes-plugin", "headroom-route")
+ROUTED = ["anthropic", "openai-codex", "openai-api"]
+
+# ---- a fake provider: records each request, answers 200 ------------------------------
+seen = []
+
+
+class Upstream(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+        answer = b'{"id":"x","type":"message","content":[]}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+threading.Thread(target=upstream.serve_forever, daemon=True).start()
+up = f"http://127.0.0.1:{upstream.server_address[1]}"
+tmp = tempfile.mkdtemp(prefix="hr-plugin-test.")
+port = free_port()
+proxy_url = f"http://127.0.0.1:{port}"
+proxy = subprocess.Popen([os.path.join(BUILD, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
+                          os.path.join(tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
+                          "--chatgpt-api-url", up + "/backend-api/codex"],
+                         stderr=subprocess.DEVNULL, env=dict(os.environ, HEADROOM_HOME=tmp))
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+
+# ---- a Hermes home -----------------------------------------------------------------------
+
+
+def make_home(name, enable=True, proxy=None, providers=ROUTED, extra_block=""):
+    """The fixture home with the plugin installed and enabled as hr-patch-auth
+    leaves it, and model.base_url pointed at the proxy (all a config edit can
+    do). auth.json keeps the official URLs: the plugin alone must route."""
+    home = os.path.join(tmp, name)
+    shutil.copytree(os.path.join(ROOT, "testdata", "hermes-home"), home)
+    shutil.copytree(PLUGIN, os.path.join(home, "plugins", "headroom-route"))
+    shutil.copytree(os.path.join(ROOT, "testdata", "hermes-plugins", "quota-guard"),
+                    os.path.join(home, "plugins", "quota-guard"))
+    path = os.path.join(home, "config.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("  api_mode: anthropic_messages\n",
+                        f"  api_mode: anthropic_messages\n  base_url: {proxy or proxy_url}\n")
+    if enable:
+        text = text.replace("    - session-notes\n", "    - session-notes\n    - headroom-route\n")
+    text = text.replace("    warn_at: 0.8\n", "    warn_at: 0.8\n  headroom-route:\n"
+                        f"    proxy_url: {proxy or proxy_url}\n    providers: [{', '.join(providers)}]\n"
+                        f"    require_health: true\n{extra_block}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return home
+
+
+def hermes(home, provider, *flags, omit=""):
+    """The stand-in Hermes: (its JSON line, its stderr)."""
+    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
+    r = subprocess.run([sys.executable, STANDIN, "--provider", provider, *flags], env=env, capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode:
+        raise AssertionError(f"stand-in exited {r.returncode}: {r.stderr.strip()[-300:]}")
+    return json.loads(r.stdout), r.stderr
+
+
+def state(home):
+    with open(os.path.join(home, "headroom-route.state.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def proxy_log():
+    try:
+        with open(os.path.join(tmp, "logs", "requests.jsonl"), encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    except FileNotFoundError:
+        return []
+
+
+# ---- the tests -----------------------------------------------------------------------------
+failures = 0
+
+
+def check(name, fn):
+    global failures
+    try:
+        fn()
+        print(f"ok plugin: {name}")
+    except Exception as e:  # a failed assertion or a crash: both are a failure
+        failures += 1
+        detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc(limit=2)
+        print(f"not ok plugin: {name}: {detail}".replace("\n", " | "))
+
+
+def expect(cond, why):
+    if not cond:
+        raise AssertionError(why)
+
+
+def test_without_plugin():
+    home = make_home("plain", enable=False)
+    got, _ = hermes(home, "anthropic", "--resolve-only")
+    expect(got["base_url"] == "https://api.anthropic.com",
+           f"OAuth anthropic resolved to {got['base_url']} without the plugin (the stand-in lost the trap)")
+    expect(not os.path.exists(os.path.join(home, "headroom-route.state.json")), "a state file without the plugin")
+
+
+EXPECT = {  # provider -> (base URL it must get, path the upstream must see, credential header, value)
+    "anthropic": (proxy_url, "/v1/messages", "authorization", "Bearer sk-ant-oat01-fixture-access-token-AAAA"),
+    "openai-codex": (proxy_url, "/backend-api/codex/responses", "chatgpt-account-id", "acct-fixture-7f3e"),
+    "openai-api": (proxy_url + "/v1", "/v1/responses", "authorization", "Bearer sk-proj-fixture-key-DDDD"),
+}
+
+
+def routed_through_proxy(provider):
+    def run():
+        home = make_home("routed-" + provider)
+        before, records = len(seen), len(proxy_log())
+        got, err = hermes(home, provider)
+        base, path, header, value = EXPECT[provider]
+        expect(got["base_url"] == base, f"resolved {got['base_url']}, want {base}")
+        expect(got["status"] == 200, f"status {got['status']}")
+        expect(len(seen) == before + 1 and seen[-1]["path"] == path, f"upstream saw {[s['path'] for s in seen[before:]]}")
+        expect(seen[-1]["headers"].get(header) == value, f"{header} arrived as {seen[-1]['headers'].get(header)}")
+        time.sleep(0.05)
+        log = proxy_log()[records:]
+        expect(len(log) == 1 and log[0]["path"] == path.replace("/backend-api/codex", ""),
+               f"proxy log: {[r['path'] for r in log]}")
+        st = state(home)
+        expect(st["healthy"] is True and sorted(st["patched"]) == sorted(ROUTED) and not st["failed"],
+               f"state {st}")
+        expect(all(st["providers"][p][k] == "patched" for p in ROUTED for k in ("overlay", "seeding", "runtime")),
+               f"state providers {st['providers']}")
+        expect(st["pid"] > 0 and st["hermes_version"] == "0.0.0-standin" and st["proxy_url"] == proxy_url, "state")
+        expect("quota-guard" in got["plugins"] and "pre_llm_call" in got["hooks"], f"neighbour plugin: {got}")
+        expect("NOT" not in err, f"stderr: {err}")
+    return run
+
+
+def test_other_providers_left_alone():
+    home = make_home("others")
+    got, _ = hermes(home, "openrouter", "--resolve-only")
+    expect(got["base_url"] == "https://openrouter.ai/api/v1", f"openrouter resolved to {got['base_url']}")
+
+
+def test_unhealthy_patches_nothing():
+    dead = f"http://127.0.0.1:{free_port()}"
+    home = make_home("unhealthy", proxy=dead)
+    got, err = hermes(home, "anthropic", "--resolve-only")
+    expect(got["base_url"] == "https://api.anthropic.com", f"resolved {got['base_url']} with the proxy down")
+    expect("NOTHING IS PATCHED" in err and "cannot reach" in err, f"stderr: {err!r}")
+    st = state(home)
+    expect(st["healthy"] is False and not st["patched"] and sorted(st["failed"]) == sorted(ROUTED), f"state {st}")
+
+
+def test_missing_seeding_symbol():
+    home = make_home("noseed")
+    got, err = hermes(home, "openai-codex", "--resolve-only", omit="seed")
+    expect(got["base_url"] == proxy_url, f"resolved {got['base_url']}")
+    for p in ROUTED:
+        expect(f"{p} is NOT fully routed" in err and "seeding failed" in err, f"stderr: {err!r}")
+    st = state(home)
+    expect(st["providers"]["anthropic"]["overlay"] == "patched" and
+           st["providers"]["anthropic"]["seeding"].startswith("failed: AttributeError"), f"state {st['providers']}")
+
+
+def test_missing_overlay_entry():
+    home = make_home("nooverlay")
+    got, err = hermes(home, "openai-api", omit="overlay:anthropic")
+    expect(got["base_url"] == proxy_url + "/v1" and got["status"] == 200, f"openai-api: {got}")
+    expect("anthropic is NOT fully routed" in err and "overlay failed: KeyError" in err, f"stderr: {err!r}")
+    expect("openai-api is NOT" not in err and "openai-codex is NOT" not in err, f"stderr: {err!r}")
+    st = state(home)
+    expect(st["failed"] == ["anthropic"] and sorted(st["patched"]) == ["openai-api", "openai-codex"], f"state {st}")
+
+
+def test_missing_runtime_symbol():
+    home = make_home("noruntime")
+    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT="runtime", PYTHONDONTWRITEBYTECODE="1")
+    code = ("import sys; sys.path.insert(0, %r); import standin; standin.load_plugins(standin.Context())"
+            % os.path.dirname(STANDIN))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    expect(r.returncode == 0, f"the plugin crashed: {r.stderr[-300:]}")
+    expect("runtime failed: AttributeError" in r.stderr, f"stderr: {r.stderr!r}")
+
+
+def test_custom_gateway_left_alone():
+    home = make_home("gateway", providers=["openai-api"])
+    path = os.path.join(home, "config.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("  provider: anthropic          # the active provider\n",
+                        "  provider: openai-api\n").replace(f"  base_url: {proxy_url}\n",
+                                                             "  base_url: https://gateway.example/v1\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    got, _ = hermes(home, "openai-api", "--resolve-only")
+    expect(got["base_url"] == "https://gateway.example/v1", f"a user's gateway became {got['base_url']}")
+
+
+def test_register_twice_wraps_once():
+    home = make_home("twice")
+    env = dict(os.environ, HERMES_HOME=home, PYTHONDONTWRITEBYTECODE="1")
+    code = ("import sys; sys.path.insert(0, %r); import standin\n"
+            "standin.load_plugins(standin.Context()); standin.load_plugins(standin.Context())\n"
+            "from hermes_cli import runtime_provider as rp\n"
+            "assert not hasattr(rp.resolve_runtime_provider.__wrapped__, 'headroom_routes'), 'wrapped twice'\n"
+            "print(rp.resolve_runtime_provider(requested='anthropic')['base_url'])" % os.path.dirname(STANDIN))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    expect(r.returncode == 0 and r.stdout.strip() == proxy_url, f"{r.stdout} {r.stderr[-300:]}")
+
+
+def test_each_patch_in_place():
+    home = make_home("inplace")
+    env = dict(os.environ, HERMES_HOME=home, PYTHONDONTWRITEBYTECODE="1")
+    code = ("import sys, json; sys.path.insert(0, %r); import standin\n"
+            "standin.load_plugins(standin.Context())\n"
+            "from hermes_cli.providers import HERMES_OVERLAYS\n"
+            "from agent.credential_pool import load_pool\n"
+            "print(json.dumps({'overlay': {p: HERMES_OVERLAYS[p].base_url_override for p in HERMES_OVERLAYS},\n"
+            "  'pool': {p: [e.base_url for e in load_pool(p)] for p in %r + ['openrouter']}}))"
+            % (os.path.dirname(STANDIN), ROUTED))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    expect(r.returncode == 0, r.stderr[-300:])
+    got = json.loads(r.stdout)
+    want = {p: EXPECT[p][0] for p in ROUTED}
+    expect(got["overlay"] == dict(want, openrouter=None), f"overlays {got['overlay']}")
+    # seeding: the Codex singleton's entry is re-created with the official URL on
+    # every load; the wrapper must give it the proxy's.
+    expect(got["pool"]["openai-codex"] == [proxy_url], f"seeded Codex entry: {got['pool']['openai-codex']}")
+    expect(got["pool"]["openrouter"] == ["https://openrouter.ai/api/v1"], f"openrouter pool {got['pool']}")
+
+
+try:
+    check("without the plugin, an OAuth provider goes direct although config.yaml names the proxy",
+          test_without_plugin)
+    for p in ROUTED:
+        check(f"{p}: resolved to the proxy, the request reaches the upstream through it with its credential; "
+              "state file; a neighbour plugin still loads", routed_through_proxy(p))
+    check("a provider that is not routed keeps its URL", test_other_providers_left_alone)
+    check("proxy unhealthy: nothing patched, said on stderr, state says why", test_unhealthy_patches_nothing)
+    check("no _seed_from_singletons (another Hermes): reported per provider, the rest patched",
+          test_missing_seeding_symbol)
+    check("no overlay for one provider: that one reported, the others routed", test_missing_overlay_entry)
+    check("no resolve_runtime_provider: reported, no crash", test_missing_runtime_symbol)
+    check("a user's own gateway URL is left alone", test_custom_gateway_left_alone)
+    check("register called twice wraps once", test_register_twice_wraps_once)
+    check("overlay and seeded pool entries carry the proxy URL; others untouched", test_each_patch_in_place)
+finally:
+    proxy.terminate()
+    proxy.wait(timeout=10)
+    upstream.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)
+sys.exit(1 if failures else 0)

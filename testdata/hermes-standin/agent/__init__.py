@@ -1,0 +1,1 @@
+"""Stand-in for Hermes Agent's agent package (tests only)."""
