@@ -267,7 +267,43 @@ def test_each_patch_in_place():
     expect(got["pool"]["openrouter"] == ["https://openrouter.ai/api/v1"], f"openrouter pool {got['pool']}")
 
 
+def test_settings_forms():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("headroom_route_under_test", os.path.join(PLUGIN, "__init__.py"))
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    home = os.path.join(tmp, "forms")
+    os.makedirs(home)
+    with open(os.path.join(home, "config.yaml"), "w", encoding="utf-8") as f:
+        f.write("plugins:\n  enabled:\n    - headroom-route\n  headroom-route:\n"
+                "    proxy_url: 'http://127.0.0.1:9999/'   # a comment\n    providers:\n      - anthropic\n"
+                "      - openai-api\n    require_health: false\n  other-plugin:\n    proxy_url: http://x\n"
+                "model:\n  provider: anthropic\n")
+    old = os.environ.get("HERMES_HOME")
+    os.environ["HERMES_HOME"] = home
+    try:
+        got = plugin._settings(object())
+        want = {"proxy_url": "http://127.0.0.1:9999", "providers": ["anthropic", "openai-api"],
+                "require_health": False}
+        expect(got == want, f"block-style file: {got}")
+
+        class Ctx:
+            def get_config(self):
+                return {"plugins": {"headroom-route": {"proxy_url": "http://127.0.0.1:7777",
+                                                       "providers": ["openai-codex"]}}}
+        got = plugin._settings(Ctx())
+        expect(got == {"proxy_url": "http://127.0.0.1:7777", "providers": ["openai-codex"], "require_health": True},
+               f"from ctx.get_config(): {got}")
+    finally:
+        if old is None:
+            del os.environ["HERMES_HOME"]
+        else:
+            os.environ["HERMES_HOME"] = old
+
+
 try:
+    check("settings: block lists, quotes and comments in config.yaml; ctx.get_config() first", test_settings_forms)
     check("without the plugin, an OAuth provider goes direct although config.yaml names the proxy",
           test_without_plugin)
     for p in ROUTED:
