@@ -90,11 +90,21 @@ def make_home(name, enable=True, proxy=None, providers=ROUTED, extra_block=""):
     return home
 
 
+def standin_run(home, args, omit=""):
+    """A Python process with the stand-in Hermes's modules and home."""
+    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def standin_code(home, code, omit=""):
+    """Runs code after the stand-in's plugins are loaded (its first line)."""
+    setup = "import sys, json; sys.path.insert(0, %r); import standin\n" % os.path.dirname(STANDIN)
+    return standin_run(home, ["-c", setup + code], omit)
+
+
 def hermes(home, provider, *flags, omit=""):
     """The stand-in Hermes: (its JSON line, its stderr)."""
-    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
-    r = subprocess.run([sys.executable, STANDIN, "--provider", provider, *flags], env=env, capture_output=True,
-                       text=True, timeout=30)
+    r = standin_run(home, [STANDIN, "--provider", provider, *flags], omit)
     if r.returncode:
         raise AssertionError(f"stand-in exited {r.returncode}: {r.stderr.strip()[-300:]}")
     return json.loads(r.stdout), r.stderr
@@ -212,10 +222,7 @@ def test_missing_overlay_entry():
 
 def test_missing_runtime_symbol():
     home = make_home("noruntime")
-    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT="runtime", PYTHONDONTWRITEBYTECODE="1")
-    code = ("import sys; sys.path.insert(0, %r); import standin; standin.load_plugins(standin.Context())"
-            % os.path.dirname(STANDIN))
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    r = standin_code(home, "standin.load_plugins(standin.Context())", omit="runtime")
     expect(r.returncode == 0, f"the plugin crashed: {r.stderr[-300:]}")
     expect("runtime failed: AttributeError" in r.stderr, f"stderr: {r.stderr!r}")
 
@@ -236,27 +243,20 @@ def test_custom_gateway_left_alone():
 
 def test_register_twice_wraps_once():
     home = make_home("twice")
-    env = dict(os.environ, HERMES_HOME=home, PYTHONDONTWRITEBYTECODE="1")
-    code = ("import sys; sys.path.insert(0, %r); import standin\n"
-            "standin.load_plugins(standin.Context()); standin.load_plugins(standin.Context())\n"
-            "from hermes_cli import runtime_provider as rp\n"
-            "assert not hasattr(rp.resolve_runtime_provider.__wrapped__, 'headroom_routes'), 'wrapped twice'\n"
-            "print(rp.resolve_runtime_provider(requested='anthropic')['base_url'])" % os.path.dirname(STANDIN))
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    r = standin_code(home, "standin.load_plugins(standin.Context()); standin.load_plugins(standin.Context())\n"
+                     "from hermes_cli import runtime_provider as rp\n"
+                     "assert not hasattr(rp.resolve_runtime_provider.__wrapped__, 'headroom_routes'), 'wrapped twice'\n"
+                     "print(rp.resolve_runtime_provider(requested='anthropic')['base_url'])")
     expect(r.returncode == 0 and r.stdout.strip() == proxy_url, f"{r.stdout} {r.stderr[-300:]}")
 
 
 def test_each_patch_in_place():
     home = make_home("inplace")
-    env = dict(os.environ, HERMES_HOME=home, PYTHONDONTWRITEBYTECODE="1")
-    code = ("import sys, json; sys.path.insert(0, %r); import standin\n"
-            "standin.load_plugins(standin.Context())\n"
-            "from hermes_cli.providers import HERMES_OVERLAYS\n"
-            "from agent.credential_pool import load_pool\n"
-            "print(json.dumps({'overlay': {p: HERMES_OVERLAYS[p].base_url_override for p in HERMES_OVERLAYS},\n"
-            "  'pool': {p: [e.base_url for e in load_pool(p)] for p in %r + ['openrouter']}}))"
-            % (os.path.dirname(STANDIN), ROUTED))
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    r = standin_code(home, "standin.load_plugins(standin.Context())\n"
+                     "from hermes_cli.providers import HERMES_OVERLAYS\n"
+                     "from agent.credential_pool import load_pool\n"
+                     "print(json.dumps({'overlay': {p: HERMES_OVERLAYS[p].base_url_override for p in HERMES_OVERLAYS},\n"
+                     "  'pool': {p: [e.base_url for e in load_pool(p)] for p in %r + ['openrouter']}}))" % ROUTED)
     expect(r.returncode == 0, r.stderr[-300:])
     got = json.loads(r.stdout)
     want = {p: EXPECT[p][0] for p in ROUTED}

@@ -71,9 +71,9 @@ static int header_is(const char *line, size_t len, const char *name)
     return len > n && line[n] == ':' && !strncasecmp(line, name, n);
 }
 
-static const char *header_value(const char *line, const char *end, size_t name_len)
+static const char *header_value(const char *line, const char *end, const char *name)
 {
-    const char *v = line + name_len + 1;
+    const char *v = line + strlen(name) + 1;
     while (v < end && (*v == ' ' || *v == '\t')) v++;
     return v;
 }
@@ -103,7 +103,7 @@ static void read_head(const char *buf, size_t len, struct head *h)
         const char *end = memchr(line, '\n', (size_t)(buf + len - line));
         size_t n = (size_t)(end - line);
         if (header_is(line, n, "Content-Length")) {
-            h->bad_length |= parse_length(header_value(line, end, 14), end, &h->content_length) != 0;
+            h->bad_length |= parse_length(header_value(line, end, "Content-Length"), end, &h->content_length) != 0;
             h->content_lengths++;
         } else if (header_is(line, n, "Transfer-Encoding")) {
             h->chunked = 1;

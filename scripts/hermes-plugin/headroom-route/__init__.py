@@ -193,40 +193,35 @@ def _set_base_url(entries, index, url):
         entries[index] = dataclasses.replace(entry, base_url=url)
 
 
-def _wrap_seeding(routes):
-    from agent import credential_pool as cp
-
-    current = cp._seed_from_singletons
-    if hasattr(current, "headroom_routes"):  # already wrapped: new routes only
+def _install_wrapper(module, name, routes, make_wrapper):
+    """module.name wrapped by make_wrapper(original), once: a second register
+    only gives the wrapper already there the new routes. A wrapper reads its
+    routes from its own headroom_routes attribute."""
+    current = getattr(module, name)
+    if hasattr(current, "headroom_routes"):
         current.headroom_routes.clear()
         current.headroom_routes.update(routes)
         return
-    original = current
+    wrapper = make_wrapper(current)
+    wrapper.headroom_routes = dict(routes)
+    _rebind(module, name, current, wrapper)
 
+
+def _seeding_wrapper(original):
     @functools.wraps(original)
     def _seed_from_singletons(provider, entries, *args, **kwargs):
         result = original(provider, entries, *args, **kwargs)
-        url = wrapper.headroom_routes.get(provider)
+        url = _seed_from_singletons.headroom_routes.get(provider)
         if url and isinstance(entries, list):
             for i, entry in enumerate(entries):
                 if _routable(provider, getattr(entry, "base_url", None)):
                     _set_base_url(entries, i, url)
         return result
 
-    wrapper = _seed_from_singletons
-    wrapper.headroom_routes = dict(routes)
-    _rebind(cp, "_seed_from_singletons", original, wrapper)
+    return _seed_from_singletons
 
 
-def _wrap_runtime(routes):
-    from hermes_cli import runtime_provider as rp
-
-    current = rp.resolve_runtime_provider
-    if hasattr(current, "headroom_routes"):
-        current.headroom_routes.clear()
-        current.headroom_routes.update(routes)
-        return
-    original = current
+def _runtime_wrapper(original):
     try:
         signature = inspect.signature(original)
     except (TypeError, ValueError):
@@ -246,14 +241,24 @@ def _wrap_runtime(routes):
         if not isinstance(result, dict) or explicit_base_url(args, kwargs):
             return result  # a URL the caller asked for is the caller's
         provider = result.get("provider")
-        url = wrapper.headroom_routes.get(provider)
+        url = resolve_runtime_provider.headroom_routes.get(provider)
         if url and _routable(provider, result.get("base_url")):
             result = dict(result, base_url=url)
         return result
 
-    wrapper = resolve_runtime_provider
-    wrapper.headroom_routes = dict(routes)
-    _rebind(rp, "resolve_runtime_provider", original, wrapper)
+    return resolve_runtime_provider
+
+
+def _wrap_seeding(routes):
+    from agent import credential_pool as cp
+
+    _install_wrapper(cp, "_seed_from_singletons", routes, _seeding_wrapper)
+
+
+def _wrap_runtime(routes):
+    from hermes_cli import runtime_provider as rp
+
+    _install_wrapper(rp, "resolve_runtime_provider", routes, _runtime_wrapper)
 
 
 def _attempt(step):
