@@ -184,6 +184,11 @@ HR_API hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, cons
 /* Appends the edited document to out. */
 HR_API hr_status hr_splice_apply(hr_splice *sp, hr_buf *out);
 HR_API const char *hr_splice_errmsg(const hr_splice *sp);
+/* How many edits are recorded, and the i-th in order of start (to show
+ * them, as a diff does). The bytes are borrowed from sp. */
+HR_API size_t hr_splice_count(const hr_splice *sp);
+HR_API hr_status hr_splice_edit(hr_splice *sp, size_t i, size_t *start, size_t *end, const char **bytes,
+                                size_t *n);
 
 /* ---- requests ------------------------------------------------------------- */
 

@@ -83,16 +83,38 @@ static int by_start(const void *a, const void *b)
     return (x->start > y->start) - (x->start < y->start);
 }
 
+static void sort_edits(hr_splice *sp)
+{
+    if (sp->n) qsort(sp->edits, sp->n, sizeof *sp->edits, by_start);
+}
+
+size_t hr_splice_count(const hr_splice *sp)
+{
+    return sp ? sp->n : 0;
+}
+
+hr_status hr_splice_edit(hr_splice *sp, size_t i, size_t *start, size_t *end, const char **bytes, size_t *n)
+{
+    if (!sp || i >= sp->n) return HR_EINVAL;
+    if (i == 0) sort_edits(sp);
+    const struct edit *e = &sp->edits[i];
+    *start = e->start;
+    *end = e->end;
+    *bytes = sp->repl.data ? sp->repl.data + e->off : ""; /* removals only: no bytes yet */
+    *n = e->len;
+    return HR_OK;
+}
+
 hr_status hr_splice_apply(hr_splice *sp, hr_buf *out)
 {
     if (!sp || !out) return HR_EINVAL;
-    if (sp->n) qsort(sp->edits, sp->n, sizeof *sp->edits, by_start);
+    sort_edits(sp);
     size_t at = 0;
     hr_status st = HR_OK;
     for (size_t i = 0; i < sp->n && !st; i++) {
         const struct edit *e = &sp->edits[i];
         st = hr_buf_append(out, sp->orig + at, e->start - at);
-        if (!st) st = hr_buf_append(out, sp->repl.data + e->off, e->len);
+        if (!st && e->len) st = hr_buf_append(out, sp->repl.data + e->off, e->len);
         at = e->end;
     }
     if (!st) st = hr_buf_append(out, sp->orig + at, sp->len - at);

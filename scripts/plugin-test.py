@@ -3,65 +3,19 @@ in testdata/hermes-standin (Hermes itself cannot be installed here) and a
 real hr-proxy in front of a fake upstream on loopback.
     python3 scripts/plugin-test.py BUILD_DIR
 Prints "ok NAME" / "not ok NAME: why" per test."""
-import http.server
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import traceback
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hermes_testlib import (PLUGIN, ROOT, ROUTED, STANDIN, Checks, World, expect, free_port, hermes,  # noqa: E402
+                            standin_code, state)
+
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
-STANDIN = os.path.join(ROOT, "testdata", "hermes-standin", "standin.py")
-PLUGIN = os.path.join(ROOT, "scripts", "hermes-plugin", "headroom-route")
-ROUTED = ["anthropic", "openai-codex", "openai-api"]
-
-# ---- a fake provider: records each request, answers 200 ------------------------------
-seen = []
-
-
-class Upstream(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-        answer = b'{"id":"x","type":"message","content":[]}'
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-threading.Thread(target=upstream.serve_forever, daemon=True).start()
-up = f"http://127.0.0.1:{upstream.server_address[1]}"
-tmp = tempfile.mkdtemp(prefix="hr-plugin-test.")
-port = free_port()
-proxy_url = f"http://127.0.0.1:{port}"
-proxy = subprocess.Popen([os.path.join(BUILD, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
-                          os.path.join(tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
-                          "--chatgpt-api-url", up + "/backend-api/codex"],
-                         stderr=subprocess.DEVNULL, env=dict(os.environ, HEADROOM_HOME=tmp))
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-        break
-    except OSError:
-        time.sleep(0.05)
+world = World(BUILD, "hr-plugin-test.")
+tmp, proxy_url, seen, proxy_log = world.tmp, world.proxy_url, world.seen, world.proxy_log
 
 # ---- a Hermes home -----------------------------------------------------------------------
 
@@ -90,57 +44,8 @@ def make_home(name, enable=True, proxy=None, providers=ROUTED, extra_block=""):
     return home
 
 
-def standin_run(home, args, omit=""):
-    """A Python process with the stand-in Hermes's modules and home."""
-    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=30)
-
-
-def standin_code(home, code, omit=""):
-    """Runs code after the stand-in's plugins are loaded (its first line)."""
-    setup = "import sys, json; sys.path.insert(0, %r); import standin\n" % os.path.dirname(STANDIN)
-    return standin_run(home, ["-c", setup + code], omit)
-
-
-def hermes(home, provider, *flags, omit=""):
-    """The stand-in Hermes: (its JSON line, its stderr)."""
-    r = standin_run(home, [STANDIN, "--provider", provider, *flags], omit)
-    if r.returncode:
-        raise AssertionError(f"stand-in exited {r.returncode}: {r.stderr.strip()[-300:]}")
-    return json.loads(r.stdout), r.stderr
-
-
-def state(home):
-    with open(os.path.join(home, "headroom-route.state.json"), encoding="utf-8") as f:
-        return json.load(f)
-
-
-def proxy_log():
-    try:
-        with open(os.path.join(tmp, "logs", "requests.jsonl"), encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
-    except FileNotFoundError:
-        return []
-
-
-# ---- the tests -----------------------------------------------------------------------------
-failures = 0
-
-
-def check(name, fn):
-    global failures
-    try:
-        fn()
-        print(f"ok plugin: {name}")
-    except Exception as e:  # a failed assertion or a crash: both are a failure
-        failures += 1
-        detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc(limit=2)
-        print(f"not ok plugin: {name}: {detail}".replace("\n", " | "))
-
-
-def expect(cond, why):
-    if not cond:
-        raise AssertionError(why)
+checks = Checks("plugin")
+check = checks.check
 
 
 def test_without_plugin():
@@ -319,8 +224,5 @@ try:
     check("register called twice wraps once", test_register_twice_wraps_once)
     check("overlay and seeded pool entries carry the proxy URL; others untouched", test_each_patch_in_place)
 finally:
-    proxy.terminate()
-    proxy.wait(timeout=10)
-    upstream.shutdown()
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+    world.close()
+sys.exit(1 if checks.failures else 0)

@@ -1,0 +1,358 @@
+/* --apply and --dry-run: plan the splices on auth.json and config.yaml,
+ * check the results parse, back the originals up, write, install the plugin. */
+#include "patch.h"
+#include "sha256.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct plan {
+    const struct hr__provider *routed[MAX_ROUTED];
+    size_t n_routed;
+    char providers[128];      /* "a, b" */
+    hr_splice *auth_sp, *config_sp;
+    struct auth_edits auth;
+    struct hr__config_changes cfg;
+    char *model_url;          /* model.base_url's new value, NULL: left alone */
+    hr_buf left_alone;        /* "what (why)" lines for the summary */
+    struct plugin_files pf;
+    int plugin_needed;
+    hr_buf auth_new, config_new;
+};
+
+static void plan_free(struct plan *p)
+{
+    hr_splice_free(p->auth_sp);
+    hr_splice_free(p->config_sp);
+    auth_edits_free(&p->auth);
+    free(p->cfg.base_url_old);
+    free(p->model_url);
+    hr_buf_free(&p->left_alone);
+    plugin_source_free(&p->pf);
+    hr_buf_free(&p->auth_new);
+    hr_buf_free(&p->config_new);
+}
+
+static void note_left_alone(struct plan *p, const char *what, const char *url)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s: %s is a gateway of yours, left alone", what, url);
+    hr_buf_append(&p->left_alone, line, strlen(line));
+    hr_buf_append(&p->left_alone, "\n", 1);
+}
+
+static int plan_auth(const struct home *h, const char *proxy, struct plan *p)
+{
+    for (size_t r = 0; r < p->n_routed; r++) {
+        const struct hr__provider *prov = p->routed[r];
+        struct hr__pool_entry *v;
+        size_t n;
+        char err[256];
+        if (hr__pool_entries(h->auth_doc, prov->id, &v, &n, err, sizeof err)) {
+            fail("%s:%s", h->auth_path, err);
+            return EXIT_FAIL;
+        }
+        hr_buf url = {0};
+        int rc = hr__provider_proxy_url(prov, proxy, &url) ? EXIT_FAIL : 0;
+        for (size_t i = 0; i < n && !rc; i++) {
+            hr__url_kind kind = hr__url_classify(prov, proxy, v[i].base_url);
+            if (kind == HR_URL_PROXY) continue;
+            if (!hr__url_replaceable(kind)) {
+                char what[128];
+                snprintf(what, sizeof what, "auth.json credential_pool.%s[%zu]", prov->id, i);
+                note_left_alone(p, what, v[i].base_url);
+                continue;
+            }
+            if (hr__pool_set_url(h->auth_doc, &v[i], url.data, p->auth_sp) ||
+                auth_edits_add(&p->auth, prov, &v[i], url.data))
+                rc = EXIT_FAIL;
+        }
+        hr_buf_free(&url);
+        hr__pool_entries_free(v, n);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* model.base_url follows the active provider when that one is routed. */
+static int plan_model_url(const struct home *h, const char *proxy, struct plan *p)
+{
+    char *active = active_provider(h);
+    const struct hr__provider *prov = hr__provider_find(active);
+    free(active);
+    if (!prov || !is_routed(p->routed, p->n_routed, prov)) return 0;
+    const struct hr__ynode *cur = hr__yaml_find(&h->yaml, "model.base_url");
+    const char *now = cur && cur->kind == HR_Y_SCALAR ? cur->value : NULL;
+    hr__url_kind kind = hr__url_classify(prov, proxy, now);
+    if (kind != HR_URL_PROXY && !hr__url_replaceable(kind)) {
+        note_left_alone(p, "config.yaml model.base_url", now);
+        return 0;
+    }
+    hr_buf url = {0};
+    if (hr__provider_proxy_url(prov, proxy, &url)) return EXIT_FAIL;
+    p->model_url = url.data;
+    return 0;
+}
+
+static int plan_config(const struct home *h, const char *proxy, struct plan *p)
+{
+    if (plan_model_url(h, proxy, p)) return EXIT_FAIL;
+    struct hr__config_settings s = {proxy, p->providers, p->model_url};
+    char err[256];
+    if (hr__config_plan_apply(&h->yaml, &s, p->config_sp, &p->cfg, err, sizeof err)) {
+        fail("%s:%s", h->config_path, err);
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* The edited files must parse and say what was meant, or nothing is written. */
+static int check_results(const struct home *h, struct plan *p)
+{
+    if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) return EXIT_FAIL;
+    hr_json *doc = NULL;
+    struct hr__yaml y = {0};
+    char err[256];
+    int ok = !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) &&
+             !hr__yaml_scan(&y, p->config_new.data, p->config_new.len, err, sizeof err) &&
+             hr__config_plugin_enabled(&y) && hr__yaml_find(&y, "plugins." HR_PLUGIN_NAME);
+    const struct hr__ynode *url = ok ? hr__yaml_find(&y, "model.base_url") : NULL;
+    if (ok && p->model_url) ok = url && url->kind == HR_Y_SCALAR && !strcmp(url->value, p->model_url);
+    for (size_t i = 0; ok && i < p->auth.n; i++) {
+        struct hr__pool_entry *v;
+        size_t n;
+        const struct auth_edit *a = &p->auth.v[i];
+        ok = !hr__pool_entries(doc, a->provider->id, &v, &n, err, sizeof err);
+        if (ok) ok = a->index < n && v[a->index].base_url && !strcmp(v[a->index].base_url, a->new_url);
+        if (ok) hr__pool_entries_free(v, n);
+    }
+    hr_json_free(doc);
+    hr__yaml_free(&y);
+    if (!ok) fail("%s: the edited files did not check out; nothing written (please report this)", h->dir);
+    return ok ? 0 : EXIT_FAIL;
+}
+
+static int make_plan(const struct options *o, const struct home *h, const char *proxy, struct plan *p)
+{
+    if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return EXIT_FAIL;
+    for (size_t i = 0; i < p->n_routed; i++)
+        snprintf(p->providers + strlen(p->providers), sizeof p->providers - strlen(p->providers), "%s%s",
+                 i ? ", " : "", p->routed[i]->id);
+    if (hr_splice_new(h->auth.data, h->auth.len, &p->auth_sp) ||
+        hr_splice_new(h->config.data, h->config.len, &p->config_sp) || plugin_source_load(&p->pf, o->plugin_source))
+        return EXIT_FAIL;
+    if (plan_auth(h, proxy, p) || plan_config(h, proxy, p)) return EXIT_FAIL;
+    p->plugin_needed = !plugin_installed_same(h, &p->pf);
+    return check_results(h, p);
+}
+
+static int changes_anything(struct plan *p)
+{
+    return hr_splice_count(p->auth_sp) || hr_splice_count(p->config_sp) || p->plugin_needed;
+}
+
+static int print_diff(const struct home *h, struct plan *p)
+{
+    hr_buf out = {0};
+    int rc = hr__udiff(h->auth.data, h->auth.len, p->auth_sp, "auth.json", 1, &out) ||
+                     hr__udiff(h->config.data, h->config.len, p->config_sp, "config.yaml", 0, &out)
+                 ? EXIT_FAIL
+                 : 0;
+    if (!rc && out.len) fwrite(out.data, 1, out.len, stdout);
+    if (!rc && p->plugin_needed)
+        fprintf(stderr, "hr-patch-auth: would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/\n",
+                p->pf.dir, h->dir, HR_PLUGIN_NAME);
+    hr_buf_free(&out);
+    return rc;
+}
+
+/* ---- backup ------------------------------------------------------------------ */
+
+static int make_private_dir(const char *path)
+{
+    if (!mkdir(path, 0700) || errno == EEXIST) return 0;
+    fail("%s: %s", path, strerror(errno));
+    return EXIT_FAIL;
+}
+
+/* backups/hr-patch-auth/<UTC time>[-N]/, created. */
+static char *new_backup(const struct home *h, char *id, size_t id_len)
+{
+    char *top = home_path(h->dir, "backups"), *dir = backups_dir(h);
+    char *sub = NULL;
+    if (top && dir && !make_private_dir(top) && !make_private_dir(dir)) {
+        time_t now = time(NULL);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+        for (int k = 1; k < 100 && !sub; k++) {
+            if (k == 1) snprintf(id, id_len, "%s", stamp);
+            else snprintf(id, id_len, "%s-%d", stamp, k);
+            char *try = home_path(dir, id);
+            if (try && !mkdir(try, 0700)) sub = try;
+            else if (try && errno != EEXIST) {
+                fail("%s: %s", try, strerror(errno));
+                free(try);
+                break;
+            } else {
+                free(try);
+            }
+        }
+    }
+    free(top);
+    free(dir);
+    return sub;
+}
+
+static int back_up(const struct home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
+{
+    char *dir = new_backup(h, id, id_len);
+    if (!dir) return EXIT_FAIL;
+    char *auth = home_path(dir, "auth.json"), *cfg = home_path(dir, "config.yaml");
+    char *man = home_path(dir, "manifest.json");
+    int rc = !auth || !cfg || !man ? EXIT_FAIL : 0;
+    int err = rc ? 0 : hr__write_file_atomic(auth, h->auth.data, h->auth.len, 0600);
+    if (!err && !rc) err = hr__write_file_atomic(cfg, h->config.data, h->config.len, 0600);
+    if (err) {
+        fail("%s: %s", dir, strerror(err));
+        rc = EXIT_FAIL;
+    }
+    if (!rc) {
+        time_t now = time(NULL);
+        char created[32];
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        struct manifest m = {.id = id, .created = created, .proxy_url = (char *)proxy, .providers = p->providers,
+                             .auth = p->auth, .config = p->cfg, .model_url = p->model_url,
+                             .plugin_installed = p->plugin_needed};
+        hr__sha256_hex(h->auth.data, h->auth.len, m.auth_sha);
+        hr__sha256_hex(p->auth_new.data, p->auth_new.len, m.auth_sha_after);
+        hr__sha256_hex(h->config.data, h->config.len, m.config_sha);
+        hr__sha256_hex(p->config_new.data, p->config_new.len, m.config_sha_after);
+        rc = manifest_write(man, &m);
+    }
+    free(auth);
+    free(cfg);
+    free(man);
+    free(dir);
+    return rc;
+}
+
+static int write_files(const struct home *h, struct plan *p)
+{
+    int err = 0;
+    const char *which = h->auth_path;
+    if (hr_splice_count(p->auth_sp)) err = hr__write_file_atomic(h->auth_path, p->auth_new.data, p->auth_new.len,
+                                                                 h->auth_mode);
+    if (!err && hr_splice_count(p->config_sp)) {
+        which = h->config_path;
+        err = hr__write_file_atomic(h->config_path, p->config_new.data, p->config_new.len, h->config_mode);
+    }
+    if (err) {
+        fail("%s: %s (the backup has the originals; hr-patch-auth --rollback puts them back)", which,
+             strerror(err));
+        return EXIT_FAIL;
+    }
+    return p->plugin_needed ? plugin_install(h, &p->pf) : 0;
+}
+
+/* ---- report ------------------------------------------------------------------ */
+
+static void not_routed(const struct home *h, struct plan *p, FILE *f, int json)
+{
+    hr_json_node pool = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "credential_pool");
+    int first = 1;
+    for (size_t i = 0; i < hr__n_providers; i++) {
+        if (is_routed(p->routed, p->n_routed, &hr__providers[i])) continue;
+        if (json) fprintf(f, "%s\"%s\"", first ? "" : ", ", hr__providers[i].id);
+        else fprintf(f, "%s%s (not chosen)", first ? "  not routed: " : ", ", hr__providers[i].id);
+        first = 0;
+    }
+    for (hr_json_node k = pool == HR_JSON_NONE || hr_json_type_of(h->auth_doc, pool) != HR_JSON_OBJECT
+                              ? HR_JSON_NONE
+                              : hr_json_first(h->auth_doc, pool);
+         k != HR_JSON_NONE; k = hr_json_next(h->auth_doc, k)) {
+        hr_buf name = {0};
+        if (hr_json_string_decode(h->auth_doc, k, &name) || !name.data || hr__provider_find(name.data)) {
+            hr_buf_free(&name);
+            continue;
+        }
+        if (json) fprintf(f, "%s", first ? "" : ", "), json_str(f, name.data);
+        else fprintf(f, "%s%s (hr does not forward it)", first ? "  not routed: " : ", ", name.data);
+        first = 0;
+        hr_buf_free(&name);
+    }
+    if (!json && !first) fputc('\n', f);
+}
+
+static void report_text(const struct home *h, struct plan *p, const char *proxy, const char *id, int changed)
+{
+    printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes", p->n_routed ? p->providers : "no provider", proxy);
+    for (size_t i = 0; i < p->auth.n; i++) {
+        const struct auth_edit *a = &p->auth.v[i];
+        printf("  auth.json credential_pool.%s[%zu]%s%s%s: %s -> %s\n", a->provider->id, a->index, *a->id ? " (" : "",
+               a->id, *a->id ? ")" : "", a->old_url ? a->old_url : "(none)", a->new_url);
+    }
+    if (p->cfg.enabled_added) printf("  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
+    if (p->cfg.block_added) printf("  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
+    if (p->cfg.base_url_set) printf("  config.yaml: model.base_url -> %s\n", p->model_url);
+    if (p->plugin_needed) printf("  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
+    if (p->left_alone.len) printf("  %s", p->left_alone.data);
+    not_routed(h, p, stdout, 0);
+    if (!changed) return;
+    printf("  backup: %s/backups/hr-patch-auth/%s (undo: hr-patch-auth --rollback)\n", h->dir, id);
+    printf("  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
+}
+
+static void report_json(const struct home *h, struct plan *p, const char *proxy, const char *id, int changed)
+{
+    printf("{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
+    json_str(stdout, h->dir);
+    printf(", \"proxy_url\": ");
+    json_str(stdout, proxy);
+    printf(", \"backup\": ");
+    if (changed) json_str(stdout, id);
+    else printf("null");
+    printf(", \"routed\": [");
+    for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
+    printf("], \"not_routed\": [");
+    not_routed(h, p, stdout, 1);
+    printf("], \"auth_edits\": [");
+    for (size_t i = 0; i < p->auth.n; i++) {
+        const struct auth_edit *a = &p->auth.v[i];
+        printf("%s{\"provider\": \"%s\", \"index\": %zu, \"id\": ", i ? ", " : "", a->provider->id, a->index);
+        json_str(stdout, a->id);
+        printf(", \"old\": ");
+        if (a->old_url) json_str(stdout, a->old_url);
+        else printf("null");
+        printf(", \"new\": ");
+        json_str(stdout, a->new_url);
+        printf("}");
+    }
+    printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"model_base_url\": ", p->cfg.enabled_added ? "true" : "false",
+           p->cfg.block_added ? "true" : "false");
+    if (p->cfg.base_url_set) json_str(stdout, p->model_url);
+    else printf("null");
+    printf(", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
+}
+
+int do_apply(const struct options *o, int dry_run)
+{
+    const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
+    struct home h;
+    struct plan p = {0};
+    char id[64] = "";
+    int rc = home_load(&h, o, !dry_run);
+    if (!rc) rc = make_plan(o, &h, proxy, &p);
+    int changed = !rc && changes_anything(&p);
+    if (!rc && dry_run) rc = print_diff(&h, &p);
+    else if (!rc && changed) rc = back_up(&h, &p, proxy, id, sizeof id) || write_files(&h, &p);
+    if (!rc && !dry_run) {
+        if (o->json) report_json(&h, &p, proxy, id, changed);
+        else report_text(&h, &p, proxy, id, changed);
+    }
+    plan_free(&p);
+    home_free(&h);
+    return rc;
+}

@@ -1,0 +1,177 @@
+/* hr-patch-auth: points Hermes Agent at hr-proxy (auth.json, config.yaml,
+ * the headroom-route plugin) with a backup, and undoes it. Option parsing and
+ * exit statuses; the edits are libhr's hermes_* splices. */
+#include "patch.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef HR_DATADIR
+#define HR_DATADIR "/usr/local/share"
+#endif
+
+int quiet_text;
+
+void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hr-patch-auth: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    FILE *f = quiet_text ? stderr : stdout;
+    fputs("  ", f);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    va_end(ap);
+}
+
+void json_str(FILE *f, const char *s)
+{
+    hr_buf b = {0};
+    if (!hr_json_encode_string(&b, s, strlen(s))) fwrite(b.data, 1, b.len, f);
+    hr_buf_free(&b);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: hr-patch-auth --apply | --dry-run | --status | --rollback [ID]\n"
+          "                     [--hermes-home DIR] [--proxy-url URL] [--providers LIST]\n"
+          "                     [--plugin-source DIR] [--keep-plugin] [--json]\n"
+          "Point Hermes Agent at hr-proxy, with a backup, and undo it.\n"
+          "  --apply              rewrite auth.json and config.yaml, install the plugin\n"
+          "  --dry-run            print the diff --apply would make; change nothing\n"
+          "  --status             where each provider's traffic goes (exit 3: not all via\n"
+          "                       the proxy)\n"
+          "  --rollback [ID]      undo an apply (default: the latest one)\n"
+          "  --hermes-home DIR    Hermes's home (default: $HERMES_HOME, else ~/.hermes)\n"
+          "  --proxy-url URL      the proxy (default http://127.0.0.1:8788)\n"
+          "  --providers LIST     routed providers, from anthropic,openai-codex,openai-api\n"
+          "                       (default: those with credentials or configuration)\n"
+          "  --plugin-source DIR  the plugin to install (default: $HR_PLUGIN_SOURCE, else\n"
+          "                       " HR_DATADIR "/hr/headroom-route)\n"
+          "  --keep-plugin        --rollback leaves the plugin's folder\n"
+          "  --json               print the result as one JSON object\n"
+          "  -h, --help           show this help;  -V, --version  show the version\n",
+          out);
+}
+
+/* The proxy URL as stored: http(s), nothing YAML or JSON would need to
+ * quote, no trailing slash. */
+static char *clean_proxy_url(const char *url)
+{
+    if (!hr__url_is_http(url) || strpbrk(url, " \t\r\n\"'#,[]{}\\")) {
+        fail("--proxy-url: '%s' is not an http:// or https:// URL", url);
+        return NULL;
+    }
+    char *s = strdup(url);
+    for (size_t n = s ? strlen(s) : 0; n > 0 && s[n - 1] == '/'; n--) s[n - 1] = '\0';
+    return s;
+}
+
+static char *default_home(void)
+{
+    const char *env = getenv("HERMES_HOME"), *home = getenv("HOME");
+    if (env && *env) return strdup(env);
+    if (!home || !*home) return NULL;
+    return home_path(home, ".hermes");
+}
+
+enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };
+
+static int set_mode(enum mode *m, enum mode want)
+{
+    if (*m != NONE && *m != want) {
+        fail("--apply, --dry-run, --status and --rollback exclude one another");
+        return EXIT_USAGE;
+    }
+    *m = want;
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct options *o, enum mode *mode)
+{
+    static const struct option longopts[] = {
+        {"apply", no_argument, NULL, 'a'},          {"dry-run", no_argument, NULL, 'n'},
+        {"status", no_argument, NULL, 's'},         {"rollback", optional_argument, NULL, 'r'},
+        {"hermes-home", required_argument, NULL, 'H'}, {"proxy-url", required_argument, NULL, 'u'},
+        {"providers", required_argument, NULL, 'p'}, {"plugin-source", required_argument, NULL, 'P'},
+        {"keep-plugin", no_argument, NULL, 'k'},    {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    for (int c; (c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1;) {
+        int rc = 0;
+        switch (c) {
+        case 'a': rc = set_mode(mode, APPLY); break;
+        case 'n': rc = set_mode(mode, DRY_RUN); break;
+        case 's': rc = set_mode(mode, STATUS); break;
+        case 'r': rc = set_mode(mode, ROLLBACK), o->rollback_id = optarg; break;
+        case 'H': o->home = optarg; break;
+        case 'u': o->proxy_url = optarg; break;
+        case 'p': o->providers = optarg; break;
+        case 'P': o->plugin_source = optarg; break;
+        case 'k': o->keep_plugin = 1; break;
+        case 'j': o->json = 1; break;
+        case 'h': usage(stdout); exit(EXIT_OK);
+        case 'V': puts("hr-patch-auth " HR_VERSION); exit(EXIT_OK);
+        default: usage(stderr); return EXIT_USAGE;
+        }
+        if (rc) return rc;
+    }
+    if (*mode == ROLLBACK && !o->rollback_id && optind < argc) o->rollback_id = argv[optind++];
+    if (optind < argc) {
+        fail("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (*mode == NONE) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (o->rollback_id && (!*o->rollback_id || strchr(o->rollback_id, '/') || o->rollback_id[0] == '.')) {
+        fail("--rollback: '%s' is not a backup id", o->rollback_id);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    enum mode mode = NONE;
+    int rc = parse(argc, argv, &o, &mode);
+    if (rc) return rc;
+    quiet_text = o.json;
+    char *home = o.home ? strdup(o.home) : default_home(), *proxy = NULL;
+    if (!home) {
+        fail("no Hermes home: give --hermes-home DIR or set HERMES_HOME");
+        return EXIT_FAIL;
+    }
+    o.home = home;
+    if (o.proxy_url && !(proxy = clean_proxy_url(o.proxy_url))) {
+        free(home);
+        return EXIT_FAIL;
+    }
+    o.proxy_url = proxy;
+    const char *env_source = getenv("HR_PLUGIN_SOURCE");
+    if (!o.plugin_source) o.plugin_source = env_source && *env_source ? env_source : HR_DATADIR "/hr/headroom-route";
+    switch (mode) {
+    case APPLY: rc = do_apply(&o, 0); break;
+    case DRY_RUN: rc = do_apply(&o, 1); break;
+    case STATUS: rc = do_status(&o); break;
+    case ROLLBACK: rc = do_rollback(&o); break;
+    case NONE: break;
+    }
+    free(home);
+    free(proxy);
+    return rc;
+}

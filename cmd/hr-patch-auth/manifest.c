@@ -1,0 +1,249 @@
+/* The backup manifest: what apply changed, enough for rollback to undo just
+ * that in files Hermes may have rewritten since. JSON, no secrets: URLs,
+ * entry ids and checksums only. */
+#include "patch.h"
+#include "grow.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const struct hr__pool_entry *entry,
+                   const char *new_url)
+{
+    void *v = hr_grow(e->v, &e->cap, e->n + 1, sizeof *e->v);
+    if (!v) return EXIT_FAIL;
+    e->v = v;
+    struct auth_edit *a = &e->v[e->n];
+    *a = (struct auth_edit){p, entry->index, strdup(entry->id), entry->base_url ? strdup(entry->base_url) : NULL,
+                            strdup(new_url)};
+    if (!a->id || !a->new_url || (entry->base_url && !a->old_url)) return EXIT_FAIL;
+    e->n++;
+    return 0;
+}
+
+void auth_edits_free(struct auth_edits *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].id);
+        free(e->v[i].old_url);
+        free(e->v[i].new_url);
+    }
+    free(e->v);
+    *e = (struct auth_edits){0};
+}
+
+void manifest_free(struct manifest *m)
+{
+    free(m->id);
+    free(m->created);
+    free(m->proxy_url);
+    free(m->providers);
+    free(m->model_url);
+    free(m->config.base_url_old);
+    auth_edits_free(&m->auth);
+}
+
+static void json_str_or_null(FILE *f, const char *s)
+{
+    if (s) json_str(f, s);
+    else fputs("null", f);
+}
+
+int manifest_write(const char *path, const struct manifest *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return EXIT_FAIL;
+    fputs("{\n  \"format\": 1,\n  \"tool\": \"hr-patch-auth " HR_VERSION "\",\n  \"id\": ", f);
+    json_str(f, m->id);
+    fputs(",\n  \"created\": ", f);
+    json_str(f, m->created);
+    fputs(",\n  \"proxy_url\": ", f);
+    json_str(f, m->proxy_url);
+    fputs(",\n  \"providers\": ", f);
+    json_str(f, m->providers);
+    fprintf(f, ",\n  \"files\": {\n    \"auth.json\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"},\n"
+               "    \"config.yaml\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"}\n  },\n  \"auth_edits\": [",
+            m->auth_sha, m->auth_sha_after, m->config_sha, m->config_sha_after);
+    for (size_t i = 0; i < m->auth.n; i++) {
+        const struct auth_edit *a = &m->auth.v[i];
+        fputs(i ? ",\n    {\"provider\": " : "\n    {\"provider\": ", f);
+        json_str(f, a->provider->id);
+        fprintf(f, ", \"index\": %zu, \"id\": ", a->index);
+        json_str(f, a->id);
+        fputs(", \"old\": ", f);
+        json_str_or_null(f, a->old_url);
+        fputs(", \"new\": ", f);
+        json_str(f, a->new_url);
+        fputs("}", f);
+    }
+    fprintf(f, "%s],\n  \"config_edits\": {\"enabled_added\": %s, \"block_added\": %s, \"base_url_set\": %s, "
+               "\"base_url_old\": ",
+            m->auth.n ? "\n  " : "", m->config.enabled_added ? "true" : "false",
+            m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
+    json_str_or_null(f, m->config.base_url_old);
+    fputs(", \"base_url_new\": ", f);
+    json_str_or_null(f, m->model_url);
+    fprintf(f, "},\n  \"plugin_installed\": %s\n}\n", m->plugin_installed ? "true" : "false");
+    int bad = ferror(f);
+    fclose(f);
+    int err = bad ? EIO : hr__write_file_atomic(path, text, len, 0600);
+    free(text);
+    if (err) fail("%s: %s", path, strerror(err));
+    return err ? EXIT_FAIL : 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static char *get_text(hr_json *d, hr_json_node obj, const char *key)
+{
+    hr_json_node v = hr_json_get(d, obj, key);
+    if (v == HR_JSON_NONE || hr_json_type_of(d, v) != HR_JSON_STRING) return NULL;
+    hr_buf b = {0};
+    if (hr_json_string_decode(d, v, &b) || hr_buf_append(&b, "", 0)) {
+        hr_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static int get_bool(hr_json *d, hr_json_node obj, const char *key)
+{
+    hr_json_node v = hr_json_get(d, obj, key);
+    return v != HR_JSON_NONE && hr_json_type_of(d, v) == HR_JSON_TRUE;
+}
+
+static void get_sha(hr_json *d, hr_json_node files, const char *name, char *before, char *after)
+{
+    hr_json_node f = hr_json_get(d, files, name);
+    char *b = f == HR_JSON_NONE ? NULL : get_text(d, f, "sha256");
+    char *a = f == HR_JSON_NONE ? NULL : get_text(d, f, "sha256_after");
+    snprintf(before, 65, "%s", b ? b : "");
+    snprintf(after, 65, "%s", a ? a : "");
+    free(b);
+    free(a);
+}
+
+static int read_edits(hr_json *d, hr_json_node list, struct manifest *m)
+{
+    for (hr_json_node x = hr_json_first(d, list); x != HR_JSON_NONE; x = hr_json_next(d, x)) {
+        char *prov = get_text(d, x, "provider");
+        const struct hr__provider *p = hr__provider_find(prov);
+        free(prov);
+        int64_t index = -1;
+        hr_json_node iv = hr_json_get(d, x, "index");
+        if (!p || iv == HR_JSON_NONE || hr_json_int64(d, iv, &index) || index < 0) return EXIT_FAIL;
+        char *id = get_text(d, x, "id"), *old = get_text(d, x, "old"), *neu = get_text(d, x, "new");
+        struct hr__pool_entry e = {.index = (size_t)index, .id = id, .base_url = old};
+        int rc = id && neu ? auth_edits_add(&m->auth, p, &e, neu) : EXIT_FAIL;
+        free(id);
+        free(old);
+        free(neu);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int manifest_read(const char *path, struct manifest *m)
+{
+    *m = (struct manifest){0};
+    hr_buf text = {0};
+    hr_json *d = NULL;
+    int err = hr__read_file(path, &text);
+    if (err) {
+        fail("%s: %s", path, strerror(err));
+        return EXIT_FAIL;
+    }
+    int rc = EXIT_FAIL;
+    if (hr_json_new(&d) || hr_json_parse(d, text.data, text.len)) {
+        fail("%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
+        goto out;
+    }
+    hr_json_node root = hr_json_root(d), files = hr_json_get(d, root, "files");
+    hr_json_node cfg = hr_json_get(d, root, "config_edits"), edits = hr_json_get(d, root, "auth_edits");
+    m->id = get_text(d, root, "id");
+    m->created = get_text(d, root, "created");
+    m->proxy_url = get_text(d, root, "proxy_url");
+    m->providers = get_text(d, root, "providers");
+    if (!m->id || !m->proxy_url || !m->providers || files == HR_JSON_NONE || cfg == HR_JSON_NONE ||
+        edits == HR_JSON_NONE || hr_json_type_of(d, edits) != HR_JSON_ARRAY || read_edits(d, edits, m)) {
+        fail("%s: not a manifest written by hr-patch-auth", path);
+        goto out;
+    }
+    get_sha(d, files, "auth.json", m->auth_sha, m->auth_sha_after);
+    get_sha(d, files, "config.yaml", m->config_sha, m->config_sha_after);
+    m->config.enabled_added = get_bool(d, cfg, "enabled_added");
+    m->config.block_added = get_bool(d, cfg, "block_added");
+    m->config.base_url_set = get_bool(d, cfg, "base_url_set");
+    m->config.base_url_old = get_text(d, cfg, "base_url_old");
+    m->model_url = get_text(d, cfg, "base_url_new");
+    m->plugin_installed = get_bool(d, root, "plugin_installed");
+    rc = 0;
+out:
+    hr_json_free(d);
+    hr_buf_free(&text);
+    return rc;
+}
+
+/* ---- the backups folder --------------------------------------------------- */
+
+char *backups_dir(const struct home *h)
+{
+    return home_path(h->dir, "backups/hr-patch-auth");
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int backups_list(const struct home *h, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    char *dir = backups_dir(h);
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d) {
+        free(dir);
+        return 0;
+    }
+    size_t cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char *sub = home_path(dir, e->d_name), *man = sub ? home_path(sub, "manifest.json") : NULL;
+        struct stat st;
+        int ok = man && !stat(man, &st);
+        free(sub);
+        free(man);
+        void *p = ok ? hr_grow(*ids, &cap, *n + 1, sizeof **ids) : NULL;
+        if (!p) continue;
+        *ids = p;
+        if (((*ids)[*n] = strdup(e->d_name))) (*n)++;
+    }
+    closedir(d);
+    free(dir);
+    if (*n) qsort(*ids, *n, sizeof **ids, by_name);
+    return 0;
+}
+
+void backups_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+}
+
+int backup_rolled_back(const struct home *h, const char *id)
+{
+    char *dir = backups_dir(h), *sub = dir ? home_path(dir, id) : NULL;
+    char *mark = sub ? home_path(sub, "rolled-back") : NULL;
+    struct stat st;
+    int yes = mark && !stat(mark, &st);
+    free(dir);
+    free(sub);
+    free(mark);
+    return yes;
+}

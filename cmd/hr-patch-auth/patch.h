@@ -1,0 +1,113 @@
+/* hr-patch-auth's parts: the Hermes home as read, the apply plan, the
+ * backup manifest, the plugin files. */
+#ifndef HR_PATCH_AUTH_H
+#define HR_PATCH_AUTH_H
+
+#include "hermes.h"
+#include "hr.h"
+
+#include <stdio.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_ROUTED = 3 };
+
+#define MAX_ROUTED 3
+
+struct options {
+    const char *home;          /* --hermes-home, $HERMES_HOME, ~/.hermes */
+    const char *proxy_url;     /* --proxy-url, NULL: the default or the one in use */
+    const char *providers;     /* --providers, NULL: detected */
+    const char *plugin_source; /* --plugin-source, $HR_PLUGIN_SOURCE, the installed copy */
+    const char *rollback_id;
+    int json, keep_plugin;
+};
+
+/* The two files as they are now, parsed. */
+struct home {
+    char *dir, *auth_path, *config_path, *lock_path;
+    hr_buf auth, config;
+    unsigned auth_mode, config_mode;
+    hr_json *auth_doc;
+    struct hr__yaml yaml;
+    int lock_fd;
+};
+
+/* Loads auth.json and config.yaml of o->home, with auth.lock held when
+ * lock is set. Errors are printed ("FILE:LINE:COL: problem"); returns 0 or
+ * EXIT_FAIL. */
+int home_load(struct home *h, const struct options *o, int lock);
+void home_free(struct home *h);
+/* Re-reads both files after an edit of the buffers (for re-scanning). */
+int home_parse(struct home *h);
+char *home_path(const char *dir, const char *name);
+
+/* The routed providers: --providers, else the plugin block's list, else
+ * those with credentials or configuration. Returns 0 or EXIT_FAIL. */
+int routed_providers(const struct home *h, const char *list, int from_block,
+                     const struct hr__provider *out[MAX_ROUTED], size_t *n);
+/* Whether p is among the routed. */
+int is_routed(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p);
+/* The active provider: config.yaml model.provider, else auth.json's. */
+char *active_provider(const struct home *h);
+
+/* One base_url replaced in auth.json's pool. */
+struct auth_edit {
+    const struct hr__provider *provider;
+    size_t index;
+    char *id;
+    char *old_url; /* NULL: the member was absent */
+    char *new_url;
+};
+
+struct auth_edits {
+    struct auth_edit *v;
+    size_t n, cap;
+};
+int auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const struct hr__pool_entry *entry,
+                   const char *new_url);
+void auth_edits_free(struct auth_edits *e);
+
+/* Everything apply records and rollback reads. */
+struct manifest {
+    char *id, *created, *proxy_url;
+    char *providers;                 /* "a, b" */
+    char auth_sha[65], auth_sha_after[65], config_sha[65], config_sha_after[65];
+    struct auth_edits auth;
+    struct hr__config_changes config;
+    char *model_url;                 /* what model.base_url was set to */
+    int plugin_installed;            /* apply wrote the plugin's files */
+};
+int manifest_write(const char *path, const struct manifest *m);
+int manifest_read(const char *path, struct manifest *m);
+void manifest_free(struct manifest *m);
+
+/* The backups folder and its entries, newest last. */
+char *backups_dir(const struct home *h);
+int backups_list(const struct home *h, char ***ids, size_t *n);
+void backups_free(char **ids, size_t n);
+int backup_rolled_back(const struct home *h, const char *id);
+
+/* The plugin's files: shipped copy vs installed copy. */
+struct plugin_files {
+    char *dir;            /* where the shipped copy was read */
+    hr_buf yaml, init;    /* plugin.yaml, __init__.py */
+};
+int plugin_source_load(struct plugin_files *pf, const char *source);
+void plugin_source_free(struct plugin_files *pf);
+/* 1 when $home/plugins/headroom-route holds exactly pf's files. */
+int plugin_installed_same(const struct home *h, const struct plugin_files *pf);
+int plugin_present(const struct home *h);
+int plugin_install(const struct home *h, const struct plugin_files *pf);
+/* Removes the plugin's files and folder; says what stayed. */
+int plugin_remove(const struct home *h);
+
+int do_apply(const struct options *o, int dry_run);
+int do_rollback(const struct options *o);
+int do_status(const struct options *o);
+
+/* Output helpers. */
+void json_str(FILE *f, const char *s);
+void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int quiet_text; /* --json: no text on standard output */
+
+#endif

@@ -1,0 +1,138 @@
+/* The headroom-route plugin's files: read from the copy make install ships,
+ * installed into $HERMES_HOME/plugins/headroom-route/, removed on rollback. */
+#include "patch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const FILES[] = {"plugin.yaml", "__init__.py"};
+
+static hr_buf *file_buf(struct plugin_files *pf, size_t i)
+{
+    return i == 0 ? &pf->yaml : &pf->init;
+}
+
+int plugin_source_load(struct plugin_files *pf, const char *source)
+{
+    *pf = (struct plugin_files){.dir = strdup(source)};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = home_path(source, FILES[i]);
+        int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
+        if (err)
+            fail("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
+                 strerror(err));
+        free(p);
+        if (err) return EXIT_FAIL;
+    }
+    return 0;
+}
+
+void plugin_source_free(struct plugin_files *pf)
+{
+    free(pf->dir);
+    hr_buf_free(&pf->yaml);
+    hr_buf_free(&pf->init);
+}
+
+static char *plugin_dir(const struct home *h)
+{
+    return home_path(h->dir, "plugins/" HR_PLUGIN_NAME);
+}
+
+static char *plugin_file(const struct home *h, const char *name)
+{
+    char *dir = plugin_dir(h), *p = dir ? home_path(dir, name) : NULL;
+    free(dir);
+    return p;
+}
+
+int plugin_present(const struct home *h)
+{
+    int n = 0;
+    for (size_t i = 0; i < 2; i++) {
+        char *p = plugin_file(h, FILES[i]);
+        struct stat st;
+        n += p && !stat(p, &st) && S_ISREG(st.st_mode);
+        free(p);
+    }
+    return n == 2;
+}
+
+int plugin_installed_same(const struct home *h, const struct plugin_files *pf)
+{
+    int same = 1;
+    for (size_t i = 0; i < 2 && same; i++) {
+        char *p = plugin_file(h, FILES[i]);
+        hr_buf now = {0};
+        const hr_buf *want = file_buf((struct plugin_files *)pf, i);
+        same = p && !hr__read_file(p, &now) && now.len == want->len && !memcmp(now.data, want->data, now.len);
+        hr_buf_free(&now);
+        free(p);
+    }
+    return same;
+}
+
+static int make_dir(const char *path)
+{
+    if (!mkdir(path, 0755) || errno == EEXIST) return 0;
+    fail("%s: %s", path, strerror(errno));
+    return EXIT_FAIL;
+}
+
+int plugin_install(const struct home *h, const struct plugin_files *pf)
+{
+    char *plugins = home_path(h->dir, "plugins"), *dir = plugin_dir(h);
+    int rc = !plugins || !dir || make_dir(plugins) || make_dir(dir) ? EXIT_FAIL : 0;
+    for (size_t i = 0; i < 2 && !rc; i++) {
+        char *p = home_path(dir, FILES[i]);
+        const hr_buf *b = file_buf((struct plugin_files *)pf, i);
+        int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
+        if (err) {
+            fail("%s: %s", p ? p : dir, strerror(err));
+            rc = EXIT_FAIL;
+        }
+        free(p);
+    }
+    free(plugins);
+    free(dir);
+    return rc;
+}
+
+/* Python's byte-code cache of the plugin: __pycache__/__init__.*.pyc. */
+static void remove_cache(const char *dir)
+{
+    char *cache = home_path(dir, "__pycache__");
+    DIR *d = cache ? opendir(cache) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "__init__.", 9) || !strstr(e->d_name, ".pyc")) continue;
+        char *p = home_path(cache, e->d_name);
+        if (p) unlink(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    if (cache) rmdir(cache);
+    free(cache);
+}
+
+int plugin_remove(const struct home *h)
+{
+    char *dir = plugin_dir(h);
+    if (!dir) return EXIT_FAIL;
+    for (size_t i = 0; i < 2; i++) {
+        char *p = home_path(dir, FILES[i]);
+        if (p && unlink(p) && errno != ENOENT) fail("%s: %s", p, strerror(errno));
+        free(p);
+    }
+    remove_cache(dir);
+    int rc = 0;
+    if (rmdir(dir) && errno != ENOENT) {
+        say("%s: left in place (%s): it holds files hr-patch-auth did not install", dir, strerror(errno));
+        rc = 0;
+    }
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* Reading a whole file, and replacing one so that a crash leaves either the
+ * old file or the new one, never a mix. */
+#include "hermes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hr__read_file(const char *path, hr_buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = 0;
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            err = errno;
+            break;
+        }
+        if (n == 0) break;
+        if (hr_buf_append(out, chunk, (size_t)n)) {
+            err = ENOMEM;
+            break;
+        }
+    }
+    close(fd);
+    if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0; /* an empty file: "" */
+    return err;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int fsync_folder_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return ENOMEM;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0) return errno;
+    int err = fsync(fd) ? errno : 0;
+    close(fd);
+    return err == EINVAL ? 0 : err; /* some file systems cannot sync a folder */
+}
+
+int hr__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) return ENOMEM;
+    snprintf(tmp, n, "%s.hr-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int err = errno;
+        free(tmp);
+        return err;
+    }
+    int err = fchmod(fd, (mode_t)mode) ? errno : 0;
+    if (!err) err = write_all(fd, data, len);
+    if (!err && fsync(fd)) err = errno;
+    if (close(fd) && !err) err = errno;
+    if (!err && rename(tmp, path)) err = errno;
+    if (err) unlink(tmp);
+    free(tmp);
+    return err ? err : fsync_folder_of(path);
+}

@@ -1,0 +1,162 @@
+/* Hermes Agent's files as hr reads and edits them: the providers hr can
+ * route, auth.json's credential pool and config.yaml's nodes, located by
+ * byte span so that edits are splices. Internal to libhr and its programs. */
+#ifndef HR_HERMES_H
+#define HR_HERMES_H
+
+#include "hr.h"
+
+#include <stddef.h>
+
+/* ---- providers ------------------------------------------------------------ */
+
+struct hr__provider {
+    const char *id;            /* Hermes's provider id */
+    const char *official_url;  /* the base URL Hermes gives it by default */
+    const char *proxy_suffix;  /* appended to the proxy URL: its client's form */
+};
+
+/* anthropic, openai-codex, openai-api: the providers hr-proxy forwards. */
+extern const struct hr__provider hr__providers[];
+extern const size_t hr__n_providers;
+const struct hr__provider *hr__provider_find(const char *id);
+
+/* The proxy URL in the form p's client expects (proxy without a trailing
+ * slash, then p's suffix), appended to out. */
+hr_status hr__provider_proxy_url(const struct hr__provider *p, const char *proxy, hr_buf *out);
+
+typedef enum hr__url_kind {
+    HR_URL_NONE,     /* absent or empty: Hermes uses the official URL */
+    HR_URL_PROXY,    /* the proxy, in p's form */
+    HR_URL_OFFICIAL, /* p's official host */
+    HR_URL_LOOPBACK, /* another local endpoint: an earlier proxy, most likely */
+    HR_URL_CUSTOM,   /* the user's own gateway */
+} hr__url_kind;
+
+hr__url_kind hr__url_classify(const struct hr__provider *p, const char *proxy, const char *url);
+const char *hr__url_kind_name(hr__url_kind kind);
+/* Whether the proxy may take this URL's place: absent, official or loopback. */
+int hr__url_replaceable(hr__url_kind kind);
+/* Whether s is an http:// or https:// URL with a host. */
+int hr__url_is_http(const char *s);
+
+/* ---- auth.json: the credential pool ------------------------------------------ */
+
+struct hr__pool_entry {
+    size_t index;         /* position in credential_pool.<provider> */
+    char *id;             /* "" when the entry has none */
+    char *auth_type;      /* "" when absent */
+    char *base_url;       /* NULL when the member is absent */
+    hr_json_node object;  /* the entry */
+    hr_json_node url_key; /* the base_url key, HR_JSON_NONE when absent */
+};
+
+/* The entries of credential_pool.<provider>; *n = 0 when there are none.
+ * HR_ESYNTAX when the file's shape is not Hermes's (message in err). */
+hr_status hr__pool_entries(const hr_json *doc, const char *provider, struct hr__pool_entry **out,
+                           size_t *n, char *err, size_t err_len);
+void hr__pool_entries_free(struct hr__pool_entry *v, size_t n);
+
+/* Records the splice that gives entry e the base_url url: its value replaced,
+ * or a member added after the last one, indented like its neighbours. */
+hr_status hr__pool_set_url(const hr_json *doc, const struct hr__pool_entry *e, const char *url,
+                           hr_splice *sp);
+/* Records the splice that removes e's base_url member. */
+hr_status hr__pool_remove_url(const hr_json *doc, const struct hr__pool_entry *e, hr_splice *sp);
+
+/* ---- config.yaml: nodes located by byte span ------------------------------- */
+
+typedef enum hr__ynode_kind {
+    HR_Y_SCALAR,
+    HR_Y_BLOCK_SEQ,
+    HR_Y_FLOW_SEQ,
+    HR_Y_BLOCK_MAP,
+    HR_Y_FLOW_MAP,
+    HR_Y_OTHER, /* an alias */
+} hr__ynode_kind;
+
+/* A node of config.yaml down to a few levels, with byte offsets into the
+ * text. Mapping values have path "a.b"; sequence items "a.b[]". */
+struct hr__ynode {
+    char *path;
+    hr__ynode_kind kind;
+    int style;                /* scalars: libyaml's style (1 plain, 2 single, 3 double...) */
+    char *value;              /* scalars: the decoded value */
+    size_t key_start;         /* the key's first byte (mapping values; else = start) */
+    size_t start, end;        /* the value: first byte, one past its last */
+    size_t last;              /* one past the last byte of the value's subtree */
+    size_t line, column;      /* of the key (or item), 0-based; column in bytes */
+};
+
+struct hr__yaml {
+    const char *text;
+    size_t len;
+    struct hr__ynode *v;
+    size_t n, cap;
+    int root_is_map; /* an empty file has no root */
+};
+
+/* Locates the nodes of text (borrowed). Errors: HR_ESYNTAX with
+ * "LINE:COLUMN: problem" in err. */
+hr_status hr__yaml_scan(struct hr__yaml *y, const char *text, size_t len, char *err, size_t err_len);
+void hr__yaml_free(struct hr__yaml *y);
+/* The first node with this path, or NULL; the next one after prev. */
+const struct hr__ynode *hr__yaml_find(const struct hr__yaml *y, const char *path);
+const struct hr__ynode *hr__yaml_find_next(const struct hr__yaml *y, const struct hr__ynode *prev,
+                                           const char *path);
+/* Offsets of the start of the line holding byte at, and one past its end
+ * (its newline included). */
+size_t hr__line_start(const char *text, size_t at);
+size_t hr__line_end(const char *text, size_t len, size_t at);
+
+/* ---- config.yaml: the edits hr-patch-auth makes -------------------------- */
+
+#define HR_PLUGIN_NAME "headroom-route"
+
+/* What apply did to config.yaml, so rollback can undo just that. */
+struct hr__config_changes {
+    int enabled_added;      /* headroom-route added to plugins.enabled */
+    int block_added;        /* the plugins.headroom-route block added */
+    int base_url_set;       /* model.base_url pointed at the proxy */
+    char *base_url_old;     /* its text before (raw bytes, quotes kept), NULL when absent */
+};
+
+struct hr__config_settings {
+    const char *proxy_url;    /* as given to the plugin */
+    const char *providers;    /* "a, b, c" */
+    const char *model_url;    /* model.base_url to set, NULL to leave it */
+};
+
+/* Records the splices that enable the plugin, add its block and set
+ * model.base_url; fills ch with what they are. Nothing is recorded for what
+ * is already so. HR_EINVAL with err set when a node has a shape hr cannot
+ * edit without a rewrite (a flow mapping for plugins, say). */
+hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s,
+                                hr_splice *sp, struct hr__config_changes *ch, char *err, size_t err_len);
+/* Records the splices that undo ch in the file as it is now: the plugin
+ * leaves plugins.enabled, its block goes if apply added it, and model.base_url
+ * gets its old text back if it still holds proxy_model_url. */
+hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__config_changes *ch,
+                                   const char *proxy_model_url, hr_splice *sp);
+/* Whether plugins.enabled names the plugin. */
+int hr__config_plugin_enabled(const struct hr__yaml *y);
+
+/* ---- files --------------------------------------------------------------- */
+
+/* Reads a whole file (errno on failure). */
+int hr__read_file(const char *path, hr_buf *out);
+/* Replaces path with data so that a crash leaves the old file or the new
+ * one: a temporary file in the same folder, mode as given, fsync, rename,
+ * fsync of the folder. Returns 0 or errno. */
+int hr__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* ---- unified diff ---------------------------------------------------------- */
+
+/* Appends a unified diff (3 lines of context) between orig and the result
+ * of the splices in sp, labelled a/label and b/label. With redact, string
+ * values of members whose names hold "token", "key" or "secret" print as
+ * "<redacted>", so a diff of auth.json shows no credentials. */
+hr_status hr__udiff(const char *orig, size_t len, hr_splice *sp, const char *label, int redact,
+                    hr_buf *out);
+
+#endif

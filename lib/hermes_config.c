@@ -1,0 +1,345 @@
+/* The config.yaml edits hr-patch-auth makes and undoes: headroom-route in
+ * plugins.enabled, its settings block, model.base_url. Each edit is a splice
+ * at a place libyaml located, so comments, order and quoting stay. */
+#include "hermes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct plan {
+    const struct hr__yaml *y;
+    hr_splice *sp;
+    const char *eol; /* the file's own line ending */
+    char *err;
+    size_t err_len;
+};
+
+static const char *line_ending(const char *text, size_t len)
+{
+    const char *nl = memchr(text, '\n', len);
+    return nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+static int ends_line(const struct hr__yaml *y)
+{
+    return y->len == 0 || y->text[y->len - 1] == '\n';
+}
+
+static size_t indent_of(const struct hr__yaml *y, size_t at)
+{
+    return at - hr__line_start(y->text, at);
+}
+
+static hr_status shape(struct plan *p, const struct hr__ynode *n, const char *what)
+{
+    snprintf(p->err, p->err_len, "%zu:%zu: %s", n->line + 1, n->column + 1, what);
+    return HR_EINVAL;
+}
+
+static hr_status put(hr_buf *b, const char *s)
+{
+    return hr_buf_append(b, s, strlen(s));
+}
+
+static hr_status put_indent(hr_buf *b, size_t n)
+{
+    hr_status st = HR_OK;
+    while (n-- && !st) st = hr_buf_append(b, " ", 1);
+    return st;
+}
+
+/* One "KEY: VALUE" line (value may be "") at indent. */
+static hr_status put_line(struct plan *p, hr_buf *b, size_t indent, const char *key, const char *value)
+{
+    hr_status st = put_indent(b, indent);
+    if (!st) st = put(b, key);
+    if (!st) st = put(b, *value ? ": " : ":");
+    if (!st) st = put(b, value);
+    if (!st) st = put(b, p->eol);
+    return st;
+}
+
+/* The indentation step the file uses: that of the first nested mapping. */
+static size_t indent_step(const struct hr__yaml *y)
+{
+    for (size_t i = 0; i < y->n; i++)
+        if (y->v[i].path[0] && !strchr(y->v[i].path, '.') && !strchr(y->v[i].path, '[') &&
+            y->v[i].kind == HR_Y_BLOCK_MAP && indent_of(y, y->v[i].start) > 0)
+            return indent_of(y, y->v[i].start);
+    return 2;
+}
+
+static hr_status put_enabled(struct plan *p, hr_buf *b, size_t indent, size_t step)
+{
+    hr_status st = put_line(p, b, indent, "enabled", "");
+    if (!st) st = put_indent(b, indent + step);
+    if (!st) st = put(b, "- " HR_PLUGIN_NAME);
+    if (!st) st = put(b, p->eol);
+    return st;
+}
+
+static hr_status put_block(struct plan *p, hr_buf *b, size_t indent, size_t step,
+                           const struct hr__config_settings *s)
+{
+    char providers[512];
+    snprintf(providers, sizeof providers, "[%s]", s->providers);
+    hr_status st = put_line(p, b, indent, HR_PLUGIN_NAME, "");
+    if (!st) st = put_line(p, b, indent + step, "proxy_url", s->proxy_url);
+    if (!st) st = put_line(p, b, indent + step, "providers", providers);
+    if (!st) st = put_line(p, b, indent + step, "require_health", "true");
+    return st;
+}
+
+static hr_status insert(struct plan *p, size_t at, const hr_buf *b)
+{
+    return b->len ? hr_splice_replace(p->sp, at, at, b->data, b->len) : HR_OK;
+}
+
+/* No plugins key: the whole section goes at the end of the file. */
+static hr_status add_plugins_section(struct plan *p, const struct hr__config_settings *s,
+                                     struct hr__config_changes *ch)
+{
+    size_t step = indent_step(p->y);
+    hr_buf b = {0};
+    hr_status st = ends_line(p->y) ? HR_OK : put(&b, p->eol);
+    if (!st) st = put_line(p, &b, 0, "plugins", "");
+    if (!st) st = put_enabled(p, &b, step, step);
+    if (!st) st = put_block(p, &b, step, step, s);
+    if (!st) st = insert(p, p->y->len, &b);
+    hr_buf_free(&b);
+    ch->enabled_added = ch->block_added = 1;
+    return st;
+}
+
+static int names_plugin(const struct hr__ynode *item)
+{
+    return item->kind == HR_Y_SCALAR && !strcmp(item->value, HR_PLUGIN_NAME);
+}
+
+static int empty_scalar(const struct hr__ynode *n)
+{
+    return n->kind == HR_Y_SCALAR && n->style == 1 &&
+           (!*n->value || !strcmp(n->value, "~") || !strcmp(n->value, "null"));
+}
+
+/* Appends the plugin to an existing plugins.enabled. A new item line that
+ * falls where plugins ends joins the tail, the text inserted there. */
+static hr_status enable_in_list(struct plan *p, const struct hr__ynode *enabled, hr_buf *tail, size_t tail_at)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *last = NULL;
+    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
+         it = hr__yaml_find_next(y, it, "plugins.enabled[]")) {
+        if (names_plugin(it)) return HR_OK;
+        last = it;
+    }
+    if (empty_scalar(enabled)) {
+        const char *text = enabled->start == enabled->end ? " [" HR_PLUGIN_NAME "]" : "[" HR_PLUGIN_NAME "]";
+        return hr_splice_replace(p->sp, enabled->start, enabled->end, text, strlen(text));
+    }
+    if (enabled->kind == HR_Y_FLOW_SEQ) {
+        const char *text = last ? ", " HR_PLUGIN_NAME : HR_PLUGIN_NAME;
+        size_t at = last ? last->last : enabled->end - 1;
+        return hr_splice_replace(p->sp, at, at, text, strlen(text));
+    }
+    if (enabled->kind != HR_Y_BLOCK_SEQ || !last) return shape(p, enabled, "plugins.enabled is not a list");
+    /* a new item line shaped like the last one: same indent, same "- " */
+    size_t ls = hr__line_start(y->text, last->start);
+    for (size_t i = ls; i < last->start; i++)
+        if (y->text[i] != ' ' && y->text[i] != '-') return shape(p, last, "plugins.enabled: an item hr cannot follow");
+    size_t at = hr__line_end(y->text, y->len, last->last);
+    hr_buf own = {0}, *b = at == tail_at ? tail : &own;
+    hr_status st = hr_buf_append(b, y->text + ls, last->start - ls);
+    if (!st) st = put(b, HR_PLUGIN_NAME);
+    if (!st) st = put(b, p->eol);
+    if (!st && b == &own) st = insert(p, at, &own);
+    hr_buf_free(&own);
+    return st;
+}
+
+static hr_status styled(const struct hr__ynode *old, const char *url, hr_buf *b);
+
+/* The providers of an existing block as "a, b". */
+static hr_status block_providers(const struct hr__yaml *y, hr_buf *out)
+{
+    hr_status st = hr_buf_append(out, "", 0);
+    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".providers[]"); it && !st;
+         it = hr__yaml_find_next(y, it, "plugins." HR_PLUGIN_NAME ".providers[]")) {
+        if (out->len) st = put(out, ", ");
+        if (!st) st = put(out, it->kind == HR_Y_SCALAR ? it->value : "?");
+    }
+    return st;
+}
+
+/* An existing block gets this run's proxy URL and providers; the rest of it
+ * (require_health, comments) is the user's. */
+static hr_status update_block(struct plan *p, const struct hr__ynode *block, const struct hr__config_settings *s)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *url = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".proxy_url");
+    const struct hr__ynode *prov = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".providers");
+    size_t indent = indent_of(y, block->start);
+    hr_buf b = {0}, missing = {0};
+    hr_status st = HR_OK;
+    if (url && url->kind == HR_Y_SCALAR && strcmp(url->value, s->proxy_url)) {
+        st = styled(url, s->proxy_url, &b);
+        if (!st) st = hr_splice_replace(p->sp, url->start, url->end, b.data, b.len);
+    } else if (!url) {
+        st = put_line(p, &missing, indent, "proxy_url", s->proxy_url);
+    }
+    hr_buf now = {0};
+    if (!st && prov) st = block_providers(y, &now);
+    if (!st && prov && strcmp(now.data, s->providers)) {
+        char text[512];
+        snprintf(text, sizeof text, "[%s]", s->providers);
+        st = hr_splice_replace(p->sp, prov->start, prov->end, text, strlen(text));
+    } else if (!st && !prov) {
+        char text[512];
+        snprintf(text, sizeof text, "[%s]", s->providers);
+        st = put_line(p, &missing, indent, "providers", text);
+    }
+    if (!st) st = insert(p, hr__line_start(y->text, block->start), &missing);
+    hr_buf_free(&now);
+    hr_buf_free(&b);
+    hr_buf_free(&missing);
+    return st;
+}
+
+static hr_status plan_plugins(struct plan *p, const struct hr__config_settings *s, struct hr__config_changes *ch)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *plugins = hr__yaml_find(y, "plugins");
+    if (!plugins) return add_plugins_section(p, s, ch);
+    if (plugins->kind != HR_Y_BLOCK_MAP)
+        return shape(p, plugins, "plugins is not a block mapping; write it as one (key: value lines) for "
+                                 "hr-patch-auth to edit it");
+    const struct hr__ynode *enabled = hr__yaml_find(y, "plugins.enabled");
+    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
+    size_t indent = indent_of(y, plugins->start), step = indent ? indent : 2;
+    /* new keys go after plugins' last line, where a person would add them */
+    size_t tail_at = hr__line_end(y->text, y->len, plugins->last);
+    int open_end = tail_at == y->len && !ends_line(y);
+    hr_buf tail = {0};
+    hr_status st = open_end ? put(&tail, p->eol) : HR_OK;
+    size_t empty = tail.len;
+    if (!st && !enabled) {
+        st = put_enabled(p, &tail, indent, step);
+        ch->enabled_added = 1;
+    } else if (!st) {
+        ch->enabled_added = !hr__config_plugin_enabled(y);
+        st = enable_in_list(p, enabled, &tail, tail_at);
+    }
+    if (!st && !block) {
+        st = put_block(p, &tail, indent, step, s);
+        ch->block_added = 1;
+    } else if (!st && block->kind != HR_Y_BLOCK_MAP) {
+        st = shape(p, block, "plugins." HR_PLUGIN_NAME " is not a block mapping");
+    } else if (!st) {
+        st = update_block(p, block, s);
+    }
+    if (!st && tail.len > empty) st = insert(p, tail_at, &tail);
+    hr_buf_free(&tail);
+    return st;
+}
+
+/* model.base_url's new text in the style of the old one. */
+static hr_status styled(const struct hr__ynode *old, const char *url, hr_buf *b)
+{
+    const char *q = !old || old->style == 1 ? "" : old->style == 2 ? "'" : "\"";
+    hr_status st = old && old->start == old->end ? put(b, " ") : HR_OK;
+    if (!st) st = put(b, q);
+    if (!st) st = put(b, url);
+    if (!st) st = put(b, q);
+    return st;
+}
+
+static hr_status plan_model_url(struct plan *p, const char *url, struct hr__config_changes *ch)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *model = hr__yaml_find(y, "model");
+    if (!model || model->kind != HR_Y_BLOCK_MAP) return HR_OK;
+    const struct hr__ynode *cur = hr__yaml_find(y, "model.base_url");
+    if (cur && cur->kind == HR_Y_SCALAR && !strcmp(cur->value, url)) return HR_OK;
+    hr_buf b = {0};
+    hr_status st;
+    if (cur) {
+        if (cur->kind != HR_Y_SCALAR) return shape(p, cur, "model.base_url is not a string");
+        ch->base_url_old = strndup(y->text + cur->start, cur->end - cur->start);
+        st = ch->base_url_old ? styled(cur, url, &b) : HR_ENOMEM;
+        if (!st) st = hr_splice_replace(p->sp, cur->start, cur->end, b.data, b.len);
+    } else { /* a new line after model.provider, or before model's first key */
+        const struct hr__ynode *prov = hr__yaml_find(y, "model.provider");
+        size_t at = prov ? hr__line_end(y->text, y->len, prov->last) : hr__line_start(y->text, model->start);
+        int open_line = at == y->len && !ends_line(y);
+        st = open_line ? put(&b, p->eol) : HR_OK;
+        if (!st) st = put_indent(&b, indent_of(y, model->start));
+        if (!st) st = put(&b, "base_url: ");
+        if (!st) st = put(&b, url);
+        if (!st && !open_line) st = put(&b, p->eol);
+        if (!st) st = insert(p, at, &b);
+    }
+    hr_buf_free(&b);
+    ch->base_url_set = !st;
+    return st;
+}
+
+hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s, hr_splice *sp,
+                                struct hr__config_changes *ch, char *err, size_t err_len)
+{
+    struct plan p = {y, sp, line_ending(y->text, y->len), err, err_len};
+    *ch = (struct hr__config_changes){0};
+    if (y->n && !y->root_is_map) return shape(&p, &y->v[0], "not a mapping of settings");
+    if (y->n && y->v[0].kind == HR_Y_FLOW_MAP) return shape(&p, &y->v[0], "a flow mapping ({...}) at the top");
+    hr_status st = plan_plugins(&p, s, ch);
+    if (!st && s->model_url) st = plan_model_url(&p, s->model_url, ch);
+    return st;
+}
+
+int hr__config_plugin_enabled(const struct hr__yaml *y)
+{
+    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
+         it = hr__yaml_find_next(y, it, "plugins.enabled[]"))
+        if (names_plugin(it)) return 1;
+    return 0;
+}
+
+/* The whole lines of node n, its key's line included. */
+static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *n, hr_splice *sp)
+{
+    return hr_splice_replace(sp, hr__line_start(y->text, n->key_start), hr__line_end(y->text, y->len, n->last),
+                             NULL, 0);
+}
+
+static hr_status disable(const struct hr__yaml *y, hr_splice *sp)
+{
+    const struct hr__ynode *enabled = hr__yaml_find(y, "plugins.enabled");
+    const struct hr__ynode *prev = NULL;
+    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
+         it = hr__yaml_find_next(y, it, "plugins.enabled[]")) {
+        if (!names_plugin(it)) {
+            prev = it;
+            continue;
+        }
+        if (enabled->kind == HR_Y_BLOCK_SEQ) return remove_lines(y, it, sp);
+        const struct hr__ynode *next = hr__yaml_find_next(y, it, "plugins.enabled[]");
+        if (prev) return hr_splice_replace(sp, prev->last, it->last, NULL, 0);
+        if (next) return hr_splice_replace(sp, it->start, next->start, NULL, 0);
+        return hr_splice_replace(sp, it->start, it->last, NULL, 0);
+    }
+    return HR_OK;
+}
+
+hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__config_changes *ch,
+                                   const char *proxy_model_url, hr_splice *sp)
+{
+    hr_status st = ch->enabled_added ? disable(y, sp) : HR_OK;
+    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
+    if (!st && ch->block_added && block && block->kind == HR_Y_BLOCK_MAP) st = remove_lines(y, block, sp);
+    const struct hr__ynode *url = hr__yaml_find(y, "model.base_url");
+    if (st || !ch->base_url_set || !url || url->kind != HR_Y_SCALAR || !proxy_model_url ||
+        strcmp(url->value, proxy_model_url))
+        return st; /* changed since apply: the user's value stays */
+    if (!ch->base_url_old) return remove_lines(y, url, sp);
+    return hr_splice_replace(sp, url->start, url->end, ch->base_url_old, strlen(ch->base_url_old));
+}

@@ -1,0 +1,109 @@
+/* The providers hr can route for Hermes, and what a base URL of theirs
+ * points at: the proxy, the official host, or something else. */
+#include "hermes.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* The proxy's routes: /v1/messages, /responses (ChatGPT Codex), /v1/responses. */
+const struct hr__provider hr__providers[] = {
+    {"anthropic", "https://api.anthropic.com", ""},
+    {"openai-codex", "https://chatgpt.com/backend-api/codex", ""},
+    {"openai-api", "https://api.openai.com/v1", "/v1"},
+};
+const size_t hr__n_providers = sizeof hr__providers / sizeof hr__providers[0];
+
+const struct hr__provider *hr__provider_find(const char *id)
+{
+    for (size_t i = 0; id && i < hr__n_providers; i++)
+        if (!strcmp(hr__providers[i].id, id)) return &hr__providers[i];
+    return NULL;
+}
+
+static size_t without_trailing_slashes(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '/') n--;
+    return n;
+}
+
+hr_status hr__provider_proxy_url(const struct hr__provider *p, const char *proxy, hr_buf *out)
+{
+    hr_status st = hr_buf_append(out, proxy, without_trailing_slashes(proxy));
+    if (!st) st = hr_buf_append(out, p->proxy_suffix, strlen(p->proxy_suffix));
+    return st;
+}
+
+/* The host of an http(s) URL: *len bytes at the returned pointer, or NULL. */
+static const char *url_host(const char *url, size_t *len)
+{
+    const char *s;
+    if (!strncasecmp(url, "http://", 7)) s = url + 7;
+    else if (!strncasecmp(url, "https://", 8)) s = url + 8;
+    else return NULL;
+    size_t auth = strcspn(s, "/?#");
+    const char *at = memchr(s, '@', auth);
+    if (at) s = at + 1;
+    size_t n = *s == '[' ? strcspn(s, "]") + 1 : strcspn(s, ":/?#");
+    if (n == 0 || (*s == '[' && s[n - 1] != ']')) return NULL;
+    *len = n;
+    return s;
+}
+
+int hr__url_is_http(const char *s)
+{
+    size_t n;
+    return s && url_host(s, &n) != NULL;
+}
+
+static int host_is(const char *host, size_t n, const char *name)
+{
+    return strlen(name) == n && !strncasecmp(host, name, n);
+}
+
+static int official_host(const struct hr__provider *p, const char *host, size_t n)
+{
+    size_t on;
+    const char *oh = url_host(p->official_url, &on);
+    return on == n && !strncasecmp(oh, host, n);
+}
+
+static int same_url(const char *a, const char *b)
+{
+    size_t na = without_trailing_slashes(a), nb = without_trailing_slashes(b);
+    return na == nb && !strncasecmp(a, b, na);
+}
+
+hr__url_kind hr__url_classify(const struct hr__provider *p, const char *proxy, const char *url)
+{
+    if (!url || !*url) return HR_URL_NONE;
+    hr_buf want = {0};
+    int is_proxy = !hr__provider_proxy_url(p, proxy, &want) && same_url(url, want.data);
+    hr_buf_free(&want);
+    if (is_proxy) return HR_URL_PROXY;
+    size_t n;
+    const char *host = url_host(url, &n);
+    if (!host) return HR_URL_CUSTOM;
+    if (official_host(p, host, n)) return HR_URL_OFFICIAL;
+    if (host_is(host, n, "127.0.0.1") || host_is(host, n, "localhost") || host_is(host, n, "[::1]") ||
+        host_is(host, n, "0.0.0.0"))
+        return HR_URL_LOOPBACK;
+    return HR_URL_CUSTOM;
+}
+
+const char *hr__url_kind_name(hr__url_kind kind)
+{
+    switch (kind) {
+    case HR_URL_NONE: return "default";
+    case HR_URL_PROXY: return "proxy";
+    case HR_URL_OFFICIAL: return "official";
+    case HR_URL_LOOPBACK: return "other-local";
+    case HR_URL_CUSTOM: return "custom";
+    }
+    return "?";
+}
+
+int hr__url_replaceable(hr__url_kind kind)
+{
+    return kind == HR_URL_NONE || kind == HR_URL_OFFICIAL || kind == HR_URL_LOOPBACK;
+}

@@ -1,0 +1,127 @@
+"""What the Hermes integration tests share: a fake provider on loopback that
+records each request, a real hr-proxy in front of it, the Hermes stand-in in
+testdata/hermes-standin, and ok / not ok reporting."""
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STANDIN = os.path.join(ROOT, "testdata", "hermes-standin", "standin.py")
+PLUGIN = os.path.join(ROOT, "scripts", "hermes-plugin", "headroom-route")
+FIXTURE_HOME = os.path.join(ROOT, "testdata", "hermes-home")
+ROUTED = ["anthropic", "openai-codex", "openai-api"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class World:
+    """A fake upstream (self.seen: the requests it got) behind a real
+    hr-proxy (self.proxy_url), and a scratch folder (self.tmp)."""
+
+    def __init__(self, build, prefix):
+        seen = self.seen = []
+
+        class Upstream(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                             "body": body})
+                answer = b'{"id":"x","type":"message","content":[]}'
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+        threading.Thread(target=self.upstream.serve_forever, daemon=True).start()
+        up = f"http://127.0.0.1:{self.upstream.server_address[1]}"
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        port = free_port()
+        self.proxy_url = f"http://127.0.0.1:{port}"
+        self.proxy = subprocess.Popen(
+            [os.path.join(build, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
+             os.path.join(self.tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
+             "--chatgpt-api-url", up + "/backend-api/codex"],
+            stderr=subprocess.DEVNULL, env=dict(os.environ, HEADROOM_HOME=self.tmp))
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+    def proxy_log(self):
+        try:
+            with open(os.path.join(self.tmp, "logs", "requests.jsonl"), encoding="utf-8") as f:
+                return [json.loads(line) for line in f]
+        except FileNotFoundError:
+            return []
+
+    def close(self):
+        self.proxy.terminate()
+        self.proxy.wait(timeout=10)
+        self.upstream.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def standin_run(home, args, omit=""):
+    """A Python process with the stand-in Hermes's modules and home."""
+    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def standin_code(home, code, omit=""):
+    """Runs code after the stand-in's plugins are loaded (its first line)."""
+    setup = "import sys, json; sys.path.insert(0, %r); import standin\n" % os.path.dirname(STANDIN)
+    return standin_run(home, ["-c", setup + code], omit)
+
+
+def hermes(home, provider, *flags, omit=""):
+    """The stand-in Hermes: (its JSON line, its stderr)."""
+    r = standin_run(home, [STANDIN, "--provider", provider, *flags], omit)
+    if r.returncode:
+        raise AssertionError(f"stand-in exited {r.returncode}: {r.stderr.strip()[-300:]}")
+    return json.loads(r.stdout), r.stderr
+
+
+def state(home):
+    with open(os.path.join(home, "headroom-route.state.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def expect(cond, why):
+    if not cond:
+        raise AssertionError(why)
+
+
+class Checks:
+    """Runs named checks, printing "ok LABEL: NAME" or "not ok LABEL: NAME: why"."""
+
+    def __init__(self, label):
+        self.label = label
+        self.failures = 0
+
+    def check(self, name, fn):
+        try:
+            fn()
+            print(f"ok {self.label}: {name}")
+        except Exception as e:  # a failed assertion or a crash: both are a failure
+            self.failures += 1
+            detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc(limit=2)
+            print(f"not ok {self.label}: {name}: {detail}".replace("\n", " | "))

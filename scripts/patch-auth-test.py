@@ -1,0 +1,391 @@
+"""Tests of hr-patch-auth on copies of the fixture Hermes home
+(testdata/hermes-home), and end to end: the home it patched, loaded by the
+Hermes stand-in, sends each provider's request through a real hr-proxy.
+    python3 scripts/patch-auth-test.py BUILD_DIR
+Prints "ok patch-auth: NAME" / "not ok patch-auth: NAME: why" per test."""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hermes_testlib import (FIXTURE_HOME, PLUGIN, ROOT, ROUTED, Checks, World, expect, hermes,  # noqa: E402
+                            standin_code)
+
+BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
+TOOL = os.path.join(BUILD, "hr-patch-auth")
+world = World(BUILD, "hr-patch-auth-test.")
+tmp, proxy_url = world.tmp, world.proxy_url
+checks = Checks("patch-auth")
+SECRETS = ["sk-ant-oat01-fixture-access-token-AAAA", "sk-proj-fixture-key-DDDD"]
+
+
+def read(path, mode="rb"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb" if isinstance(data, bytes) else "w", encoding=None if isinstance(data, bytes) else "utf-8") as f:
+        f.write(data)
+
+
+def make_home(name):
+    home = os.path.join(tmp, name)
+    shutil.copytree(FIXTURE_HOME, home)
+    os.chmod(os.path.join(home, "auth.json"), 0o600)
+    return home
+
+
+def run(home, *args, env=None):
+    e = dict(os.environ, HR_PLUGIN_SOURCE=PLUGIN, **(env or {}))
+    e.pop("HERMES_HOME", None)
+    return subprocess.run([TOOL, "--hermes-home", home, *args], capture_output=True, text=True, env=e, timeout=60)
+
+
+def apply(home, *args):
+    r = run(home, "--apply", "--proxy-url", proxy_url, *args)
+    expect(r.returncode == 0, f"apply exited {r.returncode}: {r.stderr}")
+    return r
+
+
+def snapshot(home):
+    """Every file under home: path -> bytes."""
+    out = {}
+    for d, _, files in os.walk(home):
+        for f in files:
+            p = os.path.join(d, f)
+            out[os.path.relpath(p, home)] = read(p)
+    return out
+
+
+def backups(home):
+    d = os.path.join(home, "backups", "hr-patch-auth")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def pool_urls(home):
+    auth = json.loads(read(os.path.join(home, "auth.json")))
+    return {p: [e.get("base_url") for e in v] for p, v in auth["credential_pool"].items()}
+
+
+WANT_URLS = {"anthropic": [proxy_url] * 2, "openai-codex": [proxy_url], "openai-api": [proxy_url + "/v1"],
+             "openrouter": ["https://openrouter.ai/api/v1"]}
+
+
+def redact(text):
+    return re.sub(r'"(access_token|refresh_token)": "[^"]*"', r'"\1": "<redacted>"', text)
+
+
+def test_dry_run():
+    home = make_home("dry")
+    before = snapshot(home)
+    r = run(home, "--dry-run", "--proxy-url", proxy_url)
+    expect(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    expect(snapshot(home) == before, "--dry-run changed the home")
+    expect(not any(s in r.stdout + r.stderr for s in SECRETS), "a credential in the dry-run output")
+    expect("would install" in r.stderr, f"stderr: {r.stderr}")
+    # the same diff diff -u prints between the originals and what --apply writes
+    copy = make_home("dry-applied")
+    apply(copy)
+    want = ""
+    for name in ("auth.json", "config.yaml"):
+        d = subprocess.run(["diff", "-u", "--label", f"a/{name}", "--label", f"b/{name}",
+                            os.path.join(FIXTURE_HOME, name), os.path.join(copy, name)], capture_output=True, text=True)
+        want += d.stdout
+    expect(r.stdout == redact(want), f"dry-run diff differs from diff -u:\n{r.stdout}\n----\n{redact(want)}")
+
+
+def test_apply():
+    home = make_home("apply")
+    r = apply(home)
+    expect(pool_urls(home) == WANT_URLS, f"pool URLs {pool_urls(home)}")
+    expect(os.stat(os.path.join(home, "auth.json")).st_mode & 0o777 == 0o600, "auth.json mode changed")
+    orig, new = read(os.path.join(FIXTURE_HOME, "auth.json"), "r"), read(os.path.join(home, "auth.json"), "r")
+    o_lines, n_lines = orig.splitlines(True), new.splitlines(True)
+    changed = [(a, b) for a, b in zip(o_lines, n_lines) if a != b]
+    expect(len(o_lines) == len(n_lines) and len(changed) == 4 and all('"base_url"' in a for a, _ in changed),
+           f"auth.json lines changed beyond base_url: {changed}")
+    cfg_o, cfg_n = read(os.path.join(FIXTURE_HOME, "config.yaml"), "r"), read(os.path.join(home, "config.yaml"), "r")
+    d = subprocess.run(["diff", cfg_o and os.path.join(FIXTURE_HOME, "config.yaml"), os.path.join(home, "config.yaml")],
+                       capture_output=True, text=True).stdout
+    expect(not [x for x in d.splitlines() if x.startswith("<")], f"config.yaml lost lines: {d}")
+    for line in ("  base_url: " + proxy_url + "\n", "    - headroom-route\n", "  headroom-route:\n",
+                 "    proxy_url: " + proxy_url + "\n", "    providers: [anthropic, openai-codex, openai-api]\n",
+                 "    require_health: true\n"):
+        expect(line in cfg_n, f"config.yaml lacks {line!r}")
+    for name in ("plugin.yaml", "__init__.py"):
+        expect(read(os.path.join(home, "plugins", "headroom-route", name)) == read(os.path.join(PLUGIN, name)),
+               f"installed {name} differs")
+    (bid,) = backups(home)
+    b = os.path.join(home, "backups", "hr-patch-auth", bid)
+    man = json.loads(read(os.path.join(b, "manifest.json")))
+    for name in ("auth.json", "config.yaml"):
+        expect(read(os.path.join(b, name)) == read(os.path.join(FIXTURE_HOME, name)), f"backup {name} differs")
+        expect(man["files"][name]["sha256"] == hashlib.sha256(read(os.path.join(FIXTURE_HOME, name))).hexdigest(),
+               f"manifest sha256 of {name}")
+        expect(man["files"][name]["sha256_after"] == hashlib.sha256(read(os.path.join(home, name))).hexdigest(),
+               f"manifest sha256_after of {name}")
+    expect(os.stat(os.path.join(b, "auth.json")).st_mode & 0o777 == 0o600, "backup of auth.json readable by others")
+    edits = {(e["provider"], e["id"]): (e["old"], e["new"]) for e in man["auth_edits"]}
+    expect(edits[("openai-codex", "c0dex1")] == ("https://chatgpt.com/backend-api/codex", proxy_url) and
+           edits[("openai-api", "0a1p1k")] == ("https://api.openai.com/v1", proxy_url + "/v1") and len(edits) == 4,
+           f"manifest edits {edits}")
+    expect(not any(s in read(os.path.join(b, "manifest.json"), "r") + r.stdout for s in SECRETS),
+           "a credential in the manifest or the summary")
+    expect("openrouter (hr does not forward it)" in r.stdout, f"summary: {r.stdout}")
+
+
+def test_end_to_end():
+    home = make_home("e2e")
+    apply(home)
+    for p, path in (("anthropic", "/v1/messages"), ("openai-codex", "/backend-api/codex/responses"),
+                    ("openai-api", "/v1/responses")):
+        before, records = len(world.seen), len(world.proxy_log())
+        got, err = hermes(home, p)
+        expect(got["status"] == 200 and got["base_url"] == WANT_URLS[p][0], f"{p}: {got} {err[-200:]}")
+        expect(len(world.seen) == before + 1 and world.seen[-1]["path"] == path, f"{p}: upstream saw {world.seen[before:]}")
+        expect(len(world.proxy_log()) == records + 1, f"{p}: no proxy log record")
+    r = standin_code(home, "standin.load_plugins(standin.Context())\n"
+                     "from agent.credential_pool import load_pool\n"
+                     "print(json.dumps({p: [e.base_url for e in load_pool(p)] for p in %r}))" % ROUTED)
+    expect(r.returncode == 0 and json.loads(r.stdout) == {p: WANT_URLS[p] for p in ROUTED}, f"{r.stdout} {r.stderr[-200:]}")
+
+
+def test_status():
+    home = make_home("status")
+    r = run(home, "--status", "--json", "--proxy-url", proxy_url)
+    got = json.loads(r.stdout)
+    expect(r.returncode == 3 and not got["ok"] and all(p["via"] == "direct" for p in got["providers"]),
+           f"before apply: exit {r.returncode} {got}")
+    apply(home)
+    r = run(home, "--status", "--json")
+    got = json.loads(r.stdout)
+    expect(r.returncode == 0 and got["ok"] and [p["id"] for p in got["providers"]] == ROUTED and
+           all(p["via"] == "proxy" for p in got["providers"]) and got["proxy_url"] == proxy_url,
+           f"after apply: exit {r.returncode} {got}")
+    expect(got["plugin"] == {"installed": True, "enabled": True, "last_report": None} and len(got["backups"]) == 1,
+           f"plugin/backups: {got}")
+    hermes(home, "anthropic", "--resolve-only")  # the plugin reports its start
+    got = json.loads(run(home, "--status", "--json").stdout)
+    report = got["plugin"]["last_report"] or ""
+    expect(sorted(report.split("patched: ")[-1].split(", ")) == sorted(ROUTED), f"{got['plugin']}")
+    cfg = os.path.join(home, "config.yaml")
+    write(cfg, read(cfg, "r").replace("    - headroom-route\n", ""))
+    r = run(home, "--status")
+    expect(r.returncode == 3 and "not in plugins.enabled" in r.stdout and "re-seeds" in r.stdout,
+           f"plugin disabled: exit {r.returncode} {r.stdout}")
+    write(cfg, read(cfg, "r").replace("    - session-notes\n", "    - session-notes\n    - headroom-route\n"))
+    auth = os.path.join(home, "auth.json")
+    write(auth, read(auth, "r").replace(f'"base_url": "{proxy_url}/v1"', '"base_url": "https://api.openai.com/v1"'))
+    r = run(home, "--status")
+    expect(r.returncode == 3 and "credential_pool.openai-api[0] base_url is https://api.openai.com/v1" in r.stdout,
+           f"official URL back: exit {r.returncode} {r.stdout}")
+    expect(not any(s in r.stdout for s in SECRETS), "a credential in --status")
+
+
+def test_idempotent():
+    home = make_home("twice")
+    apply(home)
+    before = snapshot(home)
+    r = apply(home, "--json")
+    got = json.loads(r.stdout)
+    expect(not got["changed"] and got["backup"] is None and not got["auth_edits"], f"second apply: {got}")
+    expect(snapshot(home) == before, "the second apply changed files")
+
+
+def test_rollback_identical():
+    home = make_home("rollback")
+    apply(home)
+    r = run(home, "--rollback")
+    expect(r.returncode == 0, f"rollback exited {r.returncode}: {r.stderr}")
+    for name in ("auth.json", "config.yaml"):
+        expect(read(os.path.join(home, name)) == read(os.path.join(FIXTURE_HOME, name)), f"{name} not byte-identical")
+    expect(os.stat(os.path.join(home, "auth.json")).st_mode & 0o777 == 0o600, "auth.json mode changed")
+    expect(not os.path.exists(os.path.join(home, "plugins", "headroom-route")), "plugin folder left")
+    (bid,) = backups(home)
+    expect(os.path.exists(os.path.join(home, "backups", "hr-patch-auth", bid, "rolled-back")), "no rolled-back mark")
+    r = run(home, "--rollback")
+    expect(r.returncode == 1 and "no backup to roll back" in r.stderr, f"second rollback: {r.returncode} {r.stderr}")
+
+
+def hermes_rewrites(home, change):
+    """auth.json rewritten whole as Hermes writes it (JSON, indent 2)."""
+    path = os.path.join(home, "auth.json")
+    data = json.loads(read(path))
+    change(data)
+    write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def refresh(data):
+    data["credential_pool"]["anthropic"][0]["access_token"] = "sk-ant-oat01-REFRESHED-after-apply"
+    data["updated_at"] = "2026-11-25T08:00:00Z"
+
+
+def test_rollback_after_refresh():
+    home = make_home("refresh")
+    expect(json.dumps(json.loads(read(os.path.join(FIXTURE_HOME, "auth.json"))), indent=2, ensure_ascii=False) + "\n"
+           == read(os.path.join(FIXTURE_HOME, "auth.json"), "r"), "the fixture is not in Hermes's own format")
+    apply(home)
+    hermes_rewrites(home, refresh)
+    cfg = os.path.join(home, "config.yaml")
+    write(cfg, read(cfg, "r") + "# a note added after apply\n")
+    r = run(home, "--rollback")
+    expect(r.returncode == 0, f"rollback exited {r.returncode}: {r.stderr}")
+    want = json.loads(read(os.path.join(FIXTURE_HOME, "auth.json")))
+    refresh(want)
+    expect(read(os.path.join(home, "auth.json"), "r") == json.dumps(want, indent=2, ensure_ascii=False) + "\n",
+           "auth.json is not the original with the refreshed token")
+    expect(read(cfg, "r") == read(os.path.join(FIXTURE_HOME, "config.yaml"), "r") + "# a note added after apply\n",
+           "config.yaml is not the original plus the later note")
+
+
+def test_rollback_reseeded_entry():
+    home = make_home("reseeded")
+    apply(home)
+
+    def reseed(data):  # Hermes saved the pool after the plugin's seeding gave a new entry the proxy URL
+        data["credential_pool"]["anthropic"].append({"id": "new9", "auth_type": "oauth", "base_url": proxy_url})
+        data["credential_pool"]["openai-api"][0]["base_url"] = "https://gateway.example/v1"
+    hermes_rewrites(home, reseed)
+    r = run(home, "--rollback", "--json")
+    got = json.loads(r.stdout)
+    urls = pool_urls(home)
+    expect(urls["anthropic"] == ["https://api.anthropic.com"] * 3, f"anthropic {urls['anthropic']}")
+    expect(urls["openai-api"] == ["https://gateway.example/v1"], f"a URL changed since apply was overwritten: {urls}")
+    expect(got["urls_kept"] == 1 and got["urls_reset"] == 1 and got["urls_restored"] == 3, f"{got}")
+
+
+def test_rollback_id_keep_plugin():
+    home = make_home("ids")
+    apply(home)
+    (first,) = backups(home)
+    other = f"http://127.0.0.1:{int(proxy_url.rsplit(':', 1)[1]) + 1}"
+    r = run(home, "--apply", "--proxy-url", other)
+    expect(r.returncode == 0 and len(backups(home)) == 2, f"second apply: {r.stderr} {backups(home)}")
+    expect(pool_urls(home)["anthropic"] == [other] * 2, "the new proxy URL was not written")
+    r = run(home, "--rollback", "--keep-plugin")
+    expect(r.returncode == 0 and pool_urls(home)["anthropic"] == [proxy_url] * 2, f"undo second: {r.stderr}")
+    expect(os.path.exists(os.path.join(home, "plugins", "headroom-route", "__init__.py")), "--keep-plugin removed it")
+    r = run(home, "--rollback", first)
+    expect(r.returncode == 0 and pool_urls(home)["anthropic"] == ["https://api.anthropic.com"] * 2,
+           f"rollback {first}: {r.stderr} {pool_urls(home)}")
+    r = run(home, "--rollback", "20000101T000000Z")
+    expect(r.returncode == 1 and "no such backup" in r.stderr, f"unknown id: {r.returncode} {r.stderr}")
+
+
+SHIM = os.path.join(tmp, "crash-at-rename.so")
+
+
+def crash_at(home, name):
+    env = {"LD_PRELOAD": SHIM, "HR_CRASH_AT_RENAME": os.path.join(home, name),
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    r = run(home, "--apply", "--proxy-url", proxy_url, env=env)
+    expect(r.returncode == -9, f"the shim did not stop it at the rename of {name}: exit {r.returncode} {r.stderr}")
+
+
+def test_crash_before_rename():
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, os.path.join(ROOT, "scripts", "crash-at-rename.c"), "-ldl"],
+                   check=True)
+    home = make_home("crash-auth")
+    crash_at(home, "auth.json")
+    for name in ("auth.json", "config.yaml"):
+        expect(read(os.path.join(home, name)) == read(os.path.join(FIXTURE_HOME, name)), f"{name} is not the old file")
+    left = [f for f in os.listdir(home) if f.startswith("auth.json.hr-")]
+    expect(len(left) == 1, f"temporary files: {left}")
+    apply(home)
+    expect(pool_urls(home) == WANT_URLS and not [f for f in os.listdir(home) if ".hr-" in f],
+           f"after a new apply: {os.listdir(home)}")
+    home = make_home("crash-config")
+    crash_at(home, "config.yaml")
+    expect(pool_urls(home) == WANT_URLS, "auth.json is not the new file")
+    expect(read(os.path.join(home, "config.yaml")) == read(os.path.join(FIXTURE_HOME, "config.yaml")),
+           "config.yaml is not the old file")
+    r = run(home, "--rollback")
+    expect(r.returncode == 0, f"rollback after the crash: {r.stderr}")
+    for name in ("auth.json", "config.yaml"):
+        expect(read(os.path.join(home, name)) == read(os.path.join(FIXTURE_HOME, name)), f"{name} after rollback")
+
+
+def test_waits_for_hermes_lock():
+    import fcntl
+    import time
+    home = make_home("locked")
+    with open(os.path.join(home, "auth.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # Hermes is writing auth.json
+        e = dict(os.environ, HR_PLUGIN_SOURCE=PLUGIN)
+        p = subprocess.Popen([TOOL, "--hermes-home", home, "--apply", "--proxy-url", proxy_url], env=e,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.6)
+        expect(p.poll() is None and read(os.path.join(home, "auth.json")) == read(os.path.join(FIXTURE_HOME, "auth.json")),
+               "apply did not wait for auth.lock")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        expect(p.wait(timeout=20) == 0, f"apply after the lock: {p.stderr.read()}")
+    expect(pool_urls(home) == WANT_URLS, "not applied once the lock was free")
+
+
+BAD = [  # (what, how to break the home, extra args, the one line stderr must match)
+    ("auth.json not JSON", lambda h: write(os.path.join(h, "auth.json"), '{\n  "version": 1,\n  "providers": {,\n}\n'),
+     [], r"^hr-patch-auth: \S+/auth\.json:3:17: object key \(a string\) expected\n$"),
+    ("config.yaml not YAML", lambda h: write(os.path.join(h, "config.yaml"), "model:\n  provider: [anthropic\nx: 1\n"),
+     [], r"^hr-patch-auth: \S+/config\.yaml:\d+:\d+: .+\n$"),
+    ("auth.json missing", lambda h: os.remove(os.path.join(h, "auth.json")), [],
+     r"^hr-patch-auth: \S+/auth\.json: No such file or directory\n$"),
+    ("auth.json a folder", lambda h: (os.remove(os.path.join(h, "auth.json")), os.mkdir(os.path.join(h, "auth.json"))),
+     [], r"^hr-patch-auth: \S+/auth\.json: Is a directory\n$"),
+    ("a pool that is not a list", lambda h: write(os.path.join(h, "auth.json"), read(os.path.join(h, "auth.json"), "r")
+                                                  .replace('"openai-api": [', '"openai-api": {"x": [', 1)
+                                                  .replace('"last_status": null\n      }\n    ],',
+                                                           '"last_status": null\n      }\n    ]},', 1)),
+     [], r"^hr-patch-auth: \S+/auth\.json:\d+:\d+: credential_pool\.openai-api is not a list\n$"),
+    ("plugins as a flow mapping", lambda h: write(os.path.join(h, "config.yaml"), "plugins: {enabled: [a]}\n"), [],
+     r"^hr-patch-auth: \S+/config\.yaml:1:1: plugins is not a block mapping.*\n$"),
+    ("unknown provider", lambda h: None, ["--providers", "anthropic,xai"],
+     r"^hr-patch-auth: --providers: unknown provider 'xai' .*\n$"),
+    ("proxy URL not http", lambda h: None, ["--proxy-url", "ftp://127.0.0.1:8788"],
+     r"^hr-patch-auth: --proxy-url: 'ftp://127\.0\.0\.1:8788' is not an http:// or https:// URL\n$"),
+    ("plugin source missing", lambda h: None, ["--plugin-source", "/nonexistent/headroom-route"],
+     r"^hr-patch-auth: /nonexistent/headroom-route/plugin\.yaml: No such file or directory .*\n$"),
+]
+
+
+def bad_input(break_home, args, pattern):
+    def run_it():
+        home = make_home("bad-%d" % len(os.listdir(tmp)))
+        break_home(home)
+        before = snapshot(home)
+        for mode in ("--apply", "--dry-run"):
+            r = run(home, mode, *args)
+            expect(r.returncode == 1, f"{mode} exited {r.returncode}: {r.stderr}")
+            expect(re.match(pattern, r.stderr), f"{mode} stderr {r.stderr!r}")
+            expect(r.stdout == "", f"{mode} stdout {r.stdout!r}")
+        after = snapshot(home)
+        after.pop("auth.lock", None)
+        expect(after == before, "something was written")
+    return run_it
+
+
+try:
+    checks.check("--dry-run prints what diff -u shows after --apply (credentials redacted), changes nothing",
+                 test_dry_run)
+    checks.check("--apply: every routed pool entry gets the proxy in its client's form, only those lines change; "
+                 "config.yaml keeps every line; plugin installed; backup and manifest", test_apply)
+    checks.check("the patched home sends each provider's request through hr-proxy (Hermes stand-in)", test_end_to_end)
+    checks.check("--status: direct before, proxy after, the plugin's report, and each way it breaks", test_status)
+    checks.check("a second --apply changes nothing and makes no backup", test_idempotent)
+    checks.check("--rollback: byte-identical files, plugin removed; nothing left to roll back", test_rollback_identical)
+    checks.check("--rollback after Hermes refreshed a token: the token stays, the URLs go back",
+                 test_rollback_after_refresh)
+    checks.check("--rollback: entries Hermes saved with the proxy URL go back; a URL changed since apply stays",
+                 test_rollback_reseeded_entry)
+    checks.check("--rollback ID and --keep-plugin", test_rollback_id_keep_plugin)
+    checks.check("killed between write and rename: the old file or the new one, never a mix", test_crash_before_rename)
+    checks.check("--apply waits while Hermes holds auth.lock", test_waits_for_hermes_lock)
+    for what, how, args, pattern in BAD:
+        checks.check(f"bad input ({what}): exit 1, one line naming it, nothing written", bad_input(how, args, pattern))
+finally:
+    world.close()
+sys.exit(1 if checks.failures else 0)
