@@ -169,6 +169,10 @@ def test_status():
            f"after apply: exit {r.returncode} {got}")
     expect(got["plugin"] == {"installed": True, "enabled": True, "last_report": None} and len(got["backups"]) == 1,
            f"plugin/backups: {got}")
+    expect(got["not_routed"] == ["openrouter"], f"not routed: {got['not_routed']}")
+    r = run(home, "--status", "--providers", "anthropic")
+    expect(r.returncode == 0 and "not routed: openai-codex (not chosen), openai-api (not chosen), openrouter (hr does "
+           "not forward it)" in r.stdout, f"--providers anthropic: {r.stdout}")
     hermes(home, "anthropic", "--resolve-only")  # the plugin reports its start
     got = json.loads(run(home, "--status", "--json").stdout)
     report = got["plugin"]["last_report"] or ""

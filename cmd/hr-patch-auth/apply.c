@@ -259,33 +259,6 @@ static int write_files(const struct home *h, struct plan *p)
 
 /* ---- report ------------------------------------------------------------------ */
 
-static void not_routed(const struct home *h, struct plan *p, FILE *f, int json)
-{
-    hr_json_node pool = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "credential_pool");
-    int first = 1;
-    for (size_t i = 0; i < hr__n_providers; i++) {
-        if (is_routed(p->routed, p->n_routed, &hr__providers[i])) continue;
-        if (json) fprintf(f, "%s\"%s\"", first ? "" : ", ", hr__providers[i].id);
-        else fprintf(f, "%s%s (not chosen)", first ? "  not routed: " : ", ", hr__providers[i].id);
-        first = 0;
-    }
-    for (hr_json_node k = pool == HR_JSON_NONE || hr_json_type_of(h->auth_doc, pool) != HR_JSON_OBJECT
-                              ? HR_JSON_NONE
-                              : hr_json_first(h->auth_doc, pool);
-         k != HR_JSON_NONE; k = hr_json_next(h->auth_doc, k)) {
-        hr_buf name = {0};
-        if (hr_json_string_decode(h->auth_doc, k, &name) || !name.data || hr__provider_find(name.data)) {
-            hr_buf_free(&name);
-            continue;
-        }
-        if (json) fprintf(f, "%s", first ? "" : ", "), json_str(f, name.data);
-        else fprintf(f, "%s%s (hr does not forward it)", first ? "  not routed: " : ", ", name.data);
-        first = 0;
-        hr_buf_free(&name);
-    }
-    if (!json && !first) fputc('\n', f);
-}
-
 static void report_text(const struct home *h, struct plan *p, const char *proxy, const char *id, int changed)
 {
     printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes", p->n_routed ? p->providers : "no provider", proxy);
@@ -299,7 +272,7 @@ static void report_text(const struct home *h, struct plan *p, const char *proxy,
     if (p->cfg.base_url_set) printf("  config.yaml: model.base_url -> %s\n", p->model_url);
     if (p->plugin_needed) printf("  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
     if (p->left_alone.len) printf("  %s", p->left_alone.data);
-    not_routed(h, p, stdout, 0);
+    print_not_routed(h, p->routed, p->n_routed, stdout, 0);
     if (!changed) return;
     printf("  backup: %s/backups/hr-patch-auth/%s (undo: hr-patch-auth --rollback)\n", h->dir, id);
     printf("  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
@@ -317,7 +290,7 @@ static void report_json(const struct home *h, struct plan *p, const char *proxy,
     printf(", \"routed\": [");
     for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
     printf("], \"not_routed\": [");
-    not_routed(h, p, stdout, 1);
+    print_not_routed(h, p->routed, p->n_routed, stdout, 1);
     printf("], \"auth_edits\": [");
     for (size_t i = 0; i < p->auth.n; i++) {
         const struct auth_edit *a = &p->auth.v[i];

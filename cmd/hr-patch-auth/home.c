@@ -215,3 +215,32 @@ int routed_providers(const struct home *h, const char *list, int from_block, con
     free(active);
     return 0;
 }
+
+/* The providers left alone: the routable ones not chosen, and those in the
+ * credential pool hr does not forward. */
+void print_not_routed(const struct home *h, const struct hr__provider *const *routed, size_t n, FILE *f, int json)
+{
+    hr_json_node pool = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "credential_pool");
+    int first = 1;
+    for (size_t i = 0; i < hr__n_providers; i++) {
+        if (is_routed(routed, n, &hr__providers[i])) continue;
+        if (json) fprintf(f, "%s\"%s\"", first ? "" : ", ", hr__providers[i].id);
+        else fprintf(f, "%s%s (not chosen)", first ? "  not routed: " : ", ", hr__providers[i].id);
+        first = 0;
+    }
+    for (hr_json_node k = pool == HR_JSON_NONE || hr_json_type_of(h->auth_doc, pool) != HR_JSON_OBJECT
+                              ? HR_JSON_NONE
+                              : hr_json_first(h->auth_doc, pool);
+         k != HR_JSON_NONE; k = hr_json_next(h->auth_doc, k)) {
+        hr_buf name = {0};
+        if (hr_json_string_decode(h->auth_doc, k, &name) || !name.data || hr__provider_find(name.data)) {
+            hr_buf_free(&name);
+            continue;
+        }
+        if (json) fprintf(f, "%s", first ? "" : ", "), json_str(f, name.data);
+        else fprintf(f, "%s%s (hr does not forward it)", first ? "  not routed: " : ", ", name.data);
+        first = 0;
+        hr_buf_free(&name);
+    }
+    if (!json && !first) fputc('\n', f);
+}

@@ -46,6 +46,9 @@ int routed_providers(const struct home *h, const char *list, int from_block,
                      const struct hr__provider *out[MAX_ROUTED], size_t *n);
 /* Whether p is among the routed. */
 int is_routed(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p);
+/* Prints the providers not routed: a "  not routed: ..." line, or with json
+ * the names as JSON strings separated by commas. */
+void print_not_routed(const struct home *h, const struct hr__provider *const *routed, size_t n, FILE *f, int json);
 /* The active provider: config.yaml model.provider, else auth.json's. */
 char *active_provider(const struct home *h);
 

@@ -90,7 +90,8 @@ static char *plugin_report(const struct home *h)
     return out;
 }
 
-static void print_text(const struct home *h, const char *proxy, struct verdict *v, size_t n, int installed,
+static void print_text(const struct home *h, const char *proxy, const struct hr__provider *const *routed,
+                       struct verdict *v, size_t n, int installed,
                        int enabled, const char *report, char **ids, size_t n_ids)
 {
     printf("hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
@@ -100,6 +101,7 @@ static void print_text(const struct home *h, const char *proxy, struct verdict *
         for (size_t r = 0; r < v[i].n_reasons; r++) printf("      %s\n", v[i].reasons[r]);
     }
     if (!n) printf("  no provider is routed\n");
+    print_not_routed(h, routed, n, stdout, 0);
     printf("  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed",
            enabled ? "enabled" : "not in plugins.enabled");
     printf("  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
@@ -108,7 +110,8 @@ static void print_text(const struct home *h, const char *proxy, struct verdict *
         printf("  backup %s%s\n", ids[i], backup_rolled_back(h, ids[i]) ? " (rolled back)" : "");
 }
 
-static void print_json(const struct home *h, const char *proxy, struct verdict *v, size_t n, int installed,
+static void print_json(const struct home *h, const char *proxy, const struct hr__provider *const *routed,
+                       struct verdict *v, size_t n, int installed,
                        int enabled, const char *report, char **ids, size_t n_ids, int ok)
 {
     printf("{\"hermes_home\": ");
@@ -125,6 +128,8 @@ static void print_json(const struct home *h, const char *proxy, struct verdict *
         }
         printf("]}");
     }
+    printf("], \"not_routed\": [");
+    print_not_routed(h, routed, n, stdout, 1);
     printf("], \"plugin\": {\"installed\": %s, \"enabled\": %s, \"last_report\": ", installed ? "true" : "false",
            enabled ? "true" : "false");
     if (report) json_str(stdout, report);
@@ -161,8 +166,8 @@ int do_status(const struct options *o)
     char **ids;
     size_t n_ids;
     backups_list(&h, &ids, &n_ids);
-    if (o->json) print_json(&h, proxy, v, n, installed, enabled, report, ids, n_ids, ok);
-    else print_text(&h, proxy, v, n, installed, enabled, report, ids, n_ids);
+    if (o->json) print_json(&h, proxy, routed, v, n, installed, enabled, report, ids, n_ids, ok);
+    else print_text(&h, proxy, routed, v, n, installed, enabled, report, ids, n_ids);
     backups_free(ids, n_ids);
     free(proxy);
     free(active);
