@@ -1,6 +1,6 @@
 /* Reading a whole file, and replacing one so that a crash leaves either the
  * old file or the new one, never a mix. */
-#include "hermes.h"
+#include "file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int hr__read_file(const char *path, hr_buf *out)
+int hr__read_fd(int fd, hr_buf *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
     int err = 0;
     char chunk[65536];
     for (;;) {
@@ -30,13 +28,22 @@ int hr__read_file(const char *path, hr_buf *out)
             break;
         }
     }
+    return err;
+}
+
+int hr__read_file(const char *path, hr_buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = hr__read_fd(fd, out);
     close(fd);
     if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0; /* an empty file: "" */
     return err;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int hr__write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
@@ -72,7 +79,7 @@ int hr__write_file_atomic(const char *path, const void *data, size_t len, unsign
         return err;
     }
     int err = fchmod(fd, (mode_t)mode) ? errno : 0;
-    if (!err) err = write_all(fd, data, len);
+    if (!err) err = hr__write_all(fd, data, len);
     if (!err && fsync(fd)) err = errno;
     if (close(fd) && !err) err = errno;
     if (!err && rename(tmp, path)) err = errno;

@@ -4,6 +4,7 @@
 #ifndef HR_HERMES_H
 #define HR_HERMES_H
 
+#include "file_io.h"
 #include "hr.h"
 
 #include <stddef.h>
@@ -85,7 +86,7 @@ struct hr__ynode {
     size_t key_start;         /* the key's first byte (mapping values; else = start) */
     size_t start, end;        /* the value: first byte, one past its last */
     size_t last;              /* one past the last byte of the value's subtree */
-    size_t line, column;      /* of the key (or item), 0-based; column in bytes */
+    size_t line, column;      /* of the key (or item), 0-based; columns count characters */
 };
 
 struct hr__yaml {
@@ -140,15 +141,6 @@ hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__co
                                    const char *proxy_model_url, hr_splice *sp);
 /* Whether plugins.enabled names the plugin. */
 int hr__config_plugin_enabled(const struct hr__yaml *y);
-
-/* ---- files --------------------------------------------------------------- */
-
-/* Reads a whole file (errno on failure). */
-int hr__read_file(const char *path, hr_buf *out);
-/* Replaces path with data so that a crash leaves the old file or the new
- * one: a temporary file in the same folder, mode as given, fsync, rename,
- * fsync of the folder. Returns 0 or errno. */
-int hr__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* ---- unified diff ---------------------------------------------------------- */
 

@@ -10,11 +10,8 @@
 
 static void shape_error(const hr_json *doc, hr_json_node node, char *err, size_t err_len, const char *fmt, ...)
 {
-    size_t at = hr_json_start(doc, node), line = 1, col = 1;
-    for (size_t i = 0; i < at; i++) {
-        if (doc->buf[i] == '\n') line++, col = 1;
-        else if (((unsigned char)doc->buf[i] & 0xC0) != 0x80) col++;
-    }
+    size_t line, col;
+    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, node), &line, &col);
     int k = snprintf(err, err_len, "%zu:%zu: ", line, col);
     if (k < 0 || (size_t)k >= err_len) return;
     va_list ap;

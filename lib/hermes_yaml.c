@@ -85,7 +85,7 @@ static hr_status reserve(struct walker *w, char *path, size_t *slot)
     return HR_OK;
 }
 
-static hr_status walk(struct walker *w, yaml_event_t *e, char *path, int depth, size_t key_start, size_t *last);
+static hr_status walk(struct walker *w, yaml_event_t *e, char *path, int depth, yaml_mark_t key, size_t *last);
 
 static hr_status walk_mapping(struct walker *w, const char *path, int depth, size_t *last, size_t *flow_end)
 {
@@ -99,7 +99,8 @@ static hr_status walk_mapping(struct walker *w, const char *path, int depth, siz
             return HR_OK;
         }
         char *child = NULL;
-        size_t ks = byte_at(w, k.start_mark.index), klast = 0;
+        yaml_mark_t key = k.start_mark;
+        size_t klast = 0;
         if (k.type == YAML_SCALAR_EVENT && path && depth < RECORD_DEPTH) {
             child = child_path(path, (const char *)k.data.scalar.value, k.data.scalar.length);
             if (!child) {
@@ -107,7 +108,7 @@ static hr_status walk_mapping(struct walker *w, const char *path, int depth, siz
                 return HR_ENOMEM;
             }
             yaml_event_delete(&k);
-        } else if ((st = walk(w, &k, NULL, depth + 1, ks, &klast))) { /* a complex key: walked, not kept */
+        } else if ((st = walk(w, &k, NULL, depth + 1, key, &klast))) { /* a complex key: walked, not kept */
             return st;
         }
         yaml_event_t v;
@@ -115,7 +116,7 @@ static hr_status walk_mapping(struct walker *w, const char *path, int depth, siz
             free(child);
             return st;
         }
-        if ((st = walk(w, &v, child, depth + 1, ks, last))) return st;
+        if ((st = walk(w, &v, child, depth + 1, key, last))) return st;
     }
 }
 
@@ -135,14 +136,15 @@ static hr_status walk_sequence(struct walker *w, const char *path, int depth, si
             yaml_event_delete(&item);
             return HR_ENOMEM;
         }
-        if ((st = walk(w, &item, child, depth + 1, byte_at(w, item.start_mark.index), last))) return st;
+        if ((st = walk(w, &item, child, depth + 1, item.start_mark, last))) return st;
     }
 }
 
-/* Walks the node that starts with event e (consumed); path (taken over) is
+/* Walks the node that starts with event e (consumed); key is where its key
+ * starts (the node's own start for items and the root); path (taken over) is
  * where to record it, NULL for nodes not kept. *last grows to the end of its
  * last byte. */
-static hr_status walk(struct walker *w, yaml_event_t *e, char *path, int depth, size_t key_start, size_t *last)
+static hr_status walk(struct walker *w, yaml_event_t *e, char *path, int depth, yaml_mark_t key, size_t *last)
 {
     if (depth > MAX_DEPTH) {
         snprintf(w->err, w->err_len, "%zu:%zu: nested too deeply", e->start_mark.line + 1,
@@ -188,13 +190,12 @@ static hr_status walk(struct walker *w, yaml_event_t *e, char *path, int depth, 
         n->kind = kind;
         n->style = style;
         n->value = value;
-        n->key_start = key_start;
+        n->key_start = byte_at(w, key.index);
         n->start = start;
         n->end = kind == HR_Y_SCALAR ? scalar_end : my_last;
         n->last = my_last;
-        n->line = 0;
-        for (size_t i = 0; i < key_start; i++) n->line += w->y->text[i] == '\n';
-        n->column = key_start - hr__line_start(w->y->text, key_start);
+        n->line = key.line;
+        n->column = key.column;
         value = NULL;
     }
     free(value);
@@ -230,7 +231,7 @@ static hr_status walk_stream(struct walker *w)
                 return HR_ENOMEM;
             }
             size_t last = 0;
-            if ((st = walk(w, &e, root, 0, byte_at(w, e.start_mark.index), &last))) return st;
+            if ((st = walk(w, &e, root, 0, e.start_mark, &last))) return st;
             continue;
         }
         yaml_event_delete(&e);

@@ -31,4 +31,8 @@ struct hr_json {
  * ill-formed, minus the length of its maximal subpart. */
 int hr_utf8_sequence_len(const unsigned char *s, size_t n);
 
+/* The 1-based line and column of byte at in text[0..len); columns count
+ * characters (UTF-8 lead bytes), as the error messages give them. */
+void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column);
+
 #endif

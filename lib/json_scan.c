@@ -50,16 +50,8 @@ size_t hr_json_error_offset(const hr_json *doc)
 __attribute__((format(printf, 4, 5)))
 static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
 {
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < at && i < d->len; i++) {
-        unsigned char c = (unsigned char)d->buf[i];
-        if (c == '\n') {
-            line++;
-            col = 1;
-        } else if ((c & 0xc0) != 0x80) {
-            col++;
-        }
-    }
+    size_t line, col;
+    hr_utf8_line_column(d->buf, d->len, at, &line, &col);
     int k = snprintf(d->errmsg, sizeof d->errmsg, "line %zu, column %zu (byte %zu): ", line, col, at);
     d->err_reason = k > 0 && (size_t)k < sizeof d->errmsg ? (size_t)k : 0;
     va_list ap;

@@ -82,3 +82,19 @@ int hr_utf8_sequence_len(const unsigned char *s, size_t n)
 {
     return utf8_sequence(s, n);
 }
+
+void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column)
+{
+    size_t l = 1, c = 1;
+    for (size_t i = 0; i < at && i < len; i++) {
+        unsigned char b = (unsigned char)text[i];
+        if (b == '\n') {
+            l++;
+            c = 1;
+        } else if ((b & 0xc0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c;
+}

@@ -1,6 +1,7 @@
 /* hr-compress: a request body in, the same request with compressed context
  * out. Option parsing, settings, I/O and exit statuses; the work is
  * hr_compress() in libhr, the call hr-proxy makes too. */
+#include "file_io.h"
 #include "hr.h"
 #include "settings.h"
 #include "stats.h"
@@ -41,18 +42,6 @@ static void usage(FILE *out)
           out);
 }
 
-static int write_all(const char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(STDOUT_FILENO, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) return errno;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Reads all of fd, stopping once more than max bytes came (*too_big). */
 static int read_input(int fd, size_t max, hr_buf *buf, int *too_big)
 {
@@ -75,12 +64,12 @@ static int read_input(int fd, size_t max, hr_buf *buf, int *too_big)
 static int pass_through(int fd, const hr_buf *head)
 {
     char chunk[65536];
-    int e = write_all(head->data, head->len);
+    int e = hr__write_all(STDOUT_FILENO, head->data, head->len);
     while (!e) {
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return n < 0 ? errno : 0;
-        e = write_all(chunk, (size_t)n);
+        e = hr__write_all(STDOUT_FILENO, chunk, (size_t)n);
     }
     return e;
 }
@@ -123,7 +112,7 @@ static int exit_for(hr_status st)
 static int input_error(const struct settings *s, const hr_buf *body, int status)
 {
     if (!s->fail_open || status != EX_DATAERR_) return status;
-    if (write_all(body->data ? body->data : "", body->len)) return EX_IOERR_;
+    if (hr__write_all(STDOUT_FILENO, body->data ? body->data : "", body->len)) return EX_IOERR_;
     return EX_OK_;
 }
 
@@ -174,7 +163,7 @@ int main(int argc, char **argv)
             report_position(name, &body, hr_compressor_error_offset(c), hr_compressor_errmsg(c));
             status = input_error(&s, &body, exit_for(st));
         } else {
-            if (write_all(out.data ? out.data : "", out.len)) {
+            if (hr__write_all(STDOUT_FILENO, out.data ? out.data : "", out.len)) {
                 fprintf(stderr, "hr-compress: standard output: %s\n", strerror(errno));
                 status = EX_IOERR_;
             }

@@ -1,5 +1,6 @@
 /* hr-count: token counts and ids of text or of API request bodies. Option
  * parsing, I/O and exit statuses only; the work is libhr's. */
+#include "file_io.h"
 #include "hr.h"
 
 #include <errno.h>
@@ -51,21 +52,7 @@ static int read_all(const char *path, hr_buf *buf)
 {
     int fd = strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
     if (fd < 0) return errno;
-    int err = 0;
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            err = errno;
-            break;
-        }
-        if (n == 0) break;
-        if (hr_buf_append(buf, chunk, (size_t)n)) {
-            err = ENOMEM;
-            break;
-        }
-    }
+    int err = hr__read_fd(fd, buf);
     if (fd != STDIN_FILENO) close(fd);
     return err;
 }

@@ -50,11 +50,7 @@ static int plan_auth(const struct home *h, const char *proxy, struct plan *p)
         const struct hr__provider *prov = p->routed[r];
         struct hr__pool_entry *v;
         size_t n;
-        char err[256];
-        if (hr__pool_entries(h->auth_doc, prov->id, &v, &n, err, sizeof err)) {
-            fail("%s:%s", h->auth_path, err);
-            return EXIT_FAIL;
-        }
+        if (home_pool(h, prov, &v, &n)) return EXIT_FAIL;
         hr_buf url = {0};
         int rc = hr__provider_proxy_url(prov, proxy, &url) ? EXIT_FAIL : 0;
         for (size_t i = 0; i < n && !rc; i++) {
@@ -285,28 +281,19 @@ static void report_json(const struct home *h, struct plan *p, const char *proxy,
     printf(", \"proxy_url\": ");
     json_str(stdout, proxy);
     printf(", \"backup\": ");
-    if (changed) json_str(stdout, id);
-    else printf("null");
+    json_str_or_null(stdout, changed ? id : NULL);
     printf(", \"routed\": [");
     for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
     printf("], \"not_routed\": [");
     print_not_routed(h, p->routed, p->n_routed, stdout, 1);
     printf("], \"auth_edits\": [");
     for (size_t i = 0; i < p->auth.n; i++) {
-        const struct auth_edit *a = &p->auth.v[i];
-        printf("%s{\"provider\": \"%s\", \"index\": %zu, \"id\": ", i ? ", " : "", a->provider->id, a->index);
-        json_str(stdout, a->id);
-        printf(", \"old\": ");
-        if (a->old_url) json_str(stdout, a->old_url);
-        else printf("null");
-        printf(", \"new\": ");
-        json_str(stdout, a->new_url);
-        printf("}");
+        if (i) printf(", ");
+        json_auth_edit(stdout, &p->auth.v[i]);
     }
     printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"model_base_url\": ", p->cfg.enabled_added ? "true" : "false",
            p->cfg.block_added ? "true" : "false");
-    if (p->cfg.base_url_set) json_str(stdout, p->model_url);
-    else printf("null");
+    json_str_or_null(stdout, p->cfg.base_url_set ? p->model_url : NULL);
     printf(", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
 }
 

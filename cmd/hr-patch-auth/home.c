@@ -1,5 +1,6 @@
 /* The Hermes home as hr-patch-auth reads it: auth.json under Hermes's own
  * lock, config.yaml, and which providers are routed. */
+#include "json_internal.h"
 #include "patch.h"
 
 #include <dirent.h>
@@ -63,11 +64,8 @@ int home_parse(struct home *h)
 {
     hr__yaml_free(&h->yaml);
     if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
-        size_t at = hr_json_error_offset(h->auth_doc), line = 1, col = 1;
-        for (size_t i = 0; i < at && i < h->auth.len; i++) {
-            if (h->auth.data[i] == '\n') line++, col = 1;
-            else if (((unsigned char)h->auth.data[i] & 0xC0) != 0x80) col++;
-        }
+        size_t line, col;
+        hr_utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
         fail("%s:%zu:%zu: %s", h->auth_path, line, col, hr_json_error_reason(h->auth_doc));
         return EXIT_FAIL;
     }
@@ -129,6 +127,14 @@ void home_free(struct home *h)
     free(h->auth_path);
     free(h->config_path);
     free(h->lock_path);
+}
+
+int home_pool(const struct home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n)
+{
+    char err[256];
+    if (!hr__pool_entries(h->auth_doc, p->id, v, n, err, sizeof err)) return 0;
+    fail("%s:%s", h->auth_path, err);
+    return EXIT_FAIL;
 }
 
 char *active_provider(const struct home *h)

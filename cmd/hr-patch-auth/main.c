@@ -42,6 +42,12 @@ void json_str(FILE *f, const char *s)
     hr_buf_free(&b);
 }
 
+void json_str_or_null(FILE *f, const char *s)
+{
+    if (s) json_str(f, s);
+    else fputs("null", f);
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: hr-patch-auth --apply | --dry-run | --status | --rollback [ID]\n"

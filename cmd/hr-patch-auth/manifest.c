@@ -46,10 +46,22 @@ void manifest_free(struct manifest *m)
     auth_edits_free(&m->auth);
 }
 
-static void json_str_or_null(FILE *f, const char *s)
+/* What comes before a member's value (comma, name, colon), then the value
+ * as a JSON string, or null. */
+static void member(FILE *f, const char *before, const char *value)
 {
-    if (s) json_str(f, s);
-    else fputs("null", f);
+    fputs(before, f);
+    json_str_or_null(f, value);
+}
+
+void json_auth_edit(FILE *f, const struct auth_edit *a)
+{
+    member(f, "{\"provider\": ", a->provider->id);
+    fprintf(f, ", \"index\": %zu", a->index);
+    member(f, ", \"id\": ", a->id);
+    member(f, ", \"old\": ", a->old_url);
+    member(f, ", \"new\": ", a->new_url);
+    fputs("}", f);
 }
 
 int manifest_write(const char *path, const struct manifest *m)
@@ -58,36 +70,23 @@ int manifest_write(const char *path, const struct manifest *m)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return EXIT_FAIL;
-    fputs("{\n  \"format\": 1,\n  \"tool\": \"hr-patch-auth " HR_VERSION "\",\n  \"id\": ", f);
-    json_str(f, m->id);
-    fputs(",\n  \"created\": ", f);
-    json_str(f, m->created);
-    fputs(",\n  \"proxy_url\": ", f);
-    json_str(f, m->proxy_url);
-    fputs(",\n  \"providers\": ", f);
-    json_str(f, m->providers);
+    member(f, "{\n  \"format\": 1,\n  \"tool\": \"hr-patch-auth " HR_VERSION "\",\n  \"id\": ", m->id);
+    member(f, ",\n  \"created\": ", m->created);
+    member(f, ",\n  \"proxy_url\": ", m->proxy_url);
+    member(f, ",\n  \"providers\": ", m->providers);
     fprintf(f, ",\n  \"files\": {\n    \"auth.json\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"},\n"
                "    \"config.yaml\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"}\n  },\n  \"auth_edits\": [",
             m->auth_sha, m->auth_sha_after, m->config_sha, m->config_sha_after);
     for (size_t i = 0; i < m->auth.n; i++) {
-        const struct auth_edit *a = &m->auth.v[i];
-        fputs(i ? ",\n    {\"provider\": " : "\n    {\"provider\": ", f);
-        json_str(f, a->provider->id);
-        fprintf(f, ", \"index\": %zu, \"id\": ", a->index);
-        json_str(f, a->id);
-        fputs(", \"old\": ", f);
-        json_str_or_null(f, a->old_url);
-        fputs(", \"new\": ", f);
-        json_str(f, a->new_url);
-        fputs("}", f);
+        fputs(i ? ",\n    " : "\n    ", f);
+        json_auth_edit(f, &m->auth.v[i]);
     }
     fprintf(f, "%s],\n  \"config_edits\": {\"enabled_added\": %s, \"block_added\": %s, \"base_url_set\": %s, "
                "\"base_url_old\": ",
             m->auth.n ? "\n  " : "", m->config.enabled_added ? "true" : "false",
             m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
     json_str_or_null(f, m->config.base_url_old);
-    fputs(", \"base_url_new\": ", f);
-    json_str_or_null(f, m->model_url);
+    member(f, ", \"base_url_new\": ", m->model_url);
     fprintf(f, "},\n  \"plugin_installed\": %s\n}\n", m->plugin_installed ? "true" : "false");
     int bad = ferror(f);
     fclose(f);

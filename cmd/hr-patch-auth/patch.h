@@ -40,6 +40,10 @@ void home_free(struct home *h);
 int home_parse(struct home *h);
 char *home_path(const char *dir, const char *name);
 
+/* The entries of credential_pool.<p> in auth.json; a pool of another shape
+ * is printed as an error ("auth.json:LINE:COL: problem"). 0 or EXIT_FAIL. */
+int home_pool(const struct home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n);
+
 /* The routed providers: --providers, else the plugin block's list, else
  * those with credentials or configuration. Returns 0 or EXIT_FAIL. */
 int routed_providers(const struct home *h, const char *list, int from_block,
@@ -109,6 +113,9 @@ int do_status(const struct options *o);
 
 /* Output helpers. */
 void json_str(FILE *f, const char *s);
+void json_str_or_null(FILE *f, const char *s);
+/* One auth_edit as a JSON object, as the manifest and --json print it. */
+void json_auth_edit(FILE *f, const struct auth_edit *a);
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int quiet_text; /* --json: no text on standard output */

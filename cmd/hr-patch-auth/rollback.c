@@ -49,11 +49,7 @@ static int undo_provider(const struct home *h, const struct manifest *m, const s
 {
     struct hr__pool_entry *v;
     size_t n;
-    char err[256];
-    if (hr__pool_entries(h->auth_doc, prov->id, &v, &n, err, sizeof err)) {
-        fail("%s:%s", h->auth_path, err);
-        return EXIT_FAIL;
-    }
+    if (home_pool(h, prov, &v, &n)) return EXIT_FAIL;
     unsigned char *done = calloc(n ? n : 1, 1);
     int rc = done ? 0 : EXIT_FAIL;
     for (size_t i = 0; i < m->auth.n && !rc; i++) {

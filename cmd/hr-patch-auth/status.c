@@ -132,8 +132,7 @@ static void print_json(const struct home *h, const char *proxy, const struct hr_
     print_not_routed(h, routed, n, stdout, 1);
     printf("], \"plugin\": {\"installed\": %s, \"enabled\": %s, \"last_report\": ", installed ? "true" : "false",
            enabled ? "true" : "false");
-    if (report) json_str(stdout, report);
-    else printf("null");
+    json_str_or_null(stdout, report);
     printf("}, \"backups\": [");
     for (size_t i = 0; i < n_ids; i++) {
         printf("%s{\"id\": ", i ? ", " : "");

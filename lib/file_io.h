@@ -1,0 +1,21 @@
+/* Whole-file reads and writes the programs share. Internal to libhr and
+ * its programs; errors are errno values. */
+#ifndef HR_FILE_IO_H
+#define HR_FILE_IO_H
+
+#include "hr.h"
+
+#include <stddef.h>
+
+/* Appends everything left to read on fd (EINTR retried). */
+int hr__read_fd(int fd, hr_buf *out);
+/* Reads a whole file; an empty one gives "" (out->data not NULL). */
+int hr__read_file(const char *path, hr_buf *out);
+/* Writes all of p to fd (EINTR and short writes retried). */
+int hr__write_all(int fd, const void *p, size_t len);
+/* Replaces path with data so that a crash leaves the old file or the new
+ * one: a temporary file in the same folder, mode as given, fsync, rename,
+ * fsync of the folder. */
+int hr__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+#endif
