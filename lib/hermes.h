@@ -110,6 +110,80 @@ const struct hr__ynode *hr__yaml_find_next(const struct hr__yaml *y, const struc
 size_t hr__line_start(const char *text, size_t at);
 size_t hr__line_end(const char *text, size_t len, size_t at);
 
+/* ---- the Hermes home: both files, read and parsed -------------------------- */
+
+#define HR_DEFAULT_PROXY_URL "http://127.0.0.1:8788"
+#define HR_MAX_ROUTED 3
+
+struct hr__home {
+    char *dir, *auth_path, *config_path, *lock_path;
+    hr_buf auth, config;
+    unsigned auth_mode, config_mode;
+    hr_json *auth_doc;
+    struct hr__yaml yaml;
+    int lock_fd;
+};
+
+/* Reads and parses dir's auth.json and config.yaml; with lock, first takes
+ * Hermes's exclusive flock on auth.lock (waiting up to 10 s), held until
+ * hr__home_free. Errors: a one-line "FILE[:LINE:COL]: problem" in err. Call
+ * hr__home_free whatever it returns. */
+hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err, size_t err_len);
+/* Parses h->auth and h->config again (after the buffers were replaced). */
+hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len);
+void hr__home_free(struct hr__home *h);
+/* "dir/name", malloc'd. */
+char *hr__path_join(const char *dir, const char *name);
+/* The active provider: config.yaml model.provider, else auth.json's
+ * active_provider; NULL when neither says. */
+char *hr__home_active_provider(const struct hr__home *h);
+/* The proxy URL the plugin block names, else HR_DEFAULT_PROXY_URL. */
+char *hr__home_proxy_url(const struct hr__home *h);
+/* Whether both of the plugin's files are in plugins/headroom-route/. */
+int hr__home_plugin_present(const struct hr__home *h);
+
+/* The routed providers: with from_block the plugin block's providers list
+ * when there is one, else those with credentials or configuration. */
+hr_status hr__home_routed(const struct hr__home *h, int from_block, const struct hr__provider *out[HR_MAX_ROUTED],
+                          size_t *n, char *err, size_t err_len);
+/* Parses a list such as "anthropic, openai-api" (where names it in errors). */
+hr_status hr__routed_parse(const char *list, const char *where, const struct hr__provider *out[HR_MAX_ROUTED],
+                           size_t *n, char *err, size_t err_len);
+int hr__routed_has(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p);
+
+/* ---- where a routed provider's traffic goes --------------------------------- */
+
+#define HR_MAX_REASONS 8
+
+struct hr__route_verdict {
+    const struct hr__provider *p; /* set by the caller */
+    int via_proxy;
+    size_t n_entries;             /* pool entries seen */
+    char reasons[HR_MAX_REASONS][512];
+    size_t n_reasons;
+};
+
+/* Judges v->p by the files: every pool entry's base_url must be the proxy in
+ * p's form, the plugin installed and enabled (plugin_ok), and when p is the
+ * active provider, model.base_url too. Each miss is one reason. */
+void hr__route_judge(const struct hr__home *h, const char *proxy, const char *active, int plugin_ok,
+                     struct hr__route_verdict *v);
+
+/* The plugin's report of the last Hermes start that loaded it:
+ * $HERMES_HOME/headroom-route.state.json. */
+struct hr__plugin_state {
+    char *time, *hermes_version, *proxy_url, *reason; /* NULL when absent */
+    long long pid;                                    /* 0 when absent */
+    int healthy;                                      /* 1, 0; -1 when unknown */
+    char **patched, **failed;
+    size_t n_patched, n_failed;
+};
+
+/* HR_ENOTFOUND when there is no state file; other errors say why in err. */
+hr_status hr__plugin_state_read(const char *home_dir, struct hr__plugin_state *st, char *err, size_t err_len);
+void hr__plugin_state_free(struct hr__plugin_state *st);
+int hr__plugin_state_patched(const struct hr__plugin_state *st, const char *provider);
+
 /* ---- config.yaml: the edits hr-patch-auth makes -------------------------- */
 
 #define HR_PLUGIN_NAME "headroom-route"

@@ -10,7 +10,7 @@
 #include <time.h>
 
 struct plan {
-    const struct hr__provider *routed[MAX_ROUTED];
+    const struct hr__provider *routed[HR_MAX_ROUTED];
     size_t n_routed;
     char providers[128];      /* "a, b" */
     hr_splice *auth_sp, *config_sp;
@@ -44,7 +44,7 @@ static void note_left_alone(struct plan *p, const char *what, const char *url)
     hr_buf_append(&p->left_alone, "\n", 1);
 }
 
-static int plan_auth(const struct home *h, const char *proxy, struct plan *p)
+static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p)
 {
     for (size_t r = 0; r < p->n_routed; r++) {
         const struct hr__provider *prov = p->routed[r];
@@ -74,12 +74,12 @@ static int plan_auth(const struct home *h, const char *proxy, struct plan *p)
 }
 
 /* model.base_url follows the active provider when that one is routed. */
-static int plan_model_url(const struct home *h, const char *proxy, struct plan *p)
+static int plan_model_url(const struct hr__home *h, const char *proxy, struct plan *p)
 {
-    char *active = active_provider(h);
+    char *active = hr__home_active_provider(h);
     const struct hr__provider *prov = hr__provider_find(active);
     free(active);
-    if (!prov || !is_routed(p->routed, p->n_routed, prov)) return 0;
+    if (!prov || !hr__routed_has(p->routed, p->n_routed, prov)) return 0;
     const struct hr__ynode *cur = hr__yaml_find(&h->yaml, "model.base_url");
     const char *now = cur && cur->kind == HR_Y_SCALAR ? cur->value : NULL;
     hr__url_kind kind = hr__url_classify(prov, proxy, now);
@@ -93,7 +93,7 @@ static int plan_model_url(const struct home *h, const char *proxy, struct plan *
     return 0;
 }
 
-static int plan_config(const struct home *h, const char *proxy, struct plan *p)
+static int plan_config(const struct hr__home *h, const char *proxy, struct plan *p)
 {
     if (plan_model_url(h, proxy, p)) return EXIT_FAIL;
     struct hr__config_settings s = {proxy, p->providers, p->model_url};
@@ -106,7 +106,7 @@ static int plan_config(const struct home *h, const char *proxy, struct plan *p)
 }
 
 /* The edited files must parse and say what was meant, or nothing is written. */
-static int check_results(const struct home *h, struct plan *p)
+static int check_results(const struct hr__home *h, struct plan *p)
 {
     if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) return EXIT_FAIL;
     hr_json *doc = NULL;
@@ -131,7 +131,7 @@ static int check_results(const struct home *h, struct plan *p)
     return ok ? 0 : EXIT_FAIL;
 }
 
-static int make_plan(const struct options *o, const struct home *h, const char *proxy, struct plan *p)
+static int make_plan(const struct options *o, const struct hr__home *h, const char *proxy, struct plan *p)
 {
     if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return EXIT_FAIL;
     for (size_t i = 0; i < p->n_routed; i++)
@@ -150,7 +150,7 @@ static int changes_anything(struct plan *p)
     return hr_splice_count(p->auth_sp) || hr_splice_count(p->config_sp) || p->plugin_needed;
 }
 
-static int print_diff(const struct home *h, struct plan *p)
+static int print_diff(const struct hr__home *h, struct plan *p)
 {
     hr_buf out = {0};
     int rc = hr__udiff(h->auth.data, h->auth.len, p->auth_sp, "auth.json", 1, &out) ||
@@ -175,9 +175,9 @@ static int make_private_dir(const char *path)
 }
 
 /* backups/hr-patch-auth/<UTC time>[-N]/, created. */
-static char *new_backup(const struct home *h, char *id, size_t id_len)
+static char *new_backup(const struct hr__home *h, char *id, size_t id_len)
 {
-    char *top = home_path(h->dir, "backups"), *dir = backups_dir(h);
+    char *top = hr__path_join(h->dir, "backups"), *dir = backups_dir(h);
     char *sub = NULL;
     if (top && dir && !make_private_dir(top) && !make_private_dir(dir)) {
         time_t now = time(NULL);
@@ -186,7 +186,7 @@ static char *new_backup(const struct home *h, char *id, size_t id_len)
         for (int k = 1; k < 100 && !sub; k++) {
             if (k == 1) snprintf(id, id_len, "%s", stamp);
             else snprintf(id, id_len, "%s-%d", stamp, k);
-            char *try = home_path(dir, id);
+            char *try = hr__path_join(dir, id);
             if (try && !mkdir(try, 0700)) sub = try;
             else if (try && errno != EEXIST) {
                 fail("%s: %s", try, strerror(errno));
@@ -202,12 +202,12 @@ static char *new_backup(const struct home *h, char *id, size_t id_len)
     return sub;
 }
 
-static int back_up(const struct home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
+static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
 {
     char *dir = new_backup(h, id, id_len);
     if (!dir) return EXIT_FAIL;
-    char *auth = home_path(dir, "auth.json"), *cfg = home_path(dir, "config.yaml");
-    char *man = home_path(dir, "manifest.json");
+    char *auth = hr__path_join(dir, "auth.json"), *cfg = hr__path_join(dir, "config.yaml");
+    char *man = hr__path_join(dir, "manifest.json");
     int rc = !auth || !cfg || !man ? EXIT_FAIL : 0;
     int err = rc ? 0 : hr__write_file_atomic(auth, h->auth.data, h->auth.len, 0600);
     if (!err && !rc) err = hr__write_file_atomic(cfg, h->config.data, h->config.len, 0600);
@@ -235,7 +235,7 @@ static int back_up(const struct home *h, struct plan *p, const char *proxy, char
     return rc;
 }
 
-static int write_files(const struct home *h, struct plan *p)
+static int write_files(const struct hr__home *h, struct plan *p)
 {
     int err = 0;
     const char *which = h->auth_path;
@@ -255,7 +255,7 @@ static int write_files(const struct home *h, struct plan *p)
 
 /* ---- report ------------------------------------------------------------------ */
 
-static void report_text(const struct home *h, struct plan *p, const char *proxy, const char *id, int changed)
+static void report_text(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed)
 {
     printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes", p->n_routed ? p->providers : "no provider", proxy);
     for (size_t i = 0; i < p->auth.n; i++) {
@@ -274,7 +274,7 @@ static void report_text(const struct home *h, struct plan *p, const char *proxy,
     printf("  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
 }
 
-static void report_json(const struct home *h, struct plan *p, const char *proxy, const char *id, int changed)
+static void report_json(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed)
 {
     printf("{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
     json_str(stdout, h->dir);
@@ -300,7 +300,7 @@ static void report_json(const struct home *h, struct plan *p, const char *proxy,
 int do_apply(const struct options *o, int dry_run)
 {
     const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
-    struct home h;
+    struct hr__home h;
     struct plan p = {0};
     char id[64] = "";
     int rc = home_load(&h, o, !dry_run);
@@ -313,6 +313,6 @@ int do_apply(const struct options *o, int dry_run)
         else report_text(&h, &p, proxy, id, changed);
     }
     plan_free(&p);
-    home_free(&h);
+    hr__home_free(&h);
     return rc;
 }

@@ -89,7 +89,7 @@ static char *default_home(void)
     const char *env = getenv("HERMES_HOME"), *home = getenv("HOME");
     if (env && *env) return strdup(env);
     if (!home || !*home) return NULL;
-    return home_path(home, ".hermes");
+    return hr__path_join(home, ".hermes");
 }
 
 enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };

@@ -190,9 +190,9 @@ out:
 
 /* ---- the backups folder --------------------------------------------------- */
 
-char *backups_dir(const struct home *h)
+char *backups_dir(const struct hr__home *h)
 {
-    return home_path(h->dir, "backups/hr-patch-auth");
+    return hr__path_join(h->dir, "backups/hr-patch-auth");
 }
 
 static int by_name(const void *a, const void *b)
@@ -200,7 +200,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int backups_list(const struct home *h, char ***ids, size_t *n)
+int backups_list(const struct hr__home *h, char ***ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
@@ -213,7 +213,7 @@ int backups_list(const struct home *h, char ***ids, size_t *n)
     size_t cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
-        char *sub = home_path(dir, e->d_name), *man = sub ? home_path(sub, "manifest.json") : NULL;
+        char *sub = hr__path_join(dir, e->d_name), *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
         struct stat st;
         int ok = man && !stat(man, &st);
         free(sub);
@@ -235,10 +235,10 @@ void backups_free(char **ids, size_t n)
     free(ids);
 }
 
-int backup_rolled_back(const struct home *h, const char *id)
+int backup_rolled_back(const struct hr__home *h, const char *id)
 {
-    char *dir = backups_dir(h), *sub = dir ? home_path(dir, id) : NULL;
-    char *mark = sub ? home_path(sub, "rolled-back") : NULL;
+    char *dir = backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
+    char *mark = sub ? hr__path_join(sub, "rolled-back") : NULL;
     struct stat st;
     int yes = mark && !stat(mark, &st);
     free(dir);

@@ -10,8 +10,6 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_ROUTED = 3 };
 
-#define MAX_ROUTED 3
-
 struct options {
     const char *home;          /* --hermes-home, $HERMES_HOME, ~/.hermes */
     const char *proxy_url;     /* --proxy-url, NULL: the default or the one in use */
@@ -21,40 +19,23 @@ struct options {
     int json, keep_plugin;
 };
 
-/* The two files as they are now, parsed. */
-struct home {
-    char *dir, *auth_path, *config_path, *lock_path;
-    hr_buf auth, config;
-    unsigned auth_mode, config_mode;
-    hr_json *auth_doc;
-    struct hr__yaml yaml;
-    int lock_fd;
-};
-
-/* Loads auth.json and config.yaml of o->home, with auth.lock held when
- * lock is set. Errors are printed ("FILE:LINE:COL: problem"); returns 0 or
- * EXIT_FAIL. */
-int home_load(struct home *h, const struct options *o, int lock);
-void home_free(struct home *h);
-/* Re-reads both files after an edit of the buffers (for re-scanning). */
-int home_parse(struct home *h);
-char *home_path(const char *dir, const char *name);
+/* Loads the Hermes home o->home (libhr's hr__home_load), with auth.lock
+ * held when lock is set, and then removes temp files a killed run left.
+ * Errors are printed ("FILE:LINE:COL: problem"); returns 0 or EXIT_FAIL.
+ * Call hr__home_free afterwards in any case. */
+int home_load(struct hr__home *h, const struct options *o, int lock);
 
 /* The entries of credential_pool.<p> in auth.json; a pool of another shape
  * is printed as an error ("auth.json:LINE:COL: problem"). 0 or EXIT_FAIL. */
-int home_pool(const struct home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n);
+int home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n);
 
 /* The routed providers: --providers, else the plugin block's list, else
  * those with credentials or configuration. Returns 0 or EXIT_FAIL. */
-int routed_providers(const struct home *h, const char *list, int from_block,
-                     const struct hr__provider *out[MAX_ROUTED], size_t *n);
-/* Whether p is among the routed. */
-int is_routed(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p);
+int routed_providers(const struct hr__home *h, const char *list, int from_block,
+                     const struct hr__provider *out[HR_MAX_ROUTED], size_t *n);
 /* Prints the providers not routed: a "  not routed: ..." line, or with json
  * the names as JSON strings separated by commas. */
-void print_not_routed(const struct home *h, const struct hr__provider *const *routed, size_t n, FILE *f, int json);
-/* The active provider: config.yaml model.provider, else auth.json's. */
-char *active_provider(const struct home *h);
+void print_not_routed(const struct hr__home *h, const struct hr__provider *const *routed, size_t n, FILE *f, int json);
 
 /* One base_url replaced in auth.json's pool. */
 struct auth_edit {
@@ -88,10 +69,10 @@ int manifest_read(const char *path, struct manifest *m);
 void manifest_free(struct manifest *m);
 
 /* The backups folder and its entries, newest last. */
-char *backups_dir(const struct home *h);
-int backups_list(const struct home *h, char ***ids, size_t *n);
+char *backups_dir(const struct hr__home *h);
+int backups_list(const struct hr__home *h, char ***ids, size_t *n);
 void backups_free(char **ids, size_t n);
-int backup_rolled_back(const struct home *h, const char *id);
+int backup_rolled_back(const struct hr__home *h, const char *id);
 
 /* The plugin's files: shipped copy vs installed copy. */
 struct plugin_files {
@@ -101,11 +82,10 @@ struct plugin_files {
 int plugin_source_load(struct plugin_files *pf, const char *source);
 void plugin_source_free(struct plugin_files *pf);
 /* 1 when $home/plugins/headroom-route holds exactly pf's files. */
-int plugin_installed_same(const struct home *h, const struct plugin_files *pf);
-int plugin_present(const struct home *h);
-int plugin_install(const struct home *h, const struct plugin_files *pf);
+int plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf);
+int plugin_install(const struct hr__home *h, const struct plugin_files *pf);
 /* Removes the plugin's files and folder; says what stayed. */
-int plugin_remove(const struct home *h);
+int plugin_remove(const struct hr__home *h);
 
 int do_apply(const struct options *o, int dry_run);
 int do_rollback(const struct options *o);

@@ -20,7 +20,7 @@ int plugin_source_load(struct plugin_files *pf, const char *source)
 {
     *pf = (struct plugin_files){.dir = strdup(source)};
     for (size_t i = 0; i < 2; i++) {
-        char *p = home_path(source, FILES[i]);
+        char *p = hr__path_join(source, FILES[i]);
         int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
         if (err)
             fail("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
@@ -38,31 +38,19 @@ void plugin_source_free(struct plugin_files *pf)
     hr_buf_free(&pf->init);
 }
 
-static char *plugin_dir(const struct home *h)
+static char *plugin_dir(const struct hr__home *h)
 {
-    return home_path(h->dir, "plugins/" HR_PLUGIN_NAME);
+    return hr__path_join(h->dir, "plugins/" HR_PLUGIN_NAME);
 }
 
-static char *plugin_file(const struct home *h, const char *name)
+static char *plugin_file(const struct hr__home *h, const char *name)
 {
-    char *dir = plugin_dir(h), *p = dir ? home_path(dir, name) : NULL;
+    char *dir = plugin_dir(h), *p = dir ? hr__path_join(dir, name) : NULL;
     free(dir);
     return p;
 }
 
-int plugin_present(const struct home *h)
-{
-    int n = 0;
-    for (size_t i = 0; i < 2; i++) {
-        char *p = plugin_file(h, FILES[i]);
-        struct stat st;
-        n += p && !stat(p, &st) && S_ISREG(st.st_mode);
-        free(p);
-    }
-    return n == 2;
-}
-
-int plugin_installed_same(const struct home *h, const struct plugin_files *pf)
+int plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf)
 {
     int same = 1;
     for (size_t i = 0; i < 2 && same; i++) {
@@ -83,12 +71,12 @@ static int make_dir(const char *path)
     return EXIT_FAIL;
 }
 
-int plugin_install(const struct home *h, const struct plugin_files *pf)
+int plugin_install(const struct hr__home *h, const struct plugin_files *pf)
 {
-    char *plugins = home_path(h->dir, "plugins"), *dir = plugin_dir(h);
+    char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
     int rc = !plugins || !dir || make_dir(plugins) || make_dir(dir) ? EXIT_FAIL : 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
-        char *p = home_path(dir, FILES[i]);
+        char *p = hr__path_join(dir, FILES[i]);
         const hr_buf *b = file_buf((struct plugin_files *)pf, i);
         int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
         if (err) {
@@ -105,11 +93,11 @@ int plugin_install(const struct home *h, const struct plugin_files *pf)
 /* Python's byte-code cache of the plugin: __pycache__/__init__.*.pyc. */
 static void remove_cache(const char *dir)
 {
-    char *cache = home_path(dir, "__pycache__");
+    char *cache = hr__path_join(dir, "__pycache__");
     DIR *d = cache ? opendir(cache) : NULL;
     for (struct dirent *e; d && (e = readdir(d));) {
         if (strncmp(e->d_name, "__init__.", 9) || !strstr(e->d_name, ".pyc")) continue;
-        char *p = home_path(cache, e->d_name);
+        char *p = hr__path_join(cache, e->d_name);
         if (p) unlink(p);
         free(p);
     }
@@ -118,12 +106,12 @@ static void remove_cache(const char *dir)
     free(cache);
 }
 
-int plugin_remove(const struct home *h)
+int plugin_remove(const struct hr__home *h)
 {
     char *dir = plugin_dir(h);
     if (!dir) return EXIT_FAIL;
     for (size_t i = 0; i < 2; i++) {
-        char *p = home_path(dir, FILES[i]);
+        char *p = hr__path_join(dir, FILES[i]);
         if (p && unlink(p) && errno != ENOENT) fail("%s: %s", p, strerror(errno));
         free(p);
     }

@@ -19,7 +19,7 @@ struct undo {
 
 static int read_backup(const char *dir, const char *name, const char *want_sha, hr_buf *out)
 {
-    char *p = home_path(dir, name);
+    char *p = hr__path_join(dir, name);
     int err = p ? hr__read_file(p, out) : ENOMEM;
     char sha[65] = "";
     if (!err) hr__sha256_hex(out->data, out->len, sha);
@@ -44,7 +44,7 @@ static struct hr__pool_entry *find_entry(struct hr__pool_entry *v, size_t n, con
     return !*a->id && a->index < n ? &v[a->index] : NULL;
 }
 
-static int undo_provider(const struct home *h, const struct manifest *m, const struct hr__provider *prov,
+static int undo_provider(const struct hr__home *h, const struct manifest *m, const struct hr__provider *prov,
                          hr_splice *sp, struct undo *u)
 {
     struct hr__pool_entry *v;
@@ -77,7 +77,7 @@ static int undo_provider(const struct home *h, const struct manifest *m, const s
     return rc;
 }
 
-static int undo_auth(const struct home *h, const struct manifest *m, const char *dir, struct undo *u)
+static int undo_auth(const struct hr__home *h, const struct manifest *m, const char *dir, struct undo *u)
 {
     if (unchanged_since_apply(&h->auth, m->auth_sha_after)) {
         if (!strcmp(m->auth_sha, m->auth_sha_after)) return 0; /* apply did not touch it */
@@ -96,7 +96,7 @@ static int undo_auth(const struct home *h, const struct manifest *m, const char 
     return rc;
 }
 
-static int undo_config(const struct home *h, const struct manifest *m, const char *dir, struct undo *u)
+static int undo_config(const struct hr__home *h, const struct manifest *m, const char *dir, struct undo *u)
 {
     if (unchanged_since_apply(&h->config, m->config_sha_after)) {
         if (!strcmp(m->config_sha, m->config_sha_after)) return 0;
@@ -113,7 +113,7 @@ static int undo_config(const struct home *h, const struct manifest *m, const cha
 }
 
 /* The result must parse before it replaces anything. */
-static int check_undo(const struct home *h, struct undo *u)
+static int check_undo(const struct hr__home *h, struct undo *u)
 {
     hr_json *doc = NULL;
     struct hr__yaml y = {0};
@@ -126,7 +126,7 @@ static int check_undo(const struct home *h, struct undo *u)
     return ok ? 0 : EXIT_FAIL;
 }
 
-static int write_undo(const struct home *h, const char *dir, struct undo *u)
+static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
 {
     int err = u->auth_changed ? hr__write_file_atomic(h->auth_path, u->auth_new.data, u->auth_new.len, h->auth_mode) : 0;
     const char *which = h->auth_path;
@@ -138,7 +138,7 @@ static int write_undo(const struct home *h, const char *dir, struct undo *u)
         fail("%s: %s", which, strerror(err));
         return EXIT_FAIL;
     }
-    char *mark = home_path(dir, "rolled-back");
+    char *mark = hr__path_join(dir, "rolled-back");
     time_t now = time(NULL);
     char when[40];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ\n", gmtime(&now));
@@ -148,7 +148,7 @@ static int write_undo(const struct home *h, const char *dir, struct undo *u)
 }
 
 /* The backup to undo: the one named, else the newest not yet rolled back. */
-static char *pick_backup(const struct home *h, const char *want)
+static char *pick_backup(const struct hr__home *h, const char *want)
 {
     char **ids;
     size_t n;
@@ -166,7 +166,7 @@ static char *pick_backup(const struct home *h, const char *want)
     return id;
 }
 
-static void report(const struct home *h, const char *id, const struct undo *u, int removed, int json)
+static void report(const struct hr__home *h, const char *id, const struct undo *u, int removed, int json)
 {
     if (json) {
         printf("{\"action\": \"rollback\", \"backup\": ");
@@ -193,7 +193,7 @@ static void report(const struct home *h, const char *id, const struct undo *u, i
 
 int do_rollback(const struct options *o)
 {
-    struct home h;
+    struct hr__home h;
     struct manifest m = {0};
     struct undo u = {0};
     char *id = NULL, *bdir = NULL, *sub = NULL, *man = NULL;
@@ -201,13 +201,13 @@ int do_rollback(const struct options *o)
     if (!rc) rc = !(id = pick_backup(&h, o->rollback_id));
     if (!rc) {
         bdir = backups_dir(&h);
-        sub = bdir ? home_path(bdir, id) : NULL;
-        man = sub ? home_path(sub, "manifest.json") : NULL;
+        sub = bdir ? hr__path_join(bdir, id) : NULL;
+        man = sub ? hr__path_join(sub, "manifest.json") : NULL;
         rc = man ? manifest_read(man, &m) : EXIT_FAIL;
     }
     if (!rc) rc = undo_auth(&h, &m, sub, &u) || undo_config(&h, &m, sub, &u) || check_undo(&h, &u);
     if (!rc) rc = write_undo(&h, sub, &u);
-    if (!rc && m.plugin_installed && !o->keep_plugin && plugin_present(&h)) {
+    if (!rc && m.plugin_installed && !o->keep_plugin && hr__home_plugin_present(&h)) {
         rc = plugin_remove(&h);
         removed = !rc;
     }
@@ -219,6 +219,6 @@ int do_rollback(const struct options *o)
     free(bdir);
     free(sub);
     free(man);
-    home_free(&h);
+    hr__home_free(&h);
     return rc;
 }

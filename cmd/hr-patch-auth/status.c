@@ -5,93 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REASONS 8
-
-struct verdict {
-    const struct hr__provider *p;
-    int via_proxy;
-    size_t n_entries;
-    char reasons[MAX_REASONS][512];
-    size_t n_reasons;
-};
-
-static void reason(struct verdict *v, const char *what, const char *detail)
+static char *proxy_in_use(const struct hr__home *h, const struct options *o)
 {
-    if (v->n_reasons < MAX_REASONS) snprintf(v->reasons[v->n_reasons++], sizeof v->reasons[0], "%s%s", what, detail);
-}
-
-static void judge(const struct home *h, const char *proxy, const char *active, int plugin_ok, struct verdict *v)
-{
-    struct hr__pool_entry *e;
-    size_t n;
-    char err[256];
-    v->via_proxy = 1;
-    if (hr__pool_entries(h->auth_doc, v->p->id, &e, &n, err, sizeof err)) {
-        v->via_proxy = 0;
-        reason(v, "auth.json:", err);
-        return;
-    }
-    v->n_entries = n;
-    for (size_t i = 0; i < n; i++) {
-        hr__url_kind k = hr__url_classify(v->p, proxy, e[i].base_url);
-        if (k == HR_URL_PROXY) continue;
-        v->via_proxy = 0;
-        char where[128];
-        snprintf(where, sizeof where, "auth.json credential_pool.%s[%zu] base_url is ", v->p->id, i);
-        reason(v, where, k == HR_URL_NONE ? "not set (the official host)" : e[i].base_url);
-    }
-    hr__pool_entries_free(e, n);
-    if (!plugin_ok) {
-        v->via_proxy = 0;
-        reason(v, "the " HR_PLUGIN_NAME " plugin is not installed and enabled: ",
-               "Hermes re-seeds credentials with the official URL");
-    }
-    if (active && !strcmp(active, v->p->id)) {
-        const struct hr__ynode *u = hr__yaml_find(&h->yaml, "model.base_url");
-        const char *url = u && u->kind == HR_Y_SCALAR ? u->value : NULL;
-        if (hr__url_classify(v->p, proxy, url) != HR_URL_PROXY) {
-            v->via_proxy = 0;
-            reason(v, "config.yaml model.base_url is ", url && *url ? url : "not set (the official host)");
-        }
-    }
-}
-
-static char *proxy_in_use(const struct home *h, const struct options *o)
-{
-    if (o->proxy_url) return strdup(o->proxy_url);
-    const struct hr__ynode *u = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
-    return strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : "http://127.0.0.1:8788");
+    return o->proxy_url ? strdup(o->proxy_url) : hr__home_proxy_url(h);
 }
 
 /* The plugin's own report of its last start: "time; patched: a, b" or NULL. */
-static char *plugin_report(const struct home *h)
+static char *plugin_report(const struct hr__home *h)
 {
-    char *path = home_path(h->dir, HR_PLUGIN_NAME ".state.json");
-    hr_buf text = {0};
-    hr_json *d = NULL;
-    char *out = NULL;
-    if (path && !hr__read_file(path, &text) && !hr_json_new(&d) && !hr_json_parse(d, text.data, text.len)) {
-        hr_json_node root = hr_json_root(d), t = hr_json_get(d, root, "time"), pa = hr_json_get(d, root, "patched");
-        hr_buf b = {0};
-        if (t != HR_JSON_NONE && hr_json_type_of(d, t) == HR_JSON_STRING) hr_json_string_decode(d, t, &b);
-        hr_buf_append(&b, "; patched: ", 11);
-        size_t before = b.len;
-        for (hr_json_node x = pa == HR_JSON_NONE ? HR_JSON_NONE : hr_json_first(d, pa); x != HR_JSON_NONE;
-             x = hr_json_next(d, x)) {
-            if (b.len > before) hr_buf_append(&b, ", ", 2);
-            if (hr_json_type_of(d, x) == HR_JSON_STRING) hr_json_string_decode(d, x, &b);
-        }
-        if (b.len == before) hr_buf_append(&b, "none", 4);
-        out = b.data;
+    struct hr__plugin_state st;
+    char err[600];
+    if (hr__plugin_state_read(h->dir, &st, err, sizeof err)) return NULL;
+    hr_buf b = {0};
+    if (st.time) hr_buf_append(&b, st.time, strlen(st.time));
+    hr_buf_append(&b, "; patched: ", 11);
+    for (size_t i = 0; i < st.n_patched; i++) {
+        if (i) hr_buf_append(&b, ", ", 2);
+        hr_buf_append(&b, st.patched[i], strlen(st.patched[i]));
     }
-    hr_json_free(d);
-    hr_buf_free(&text);
-    free(path);
-    return out;
+    if (!st.n_patched) hr_buf_append(&b, "none", 4);
+    hr__plugin_state_free(&st);
+    return b.data;
 }
 
-static void print_text(const struct home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct verdict *v, size_t n, int installed,
+static void print_text(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
+                       struct hr__route_verdict *v, size_t n, int installed,
                        int enabled, const char *report, char **ids, size_t n_ids)
 {
     printf("hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
@@ -110,8 +48,8 @@ static void print_text(const struct home *h, const char *proxy, const struct hr_
         printf("  backup %s%s\n", ids[i], backup_rolled_back(h, ids[i]) ? " (rolled back)" : "");
 }
 
-static void print_json(const struct home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct verdict *v, size_t n, int installed,
+static void print_json(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
+                       struct hr__route_verdict *v, size_t n, int installed,
                        int enabled, const char *report, char **ids, size_t n_ids, int ok)
 {
     printf("{\"hermes_home\": ");
@@ -144,22 +82,22 @@ static void print_json(const struct home *h, const char *proxy, const struct hr_
 
 int do_status(const struct options *o)
 {
-    struct home h;
+    struct hr__home h;
     int rc = home_load(&h, o, 0);
-    const struct hr__provider *routed[MAX_ROUTED];
+    const struct hr__provider *routed[HR_MAX_ROUTED];
     size_t n = 0;
     if (!rc) rc = routed_providers(&h, o->providers, 1, routed, &n);
     if (rc) {
-        home_free(&h);
+        hr__home_free(&h);
         return rc;
     }
-    char *proxy = proxy_in_use(&h, o), *active = active_provider(&h), *report = plugin_report(&h);
-    int installed = plugin_present(&h), enabled = hr__config_plugin_enabled(&h.yaml);
-    struct verdict v[MAX_ROUTED] = {0};
+    char *proxy = proxy_in_use(&h, o), *active = hr__home_active_provider(&h), *report = plugin_report(&h);
+    int installed = hr__home_plugin_present(&h), enabled = hr__config_plugin_enabled(&h.yaml);
+    struct hr__route_verdict v[HR_MAX_ROUTED] = {0};
     int ok = n > 0;
     for (size_t i = 0; i < n; i++) {
         v[i].p = routed[i];
-        judge(&h, proxy, active, installed && enabled, &v[i]);
+        hr__route_judge(&h, proxy, active, installed && enabled, &v[i]);
         ok &= v[i].via_proxy;
     }
     char **ids;
@@ -171,6 +109,6 @@ int do_status(const struct options *o)
     free(proxy);
     free(active);
     free(report);
-    home_free(&h);
+    hr__home_free(&h);
     return ok ? EXIT_OK : EXIT_NOT_ROUTED;
 }

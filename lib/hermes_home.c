@@ -1,0 +1,224 @@
+/* The Hermes home as hr reads it: auth.json (under Hermes's own lock when
+ * hr is about to write), config.yaml, which providers hr routes, and the
+ * headroom-route plugin's presence. hr-patch-auth and hr-verify share it so
+ * that both judge a home the same way. */
+#include "hermes.h"
+#include "json_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOCK_WAIT_MS 10000
+
+static hr_status say_err(char *err, size_t err_len, hr_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static hr_status say_err(char *err, size_t err_len, hr_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+char *hr__path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Hermes's lock: an exclusive flock on auth.lock beside auth.json. */
+static hr_status take_lock(struct hr__home *h, char *err, size_t err_len)
+{
+    h->lock_fd = open(h->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (h->lock_fd < 0) return say_err(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
+    for (int waited = 0; flock(h->lock_fd, LOCK_EX | LOCK_NB); waited += 50) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return say_err(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
+        if (waited >= LOCK_WAIT_MS)
+            return say_err(err, err_len, HR_EINVAL, "%s: held by another process (Hermes?) for %d s; try again",
+                           h->lock_path, LOCK_WAIT_MS / 1000);
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    return HR_OK;
+}
+
+static hr_status read_one(const char *path, hr_buf *buf, unsigned *mode, char *err, size_t err_len)
+{
+    struct stat st;
+    int e = stat(path, &st) ? errno : 0;
+    if (!e && !S_ISREG(st.st_mode)) e = EISDIR;
+    if (!e) e = hr__read_file(path, buf);
+    if (e) return say_err(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path, strerror(e));
+    *mode = st.st_mode & 07777;
+    return HR_OK;
+}
+
+hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len)
+{
+    hr__yaml_free(&h->yaml);
+    if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
+        size_t line, col;
+        hr_utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
+        return say_err(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
+                       hr_json_error_reason(h->auth_doc));
+    }
+    char why[256];
+    if (hr__yaml_scan(&h->yaml, h->config.data, h->config.len, why, sizeof why))
+        return say_err(err, err_len, HR_ESYNTAX, "%s:%s", h->config_path, why);
+    return HR_OK;
+}
+
+hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err, size_t err_len)
+{
+    *h = (struct hr__home){.lock_fd = -1};
+    h->dir = strdup(dir);
+    h->auth_path = hr__path_join(dir, "auth.json");
+    h->config_path = hr__path_join(dir, "config.yaml");
+    h->lock_path = hr__path_join(dir, "auth.lock");
+    if (!h->dir || !h->auth_path || !h->config_path || !h->lock_path || hr_json_new(&h->auth_doc))
+        return say_err(err, err_len, HR_ENOMEM, "out of memory");
+    struct stat st;
+    if (stat(h->dir, &st) || !S_ISDIR(st.st_mode))
+        return say_err(err, err_len, HR_EINVAL, "%s: %s", h->dir, errno ? strerror(errno) : "not a folder");
+    hr_status s = HR_OK;
+    if (lock) s = take_lock(h, err, err_len);
+    if (!s) s = read_one(h->auth_path, &h->auth, &h->auth_mode, err, err_len);
+    if (!s) s = read_one(h->config_path, &h->config, &h->config_mode, err, err_len);
+    return s ? s : hr__home_parse(h, err, err_len);
+}
+
+void hr__home_free(struct hr__home *h)
+{
+    if (h->lock_fd >= 0) close(h->lock_fd); /* releases the flock */
+    hr_json_free(h->auth_doc);
+    hr__yaml_free(&h->yaml);
+    hr_buf_free(&h->auth);
+    hr_buf_free(&h->config);
+    free(h->dir);
+    free(h->auth_path);
+    free(h->config_path);
+    free(h->lock_path);
+}
+
+char *hr__home_active_provider(const struct hr__home *h)
+{
+    const struct hr__ynode *n = hr__yaml_find(&h->yaml, "model.provider");
+    if (n && n->kind == HR_Y_SCALAR && *n->value) return strdup(n->value);
+    hr_json_node v = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "active_provider");
+    hr_buf b = {0};
+    if (v != HR_JSON_NONE && hr_json_type_of(h->auth_doc, v) == HR_JSON_STRING &&
+        !hr_json_string_decode(h->auth_doc, v, &b) && b.data)
+        return b.data;
+    hr_buf_free(&b);
+    return NULL;
+}
+
+char *hr__home_proxy_url(const struct hr__home *h)
+{
+    const struct hr__ynode *u = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
+    return strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : HR_DEFAULT_PROXY_URL);
+}
+
+int hr__routed_has(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p)
+{
+    for (size_t i = 0; i < n; i++)
+        if (routed[i] == p) return 1;
+    return 0;
+}
+
+/* Credentials (a pool list or a singleton) or configuration for p. */
+static int provider_in_use(const struct hr__home *h, const struct hr__provider *p, const char *active)
+{
+    hr_json *d = h->auth_doc;
+    hr_json_node root = hr_json_root(d);
+    hr_json_node pool = hr_json_get(d, root, "credential_pool"), single = hr_json_get(d, root, "providers");
+    if (pool != HR_JSON_NONE && hr_json_type_of(d, pool) == HR_JSON_OBJECT) {
+        hr_json_node list = hr_json_get(d, pool, p->id);
+        if (list != HR_JSON_NONE && hr_json_length(d, list) > 0) return 1;
+    }
+    if (single != HR_JSON_NONE && hr_json_type_of(d, single) == HR_JSON_OBJECT &&
+        hr_json_get(d, single, p->id) != HR_JSON_NONE)
+        return 1;
+    char path[64];
+    snprintf(path, sizeof path, "providers.%s", p->id);
+    return (active && !strcmp(active, p->id)) || hr__yaml_find(&h->yaml, path);
+}
+
+hr_status hr__routed_parse(const char *list, const char *where, const struct hr__provider *out[HR_MAX_ROUTED],
+                           size_t *n, char *err, size_t err_len)
+{
+    *n = 0;
+    const char *s = list;
+    while (*s) {
+        s += strspn(s, " ,[]");
+        size_t len = strcspn(s, " ,[]");
+        if (!len) break;
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        const struct hr__provider *p = hr__provider_find(name);
+        if (!p)
+            return say_err(err, err_len, HR_ENOTFOUND,
+                           "%s: unknown provider '%s' (hr routes anthropic, openai-codex, openai-api)", where, name);
+        if (!hr__routed_has(out, *n, p)) out[(*n)++] = p;
+        s += len;
+    }
+    return HR_OK;
+}
+
+/* The providers named in the plugin block's providers list. */
+static hr_status block_list(const struct hr__home *h, const struct hr__provider *out[HR_MAX_ROUTED], size_t *n,
+                            char *err, size_t err_len)
+{
+    const char *items = "plugins." HR_PLUGIN_NAME ".providers[]";
+    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".providers");
+    hr_buf names = {0};
+    for (const struct hr__ynode *it = hr__yaml_find(&h->yaml, items); it; it = hr__yaml_find_next(&h->yaml, it, items))
+        if (it->kind == HR_Y_SCALAR &&
+            (hr_buf_append(&names, it->value, strlen(it->value)) || hr_buf_append(&names, ",", 1)))
+            break;
+    char where[600];
+    snprintf(where, sizeof where, "%s:%zu:%zu", h->config_path, b->line + 1, b->column + 1);
+    hr_status s = hr__routed_parse(names.data ? names.data : "", where, out, n, err, err_len);
+    hr_buf_free(&names);
+    return s;
+}
+
+hr_status hr__home_routed(const struct hr__home *h, int from_block, const struct hr__provider *out[HR_MAX_ROUTED],
+                          size_t *n, char *err, size_t err_len)
+{
+    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".providers");
+    if (from_block && b && (b->kind == HR_Y_FLOW_SEQ || b->kind == HR_Y_BLOCK_SEQ))
+        return block_list(h, out, n, err, err_len);
+    char *active = hr__home_active_provider(h);
+    *n = 0;
+    for (size_t i = 0; i < hr__n_providers; i++)
+        if (provider_in_use(h, &hr__providers[i], active)) out[(*n)++] = &hr__providers[i];
+    free(active);
+    return HR_OK;
+}
+
+int hr__home_plugin_present(const struct hr__home *h)
+{
+    static const char *const files[] = {"plugins/" HR_PLUGIN_NAME "/plugin.yaml",
+                                        "plugins/" HR_PLUGIN_NAME "/__init__.py"};
+    int n = 0;
+    for (size_t i = 0; i < 2; i++) {
+        char *p = hr__path_join(h->dir, files[i]);
+        struct stat st;
+        n += p && !stat(p, &st) && S_ISREG(st.st_mode);
+        free(p);
+    }
+    return n == 2;
+}
