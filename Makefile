@@ -52,7 +52,7 @@ GEN         := build/gen
 
 LIB_SRCS    := $(wildcard lib/*.c)
 LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/vocab_blobs.o
-CMDS        := hr-count hr-compress hr-proxy hr-patch-auth
+CMDS        := hr-count hr-compress hr-proxy hr-patch-auth hr-verify
 CMD_BINS    := $(CMDS:%=$(B)/%)
 UNIT_SRCS   := $(wildcard lib/test/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
@@ -106,6 +106,8 @@ endef
 $(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
 # the proxy's server side
 $(B)/hr-proxy: LDLIBS += -levent -lcurl
+# hr-verify asks the proxy for /health
+$(B)/hr-verify: LDLIBS += -lcurl
 # where make install puts the headroom-route plugin that hr-patch-auth installs
 $(B)/cmd/hr-patch-auth/main.o: HR_CFLAGS += -DHR_DATADIR='"$(DATADIR)"'
 

@@ -27,19 +27,23 @@ def free_port():
 
 
 class World:
-    """A fake upstream (self.seen: the requests it got) behind a real
-    hr-proxy (self.proxy_url), and a scratch folder (self.tmp)."""
+    """A fake upstream (self.seen: the requests it got; self.reply: what it
+    answers) behind a real hr-proxy (self.proxy_url), and a scratch folder
+    (self.tmp)."""
 
     def __init__(self, build, prefix):
         seen = self.seen = []
+        # what the fake provider answers: (status, JSON body); tests change it
+        self.reply = (200, b'{"id":"x","type":"message","content":[]}')
+        world = self
 
         class Upstream(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                              "body": body})
-                answer = b'{"id":"x","type":"message","content":[]}'
-                self.send_response(200)
+                status, answer = world.reply
+                self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()
@@ -50,7 +54,7 @@ class World:
 
         self.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
         threading.Thread(target=self.upstream.serve_forever, daemon=True).start()
-        up = f"http://127.0.0.1:{self.upstream.server_address[1]}"
+        up = self.upstream_url = f"http://127.0.0.1:{self.upstream.server_address[1]}"
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         port = free_port()
         self.proxy_url = f"http://127.0.0.1:{port}"

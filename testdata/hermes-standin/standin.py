@@ -44,13 +44,13 @@ def load_plugins(ctx):
     return loaded
 
 
-def send(runtime):
-    """One request as the provider's client sends it."""
+def post(runtime, prompt):
+    """One request as the provider's client sends it: (url, status, body)."""
     base, key, mode = runtime["base_url"].rstrip("/"), runtime["api_key"], runtime["api_mode"]
     headers = {"content-type": "application/json", "user-agent": "hermes-standin/0"}
     if mode == "anthropic_messages":
         url = base + "/v1/messages"
-        body = {"model": "claude-opus-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+        body = {"model": "claude-opus-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": prompt}]}
         headers["anthropic-version"] = "2023-06-01"
         if key.startswith("sk-ant-oat"):
             headers["authorization"] = "Bearer " + key
@@ -59,7 +59,7 @@ def send(runtime):
             headers["x-api-key"] = key
     else:
         url = base + "/responses"
-        body = {"model": "gpt-5.1-codex", "input": "hi", "stream": False}
+        body = {"model": "gpt-5.1-codex", "input": prompt, "stream": False}
         headers["authorization"] = "Bearer " + key
         if runtime["provider"] == "openai-codex":
             tokens = _standin.read_auth()["providers"]["openai-codex"]["tokens"]
@@ -67,9 +67,14 @@ def send(runtime):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return url, r.status
+            return url, r.status, r.read()
     except urllib.error.HTTPError as e:
-        return url, e.code
+        return url, e.code, e.read()
+
+
+def send(runtime):
+    url, status, _ = post(runtime, "hi")
+    return url, status
 
 
 def main():

@@ -1,0 +1,155 @@
+/* Check 4, base_url: the files Hermes reads send every routed provider to
+ * the proxy, the headroom-route plugin is enabled and installed, and its
+ * state file comes from the Hermes process that started last. */
+#include "verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void list_names(const struct hr__provider *const *routed, size_t n, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", routed[i]->id);
+}
+
+/* The files: 0 when every routed provider goes to the proxy. */
+static int judge_files(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
+                       size_t n, struct result *r)
+{
+    char *active = hr__home_active_provider(h);
+    int enabled = hr__config_plugin_enabled(&h->yaml), installed = hr__home_plugin_present(h), bad = 0;
+    char why[1536] = "";
+    for (size_t i = 0; i < n; i++) {
+        struct hr__route_verdict v = {.p = routed[i]};
+        hr__route_judge(h, proxy, active, enabled && installed, &v);
+        for (size_t k = 0; k < v.n_reasons; k++)
+            if (!strstr(v.reasons[k], HR_PLUGIN_NAME)) /* said once below */
+                snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", bad++ ? "; " : "", v.reasons[k]);
+    }
+    free(active);
+    if (!enabled || !installed)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "%s" HR_PLUGIN_NAME " is %s", bad++ ? "; " : "",
+                 !enabled && !installed ? "not in plugins.enabled and not installed"
+                 : !enabled              ? "not in plugins.enabled"
+                                         : "enabled but not installed in plugins/");
+    if (!bad) return 0;
+    result_set(r, V_FAIL, "%s", why);
+    result_hint(r, "%s", !enabled || !installed
+                             ? "without the plugin, Hermes re-seeds credentials with the official URL and bypasses "
+                               "the proxy: run hr-patch-auth --apply, then restart Hermes"
+                             : "a base_url goes to the official host (Hermes rewrites auth.json on token refresh): "
+                               "run hr-patch-auth --apply, then restart Hermes");
+    return 1;
+}
+
+/* What the plugin reported at its last start: 0 when it routed them all. */
+static int judge_report(const struct hr__plugin_state *s, const char *proxy, const struct hr__provider *const *routed,
+                        size_t n, struct result *r)
+{
+    char who[128];
+    snprintf(who, sizeof who, "the plugin's last report (%s, pid %lld)", s->time ? s->time : "no time", s->pid);
+    if (s->healthy == 0) {
+        result_set(r, V_FAIL, "%s: the proxy was unhealthy (%s), nothing patched", who, s->reason ? s->reason : "?");
+        result_hint(r, "Hermes started while hr-proxy was down: start hr-proxy first, then restart Hermes");
+        return 1;
+    }
+    if (s->proxy_url && strcmp(s->proxy_url, proxy)) {
+        result_set(r, V_FAIL, "%s routes to %s, not %s", who, s->proxy_url, proxy);
+        result_hint(r, "run hr-patch-auth --apply --proxy-url %s (or give hr-verify --proxy-url %s)", proxy,
+                    s->proxy_url);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (hr__plugin_state_patched(s, routed[i]->id)) continue;
+        result_set(r, V_FAIL, "%s: %s was not patched%s", who, routed[i]->id,
+                   s->n_failed ? " (the patch failed: see Hermes's log)" : "");
+        result_hint(r, "this Hermes version differs from what the plugin knows, or the plugin block's providers "
+                       "list leaves it out; its state file says which step failed");
+        return 1;
+    }
+    return 0;
+}
+
+/* The report must come from the Hermes that started last: a running one,
+ * or the chat's when that was later. */
+static int judge_freshness(const struct hr__plugin_state *s, const struct run_state *st, char *whose, size_t len,
+                           struct result *r)
+{
+    struct hermes_process p;
+    int running = newest_hermes(&p);
+    long long reported = s->time ? parse_utc_time(s->time) : -1;
+    char at[32];
+    if (st->chat_ran && (!running || p.start_ms <= st->chat_start_ms)) {
+        if (reported >= st->chat_start_ms / 1000 * 1000) {
+            snprintf(whose, len, "the chat's Hermes (pid %lld)", s->pid);
+            return 0;
+        }
+        result_set(r, V_FAIL, "the chat's Hermes left no report: the last is from %s (pid %lld)",
+                   s->time ? s->time : "an unknown time", s->pid);
+        result_hint(r, "the plugin did not load in the Hermes the chat ran: is " HR_PLUGIN_NAME " in "
+                       "plugins.enabled of the home that hermes uses (HERMES_HOME)?");
+        return 1;
+    }
+    if (!running) {
+        snprintf(whose, len, "the last Hermes start (pid %lld, %s; none is running now)", s->pid,
+                 s->time ? s->time : "?");
+        return 0;
+    }
+    if (p.pid == s->pid) {
+        snprintf(whose, len, "the running Hermes (pid %d)", (int)p.pid);
+        return 0;
+    }
+    format_age(now_ms() - p.start_ms, at, sizeof at);
+    result_set(r, V_FAIL, "the running Hermes (pid %d, started %s ago: %s) did not load the plugin; its last report "
+               "is from pid %lld at %s", (int)p.pid, at, p.cmd, s->pid, s->time ? s->time : "?");
+    result_hint(r, "%s", HINT_DIRECT "; restart Hermes after hr-patch-auth --apply");
+    return 1;
+}
+
+static void judge_home(const struct options *o, const struct run_state *st, struct hr__home *h, struct result *r)
+{
+    const struct hr__provider *routed[HR_MAX_ROUTED];
+    size_t n = 0;
+    char err[700], names[128], whose[512];
+    if (hr__home_routed(h, 1, routed, &n, err, sizeof err)) {
+        result_set(r, V_FAIL, "%s", err);
+        return;
+    }
+    if (!n) {
+        result_set(r, V_FAIL, "%s: no provider hr routes (anthropic, openai-codex, openai-api) is set up", h->dir);
+        result_hint(r, "log in to a provider in Hermes, then run hr-patch-auth --apply");
+        return;
+    }
+    if (judge_files(h, o->proxy_url, routed, n, r)) return;
+    struct hr__plugin_state s;
+    hr_status rc = hr__plugin_state_read(h->dir, &s, err, sizeof err);
+    if (rc == HR_ENOTFOUND) {
+        result_set(r, V_FAIL, "the files route %s to %s, but " HR_PLUGIN_NAME " has never reported: no Hermes has "
+                   "started with it", h->dir, o->proxy_url);
+        result_hint(r, "restart Hermes: the plugin patches it at start and writes " HR_PLUGIN_NAME ".state.json");
+        return;
+    }
+    if (rc) {
+        result_set(r, V_FAIL, "%s", err);
+        return;
+    }
+    list_names(routed, n, names, sizeof names);
+    if (!judge_report(&s, o->proxy_url, routed, n, r) && !judge_freshness(&s, st, whose, sizeof whose, r))
+        result_set(r, V_PASS, "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
+                   "patched them in %s", names, o->proxy_url, whose);
+    hr__plugin_state_free(&s);
+}
+
+void check_base_url(const struct options *o, const struct run_state *st, struct result *r)
+{
+    struct hr__home h;
+    char err[700];
+    if (hr__home_load(&h, o->hermes_home, 0, err, sizeof err)) {
+        result_set(r, V_FAIL, "%s", err);
+        result_hint(r, "give --hermes-home DIR (or HERMES_HOME) for the Hermes home to check");
+    } else
+        judge_home(o, st, &h, r);
+    hr__home_free(&h);
+}

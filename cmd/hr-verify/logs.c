@@ -1,0 +1,90 @@
+/* Check 2, logs: the proxy's request log holds a request newer than
+ * --max-age that saved tokens. */
+#include "verify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A compression slower than this gets the slow-scorer warning. */
+#define SLOW_COMPRESS_MS 1000.0
+
+struct tally {
+    size_t recent, saved, unauthorized, bad_gateway;
+    struct log_record best; /* the newest record that saved tokens */
+    int have_best;
+};
+
+static int count(const struct log_record *r, void *ctx)
+{
+    struct tally *t = ctx;
+    t->recent++;
+    t->unauthorized += r->status == 401 || r->status == 403;
+    t->bad_gateway += r->status == 502;
+    if (r->saved > 0) {
+        t->saved++;
+        if (!t->have_best || r->ts_ms >= t->best.ts_ms) t->best = *r, t->have_best = 1;
+    }
+    return 0;
+}
+
+static void describe(const struct log_record *b, long long now, char *out, size_t len)
+{
+    char age[32], before[32], after[32], saved[32];
+    format_age(now - b->ts_ms, age, sizeof age);
+    format_count(b->before, before, sizeof before);
+    format_count(b->after, after, sizeof after);
+    format_count(b->saved, saved, sizeof saved);
+    snprintf(out, len, "%s (%s ago) %s %s via %s: %s -> %s tokens, %s saved (%.1f%%)", b->ts, age,
+             b->model[0] ? b->model : "(model not named)", b->path, b->provider[0] ? b->provider : "?", before, after,
+             saved, b->before ? 100.0 * (double)b->saved / (double)b->before : 0.0);
+}
+
+/* Why recent requests saved nothing, from their statuses. */
+static void hint_for_recent(const struct tally *t, struct result *r)
+{
+    if (t->unauthorized)
+        result_hint(r, "%zu recent request(s) got 401/403. " HINT_401, t->unauthorized);
+    else if (t->bad_gateway)
+        result_hint(r, "%zu recent request(s) got 502. " HINT_502, t->bad_gateway);
+    else
+        result_hint(r, "requests are below min_tokens_to_crush, or their context is all in the protected recent "
+                       "messages; a longer session saves tokens (see route.yaml)");
+}
+
+void check_logs(const struct options *o, struct result *r)
+{
+    long long now = now_ms(), since = now - o->max_age_ms;
+    struct tally t = {0};
+    struct log_scan scan;
+    char max_age[32];
+    format_age(o->max_age_ms, max_age, sizeof max_age);
+    int err = log_each(o->log_dir, since, count, &t, &scan);
+    if (err) {
+        result_set(r, V_FAIL, "%s: %s", o->log_dir, strerror(err));
+        result_hint(r, "hr-verify must be able to read the proxy's log folder");
+    } else if (!scan.files) {
+        result_set(r, V_FAIL, "no request log in %s (requests.jsonl)", o->log_dir);
+        result_hint(r, "hr-proxy writes it on the first request: none has gone through the proxy, or it logs "
+                       "elsewhere (--log-dir, HEADROOM_HOME; give hr-verify the same --headroom-home or --log-dir)");
+    } else if (!scan.records) {
+        result_set(r, V_FAIL, "the request log in %s is empty%s", o->log_dir,
+                   scan.bad_lines ? " (only lines that are not records)" : "");
+        result_hint(r, "no request has gone through the proxy: Hermes bypasses it (hr-patch-auth --status) or "
+                       "has not been used since");
+    } else if (!t.recent) {
+        char age[32];
+        format_age(now - scan.newest_ms, age, sizeof age);
+        result_set(r, V_FAIL, "%zu records, the newest %s old: none in the last %s", scan.records, age, max_age);
+        result_hint(r, "recent Hermes traffic does not reach the proxy; " HINT_DIRECT "; or give a longer --max-age");
+    } else if (!t.have_best) {
+        result_set(r, V_FAIL, "%zu requests in the last %s, none with tokens_saved > 0", t.recent, max_age);
+        hint_for_recent(&t, r);
+    } else {
+        char what[1024];
+        describe(&t.best, now, what, sizeof what);
+        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens", what, t.saved, t.recent,
+                   max_age);
+        if (t.best.compress_ms > SLOW_COMPRESS_MS)
+            result_hint(r, "compression took %.0f ms: " HINT_SLOW, t.best.compress_ms);
+    }
+}

@@ -1,0 +1,216 @@
+/* hr-verify: the four-point routing checklist (health, logs, chat, base_url),
+ * for people and for CI. Options, defaults, the order of the checks and the
+ * exit status; each check lives in its own file. */
+#include "verify.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: hr-verify [--proxy-url URL] [--hermes-home DIR] [--headroom-home DIR]\n"
+          "                 [--log-dir DIR] [--max-age DUR] [--chat | --no-chat]\n"
+          "                 [--chat-cmd CMD] [--chat-timeout SECS] [--timeout SECS]\n"
+          "                 [--check NAME]... [--json]\n"
+          "Check that Hermes's traffic really goes through hr-proxy.\n"
+          "  --proxy-url URL      the proxy (default: the headroom-route block's proxy_url\n"
+          "                       in config.yaml, else http://127.0.0.1:8788)\n"
+          "  --hermes-home DIR    Hermes's home (default: $HERMES_HOME, else ~/.hermes)\n"
+          "  --headroom-home DIR  hr-proxy's home; its log is DIR/logs (default:\n"
+          "                       $HEADROOM_HOME, else ~/.headroom)\n"
+          "  --log-dir DIR        the proxy's log folder, if not HOME/logs\n"
+          "  --max-age DUR        logs: how recent the saving request must be (24h)\n"
+          "  --chat               run the chat check even when hermes is not on PATH\n"
+          "  --no-chat            skip the chat check (it costs one real request)\n"
+          "  --chat-cmd CMD       the chat command; the prompt is its last argument\n"
+          "                       (default: hermes chat -q)\n"
+          "  --chat-timeout SECS  stop the chat command after this long (180)\n"
+          "  --timeout SECS       for GET /health (5)\n"
+          "  --check NAME         run only these: health, logs, chat, base_url (repeat,\n"
+          "                       or a comma list)\n"
+          "  --json               print one JSON object\n"
+          "  -h, --help           show this help;  -V, --version  show the version\n"
+          "Exit status: 0 no check failed, 1 a check failed, 2 usage or internal error.\n",
+          out);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hr-verify: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int select_checks(const char *list, unsigned *selected)
+{
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, ",");
+        int found = 0;
+        for (int i = 0; i < N_CHECKS; i++)
+            if (len == strlen(check_names[i]) && !strncmp(s, check_names[i], len)) *selected |= 1u << i, found = 1;
+        if (!found) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)len, s);
+            usage_error("--check: unknown check '%s' (health, logs, chat, base_url)", name);
+            return EXIT_USAGE;
+        }
+        s += len + (s[len] == ',');
+    }
+    return 0;
+}
+
+static int positive_number(const char *flag, const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || v > 86400) {
+        usage_error("%s: '%s' is not a number of seconds", flag, s);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+struct raw {
+    const char *proxy_url, *hermes_home, *headroom_home, *log_dir;
+};
+
+static int parse(int argc, char **argv, struct options *o, struct raw *raw)
+{
+    static const struct option longopts[] = {
+        {"proxy-url", required_argument, NULL, 'u'},    {"hermes-home", required_argument, NULL, 'H'},
+        {"headroom-home", required_argument, NULL, 'R'}, {"log-dir", required_argument, NULL, 'L'},
+        {"max-age", required_argument, NULL, 'a'},      {"chat", no_argument, NULL, 'c'},
+        {"no-chat", no_argument, NULL, 'n'},            {"chat-cmd", required_argument, NULL, 'C'},
+        {"chat-timeout", required_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
+        {"check", required_argument, NULL, 'k'},        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    double secs;
+    for (int c; (c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1;) {
+        int rc = 0;
+        switch (c) {
+        case 'u': raw->proxy_url = optarg; break;
+        case 'H': raw->hermes_home = optarg; break;
+        case 'R': raw->headroom_home = optarg; break;
+        case 'L': raw->log_dir = optarg; break;
+        case 'a':
+            if ((o->max_age_ms = parse_duration_ms(optarg)) <= 0) {
+                usage_error("--max-age: '%s' is not a duration such as 90s, 30m, 24h or 7d", optarg);
+                rc = EXIT_USAGE;
+            }
+            break;
+        case 'c': o->chat = CHAT_ON; break;
+        case 'n': o->chat = CHAT_OFF; break;
+        case 'C': o->chat_cmd = optarg; break;
+        case 'T': rc = positive_number("--chat-timeout", optarg, &secs), o->chat_timeout_s = (long)(secs + 0.5); break;
+        case 't': rc = positive_number("--timeout", optarg, &o->http_timeout_s); break;
+        case 'k': rc = select_checks(optarg, &o->selected); break;
+        case 'j': o->json = 1; break;
+        case 'h': usage(stdout); exit(EXIT_OK);
+        case 'V': puts("hr-verify " HR_VERSION); exit(EXIT_OK);
+        default: usage(stderr); return EXIT_USAGE;
+        }
+        if (rc) return rc;
+    }
+    if (optind < argc) {
+        usage_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (o->chat_cmd && !*o->chat_cmd) {
+        usage_error("--chat-cmd: the command is empty");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static char *under_home(const char *env, const char *dot)
+{
+    const char *v = getenv(env), *home = getenv("HOME");
+    if (v && *v) return strdup(v);
+    return hr__path_join(home && *home ? home : ".", dot);
+}
+
+/* The proxy URL: given, else the plugin block's, else the default; without
+ * trailing slashes. */
+static char *proxy_url(const char *given, const char *hermes_home)
+{
+    char *url = NULL;
+    if (given) url = strdup(given);
+    else {
+        struct hr__home h;
+        char err[700];
+        url = hr__home_load(&h, hermes_home, 0, err, sizeof err) ? strdup(HR_DEFAULT_PROXY_URL) : hr__home_proxy_url(&h);
+        hr__home_free(&h);
+    }
+    for (size_t n = url ? strlen(url) : 0; n > 0 && url[n - 1] == '/'; n--) url[n - 1] = '\0';
+    return url;
+}
+
+static int resolve(struct options *o, const struct raw *raw)
+{
+    o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : under_home("HERMES_HOME", ".hermes");
+    const char *env_logs = getenv("HEADROOM_LOG_DIR");
+    if (raw->log_dir) o->log_dir = strdup(raw->log_dir);
+    else if (raw->headroom_home) o->log_dir = hr__path_join(raw->headroom_home, "logs");
+    else if (env_logs && *env_logs) o->log_dir = strdup(env_logs);
+    else {
+        char *home = under_home("HEADROOM_HOME", ".headroom");
+        o->log_dir = home ? hr__path_join(home, "logs") : NULL;
+        free(home);
+    }
+    o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home) : NULL;
+    if (!o->hermes_home || !o->log_dir || !o->proxy_url) {
+        fputs("hr-verify: out of memory\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (!hr__url_is_http(o->proxy_url)) {
+        usage_error("--proxy-url: '%s' is not an http:// or https:// URL", o->proxy_url);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.max_age_ms = 24LL * 3600 * 1000, .chat_timeout_s = 180, .http_timeout_s = 5};
+    struct raw raw = {0};
+    int rc = parse(argc, argv, &o, &raw);
+    if (!rc) rc = resolve(&o, &raw);
+    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+        fputs("hr-verify: cannot start libcurl\n", stderr);
+        rc = EXIT_USAGE;
+    }
+    if (!rc) {
+        if (!o.selected) o.selected = (1u << N_CHECKS) - 1;
+        const char *no_color = getenv("NO_COLOR");
+        o.color = !o.json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
+        struct result res[N_CHECKS] = {0};
+        struct run_state st = {0};
+        if (o.selected & (1u << CHECK_HEALTH)) check_health(&o, &res[CHECK_HEALTH]);
+        if (o.selected & (1u << CHECK_LOGS)) check_logs(&o, &res[CHECK_LOGS]);
+        if (o.selected & (1u << CHECK_CHAT)) check_chat(&o, &st, &res[CHECK_CHAT]);
+        if (o.selected & (1u << CHECK_BASE_URL)) check_base_url(&o, &st, &res[CHECK_BASE_URL]);
+        if (o.json) report_json(&o, res);
+        else report_text(&o, res);
+        rc = EXIT_OK;
+        for (int i = 0; i < N_CHECKS; i++)
+            if ((o.selected & (1u << i)) && res[i].v == V_FAIL) rc = EXIT_FAILED;
+        curl_global_cleanup();
+    }
+    free(o.proxy_url);
+    free(o.hermes_home);
+    free(o.log_dir);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/* The results: one line per check for people (color only on a terminal),
+ * or one JSON object for programs. */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const check_names[N_CHECKS] = {"health", "logs", "chat", "base_url"};
+
+void result_set(struct result *r, enum verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->v = v;
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+}
+
+void result_hint(struct result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->hint, sizeof r->hint, fmt, ap);
+    va_end(ap);
+}
+
+static const char *const WORDS[] = {"PASS", "FAIL", "SKIP"};
+static const char *const COLORS[] = {"\033[32m", "\033[1;31m", "\033[33m"};
+
+void report_text(const struct options *o, const struct result *res)
+{
+    int counts[3] = {0};
+    for (int i = 0; i < N_CHECKS; i++) {
+        if (!(o->selected & (1u << i))) continue;
+        const struct result *r = &res[i];
+        counts[r->v]++;
+        if (o->color) printf("%s%s\033[0m", COLORS[r->v], WORDS[r->v]);
+        else fputs(WORDS[r->v], stdout);
+        printf(" %-8s %s\n", check_names[i], r->detail);
+        if (r->hint[0]) printf("     %-8s %s: %s\n", "", r->v == V_FAIL ? "hint" : "note", r->hint);
+    }
+    printf("hr-verify: %d passed, %d failed, %d skipped\n", counts[V_PASS], counts[V_FAIL], counts[V_SKIP]);
+}
+
+static void json_string(const char *s)
+{
+    hr_buf b = {0};
+    if (!hr_json_encode_string(&b, s, strlen(s))) fwrite(b.data, 1, b.len, stdout);
+    hr_buf_free(&b);
+}
+
+void report_json(const struct options *o, const struct result *res)
+{
+    int failed = 0;
+    for (int i = 0; i < N_CHECKS; i++) failed |= (o->selected & (1u << i)) && res[i].v == V_FAIL;
+    printf("{\"ok\": %s, \"proxy_url\": ", failed ? "false" : "true");
+    json_string(o->proxy_url);
+    printf(", \"hermes_home\": ");
+    json_string(o->hermes_home);
+    printf(", \"log_dir\": ");
+    json_string(o->log_dir);
+    printf(", \"checks\": [");
+    int first = 1;
+    for (int i = 0; i < N_CHECKS; i++) {
+        if (!(o->selected & (1u << i))) continue;
+        printf("%s{\"name\": \"%s\", \"status\": \"%s\", \"detail\": ", first ? "" : ", ", check_names[i],
+               res[i].v == V_PASS ? "pass" : res[i].v == V_FAIL ? "fail" : "skip");
+        json_string(res[i].detail);
+        printf(", \"hint\": ");
+        if (res[i].hint[0]) json_string(res[i].hint);
+        else fputs("null", stdout);
+        putchar('}');
+        first = 0;
+    }
+    printf("]}\n");
+}

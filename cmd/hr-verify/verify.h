@@ -1,0 +1,138 @@
+/* hr-verify's parts: the four checks, what each found, and the request log
+ * and process readers they use. */
+#ifndef HR_VERIFY_H
+#define HR_VERIFY_H
+
+#include "hermes.h"
+#include "hr.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+enum check_id { CHECK_HEALTH, CHECK_LOGS, CHECK_CHAT, CHECK_BASE_URL, N_CHECKS };
+extern const char *const check_names[N_CHECKS];
+
+enum verdict { V_PASS, V_FAIL, V_SKIP };
+
+/* One check's outcome: a line of what was seen, and for a failure (or a
+ * pass worth a warning) what to look at. */
+struct result {
+    enum verdict v;
+    char detail[2048];
+    char hint[1024];
+};
+void result_set(struct result *r, enum verdict v, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void result_hint(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The known failure modes, as hints (shared by the checks that see them). */
+#define HINT_401                                                                                                    \
+    "401: the provider refused the credentials. hr-proxy must pass Authorization, x-api-key, anthropic-beta and " \
+    "chatgpt-account-id through untouched; if the same call works without the proxy, a header was dropped"
+#define HINT_DIRECT                                                                                                 \
+    "the request went direct, not through the proxy: the headroom-route plugin is not loaded or auth.json is not " \
+    "rewritten (hr-patch-auth --status, $HERMES_HOME/headroom-route.state.json)"
+#define HINT_502                                                                                                    \
+    "502: hr-proxy could not reach the provider; the upstream URL changed or is wrong: see anthropic_api_url, "   \
+    "openai_api_url and chatgpt_api_url in route.yaml"
+#define HINT_SLOW                                                                                                   \
+    "a slow scorer: the CPU backend, or max_concurrent too low for the requests in flight (route.yaml)"
+#define HINT_QUOTA "the provider's quota or rate limit: not a routing fault; try again later"
+
+enum chat_mode { CHAT_AUTO, CHAT_ON, CHAT_OFF };
+
+struct options {
+    char *proxy_url;        /* --proxy-url, else the plugin block's, else the default */
+    char *hermes_home;      /* --hermes-home, $HERMES_HOME, ~/.hermes */
+    char *log_dir;          /* --log-dir, $HEADROOM_LOG_DIR, $HEADROOM_HOME/logs */
+    long long max_age_ms;   /* --max-age */
+    /* The known failure modes, as hints (shared by the checks that see them). */
+#define HINT_401                                                                                                    \
+    "401: the provider refused the credentials. hr-proxy must pass Authorization, x-api-key, anthropic-beta and " \
+    "chatgpt-account-id through untouched; if the same call works without the proxy, a header was dropped"
+#define HINT_DIRECT                                                                                                 \
+    "the request went direct, not through the proxy: the headroom-route plugin is not loaded or auth.json is not " \
+    "rewritten (hr-patch-auth --status, $HERMES_HOME/headroom-route.state.json)"
+#define HINT_502                                                                                                    \
+    "502: hr-proxy could not reach the provider; the upstream URL changed or is wrong: see anthropic_api_url, "   \
+    "openai_api_url and chatgpt_api_url in route.yaml"
+#define HINT_SLOW                                                                                                   \
+    "a slow scorer: the CPU backend, or max_concurrent too low for the requests in flight (route.yaml)"
+#define HINT_QUOTA "the provider's quota or rate limit: not a routing fault; try again later"
+
+enum chat_mode chat;    /* --chat / --no-chat */
+    const char *chat_cmd;   /* --chat-cmd; NULL: hermes chat -q */
+    long chat_timeout_s;    /* --chat-timeout */
+    double http_timeout_s;  /* --timeout, for GET /health */
+    unsigned selected;      /* bit per check_id */
+    int json, color;
+};
+
+/* What one check leaves for a later one: the chat started a Hermes. */
+struct run_state {
+    int chat_ran;
+    long long chat_start_ms, chat_end_ms;
+};
+
+void check_health(const struct options *o, struct result *r);
+void check_logs(const struct options *o, struct result *r);
+void check_chat(const struct options *o, struct run_state *st, struct result *r);
+void check_base_url(const struct options *o, const struct run_state *st, struct result *r);
+
+void report_text(const struct options *o, const struct result *res);
+void report_json(const struct options *o, const struct result *res);
+
+/* ---- the proxy's request log ------------------------------------------------ */
+
+struct log_record {
+    long long ts_ms;
+    char ts[40], model[128], provider[40], method[16], path[256], error[256];
+    int status;
+    unsigned long long before, after, saved;
+    double compress_ms, total_ms;
+};
+
+struct log_scan {
+    int files;           /* log files found */
+    size_t records;      /* well-formed records read */
+    size_t bad_lines;    /* lines that are not a record */
+    long long newest_ms; /* of any record; 0 when none */
+};
+
+/* Calls fn for every record of dir/requests.jsonl and its rotated copies
+ * (.1 to .5) with ts_ms >= since_ms, and fills scan. fn returns nonzero to
+ * stop. Returns 0, or errno of a file that exists but cannot be read. */
+typedef int (*log_fn)(const struct log_record *r, void *ctx);
+int log_each(const char *dir, long long since_ms, log_fn fn, void *ctx, struct log_scan *scan);
+
+/* ---- time ------------------------------------------------------------------- */
+
+long long now_ms(void);
+/* "2026-11-24T10:00:00.123Z", "...+00:00": milliseconds since the epoch, or
+ * -1 when s is not such a time. */
+long long parse_utc_time(const char *s);
+/* "90s", "30m", "24h", "7d", "1h30m" or plain seconds; -1 when malformed. */
+long long parse_duration_ms(const char *s);
+/* "42 s", "5 min", "3.0 h", "2.5 d" */
+void format_age(long long ms, char *out, size_t len);
+/* 12345 -> "12,345" */
+void format_count(unsigned long long n, char *out, size_t len);
+
+/* ---- processes ---------------------------------------------------------------- */
+
+struct hermes_process {
+    pid_t pid;
+    long long start_ms;
+    char cmd[256];
+};
+/* The Hermes process of this user started most recently; 0 when none runs. */
+int newest_hermes(struct hermes_process *out);
+
+/* Runs "sh -c 'CMD \"$@\"' PROMPT": the prompt as the last argument and in
+ * $HR_VERIFY_PROMPT, stdin /dev/null, stdout and stderr both into out (the
+ * last 64 KiB). Kills its process group after timeout_s. Returns 0 with
+ * *status (a wait status) and *timed_out set, or an errno. */
+int run_command(const char *cmd, const char *prompt, long timeout_s, hr_buf *out, int *status, int *timed_out);
+
+#endif

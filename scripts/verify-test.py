@@ -1,0 +1,394 @@
+"""Tests of hr-verify against a real hr-proxy in front of a fake provider, a
+copy of the fixture Hermes home patched by hr-patch-auth, and the stand-in
+`hermes` command (testdata/hermes-standin/bin/hermes), which sends its chat
+where the plugin routes it. All four checks pass; then each failure mode is
+made for real and hr-verify must name the check and the hint.
+    python3 scripts/verify-test.py BUILD_DIR
+Prints "ok verify: NAME" / "not ok verify: NAME: why" per test."""
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hermes_testlib import FIXTURE_HOME, PLUGIN, ROOT, Checks, World, expect  # noqa: E402
+
+BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
+VERIFY = os.path.join(BUILD, "hr-verify")
+STANDIN_BIN = os.path.join(ROOT, "testdata", "hermes-standin", "bin")
+LONG_REQUEST = os.path.join(ROOT, "testdata", "hr-compress", "scenarios", "long-anthropic.json")
+world = World(BUILD, "hr-verify-test.")
+tmp, proxy_url = world.tmp, world.proxy_url
+log_path = os.path.join(tmp, "logs", "requests.jsonl")
+checks = Checks("verify")
+home = os.path.join(tmp, "hermes")
+started = []  # long-running stand-in processes, stopped at the end
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def env(**extra):
+    e = dict(os.environ, HERMES_HOME=home, HEADROOM_HOME=tmp, PYTHONDONTWRITEBYTECODE="1", NO_COLOR="",
+             PATH=STANDIN_BIN + os.pathsep + os.environ.get("PATH", ""))
+    e.pop("HEADROOM_LOG_DIR", None)
+    e.update(extra)
+    return e
+
+
+def verify(*args, **extra):
+    """hr-verify --json ARGS: (exit status, {check: (status, detail, hint)}, raw JSON)."""
+    r = subprocess.run([VERIFY, "--json", *args], capture_output=True, text=True, env=env(**extra), timeout=120)
+    expect(r.returncode in (0, 1), f"exit {r.returncode}: {r.stderr.strip()}")
+    doc = json.loads(r.stdout)
+    return r.returncode, {c["name"]: (c["status"], c["detail"], c["hint"] or "") for c in doc["checks"]}, doc
+
+
+def expect_check(res, name, status, *words):
+    got = res.get(name)
+    expect(got is not None, f"no {name} check in {res}")
+    expect(got[0] == status, f"{name}: {got[0]}, expected {status}: {got[1]} / {got[2]}")
+    text = got[1] + " " + got[2]
+    for w in words:
+        expect(w.lower() in text.lower(), f"{name}: no '{w}' in: {text}")
+
+
+def send_long_request():
+    """A request with old tool output, which the proxy compresses."""
+    body = open(LONG_REQUEST, "rb").read()
+    req = urllib.request.Request(proxy_url + "/v1/messages", data=body, method="POST",
+                                 headers={"content-type": "application/json", "x-api-key": "sk-ant-api03-test",
+                                          "anthropic-version": "2023-06-01"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        expect(r.status == 200, f"seed request: {r.status}")
+
+
+def log_records():
+    return world.proxy_log()
+
+
+def setup():
+    shutil.copytree(FIXTURE_HOME, home)
+    os.chmod(os.path.join(home, "auth.json"), 0o600)
+    r = subprocess.run([os.path.join(BUILD, "hr-patch-auth"), "--apply", "--hermes-home", home, "--proxy-url",
+                        proxy_url, "--plugin-source", PLUGIN], capture_output=True, text=True, timeout=60)
+    expect(r.returncode == 0, f"hr-patch-auth --apply: {r.stderr}")
+    send_long_request()
+    saved = [x for x in log_records() if x["tokens_saved"] > 0]
+    expect(saved, f"the seed request saved nothing: {log_records()}")
+
+
+class Edited:
+    """A file changed for one test and put back afterwards."""
+
+    def __init__(self, path, change):
+        self.path, self.change = path, change
+
+    def __enter__(self):
+        self.old = read(self.path)
+        write(self.path, self.change(self.old))
+
+    def __exit__(self, *exc):
+        write(self.path, self.old)
+
+
+def all_pass():
+    before = len(world.seen)
+    rc, res, doc = verify()
+    for name in ("health", "logs", "chat", "base_url"):
+        expect_check(res, name, "pass")
+    expect(rc == 0 and doc["ok"] is True, f"exit {rc}, ok {doc['ok']}")
+    expect_check(res, "health", "pass", "200", "healthy")
+    expect_check(res, "logs", "pass", "claude", "saved")
+    expect_check(res, "chat", "pass", "exited 0", "/v1/messages")
+    expect_check(res, "base_url", "pass", "anthropic", "openai-codex", "openai-api", proxy_url, "chat's Hermes")
+    chat = [s for s in world.seen[before:] if b"routing check run by hr-verify" in s["body"]]
+    expect(len(chat) == 1, f"the provider got {len(chat)} chat requests")
+    expect(chat[0]["headers"].get("authorization", "").startswith("Bearer sk-ant-oat"), "the OAuth token was lost")
+
+
+def text_output():
+    r = subprocess.run([VERIFY, "--no-chat"], capture_output=True, text=True, env=env(), timeout=60)
+    lines = r.stdout.splitlines()
+    expect(r.returncode == 0, f"exit {r.returncode}: {r.stdout}")
+    expect(re.match(r"PASS health +http://127\.0\.0\.1:\d+/health answered 200", lines[0]), lines[0])
+    expect(lines[1].startswith("PASS logs "), lines[1])
+    expect(lines[2].startswith("SKIP chat ") and "--no-chat" in lines[2], lines[2])
+    expect(lines[3].startswith("PASS base_url "), lines[3])
+    expect(lines[-1] == "hr-verify: 3 passed, 0 failed, 1 skipped", lines[-1])
+    expect("\033[" not in r.stdout, "color codes without a terminal")
+
+
+def color_on_terminal():
+    master, slave = pty.openpty()
+    p = subprocess.Popen([VERIFY, "--no-chat", "--check", "health"], stdout=slave, stderr=slave, env=env())
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    expect(b"\033[32mPASS\033[0m health" in out, f"no green PASS on a terminal: {out!r}")
+    r = subprocess.run(["script", "-qec", f"{VERIFY} --check health", "/dev/null"], capture_output=True,
+                       env=env(NO_COLOR="1"), timeout=30) if shutil.which("script") else None
+    if r is not None:
+        expect(b"\033[" not in r.stdout, "NO_COLOR ignored")
+
+
+def empty_log():
+    with Edited(log_path, lambda old: ""):
+        rc, res, _ = verify("--no-chat", "--check", "logs")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "logs", "fail", "empty", "bypasses")
+
+
+def no_log():
+    rc, res, _ = verify("--check", "logs", "--log-dir", os.path.join(tmp, "nowhere"))
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "logs", "fail", "no request log", "--log-dir")
+
+
+def old_log():
+    def age(text):
+        out = []
+        for line in text.splitlines():
+            rec = json.loads(line)
+            rec["ts"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3 * 86400))
+            out.append(json.dumps(rec))
+        return "\n".join(out) + "\n"
+
+    with Edited(log_path, age):
+        rc, res, _ = verify("--check", "logs")
+        expect(rc == 1, f"exit {rc}")
+        expect_check(res, "logs", "fail", "3.0 d old", "none in the last 24.0 h", "plugin is not loaded")
+        rc, res, _ = verify("--check", "logs", "--max-age", "4d")
+        expect(rc == 0, f"--max-age 4d: exit {rc}")
+        expect_check(res, "logs", "pass", "saved")
+
+
+def nothing_saved():
+    def unsaved(text):
+        recs = [json.loads(line) for line in text.splitlines()]
+        return "".join(json.dumps(dict(r, tokens_saved=0, tokens_after=r["tokens_before"], status=401)) + "\n"
+                       for r in recs)
+
+    with Edited(log_path, unsaved):
+        rc, res, _ = verify("--check", "logs")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "logs", "fail", "none with tokens_saved > 0", "401", "x-api-key", "anthropic-beta")
+
+
+def official_base_url():
+    auth = os.path.join(home, "auth.json")
+
+    def official(text):
+        doc = json.loads(text)
+        doc["credential_pool"]["anthropic"][0]["base_url"] = "https://api.anthropic.com"
+        return json.dumps(doc, indent=2)
+
+    with Edited(auth, official):
+        rc, res, _ = verify("--check", "base_url")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", "credential_pool.anthropic[0] base_url is https://api.anthropic.com",
+                 "hr-patch-auth --apply")
+
+
+def plugin_not_enabled():
+    cfg = os.path.join(home, "config.yaml")
+
+    def disabled(text):
+        expect("    - headroom-route\n" in text, "the patched config.yaml has no '- headroom-route' line")
+        return text.replace("    - headroom-route\n", "")
+
+    with Edited(cfg, disabled):
+        rc, res, _ = verify("--check", "base_url")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", "headroom-route is not in plugins.enabled", "re-seeds", "official URL")
+
+
+def no_state_file():
+    state = os.path.join(home, "headroom-route.state.json")
+    old = read(state)
+    os.unlink(state)
+    try:
+        rc, res, _ = verify("--check", "base_url")
+    finally:
+        write(state, old)
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", "never reported", "restart Hermes")
+
+
+def start_gateway(**extra):
+    p = subprocess.Popen([os.path.join(STANDIN_BIN, "hermes"), "gateway"], env=env(**extra),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started.append(p)
+    time.sleep(1.5)  # it loads the plugins, and /proc shows a later start time than the state file
+    expect(p.poll() is None, "the stand-in gateway exited")
+    return p
+
+
+def stop(p):
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def running_hermes_without_plugin():
+    p = start_gateway(HERMES_STANDIN_NO_PLUGINS="1")
+    try:
+        rc, res, _ = verify("--check", "base_url")
+    finally:
+        stop(p)
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", f"running Hermes (pid {p.pid}", "did not load the plugin", "restart Hermes")
+
+
+def running_hermes_with_plugin():
+    p = start_gateway()
+    try:
+        rc, res, _ = verify("--check", "base_url")
+    finally:
+        stop(p)
+    expect(rc == 0, f"exit {rc}: {res}")
+    expect_check(res, "base_url", "pass", f"the running Hermes (pid {p.pid})")
+
+
+def chat_401():
+    world.reply = (401, b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}')
+    try:
+        rc, res, _ = verify("--check", "chat")
+    finally:
+        world.reply = (200, b'{"id":"x","type":"message","content":[]}')
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "chat", "fail", "authentication error", "Authorization", "x-api-key", "through untouched")
+    expect(log_records()[-1]["status"] == 401, "the proxy did not log the 401")
+
+
+def chat_quota():
+    world.reply = (429, b'{"type":"error","error":{"type":"rate_limit_error","message":"quota exceeded"}}')
+    try:
+        rc, res, _ = verify("--check", "chat")
+    finally:
+        world.reply = (200, b'{"id":"x","type":"message","content":[]}')
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "chat", "fail", "quota or rate-limit", "not a routing fault")
+
+
+def chat_bypass():
+    """A Hermes home nobody patched, its provider the fake one: the chat
+    succeeds, straight to the provider, and the proxy sees nothing."""
+    direct = os.path.join(tmp, "hermes-direct")
+    shutil.copytree(FIXTURE_HOME, direct)
+    auth = os.path.join(direct, "auth.json")
+    doc = json.loads(read(auth))
+    for e in doc["credential_pool"]["anthropic"]:
+        e["base_url"] = world.upstream_url
+    write(auth, json.dumps(doc, indent=2))
+    before_seen, before_log = len(world.seen), len(log_records())
+    rc, res, _ = verify("--check", "chat", "--chat-cmd", f"env HERMES_HOME={direct} hermes chat -q")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "chat", "fail", "exited 0", "logged no request", "went direct", "plugin is not loaded")
+    expect(len(world.seen) == before_seen + 1, "the direct request did not reach the provider")
+    expect(len(log_records()) == before_log, "the proxy logged a request")
+
+
+def chat_skipped_without_hermes():
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != STANDIN_BIN)
+    rc, res, _ = verify("--check", "chat", PATH=path)
+    expect(rc == 0, f"exit {rc}")
+    expect_check(res, "chat", "skip", "not installed")
+    rc, res, _ = verify("--check", "chat", "--chat", PATH=path)
+    expect(rc == 1, f"--chat: exit {rc}")
+    expect_check(res, "chat", "fail", "command not found", "install Hermes")
+
+
+def chat_timeout():
+    t = time.monotonic()
+    rc, res, _ = verify("--check", "chat", "--chat-cmd", "sleep 30; true", "--chat-timeout", "1")
+    took = time.monotonic() - t
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "chat", "fail", "did not finish in 1 s")
+    expect(took < 10, f"the timeout took {took:.1f} s")
+
+
+def usage_errors():
+    for args, word in ((["--check", "bogus"], "unknown check"), (["--max-age", "soon"], "--max-age"),
+                       (["--proxy-url", "ftp://x"], "--proxy-url"), (["--chat-timeout", "-1"], "--chat-timeout"),
+                       (["extra"], "unexpected argument")):
+        r = subprocess.run([VERIFY, *args], capture_output=True, text=True, env=env(), timeout=30)
+        expect(r.returncode == 2, f"{args}: exit {r.returncode}")
+        expect(word in r.stderr and r.stderr.count("\n") == 1, f"{args}: stderr {r.stderr!r}")
+        expect(r.stdout == "", f"{args}: stdout {r.stdout!r}")
+
+
+def json_shape():
+    rc, _, doc = verify("--no-chat")
+    expect(set(doc) == {"ok", "proxy_url", "hermes_home", "log_dir", "checks"}, f"keys {sorted(doc)}")
+    expect(doc["proxy_url"] == proxy_url and doc["hermes_home"] == home, f"{doc['proxy_url']} {doc['hermes_home']}")
+    expect([c["name"] for c in doc["checks"]] == ["health", "logs", "chat", "base_url"], str(doc["checks"]))
+    for c in doc["checks"]:
+        expect(set(c) == {"name", "status", "detail", "hint"}, f"check keys {sorted(c)}")
+    rc, _, doc = verify("--check", "health,base_url")
+    expect([c["name"] for c in doc["checks"]] == ["health", "base_url"], "--check health,base_url")
+
+
+def proxy_stopped():
+    world.proxy.terminate()
+    world.proxy.wait(timeout=30)
+    rc, res, _ = verify("--no-chat", "--check", "health")
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "health", "fail", "connection refused", "start hr-proxy")
+    # A Hermes started now finds the proxy down: its plugin patches nothing.
+    p = start_gateway()
+    try:
+        rc, res, _ = verify("--check", "base_url")
+    finally:
+        stop(p)
+    expect_check(res, "base_url", "fail", "the proxy was unhealthy", "nothing patched", "start hr-proxy first")
+
+
+try:
+    checks.check("setup: fixture home patched by hr-patch-auth, a compressed request in the log", setup)
+    checks.check("all four checks pass; the chat reached the provider through the proxy", all_pass)
+    checks.check("text output: one line per check, a summary, no color off a terminal", text_output)
+    checks.check("color on a terminal", color_on_terminal)
+    checks.check("JSON: one object; --check picks checks", json_shape)
+    checks.check("logs: empty log", empty_log)
+    checks.check("logs: no log where it looks", no_log)
+    checks.check("logs: only old records; --max-age", old_log)
+    checks.check("logs: recent requests saved nothing, with 401s", nothing_saved)
+    checks.check("base_url: auth.json back to the official host", official_base_url)
+    checks.check("base_url: plugin removed from plugins.enabled", plugin_not_enabled)
+    checks.check("base_url: no state file", no_state_file)
+    checks.check("base_url: the running Hermes did not load the plugin", running_hermes_without_plugin)
+    checks.check("base_url: the running Hermes loaded the plugin", running_hermes_with_plugin)
+    checks.check("chat: 401 from the provider", chat_401)
+    checks.check("chat: quota error", chat_quota)
+    checks.check("chat: a chat that bypasses the proxy", chat_bypass)
+    checks.check("chat: skipped without hermes, failed with --chat", chat_skipped_without_hermes)
+    checks.check("chat: timeout stops the command", chat_timeout)
+    checks.check("usage errors: exit 2, one line", usage_errors)
+    checks.check("health: proxy stopped; a Hermes started then patches nothing", proxy_stopped)
+finally:
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+    world.close()
+sys.exit(1 if checks.failures else 0)
