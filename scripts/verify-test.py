@@ -270,6 +270,18 @@ def running_hermes_with_plugin():
     expect_check(res, "base_url", "pass", f"the running Hermes (pid {p.pid})")
 
 
+def hermes_of_another_home():
+    other = os.path.join(tmp, "hermes-other")
+    shutil.copytree(FIXTURE_HOME, other)
+    p = start_gateway(HERMES_HOME=other, HERMES_STANDIN_NO_PLUGINS="1")
+    try:
+        rc, res, _ = verify("--check", "base_url")
+    finally:
+        stop(p)
+    expect(rc == 0, f"exit {rc}: {res}")
+    expect_check(res, "base_url", "pass", "none is running now")
+
+
 def chat_401():
     world.reply = (401, b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}')
     try:
@@ -379,6 +391,7 @@ try:
     checks.check("base_url: no state file", no_state_file)
     checks.check("base_url: the running Hermes did not load the plugin", running_hermes_without_plugin)
     checks.check("base_url: the running Hermes loaded the plugin", running_hermes_with_plugin)
+    checks.check("base_url: a Hermes of another home does not count", hermes_of_another_home)
     checks.check("chat: 401 from the provider", chat_401)
     checks.check("chat: quota error", chat_quota)
     checks.check("chat: a chat that bypasses the proxy", chat_bypass)

@@ -74,11 +74,11 @@ static int judge_report(const struct hr__plugin_state *s, const char *proxy, con
 
 /* The report must come from the Hermes that started last: a running one,
  * or the chat's when that was later. */
-static int judge_freshness(const struct hr__plugin_state *s, const struct run_state *st, char *whose, size_t len,
-                           struct result *r)
+static int judge_freshness(const char *home, const struct hr__plugin_state *s, const struct run_state *st, char *whose,
+                           size_t len, struct result *r)
 {
     struct hermes_process p;
-    int running = newest_hermes(&p);
+    int running = newest_hermes(home, &p);
     long long reported = s->time ? parse_utc_time(s->time) : -1;
     char at[32];
     if (st->chat_ran && (!running || p.start_ms <= st->chat_start_ms)) {
@@ -136,7 +136,7 @@ static void judge_home(const struct options *o, const struct run_state *st, stru
         return;
     }
     list_names(routed, n, names, sizeof names);
-    if (!judge_report(&s, o->proxy_url, routed, n, r) && !judge_freshness(&s, st, whose, sizeof whose, r))
+    if (!judge_report(&s, o->proxy_url, routed, n, r) && !judge_freshness(h->dir, &s, st, whose, sizeof whose, r))
         result_set(r, V_PASS, "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
                    "patched them in %s", names, o->proxy_url, whose);
     hr__plugin_state_free(&s);

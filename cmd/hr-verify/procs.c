@@ -1,10 +1,12 @@
 /* Which Hermes process started last, from /proc: the plugin's state file
  * must come from it. A Hermes process is "hermes ..." or "python3 .../hermes
- * ..." (the console script) or "python3 -m hermes_cli ...", of this user. */
+ * ..." (the console script) or "python3 -m hermes_cli ...", of this user,
+ * using the Hermes home being checked (its HERMES_HOME, else ~/.hermes). */
 #include "verify.h"
 
 #include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,29 @@ static size_t read_cmdline(const char *pid, char *buf, size_t cap)
     return n;
 }
 
+/* Whether the process uses this Hermes home (real path), judged from its
+ * environment; a process whose environment cannot be read counts. */
+static int uses_home(const char *pid, const char *home_real)
+{
+    char path[300], env[32768];
+    snprintf(path, sizeof path, "/proc/%s/environ", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(env, 1, sizeof env - 1, f) : 0;
+    if (f) fclose(f);
+    if (!n) return 1;
+    env[n] = '\0';
+    const char *hermes_home = NULL, *user_home = NULL;
+    for (size_t i = 0; i < n; i += strlen(env + i) + 1) {
+        if (!strncmp(env + i, "HERMES_HOME=", 12) && env[i + 12]) hermes_home = env + i + 12;
+        if (!strncmp(env + i, "HOME=", 5)) user_home = env + i + 5;
+    }
+    char dir[PATH_MAX + 16], real[PATH_MAX];
+    if (hermes_home) snprintf(dir, sizeof dir, "%s", hermes_home);
+    else if (user_home) snprintf(dir, sizeof dir, "%s/.hermes", user_home);
+    else return 1;
+    return realpath(dir, real) && !strcmp(real, home_real);
+}
+
 /* The command line with spaces, shortened, for the report. */
 static void shown(char *out, size_t cap, const char *args, size_t len)
 {
@@ -78,9 +103,11 @@ static void shown(char *out, size_t cap, const char *args, size_t len)
     out[n] = '\0';
 }
 
-int newest_hermes(struct hermes_process *out)
+int newest_hermes(const char *home, struct hermes_process *out)
 {
     long long boot = boot_time_ms(), tick = sysconf(_SC_CLK_TCK);
+    char home_real[PATH_MAX];
+    if (!realpath(home, home_real)) snprintf(home_real, sizeof home_real, "%s", home);
     DIR *d = opendir("/proc");
     int found = 0;
     memset(out, 0, sizeof *out);
@@ -91,7 +118,7 @@ int newest_hermes(struct hermes_process *out)
         snprintf(path, sizeof path, "/proc/%s", e->d_name);
         if (stat(path, &st) || st.st_uid != getuid()) continue;
         size_t len = read_cmdline(e->d_name, args, sizeof args);
-        if (!len || !is_hermes(args, len)) continue;
+        if (!len || !is_hermes(args, len) || !uses_home(e->d_name, home_real)) continue;
         long long ticks = start_ticks(e->d_name);
         if (ticks < 0) continue;
         long long start = boot + ticks * 1000 / tick;

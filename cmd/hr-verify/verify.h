@@ -71,7 +71,7 @@ enum chat_mode chat;    /* --chat / --no-chat */
 
 /* What one check leaves for a later one: the chat started a Hermes. */
 struct run_state {
-    int chat_ran;
+    int chat_ran; /* a chat command naming hermes ran (and was found) */
     long long chat_start_ms, chat_end_ms;
 };
 
@@ -126,8 +126,9 @@ struct hermes_process {
     long long start_ms;
     char cmd[256];
 };
-/* The Hermes process of this user started most recently; 0 when none runs. */
-int newest_hermes(struct hermes_process *out);
+/* The Hermes process of this user using this home that started most
+ * recently; 0 when none runs. */
+int newest_hermes(const char *home, struct hermes_process *out);
 
 /* Runs "sh -c 'CMD \"$@\"' PROMPT": the prompt as the last argument and in
  * $HR_VERIFY_PROMPT, stdin /dev/null, stdout and stderr both into out (the
