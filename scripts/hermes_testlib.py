@@ -26,6 +26,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_port(port):
+    """Until something listens on 127.0.0.1:port (5 s at most)."""
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 class World:
     """A fake upstream (self.seen: the requests it got; self.reply: what it
     answers) behind a real hr-proxy (self.proxy_url), and a scratch folder
@@ -63,12 +73,7 @@ class World:
              os.path.join(self.tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
              "--chatgpt-api-url", up + "/backend-api/codex"],
             stderr=subprocess.DEVNULL, env=dict(os.environ, HEADROOM_HOME=self.tmp))
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_port(port)
 
     def proxy_log(self):
         try:

@@ -16,7 +16,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hermes_testlib import FIXTURE_HOME, PLUGIN, ROOT, Checks, World, expect  # noqa: E402
+from hermes_testlib import FIXTURE_HOME, PLUGIN, ROOT, Checks, World, expect, free_port, wait_port  # noqa: E402
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 VERIFY = os.path.join(BUILD, "hr-verify")
@@ -321,6 +321,41 @@ def chat_bypass():
     expect(len(log_records()) == before_log, "the proxy logged a request")
 
 
+def chat_502():
+    """A second hr-proxy whose upstream URL leads nowhere, and a home
+    patched to use it: the chat gets a 502 from the proxy."""
+    dead = free_port()
+    port = free_port()
+    logs = os.path.join(tmp, "logs-502")
+    proxy = subprocess.Popen([os.path.join(BUILD, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir", logs,
+                              "--anthropic-api-url", f"http://127.0.0.1:{dead}", "--connect-timeout", "2"],
+                             stderr=subprocess.DEVNULL, env=env())
+    try:
+        wait_port(port)
+        other = os.path.join(tmp, "hermes-502")
+        shutil.copytree(FIXTURE_HOME, other)
+        r = subprocess.run([os.path.join(BUILD, "hr-patch-auth"), "--apply", "--hermes-home", other, "--proxy-url",
+                            f"http://127.0.0.1:{port}", "--plugin-source", PLUGIN], capture_output=True, timeout=60)
+        expect(r.returncode == 0, "hr-patch-auth --apply")
+        rc, res, _ = verify("--check", "chat", "--log-dir", logs, "--chat-cmd", f"env HERMES_HOME={other} hermes chat -q")
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "chat", "fail", "502", "upstream URL", "route.yaml")
+
+
+def slow_compression_note():
+    def slow(text):
+        recs = [json.loads(line) for line in text.splitlines()]
+        return "".join(json.dumps(dict(r, compress_ms=2500.0)) + "\n" for r in recs)
+
+    with Edited(log_path, slow):
+        rc, res, _ = verify("--check", "logs")
+    expect(rc == 0, f"exit {rc}")
+    expect_check(res, "logs", "pass", "compression took 2500 ms", "slow scorer", "max_concurrent")
+
+
 def chat_skipped_without_hermes():
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != STANDIN_BIN)
     rc, res, _ = verify("--check", "chat", PATH=path)
@@ -395,6 +430,8 @@ try:
     checks.check("chat: 401 from the provider", chat_401)
     checks.check("chat: quota error", chat_quota)
     checks.check("chat: a chat that bypasses the proxy", chat_bypass)
+    checks.check("chat: 502 from a proxy whose upstream leads nowhere", chat_502)
+    checks.check("logs: a slow compression gets the scorer note", slow_compression_note)
     checks.check("chat: skipped without hermes, failed with --chat", chat_skipped_without_hermes)
     checks.check("chat: timeout stops the command", chat_timeout)
     checks.check("usage errors: exit 2, one line", usage_errors)
