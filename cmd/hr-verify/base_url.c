@@ -22,11 +22,11 @@ static int judge_files(const struct hr__home *h, const char *proxy, const struct
     int enabled = hr__config_plugin_enabled(&h->yaml), installed = hr__home_plugin_present(h), bad = 0;
     char why[1536] = "";
     for (size_t i = 0; i < n; i++) {
+        /* The files only: the plugin is judged once below, not per provider. */
         struct hr__route_verdict v = {.p = routed[i]};
-        hr__route_judge(h, proxy, active, enabled && installed, &v);
+        hr__route_judge(h, proxy, active, 1, &v);
         for (size_t k = 0; k < v.n_reasons; k++)
-            if (!strstr(v.reasons[k], HR_PLUGIN_NAME)) /* said once below */
-                snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", bad++ ? "; " : "", v.reasons[k]);
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", bad++ ? "; " : "", v.reasons[k]);
     }
     free(active);
     if (!enabled || !installed)

@@ -45,23 +45,9 @@ enum chat_mode { CHAT_AUTO, CHAT_ON, CHAT_OFF };
 struct options {
     char *proxy_url;        /* --proxy-url, else the plugin block's, else the default */
     char *hermes_home;      /* --hermes-home, $HERMES_HOME, ~/.hermes */
-    char *log_dir;          /* --log-dir, $HEADROOM_LOG_DIR, $HEADROOM_HOME/logs */
+    char *log_dir;          /* --log-dir, --headroom-home/logs, $HEADROOM_LOG_DIR, $HEADROOM_HOME/logs */
     long long max_age_ms;   /* --max-age */
-    /* The known failure modes, as hints (shared by the checks that see them). */
-#define HINT_401                                                                                                    \
-    "401: the provider refused the credentials. hr-proxy must pass Authorization, x-api-key, anthropic-beta and " \
-    "chatgpt-account-id through untouched; if the same call works without the proxy, a header was dropped"
-#define HINT_DIRECT                                                                                                 \
-    "the request went direct, not through the proxy: the headroom-route plugin is not loaded or auth.json is not " \
-    "rewritten (hr-patch-auth --status, $HERMES_HOME/headroom-route.state.json)"
-#define HINT_502                                                                                                    \
-    "502: hr-proxy could not reach the provider; the upstream URL changed or is wrong: see anthropic_api_url, "   \
-    "openai_api_url and chatgpt_api_url in route.yaml"
-#define HINT_SLOW                                                                                                   \
-    "a slow scorer: the CPU backend, or max_concurrent too low for the requests in flight (route.yaml)"
-#define HINT_QUOTA "the provider's quota or rate limit: not a routing fault; try again later"
-
-enum chat_mode chat;    /* --chat / --no-chat */
+    enum chat_mode chat;    /* --chat / --no-chat */
     const char *chat_cmd;   /* --chat-cmd; NULL: hermes chat -q */
     long chat_timeout_s;    /* --chat-timeout */
     double http_timeout_s;  /* --timeout, for GET /health */
