@@ -20,16 +20,13 @@ static void shape_error(const hr_json *doc, hr_json_node node, char *err, size_t
     va_end(ap);
 }
 
-/* The decoded string member key of obj, "" when absent or not a string. */
+/* The decoded string member key of obj, "" when absent or not a string;
+ * NULL when out of memory. */
 static char *member_text(const hr_json *doc, hr_json_node obj, const char *key)
 {
-    hr_json_node v = hr_json_get(doc, obj, key);
-    hr_buf b = {0};
-    if (v != HR_JSON_NONE && hr_json_type_of(doc, v) == HR_JSON_STRING && hr_json_string_decode(doc, v, &b)) {
-        hr_buf_free(&b);
-        return NULL;
-    }
-    return b.data ? b.data : strdup("");
+    char *s;
+    if (hr__json_member_string(doc, obj, key, &s)) return NULL;
+    return s ? s : strdup("");
 }
 
 void hr__pool_entries_free(struct hr__pool_entry *v, size_t n)

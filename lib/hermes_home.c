@@ -2,12 +2,12 @@
  * hr is about to write), config.yaml, which providers hr routes, and the
  * headroom-route plugin's presence. hr-patch-auth and hr-verify share it so
  * that both judge a home the same way. */
+#include "errmsg.h"
 #include "hermes.h"
 #include "json_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +17,6 @@
 #include <unistd.h>
 
 #define LOCK_WAIT_MS 10000
-
-static hr_status say_err(char *err, size_t err_len, hr_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static hr_status say_err(char *err, size_t err_len, hr_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 char *hr__path_join(const char *dir, const char *name)
 {
@@ -42,12 +30,12 @@ char *hr__path_join(const char *dir, const char *name)
 static hr_status take_lock(struct hr__home *h, char *err, size_t err_len)
 {
     h->lock_fd = open(h->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (h->lock_fd < 0) return say_err(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
+    if (h->lock_fd < 0) return hr__errorf(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
     for (int waited = 0; flock(h->lock_fd, LOCK_EX | LOCK_NB); waited += 50) {
         if (errno != EWOULDBLOCK && errno != EINTR)
-            return say_err(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
+            return hr__errorf(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
         if (waited >= LOCK_WAIT_MS)
-            return say_err(err, err_len, HR_EINVAL, "%s: held by another process (Hermes?) for %d s; try again",
+            return hr__errorf(err, err_len, HR_EINVAL, "%s: held by another process (Hermes?) for %d s; try again",
                            h->lock_path, LOCK_WAIT_MS / 1000);
         nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
     }
@@ -60,7 +48,7 @@ static hr_status read_one(const char *path, hr_buf *buf, unsigned *mode, char *e
     int e = stat(path, &st) ? errno : 0;
     if (!e && !S_ISREG(st.st_mode)) e = EISDIR;
     if (!e) e = hr__read_file(path, buf);
-    if (e) return say_err(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path, strerror(e));
+    if (e) return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path, strerror(e));
     *mode = st.st_mode & 07777;
     return HR_OK;
 }
@@ -71,12 +59,12 @@ hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len)
     if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
         size_t line, col;
         hr_utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
-        return say_err(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
+        return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
                        hr_json_error_reason(h->auth_doc));
     }
     char why[256];
     if (hr__yaml_scan(&h->yaml, h->config.data, h->config.len, why, sizeof why))
-        return say_err(err, err_len, HR_ESYNTAX, "%s:%s", h->config_path, why);
+        return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%s", h->config_path, why);
     return HR_OK;
 }
 
@@ -88,10 +76,10 @@ hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err
     h->config_path = hr__path_join(dir, "config.yaml");
     h->lock_path = hr__path_join(dir, "auth.lock");
     if (!h->dir || !h->auth_path || !h->config_path || !h->lock_path || hr_json_new(&h->auth_doc))
-        return say_err(err, err_len, HR_ENOMEM, "out of memory");
+        return hr__errorf(err, err_len, HR_ENOMEM, "out of memory");
     struct stat st;
     if (stat(h->dir, &st) || !S_ISDIR(st.st_mode))
-        return say_err(err, err_len, HR_EINVAL, "%s: %s", h->dir, errno ? strerror(errno) : "not a folder");
+        return hr__errorf(err, err_len, HR_EINVAL, "%s: %s", h->dir, errno ? strerror(errno) : "not a folder");
     hr_status s = HR_OK;
     if (lock) s = take_lock(h, err, err_len);
     if (!s) s = read_one(h->auth_path, &h->auth, &h->auth_mode, err, err_len);
@@ -169,7 +157,7 @@ hr_status hr__routed_parse(const char *list, const char *where, const struct hr_
         snprintf(name, sizeof name, "%.*s", (int)len, s);
         const struct hr__provider *p = hr__provider_find(name);
         if (!p)
-            return say_err(err, err_len, HR_ENOTFOUND,
+            return hr__errorf(err, err_len, HR_ENOTFOUND,
                            "%s: unknown provider '%s' (hr routes anthropic, openai-codex, openai-api)", where, name);
         if (!hr__routed_has(out, *n, p)) out[(*n)++] = p;
         s += len;

@@ -2,6 +2,7 @@
  * the files Hermes reads, and the headroom-route plugin's report of its last
  * start (its state file). */
 #include "hermes.h"
+#include "json_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,14 +56,6 @@ void hr__route_judge(const struct hr__home *h, const char *proxy, const char *ac
 
 /* ---- the plugin's state file ------------------------------------------------ */
 
-static char *string_member(const hr_json *d, hr_json_node obj, const char *key)
-{
-    hr_json_node v = hr_json_get(d, obj, key);
-    hr_buf b = {0};
-    if (v == HR_JSON_NONE || hr_json_type_of(d, v) != HR_JSON_STRING || hr_json_string_decode(d, v, &b)) return NULL;
-    return b.data ? b.data : strdup("");
-}
-
 static hr_status name_list(const hr_json *d, hr_json_node obj, const char *key, char ***out, size_t *n)
 {
     hr_json_node list = hr_json_get(d, obj, key);
@@ -84,16 +77,17 @@ static hr_status state_from(const hr_json *d, struct hr__plugin_state *st)
 {
     hr_json_node root = hr_json_root(d);
     if (hr_json_type_of(d, root) != HR_JSON_OBJECT) return HR_ESYNTAX;
-    st->time = string_member(d, root, "time");
-    st->hermes_version = string_member(d, root, "hermes_version");
-    st->proxy_url = string_member(d, root, "proxy_url");
-    st->reason = string_member(d, root, "reason");
+    hr_status s = hr__json_member_string(d, root, "time", &st->time);
+    if (!s) s = hr__json_member_string(d, root, "hermes_version", &st->hermes_version);
+    if (!s) s = hr__json_member_string(d, root, "proxy_url", &st->proxy_url);
+    if (!s) s = hr__json_member_string(d, root, "reason", &st->reason);
+    if (s) return s;
     hr_json_node pid = hr_json_get(d, root, "pid"), healthy = hr_json_get(d, root, "healthy");
     int64_t v;
     if (pid != HR_JSON_NONE && hr_json_type_of(d, pid) == HR_JSON_NUMBER && !hr_json_int64(d, pid, &v)) st->pid = v;
     hr_json_type ht = healthy == HR_JSON_NONE ? HR_JSON_NULL : hr_json_type_of(d, healthy);
     st->healthy = ht == HR_JSON_TRUE ? 1 : ht == HR_JSON_FALSE ? 0 : -1;
-    hr_status s = name_list(d, root, "patched", &st->patched, &st->n_patched);
+    s = name_list(d, root, "patched", &st->patched, &st->n_patched);
     return s ? s : name_list(d, root, "failed", &st->failed, &st->n_failed);
 }
 

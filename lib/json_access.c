@@ -176,3 +176,17 @@ hr_status hr_json_int64(const hr_json *doc, hr_json_node num, int64_t *value)
     *value = v;
     return HR_OK;
 }
+
+hr_status hr__json_member_string(const hr_json *doc, hr_json_node obj, const char *key, char **out)
+{
+    hr_json_node v = hr_json_get(doc, obj, key);
+    hr_buf b = HR_BUF_INIT;
+    *out = NULL;
+    if (v == HR_JSON_NONE || hr_json_type_of(doc, v) != HR_JSON_STRING) return HR_OK;
+    if (hr_json_string_decode(doc, v, &b)) {
+        hr_buf_free(&b);
+        return HR_ENOMEM;
+    }
+    *out = b.data ? b.data : strdup("");
+    return *out ? HR_OK : HR_ENOMEM;
+}

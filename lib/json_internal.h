@@ -35,4 +35,8 @@ int hr_utf8_sequence_len(const unsigned char *s, size_t n);
  * characters (UTF-8 lead bytes), as the error messages give them. */
 void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column);
 
+/* The decoded value of obj's string member key, malloc'd, in *out; NULL
+ * when the member is absent or not a string. HR_ENOMEM on failure. */
+hr_status hr__json_member_string(const hr_json *doc, hr_json_node obj, const char *key, char **out);
+
 #endif

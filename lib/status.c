@@ -1,5 +1,9 @@
-/* Status names and the library version. */
+/* Status names, error messages and the library version. */
+#include "errmsg.h"
 #include "hr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *hr_strerror(hr_status status)
 {
@@ -22,4 +26,13 @@ const char *hr_strerror(hr_status status)
 const char *hr_version(void)
 {
     return HR_VERSION;
+}
+
+hr_status hr__errorf(char *err, size_t err_len, hr_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return st;
 }
