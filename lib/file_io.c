@@ -1,5 +1,5 @@
-/* Reading a whole file, and replacing one so that a crash leaves either the
- * old file or the new one, never a mix. */
+/* Reading a whole file, replacing one so that a crash leaves either the
+ * old file or the new one, never a mix, and building paths. */
 #include "file_io.h"
 
 #include <errno.h>
@@ -86,4 +86,19 @@ int hr__write_file_atomic(const char *path, const void *data, size_t len, unsign
     if (err) unlink(tmp);
     free(tmp);
     return err ? err : fsync_folder_of(path);
+}
+
+char *hr__path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *hr__user_dir(const char *env, const char *dot)
+{
+    const char *v = getenv(env), *home = getenv("HOME");
+    if (v && *v) return strdup(v);
+    return home && *home ? hr__path_join(home, dot) : NULL;
 }

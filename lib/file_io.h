@@ -1,4 +1,4 @@
-/* Whole-file reads and writes the programs share. Internal to libhr and
+/* Whole-file reads and writes and path helpers the programs share. Internal to libhr and
  * its programs; errors are errno values. */
 #ifndef HR_FILE_IO_H
 #define HR_FILE_IO_H
@@ -17,5 +17,11 @@ int hr__write_all(int fd, const void *p, size_t len);
  * one: a temporary file in the same folder, mode as given, fsync, rename,
  * fsync of the folder. */
 int hr__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* "dir/name", malloc'd. */
+char *hr__path_join(const char *dir, const char *name);
+/* A program's home folder, malloc'd: $env when set and not empty, else
+ * $HOME/dot; NULL when neither is set. */
+char *hr__user_dir(const char *env, const char *dot);
 
 #endif

@@ -132,8 +132,6 @@ hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err
 /* Parses h->auth and h->config again (after the buffers were replaced). */
 hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len);
 void hr__home_free(struct hr__home *h);
-/* "dir/name", malloc'd. */
-char *hr__path_join(const char *dir, const char *name);
 /* The active provider: config.yaml model.provider, else auth.json's
  * active_provider; NULL when neither says. */
 char *hr__home_active_provider(const struct hr__home *h);

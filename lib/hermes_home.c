@@ -18,14 +18,6 @@
 
 #define LOCK_WAIT_MS 10000
 
-char *hr__path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* Hermes's lock: an exclusive flock on auth.lock beside auth.json. */
 static hr_status take_lock(struct hr__home *h, char *err, size_t err_len)
 {

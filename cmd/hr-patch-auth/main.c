@@ -84,14 +84,6 @@ static char *clean_proxy_url(const char *url)
     return s;
 }
 
-static char *default_home(void)
-{
-    const char *env = getenv("HERMES_HOME"), *home = getenv("HOME");
-    if (env && *env) return strdup(env);
-    if (!home || !*home) return NULL;
-    return hr__path_join(home, ".hermes");
-}
-
 enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };
 
 static int set_mode(enum mode *m, enum mode want)
@@ -157,7 +149,7 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o, &mode);
     if (rc) return rc;
     quiet_text = o.json;
-    char *home = o.home ? strdup(o.home) : default_home(), *proxy = NULL;
+    char *home = o.home ? strdup(o.home) : hr__user_dir("HERMES_HOME", ".hermes"), *proxy = NULL;
     if (!home) {
         fail("no Hermes home: give --hermes-home DIR or set HERMES_HOME");
         return EXIT_FAIL;

@@ -135,11 +135,11 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
     return 0;
 }
 
+/* $env, else ~/dot, else ./dot: a check still reports on something. */
 static char *under_home(const char *env, const char *dot)
 {
-    const char *v = getenv(env), *home = getenv("HOME");
-    if (v && *v) return strdup(v);
-    return hr__path_join(home && *home ? home : ".", dot);
+    char *dir = hr__user_dir(env, dot);
+    return dir ? dir : hr__path_join(".", dot);
 }
 
 /* The proxy URL: given, else the plugin block's, else the default; without
