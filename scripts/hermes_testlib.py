@@ -26,6 +26,9 @@ def free_port():
         return s.getsockname()[1]
 
 
+OK_REPLY = (200, b'{"id":"x","type":"message","content":[]}')
+
+
 def wait_port(port):
     """Until something listens on 127.0.0.1:port (5 s at most)."""
     for _ in range(100):
@@ -44,7 +47,7 @@ class World:
     def __init__(self, build, prefix):
         seen = self.seen = []
         # what the fake provider answers: (status, JSON body); tests change it
-        self.reply = (200, b'{"id":"x","type":"message","content":[]}')
+        self.reply = OK_REPLY
         world = self
 
         class Upstream(http.server.BaseHTTPRequestHandler):

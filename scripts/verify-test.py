@@ -16,7 +16,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hermes_testlib import FIXTURE_HOME, PLUGIN, ROOT, Checks, World, expect, free_port, wait_port  # noqa: E402
+from hermes_testlib import (FIXTURE_HOME, OK_REPLY, PLUGIN, ROOT, Checks, World, expect, free_port,  # noqa: E402
+                            wait_port)
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 VERIFY = os.path.join(BUILD, "hr-verify")
@@ -104,6 +105,11 @@ class Edited:
         write(self.path, self.old)
 
 
+def each_record(edit):
+    """A change of the request log that replaces every record r by edit(r)."""
+    return lambda text: "".join(json.dumps(edit(json.loads(line))) + "\n" for line in text.splitlines())
+
+
 def all_pass():
     before = len(world.seen)
     rc, res, doc = verify()
@@ -167,15 +173,8 @@ def no_log():
 
 
 def old_log():
-    def age(text):
-        out = []
-        for line in text.splitlines():
-            rec = json.loads(line)
-            rec["ts"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3 * 86400))
-            out.append(json.dumps(rec))
-        return "\n".join(out) + "\n"
-
-    with Edited(log_path, age):
+    three_days_ago = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3 * 86400))
+    with Edited(log_path, each_record(lambda r: dict(r, ts=three_days_ago))):
         rc, res, _ = verify("--check", "logs")
         expect(rc == 1, f"exit {rc}")
         expect_check(res, "logs", "fail", "3.0 d old", "none in the last 24.0 h", "plugin is not loaded")
@@ -185,12 +184,7 @@ def old_log():
 
 
 def nothing_saved():
-    def unsaved(text):
-        recs = [json.loads(line) for line in text.splitlines()]
-        return "".join(json.dumps(dict(r, tokens_saved=0, tokens_after=r["tokens_before"], status=401)) + "\n"
-                       for r in recs)
-
-    with Edited(log_path, unsaved):
+    with Edited(log_path, each_record(lambda r: dict(r, tokens_saved=0, tokens_after=r["tokens_before"], status=401))):
         rc, res, _ = verify("--check", "logs")
     expect(rc == 1, f"exit {rc}")
     expect_check(res, "logs", "fail", "none with tokens_saved > 0", "401", "x-api-key", "anthropic-beta")
@@ -282,23 +276,26 @@ def hermes_of_another_home():
     expect_check(res, "base_url", "pass", "none is running now")
 
 
-def chat_401():
-    world.reply = (401, b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}')
+def chat_answered(status, body):
+    """The chat check while the provider answers every request so."""
+    world.reply = (status, body)
     try:
-        rc, res, _ = verify("--check", "chat")
+        return verify("--check", "chat")
     finally:
-        world.reply = (200, b'{"id":"x","type":"message","content":[]}')
+        world.reply = OK_REPLY
+
+
+def chat_401():
+    rc, res, _ = chat_answered(
+        401, b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}')
     expect(rc == 1, f"exit {rc}")
     expect_check(res, "chat", "fail", "authentication error", "Authorization", "x-api-key", "through untouched")
     expect(log_records()[-1]["status"] == 401, "the proxy did not log the 401")
 
 
 def chat_quota():
-    world.reply = (429, b'{"type":"error","error":{"type":"rate_limit_error","message":"quota exceeded"}}')
-    try:
-        rc, res, _ = verify("--check", "chat")
-    finally:
-        world.reply = (200, b'{"id":"x","type":"message","content":[]}')
+    rc, res, _ = chat_answered(
+        429, b'{"type":"error","error":{"type":"rate_limit_error","message":"quota exceeded"}}')
     expect(rc == 1, f"exit {rc}")
     expect_check(res, "chat", "fail", "quota or rate-limit", "not a routing fault")
 
@@ -346,11 +343,7 @@ def chat_502():
 
 
 def slow_compression_note():
-    def slow(text):
-        recs = [json.loads(line) for line in text.splitlines()]
-        return "".join(json.dumps(dict(r, compress_ms=2500.0)) + "\n" for r in recs)
-
-    with Edited(log_path, slow):
+    with Edited(log_path, each_record(lambda r: dict(r, compress_ms=2500.0))):
         rc, res, _ = verify("--check", "logs")
     expect(rc == 0, f"exit {rc}")
     expect_check(res, "logs", "pass", "compression took 2500 ms", "slow scorer", "max_concurrent")
