@@ -41,15 +41,23 @@ static long long boot_time_ms(void)
     return bt < 0 ? -1 : bt * 1000;
 }
 
+/* /proc/PID/name into buf, NUL-terminated; its length, 0 when unreadable. */
+static size_t read_proc(const char *pid, const char *name, char *buf, size_t cap)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%s/%s", pid, name);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
 /* Field 22 of /proc/PID/stat, in clock ticks since boot; -1 when unreadable. */
 static long long start_ticks(const char *pid)
 {
-    char path[300], buf[1024];
-    snprintf(path, sizeof path, "/proc/%s/stat", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = '\0';
+    char buf[1024];
+    read_proc(pid, "stat", buf, sizeof buf);
     char *p = strrchr(buf, ')'); /* the command name may hold spaces */
     if (!p) return -1;
     p++;
@@ -60,28 +68,13 @@ static long long start_ticks(const char *pid)
     return strtoll(p, NULL, 10);
 }
 
-static size_t read_cmdline(const char *pid, char *buf, size_t cap)
-{
-    char path[300];
-    snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = '\0';
-    return n;
-}
-
 /* Whether the process uses this Hermes home (real path), judged from its
  * environment; a process whose environment cannot be read counts. */
 static int uses_home(const char *pid, const char *home_real)
 {
-    char path[300], env[32768];
-    snprintf(path, sizeof path, "/proc/%s/environ", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(env, 1, sizeof env - 1, f) : 0;
-    if (f) fclose(f);
+    char env[32768];
+    size_t n = read_proc(pid, "environ", env, sizeof env);
     if (!n) return 1;
-    env[n] = '\0';
     const char *hermes_home = NULL, *user_home = NULL;
     for (size_t i = 0; i < n; i += strlen(env + i) + 1) {
         if (!strncmp(env + i, "HERMES_HOME=", 12) && env[i + 12]) hermes_home = env + i + 12;
@@ -117,7 +110,7 @@ int newest_hermes(const char *home, struct hermes_process *out)
         struct stat st;
         snprintf(path, sizeof path, "/proc/%s", e->d_name);
         if (stat(path, &st) || st.st_uid != getuid()) continue;
-        size_t len = read_cmdline(e->d_name, args, sizeof args);
+        size_t len = read_proc(e->d_name, "cmdline", args, sizeof args);
         if (!len || !is_hermes(args, len) || !uses_home(e->d_name, home_real)) continue;
         long long ticks = start_ticks(e->d_name);
         if (ticks < 0) continue;
