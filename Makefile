@@ -33,7 +33,7 @@ OPT         ?= -O2
 CFLAGS      ?= $(OPT) -g
 HR_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -fPIC \
                -fvisibility=hidden -Ilib -DHR_VERSION='"$(VERSION)"'
-LDLIBS      := -lyaml -lz -lm -lpthread
+LDLIBS      := -lyaml -lz -lopenblas -lm -lpthread
 
 # SANITIZE=1 builds everything under ASan+UBSan into its own folder.
 ifeq ($(SANITIZE),1)

