@@ -130,6 +130,7 @@ bench: deps all
 	@HR_BUILD=$(B) scripts/bench-count
 	@HR_BUILD=$(B) scripts/bench-compress
 	@HR_BUILD=$(B) scripts/bench-proxy
+	@HR_BUILD=$(B) scripts/bench-kompress
 
 run: deps all
 	@echo "hr-count on README.md (o200k_base):"

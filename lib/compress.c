@@ -27,7 +27,10 @@ struct hr_compressor {
     struct done_unit *done;
     size_t n_done, cap_done;
     hr_compress_stats stats;
-    char errmsg[200];
+    char scorer_key[2200];        /* what the scorer was made for */
+    char scorer_note[HR_SCORER_ERR + 100];
+    int note_unread;
+    char errmsg[HR_SCORER_ERR + 100];
     size_t err_offset;
 };
 
@@ -136,18 +139,33 @@ static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt
     return HR_OK;
 }
 
-static hr_status pick_scorer(hr_compressor *c, const char *name)
+static hr_status pick_scorer(hr_compressor *c, const hr_compress_options *opt)
 {
-    const char *want = name && *name && strcmp(name, "auto") ? name : "lexical";
-    if (c->scorer && !strcmp(c->scorer->name, want)) return HR_OK;
+    struct hr_scorer_request rq = {opt->scorer, opt->model_dir, opt->kompress_backend};
+    const char *env_dir = getenv("HEADROOM_KOMPRESS_MODEL"), *env_backend = getenv("HEADROOM_KOMPRESS_BACKEND");
+    char key[sizeof c->scorer_key];
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",
+             rq.backend ? rq.backend : "", env_dir ? env_dir : "", env_backend ? env_backend : "");
+    if (c->scorer && !strcmp(c->scorer_key, key)) return HR_OK;
     struct hr_scorer *s = NULL;
-    hr_status st = hr__scorer_new(want, &s);
-    if (st == HR_ENOTFOUND) return fail(c, st, SIZE_MAX, "unknown scorer '%s' (known: auto, lexical)", want);
-    if (st) return fail(c, st, SIZE_MAX, "cannot start the %s scorer: %s", want, hr_strerror(st));
+    char err[HR_SCORER_ERR];
+    hr_status st = hr__scorer_new(&rq, &s, err, sizeof err, c->scorer_note, sizeof c->scorer_note);
+    if (st == HR_ENOTFOUND && !s && rq.name && strcmp(rq.name, "kompress"))
+        return fail(c, st, SIZE_MAX, "unknown scorer '%s' (known: auto, lexical, kompress)", rq.name);
+    if (st == HR_ENOMEM) return fail(c, st, SIZE_MAX, "out of memory starting the scorer");
+    if (st) return fail(c, HR_EMODEL, SIZE_MAX, "cannot start the kompress scorer: %s", err);
     if (c->scorer) c->scorer->destroy(c->scorer);
     c->scorer = s;
-    c->stats.scorer = s->name;
+    c->note_unread = c->scorer_note[0] != '\0';
+    snprintf(c->scorer_key, sizeof c->scorer_key, "%s", key);
     return HR_OK;
+}
+
+const char *hr_compressor_scorer_note(hr_compressor *c)
+{
+    if (!c || !c->note_unread) return NULL;
+    c->note_unread = 0;
+    return c->scorer_note;
 }
 
 static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len)
@@ -289,11 +307,12 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
     c->n_done = 0;
     c->errmsg[0] = '\0';
     c->err_offset = SIZE_MAX;
-    hr_status st = pick_scorer(c, opt->scorer);
+    hr_status st = pick_scorer(c, opt);
     if (!st) st = parse_request(c, opt, body, len);
     if (!st) st = pick_tokenizer(c, opt, &tok);
     if (!st) {
         c->stats.scorer = c->scorer->name;
+        c->stats.scorer_backend = c->scorer->backend;
         st = compress_units(c, tok, opt, body, len, out);
     }
     if (st) {

@@ -108,15 +108,41 @@ int hr__has_marker(const char *text, size_t len);
 
 /* ---- scorers (scorer.c, scorer_lexical.c) ----------------------------------- */
 
+#define HR_SCORER_ERR 400
+
+struct hr_kword;
 struct hr_scorer {
-    const char *name;
+    const char *name;    /* "lexical", "kompress" */
+    const char *backend; /* where a model runs: "cpu", "cuda"; NULL for lexical */
     /* scores[i] for segs[i] of text: higher is more worth keeping. */
     hr_status (*score)(struct hr_scorer *self, const struct hr_query *q, const char *text,
                        const struct hr_seg *segs, size_t n, float *scores);
+    /* Optional (NULL when the scorer has none): keep decisions for the words
+     * of a prose unit, *words malloc'd. */
+    hr_status (*prose_words)(struct hr_scorer *self, const char *text, size_t len, struct hr_kword **words,
+                             size_t *n);
     void (*destroy)(struct hr_scorer *self);
 };
-hr_status hr__scorer_new(const char *name, struct hr_scorer **out);
+
+/* What hr_compress_options asks for: name "auto" (or NULL), "lexical" or
+ * "kompress"; model_dir and backend NULL for their defaults. */
+struct hr_scorer_request {
+    const char *name, *model_dir, *backend;
+};
+/* HR_ENOTFOUND for an unknown name. err: why a kompress scorer that was asked
+ * for cannot start; note: what auto chose instead of a model that is there
+ * but unusable, or of a GPU that is not (empty when nothing to say). */
+hr_status hr__scorer_new(const struct hr_scorer_request *rq, struct hr_scorer **out, char *err, size_t err_len,
+                         char *note, size_t note_len);
 hr_status hr__scorer_lexical_new(struct hr_scorer **out);
+/* The Kompress model of dir (a folder with config.json, model.safetensors and
+ * tokenizer.json), ranking non-prose units as the lexical scorer does. */
+hr_status hr__scorer_kompress_new(const char *dir, const char *backend, struct hr_scorer **out, char *err,
+                                  size_t err_len, char *note, size_t note_len);
+/* The model folder auto and kompress use when none is given, malloc'd:
+ * $HEADROOM_KOMPRESS_MODEL, else $HEADROOM_HOME/models/kompress-v2-base, else
+ * ~/.headroom/models/kompress-v2-base; NULL without HOME. */
+char *hr__kompress_default_dir(void);
 
 /* ---- compressors (crush_*.c) and the router (route.c) ----------------------- */
 
@@ -146,6 +172,8 @@ hr_status hr__crush_diff(struct hr_crush_ctx *cx, const char *text, size_t len, 
 hr_status hr__crush_search(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
 hr_status hr__crush_log(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
 hr_status hr__crush_text(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+/* Prose cut word by word by the scorer's prose_words (crush_words.c). */
+hr_status hr__crush_words(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
 
 /* ---- where the units are (units.c) --------------------------------------------- */
 

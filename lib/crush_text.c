@@ -1,7 +1,8 @@
 /* Plain text: prose is cut into sentences (wrapped lines joined), line-shaped
  * text (code, lists, tables) into lines. What holds numbers, ids, hashes, paths, URLs, flags,
  * error codes, error words or the task's identifiers stays; so do the first
- * and the last piece; the rest is chosen by the scorer within the budget. */
+ * and the last piece; the rest is chosen by the scorer within the budget.
+ * A scorer with a model (kompress) cuts prose word by word instead. */
 #include "compress_internal.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@ hr_status hr__crush_text(struct hr_crush_ctx *cx, const char *text, size_t len, 
 {
     struct hr_segs segs = {0};
     int lines = !hr__is_prose(text, len) && is_line_shaped(text, len);
+    if (!lines && cx->scorer->prose_words) return hr__crush_words(cx, text, len, out);
     hr_status st = lines ? hr__split_lines(text, len, &segs) : hr__split_sentences(text, len, &segs);
     size_t n = segs.n;
     unsigned char *keep = NULL, *hits = NULL;

@@ -41,6 +41,7 @@ typedef enum hr_status {
     HR_EUTF8,       /* invalid UTF-8 where UTF-8 is required */
     HR_ETOOBIG,     /* input larger than supported (4 GiB for JSON) */
     HR_ENOTREQUEST, /* JSON, but not a request of a known API shape */
+    HR_EMODEL,      /* the scorer asked for cannot start: its model is missing or broken */
 } hr_status;
 
 /* A static, human-readable description of a status. */
@@ -243,7 +244,10 @@ typedef struct hr_compress_options {
     size_t protect_recent; /* last messages / input items left alone (5) */
     size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
     const char *query;     /* the task's words; NULL: the latest user message */
-    const char *scorer;    /* "auto" (NULL) or "lexical" */
+    const char *scorer;    /* "auto" (NULL), "lexical" or "kompress" */
+    const char *model_dir; /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
+                              else $HEADROOM_HOME/models/kompress-v2-base */
+    const char *kompress_backend; /* "auto", "cpu", "cuda"; NULL: $HEADROOM_KOMPRESS_BACKEND */
     const char *encoding;  /* NULL: the encoding of the request's model */
     size_t max_bytes;      /* larger bodies are refused (HR_ETOOBIG); 0: 256 MiB */
 } hr_compress_options;
@@ -277,7 +281,8 @@ HR_API size_t hr_compressor_error_offset(const hr_compressor *c);
 typedef struct hr_compress_stats {
     hr_format format;
     const char *encoding; /* static string */
-    const char *scorer;   /* static string */
+    const char *scorer;   /* static string: "lexical", "kompress" */
+    const char *scorer_backend; /* static string: "cpu", "cuda"; NULL for lexical */
     int is_estimate;
     double estimate_factor;
     size_t tokens_before, tokens_after;
@@ -297,6 +302,11 @@ typedef struct hr_compress_unit {
 } hr_compress_unit;
 
 HR_API void hr_compressor_stats(const hr_compressor *c, hr_compress_stats *out);
+/* What the scorer choice had to say when it was last made, once: "the
+ * Kompress model is unusable (...); using the lexical scorer", "no CUDA
+ * device ...; using the CPU". NULL when nothing; the next call returns NULL
+ * until the choice is made again. */
+HR_API const char *hr_compressor_scorer_note(hr_compressor *c);
 HR_API hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compress_unit *out);
 
 /* ---- settings file ----------------------------------------------------------- */

@@ -157,4 +157,17 @@ hr_status hr__kompress_chunks(struct hr_kompress *k, const struct hr_kword *word
                               const char *text, struct hr_kchunk **chunks, size_t *n_chunks);
 void hr__kchunks_free(struct hr_kchunk *c, size_t n);
 
+/* ---- one model per folder and backend, shared (kompress_shared.c) -------- */
+
+struct hr_kshared;
+/* The model of dir on backend, loaded on first use; note as in
+ * hr__kompress_open, given to the first caller only. */
+hr_status hr__kshared_acquire(const char *dir, const char *backend, struct hr_kshared **out, char *err,
+                              size_t err_len, char *note, size_t note_len);
+void hr__kshared_release(struct hr_kshared *m);
+/* hr__kompress_words, one caller at a time per model. */
+hr_status hr__kshared_words(struct hr_kshared *m, const char *text, size_t len, struct hr_kword **words,
+                            size_t *n);
+const char *hr__kshared_backend(const struct hr_kshared *m);
+
 #endif

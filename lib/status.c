@@ -19,6 +19,7 @@ const char *hr_strerror(hr_status status)
     case HR_EUTF8: return "invalid UTF-8";
     case HR_ETOOBIG: return "input too large";
     case HR_ENOTREQUEST: return "not a recognised API request";
+    case HR_EMODEL: return "the scorer's model cannot be loaded";
     }
     return "unknown status";
 }

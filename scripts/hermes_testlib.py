@@ -44,7 +44,7 @@ class World:
     answers) behind a real hr-proxy (self.proxy_url), and a scratch folder
     (self.tmp)."""
 
-    def __init__(self, build, prefix):
+    def __init__(self, build, prefix, proxy_args=(), proxy_env=None):
         seen = self.seen = []
         # what the fake provider answers: (status, JSON body); tests change it
         self.reply = OK_REPLY
@@ -74,8 +74,9 @@ class World:
         self.proxy = subprocess.Popen(
             [os.path.join(build, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
              os.path.join(self.tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
-             "--chatgpt-api-url", up + "/backend-api/codex"],
-            stderr=subprocess.DEVNULL, env=dict(os.environ, HEADROOM_HOME=self.tmp))
+             "--chatgpt-api-url", up + "/backend-api/codex", *proxy_args],
+            stderr=subprocess.PIPE if proxy_env is not None else subprocess.DEVNULL,
+            env=dict(os.environ, HEADROOM_HOME=self.tmp, **(proxy_env or {})))
         wait_port(port)
 
     def proxy_log(self):

@@ -21,7 +21,8 @@ static void usage(FILE *out)
 {
     fputs("usage: hr-compress [--format auto|anthropic|openai-chat|openai-responses]\n"
           "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
-          "                   [--scorer auto|lexical] [--stats | --json-stats] [--fail-open]\n"
+          "                   [--scorer auto|lexical|kompress] [--model DIR]\n"
+          "                   [--kompress-backend auto|cpu|cuda] [--stats | --json-stats] [--fail-open]\n"
           "                   [--config FILE] [--max-bytes N] [FILE]\n"
           "Compress the context of one LLM API request body (FILE, or standard input)\n"
           "and write the request to send on standard output.\n"
@@ -29,7 +30,11 @@ static void usage(FILE *out)
           "  --protect-recent N   leave the last N messages alone (default 5)\n"
           "  --min-tokens N       leave units under N tokens alone (default 500)\n"
           "  --query TEXT         the task's words (default: the latest user message)\n"
-          "  --scorer NAME        auto (default) or lexical\n"
+          "  --scorer NAME        auto (default: kompress when its model is there), lexical\n"
+          "                       or kompress\n"
+          "  --model DIR          the Kompress model folder (default: $HEADROOM_KOMPRESS_MODEL,\n"
+          "                       else $HEADROOM_HOME/models/kompress-v2-base)\n"
+          "  --kompress-backend B where the model runs: auto (default), cpu, cuda\n"
           "  --stats              a summary on standard error\n"
           "  --json-stats         the summary as one JSON object on standard error\n"
           "  --fail-open          on bad input, copy it to standard output unchanged\n"
@@ -104,14 +109,16 @@ static int exit_for(hr_status st)
     case HR_ETOOBIG:
     case HR_ENOTREQUEST: return EX_DATAERR_;
     case HR_ENOTFOUND: return EX_USAGE_;
+    case HR_EMODEL: return EX_CONFIG_;
     default: return EX_SOFTWARE_;
     }
 }
 
-/* Bad input: exit 65, or with --fail-open the input unchanged and exit 0. */
+/* Bad input (65) or a scorer model that cannot load (78): that status, or
+ * with --fail-open the input unchanged and exit 0, as hr-proxy does. */
 static int input_error(const struct settings *s, const hr_buf *body, int status)
 {
-    if (!s->fail_open || status != EX_DATAERR_) return status;
+    if (!s->fail_open || (status != EX_DATAERR_ && status != EX_CONFIG_)) return status;
     if (hr__write_all(STDOUT_FILENO, body->data ? body->data : "", body->len)) return EX_IOERR_;
     return EX_OK_;
 }
@@ -159,6 +166,8 @@ int main(int argc, char **argv)
         status = EX_SOFTWARE_;
     } else {
         hr_status st = hr_compress(c, &s.opt, body.data, body.len, &out);
+        const char *note = hr_compressor_scorer_note(c);
+        if (note) fprintf(stderr, "hr-compress: %s\n", note);
         if (st) {
             report_position(name, &body, hr_compressor_error_offset(c), hr_compressor_errmsg(c));
             status = input_error(&s, &body, exit_for(st));

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_STATS, OPT_JSON_STATS,
+enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_MODEL, OPT_BACKEND, OPT_STATS, OPT_JSON_STATS,
        OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES };
 
 /* A whole number in decimal, nothing else. */
@@ -68,6 +68,8 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         {"min-tokens", required_argument, NULL, OPT_MIN_TOKENS},
         {"query", required_argument, NULL, OPT_QUERY},
         {"scorer", required_argument, NULL, OPT_SCORER},
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"kompress-backend", required_argument, NULL, OPT_BACKEND},
         {"stats", no_argument, NULL, OPT_STATS},
         {"json-stats", no_argument, NULL, OPT_JSON_STATS},
         {"fail-open", no_argument, NULL, OPT_FAIL_OPEN},
@@ -96,6 +98,14 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_MIN_TOKENS: min_tokens = optarg; break;
         case OPT_QUERY: s->opt.query = optarg; break;
         case OPT_SCORER: s->opt.scorer = optarg; break;
+        case OPT_MODEL: s->opt.model_dir = optarg; break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "cpu") && strcmp(optarg, "cuda") && strcmp(optarg, "pytorch")) {
+                snprintf(err, err_len, "unknown Kompress backend '%s' (auto, cpu, cuda, pytorch)", optarg);
+                return SETTINGS_USAGE;
+            }
+            s->opt.kompress_backend = optarg;
+            break;
         case OPT_STATS: s->stats = STATS_HUMAN; break;
         case OPT_JSON_STATS: s->stats = STATS_JSON; break;
         case OPT_FAIL_OPEN: s->fail_open = 1; break;

@@ -18,8 +18,9 @@ void print_stats_human(const hr_compressor *c, const char *input)
     hr_compress_stats st;
     hr_compressor_stats(c, &st);
     size_t saved = st.tokens_before - st.tokens_after;
-    fprintf(stderr, "hr-compress: %s: %s, %s%s, scorer %s\n", input, hr_format_name(st.format), st.encoding,
-            st.is_estimate ? " (estimate)" : "", st.scorer);
+    fprintf(stderr, "hr-compress: %s: %s, %s%s, scorer %s%s%s%s\n", input, hr_format_name(st.format), st.encoding,
+            st.is_estimate ? " (estimate)" : "", st.scorer, st.scorer_backend ? " (" : "",
+            st.scorer_backend ? st.scorer_backend : "", st.scorer_backend ? ")" : "");
     fprintf(stderr, "  tokens   %zu -> %zu, saved %zu (%.1f%%)\n", st.tokens_before, st.tokens_after, saved,
             percent(saved, st.tokens_before));
     for (size_t k = 0; k < N_KINDS; k++) {
@@ -51,6 +52,7 @@ void print_stats_json(const hr_compressor *c)
     hr_compressor_stats(c, &st);
     fprintf(stderr, "{\"format\":\"%s\",\"encoding\":\"%s\",\"estimate\":%s,\"scorer\":\"%s\",", hr_format_name(st.format),
             st.encoding, st.is_estimate ? "true" : "false", st.scorer);
+    if (st.scorer_backend) fprintf(stderr, "\"scorer_backend\":\"%s\",", st.scorer_backend);
     fprintf(stderr, "\"tokens_before\":%zu,\"tokens_after\":%zu,\"tokens_saved\":%zu,\"units\":[", st.tokens_before,
             st.tokens_after, st.tokens_before - st.tokens_after);
     hr_compress_unit u;

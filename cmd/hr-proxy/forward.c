@@ -386,6 +386,8 @@ static void take_result(struct exchange *ex, hr_status status, const hr_buf *out
 {
     ex->rec.compress_ms = now_ms() - ex->t0;
     if (status == HR_OK) {
+        ex->rec.scorer = st->scorer;
+        ex->rec.scorer_backend = st->scorer_backend;
         ex->rec.tokens_before = st->tokens_before;
         ex->rec.tokens_after = st->tokens_after;
         if (st->units) {
@@ -413,13 +415,15 @@ static void on_compressed(struct job *job, void *arg)
     forward_body(ex);
 }
 
-/* The settings of every hr_compress() the proxy makes, inline or on a worker. */
-static void compress_options(const struct proxy *p, hr_compress_options *opt)
+void compress_options(const struct proxy *p, hr_compress_options *opt)
 {
     hr_compress_options_init(opt);
     opt->protect_recent = p->set.protect_recent;
     opt->min_tokens = p->set.min_tokens;
     opt->max_bytes = p->set.max_body;
+    opt->scorer = p->set.scorer;
+    opt->model_dir = p->set.kompress_model[0] ? p->set.kompress_model : NULL;
+    opt->kompress_backend = p->set.kompress_backend;
 }
 
 /* A body shorter than min_tokens_to_crush bytes cannot hold a unit that
@@ -431,11 +435,13 @@ static void count_inline(struct exchange *ex)
     struct proxy *p = ex->p;
     hr_compress_options opt;
     compress_options(p, &opt);
+    opt.scorer = "lexical"; /* nothing here is long enough to score: no model on the loop */
     hr_compress_stats stats;
     p->inline_out.len = 0; /* hr_compress() appends */
     hr_status st = hr_compress(p->inline_comp, &opt, ex->body, ex->body_len, &p->inline_out);
     if (st == HR_OK) hr_compressor_stats(p->inline_comp, &stats);
     take_result(ex, st, &p->inline_out, &stats, hr_compressor_errmsg(p->inline_comp));
+    ex->rec.scorer = ex->rec.scorer_backend = NULL; /* no scorer ran */
 }
 
 static void on_compress_timeout(evutil_socket_t fd, short what, void *arg)

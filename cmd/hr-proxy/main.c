@@ -221,7 +221,9 @@ int main(int argc, char **argv)
     p.totals.started = now_ms();
     p.base = event_base_new();
     p.http = p.base ? evhttp_new(p.base) : NULL;
-    if (!p.http || forward_init(&p) || !(p.pool = pool_new(p.base, p.set.max_concurrent))) {
+    hr_compress_options warm;
+    compress_options(&p, &warm);
+    if (!p.http || forward_init(&p) || !(p.pool = pool_new(p.base, p.set.max_concurrent, &warm))) {
         fprintf(stderr, "hr-proxy: cannot start: out of memory\n");
         free_proxy(&p);
         return 70;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,16 +40,27 @@ struct pool {
     struct worker *workers;
     size_t n;
     int stopping;
+    /* the warm-up's settings, copied: a reload may rewrite the originals */
+    hr_compress_options warm;
+    char scorer[16], model_dir[4096], backend[16];
 };
 
-/* Loads the tokenizer tables before the first real request needs them. */
-static void warm_up(hr_compressor *comp)
+/* What the scorer choice said (a model that would not load, no GPU), once. */
+static void report_scorer_note(hr_compressor *comp)
+{
+    const char *note = hr_compressor_scorer_note(comp);
+    if (note) fprintf(stderr, "hr-proxy: %s\n", note);
+}
+
+/* Loads the tokenizer tables and the scorer's model before the first real
+ * request needs them. */
+static void warm_up(hr_compressor *comp, const hr_compress_options *warm)
 {
     static const char req[] = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    hr_compress_options opt;
+    hr_compress_options opt = *warm;
     hr_buf out = HR_BUF_INIT;
-    hr_compress_options_init(&opt);
     hr_compress(comp, &opt, req, sizeof req - 1, &out);
+    report_scorer_note(comp);
     opt.encoding = "cl100k_base";
     hr_compress(comp, &opt, req, sizeof req - 1, &out);
     hr_buf_free(&out);
@@ -58,7 +70,7 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     struct pool *p = w->pool;
-    warm_up(w->comp);
+    warm_up(w->comp, &p->warm);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!w->job && !p->stopping) pthread_cond_wait(&p->cond, &p->lock);
@@ -66,6 +78,7 @@ static void *work(void *arg)
         struct job *job = w->job;
         pthread_mutex_unlock(&p->lock);
         job->status = hr_compress(w->comp, &job->opt, job->body, job->len, &job->out);
+        report_scorer_note(w->comp);
         if (job->status) snprintf(job->error, sizeof job->error, "%s", hr_compressor_errmsg(w->comp));
         else hr_compressor_stats(w->comp, &job->stats);
         ssize_t k;
@@ -90,11 +103,18 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-struct pool *pool_new(struct event_base *base, size_t workers)
+struct pool *pool_new(struct event_base *base, size_t workers, const hr_compress_options *opt)
 {
     struct pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->base = base;
+    p->warm = *opt;
+    snprintf(p->scorer, sizeof p->scorer, "%s", opt->scorer ? opt->scorer : "auto");
+    snprintf(p->model_dir, sizeof p->model_dir, "%s", opt->model_dir ? opt->model_dir : "");
+    snprintf(p->backend, sizeof p->backend, "%s", opt->kompress_backend ? opt->kompress_backend : "auto");
+    p->warm.scorer = p->scorer;
+    p->warm.model_dir = p->model_dir[0] ? p->model_dir : NULL;
+    p->warm.kompress_backend = p->backend;
     p->workers = calloc(workers, sizeof *p->workers);
     if (!p->workers || pipe(p->fds)) {
         free(p->workers);

@@ -26,6 +26,9 @@ struct settings {
     long shutdown_wait_s;      /* in-flight work gets this long on SIGTERM */
     size_t log_max_bytes;      /* rotate requests.jsonl past this */
     char log_dir[4096];
+    char scorer[16];           /* auto, lexical, kompress */
+    char kompress_model[4096]; /* "": libhr's default folder */
+    char kompress_backend[16]; /* auto, cpu, cuda, pytorch */
     char config_path[4096];    /* the file read, "" when none */
     char pidfile[4096];
 };
@@ -70,6 +73,7 @@ struct record {
     char model[128];
     int stream, status;
     size_t tokens_before, tokens_after;
+    const char *scorer, *scorer_backend; /* static strings; NULL when nothing was compressed */
     double compress_ms, ttfb_ms, total_ms;
     char error[160];
 };
@@ -96,7 +100,9 @@ void totals_prometheus(const struct totals *t, struct evbuffer *out);
 struct job;
 struct pool;
 typedef void (*job_done_fn)(struct job *job, void *arg);
-struct pool *pool_new(struct event_base *base, size_t workers);
+/* Each worker compresses a request with opt at start, so that tokenizers and
+ * the scorer's model are loaded before the first real one. */
+struct pool *pool_new(struct event_base *base, size_t workers, const hr_compress_options *opt);
 void pool_free(struct pool *pool);
 /* Starts compressing body; NULL when every worker is busy (go uncompressed). */
 struct job *pool_submit(struct pool *pool, const hr_compress_options *opt, const char *body, size_t len,
@@ -132,6 +138,8 @@ struct proxy {
 };
 
 int forward_init(struct proxy *p);
+/* The settings of every hr_compress() the proxy makes, inline or on a worker. */
+void compress_options(const struct proxy *p, hr_compress_options *opt);
 void forward_cleanup(struct proxy *p);
 /* Takes over req: compresses its body when it should, sends it upstream,
  * relays the answer. */

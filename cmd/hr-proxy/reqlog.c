@@ -127,10 +127,16 @@ void reqlog_write(struct reqlog *log, const struct record *r)
     put_string(&b, r->model);
     snprintf(num, sizeof num,
              ",\"stream\":%s,\"status\":%d,\"tokens_before\":%zu,\"tokens_after\":%zu,\"tokens_saved\":%zu,"
-             "\"compress_ms\":%.3f,\"ttfb_ms\":%.3f,\"total_ms\":%.3f,\"error\":",
+             "\"compress_ms\":%.3f,\"ttfb_ms\":%.3f,\"total_ms\":%.3f,\"scorer\":",
              r->stream ? "true" : "false", r->status, r->tokens_before, r->tokens_after, saved, r->compress_ms,
              r->ttfb_ms, r->total_ms);
     put(&b, num);
+    if (r->scorer) put_string(&b, r->scorer);
+    else put(&b, "null");
+    put(&b, ",\"scorer_backend\":");
+    if (r->scorer_backend) put_string(&b, r->scorer_backend);
+    else put(&b, "null");
+    put(&b, ",\"error\":");
     if (r->error[0]) put_string(&b, r->error);
     else put(&b, "null");
     put(&b, "}\n");

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR };
+enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH };
 
 struct spec {
     const char *flag, *env, *key, *fallback;
@@ -18,7 +18,7 @@ struct spec {
 /* Indexed as cli->flags. */
 enum {
     S_LISTEN, S_ANTHROPIC, S_OPENAI, S_CHATGPT, S_PROTECT, S_MIN_TOKENS, S_MAX_CONCURRENT, S_LOG_DIR, S_MAX_BODY,
-    S_UPSTREAM_TIMEOUT, S_CONNECT_TIMEOUT, S_CLIENT_TIMEOUT, S_COMPRESS_TIMEOUT, S_SHUTDOWN_WAIT, S_LOG_MAX, S_COUNT
+    S_UPSTREAM_TIMEOUT, S_CONNECT_TIMEOUT, S_CLIENT_TIMEOUT, S_COMPRESS_TIMEOUT, S_SHUTDOWN_WAIT, S_LOG_MAX, S_SCORER, S_MODEL, S_BACKEND, S_COUNT
 };
 
 static const struct spec specs[S_COUNT] = {
@@ -37,6 +37,9 @@ static const struct spec specs[S_COUNT] = {
     [S_COMPRESS_TIMEOUT] = {"compress-timeout-ms", "HEADROOM_COMPRESS_TIMEOUT_MS", "compress_timeout_ms", "1000", K_SIZE},
     [S_SHUTDOWN_WAIT] = {"shutdown-wait", "HEADROOM_SHUTDOWN_WAIT", "shutdown_wait", "30", K_SIZE},
     [S_LOG_MAX] = {"log-max-bytes", "HEADROOM_LOG_MAX_BYTES", "log_max_bytes", "67108864", K_SIZE},
+    [S_SCORER] = {"scorer", "HEADROOM_SCORER", "scorer", "auto", K_WORD},
+    [S_MODEL] = {"kompress-model", "HEADROOM_KOMPRESS_MODEL", "kompress_model", "", K_PATH},
+    [S_BACKEND] = {"kompress-backend", "HEADROOM_KOMPRESS_BACKEND", "kompress_backend", "auto", K_WORD},
 };
 
 void usage(FILE *out)
@@ -46,7 +49,8 @@ void usage(FILE *out)
           "                [--protect-recent N] [--min-tokens N] [--max-concurrent N]\n"
           "                [--max-body-bytes N] [--upstream-timeout S] [--connect-timeout S]\n"
           "                [--client-timeout S] [--compress-timeout-ms MS] [--shutdown-wait S]\n"
-          "                [--log-max-bytes N] [--pidfile FILE]\n"
+          "                [--log-max-bytes N] [--scorer auto|lexical|kompress]\n"
+          "                [--kompress-model DIR] [--kompress-backend auto|cpu|cuda] [--pidfile FILE]\n"
           "The compressing reverse proxy for LLM API requests; runs in the foreground.\n"
           "Settings: flag, else environment (HEADROOM_*), else route.yaml, else default;\n"
           "see hr-proxy(8). -h, --help: this help; -V, --version: the version.\n",
@@ -140,10 +144,27 @@ static void describe(char *buf, size_t cap, char from, int i, const char *cfg_pa
     else snprintf(buf, cap, "default %s", specs[i].key);
 }
 
+/* v is one of the words of list (NULL-terminated); copied to out. */
+static int one_of(const char *v, const char *const *list, char *out, size_t cap)
+{
+    for (; *list; list++)
+        if (!strcmp(v, *list)) return snprintf(out, cap, "%s", v) < 0 ? -1 : 0;
+    return -1;
+}
+
 static int apply(struct settings *s, int i, const char *v)
 {
+    static const char *const scorers[] = {"auto", "lexical", "kompress", NULL};
+    static const char *const backends[] = {"auto", "cpu", "cuda", "pytorch", NULL};
     size_t n = 0;
     switch (specs[i].kind) {
+    case K_WORD:
+        return i == S_SCORER ? one_of(v, scorers, s->scorer, sizeof s->scorer)
+                             : one_of(v, backends, s->kompress_backend, sizeof s->kompress_backend);
+    case K_PATH: /* "" leaves the folder to libhr's default */
+        if (strlen(v) >= sizeof s->kompress_model) return -1;
+        snprintf(s->kompress_model, sizeof s->kompress_model, "%s", v);
+        return 0;
     case K_LISTEN: return parse_listen(v, s);
     case K_URL:
         return parse_url(v, i == S_ANTHROPIC ? s->anthropic_url : i == S_OPENAI ? s->openai_url : s->chatgpt_url,
