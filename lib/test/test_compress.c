@@ -613,7 +613,7 @@ static void test_bad_input(void)
     expect_error("{\"messages\":[]}", &opt, HR_ETOOBIG, SIZE_MAX, "request of 15 bytes is over the limit of 10 bytes");
     hr_compress_options_init(&opt);
     opt.scorer = "neural";
-    expect_error("{\"messages\":[]}", &opt, HR_ENOTFOUND, SIZE_MAX, "unknown scorer 'neural' (known: auto, lexical)");
+    expect_error("{\"messages\":[]}", &opt, HR_ENOTFOUND, SIZE_MAX, "unknown scorer 'neural' (known: auto, lexical, kompress)");
 }
 
 /* ---- the must-keep rules and the task's words ---------------------------------------- */
