@@ -104,6 +104,8 @@ struct hr_kbackend {
     void (*destroy)(struct hr_kbackend *self);
 };
 
+/* threads: windows run side by side, one per thread (a lone window uses
+ * them all inside OpenBLAS). */
 hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out);
 /* HR_ENOTFOUND when built without CUDA or when no device answers; err says which. */
 hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,

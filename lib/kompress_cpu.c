@@ -1,20 +1,24 @@
 /* The Kompress encoder and heads on the CPU: the matrix products through
  * OpenBLAS (which picks AVX2 or AVX-512 kernels for the CPU it runs on), the
  * rest (norms, rotary embedding, attention softmax, GeGLU, the span
- * convolution's sums) in plain C over fp32. One window at a time; OpenBLAS
- * spreads each product over the threads. */
+ * convolution's sums) in plain C over fp32. Several windows run side by side,
+ * one per core (a lane), each with single-threaded OpenBLAS: a core then
+ * never waits for the others between products, which measured 1.3x faster
+ * on two cores than spreading each product over both. A lone window gets
+ * every core through OpenBLAS's own threads. */
 #include "kompress.h"
 
 #include <cblas.h>
 #undef I /* complex.h, through openblas_config.h */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 void openblas_set_num_threads(int num_threads);
 
+/* One lane: the model's tables, shared, and its own scratch. */
 struct cpu_backend {
-    struct hr_kbackend base;
     const struct hr_kweights *w;
     int H, F, heads, hd;
     float *rope_cos[2], *rope_sin[2]; /* [0] global, [1] local: [MAX_TOKENS][hd / 2] */
@@ -179,24 +183,73 @@ static hr_status cpu_run_one(struct cpu_backend *b, struct hr_kwindow *win)
     return HR_OK;
 }
 
+#define MAX_LANES 64
+
+struct cpu_pool {
+    struct hr_kbackend base;
+    struct cpu_backend lane[MAX_LANES];
+    int lanes;
+};
+
+struct lane_job {
+    struct cpu_backend *lane;
+    struct hr_kwindow *win;
+    size_t first, count, step;
+    hr_status st;
+};
+
+static void *lane_work(void *arg)
+{
+    struct lane_job *j = arg;
+    for (size_t i = j->first; i < j->count && !j->st; i += j->step) j->st = cpu_run_one(j->lane, &j->win[i]);
+    return NULL;
+}
+
 static hr_status cpu_run(struct hr_kbackend *self, struct hr_kwindow *win, size_t count)
 {
-    struct cpu_backend *b = (struct cpu_backend *)self;
-    for (size_t i = 0; i < count; i++) {
-        hr_status st = cpu_run_one(b, &win[i]);
-        if (st) return st;
+    struct cpu_pool *p = (struct cpu_pool *)self;
+    size_t lanes = count < (size_t)p->lanes ? count : (size_t)p->lanes;
+    if (lanes <= 1) {
+        openblas_set_num_threads(p->lanes);
+        struct lane_job j = {&p->lane[0], win, 0, count, 1, HR_OK};
+        lane_work(&j);
+        return j.st;
     }
-    return HR_OK;
+    openblas_set_num_threads(1);
+    struct lane_job jobs[MAX_LANES];
+    pthread_t tid[MAX_LANES];
+    size_t started = 1;
+    for (size_t k = 0; k < lanes; k++) jobs[k] = (struct lane_job){&p->lane[k], win, k, count, lanes, HR_OK};
+    for (size_t k = 1; k < lanes; k++, started++)
+        if (pthread_create(&tid[k], NULL, lane_work, &jobs[k])) break;
+    lane_work(&jobs[0]);
+    for (size_t k = started; k < lanes; k++) lane_work(&jobs[k]); /* lanes no thread could take */
+    hr_status st = jobs[0].st;
+    for (size_t k = started; k < lanes; k++)
+        if (!st) st = jobs[k].st;
+    for (size_t k = 1; k < started; k++) {
+        pthread_join(tid[k], NULL);
+        if (!st) st = jobs[k].st;
+    }
+    return st;
+}
+
+static void lane_free(struct cpu_backend *b, int owns_tables)
+{
+    if (owns_tables) {
+        float *tables[] = {b->rope_cos[0], b->rope_cos[1], b->rope_sin[0], b->rope_sin[1], b->conv0};
+        for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) free(tables[i]);
+    }
+    float *all[] = {b->x, b->h, b->qkv, b->att, b->scores, b->mlp, b->gated, b->conv_in, b->conv_mid};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
 
 static void cpu_destroy(struct hr_kbackend *self)
 {
-    struct cpu_backend *b = (struct cpu_backend *)self;
-    if (!b) return;
-    float *all[] = {b->rope_cos[0], b->rope_cos[1], b->rope_sin[0], b->rope_sin[1], b->conv0, b->x, b->h, b->qkv,
-                    b->att, b->scores, b->mlp, b->gated, b->conv_in, b->conv_mid};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
-    free(b);
+    struct cpu_pool *p = (struct cpu_pool *)self;
+    if (!p) return;
+    for (int k = 0; k < p->lanes; k++) lane_free(&p->lane[k], k == 0);
+    free(p);
 }
 
 /* cos and sin of position * theta^(-2i/hd), computed in double. */
@@ -218,35 +271,50 @@ static float *alloc_f(size_t count, int *failed)
     return p;
 }
 
-hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out)
+/* Lane 0 builds the shared tables; the others point at them. */
+static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w, const struct cpu_backend *shared)
 {
-    *out = NULL;
-    struct cpu_backend *b = calloc(1, sizeof *b);
-    if (!b) return HR_ENOMEM;
-    b->base = (struct hr_kbackend){"cpu", cpu_run, cpu_destroy};
     b->w = w;
     b->H = w->cfg.hidden, b->F = w->cfg.intermediate, b->heads = w->cfg.heads, b->hd = b->H / b->heads;
     size_t T = HR_KOMPRESS_MAX_TOKENS, H = (size_t)b->H, F = (size_t)b->F, C = HR_KOMPRESS_SPAN_CHANNELS;
     int failed = 0;
-    for (int k = 0; k < 2; k++) {
-        b->rope_cos[k] = alloc_f(T * (H / b->heads / 2), &failed);
-        b->rope_sin[k] = alloc_f(T * (H / b->heads / 2), &failed);
+    if (shared) {
+        memcpy(b->rope_cos, shared->rope_cos, sizeof b->rope_cos);
+        memcpy(b->rope_sin, shared->rope_sin, sizeof b->rope_sin);
+        b->conv0 = shared->conv0;
+    } else {
+        for (int k = 0; k < 2; k++) {
+            b->rope_cos[k] = alloc_f(T * (H / b->heads / 2), &failed);
+            b->rope_sin[k] = alloc_f(T * (H / b->heads / 2), &failed);
+        }
+        b->conv0 = alloc_f(5 * C * H, &failed);
     }
-    b->conv0 = alloc_f(5 * C * H, &failed);
     b->x = alloc_f(T * H, &failed), b->h = alloc_f(T * H, &failed), b->qkv = alloc_f(T * 3 * H, &failed);
     b->att = alloc_f(T * H, &failed), b->scores = alloc_f(T * T, &failed), b->mlp = alloc_f(T * 2 * F, &failed);
     b->gated = alloc_f(T * F, &failed), b->conv_in = alloc_f(T * 5 * C, &failed);
     b->conv_mid = alloc_f(T * C, &failed);
-    if (failed) {
-        cpu_destroy(&b->base);
-        return HR_ENOMEM;
-    }
+    if (failed || shared) return failed ? HR_ENOMEM : HR_OK;
     rope_tables(b, 0, w->cfg.global_theta);
     rope_tables(b, 1, w->cfg.local_theta);
     for (size_t k = 0; k < 5; k++) /* [256][H][5] -> [5][256][H] */
         for (size_t c = 0; c < C; c++)
             for (size_t j = 0; j < H; j++) b->conv0[(k * C + c) * H + j] = w->conv0_w[(c * H + j) * 5 + k];
-    if (threads > 0) openblas_set_num_threads(threads);
-    *out = &b->base;
+    return HR_OK;
+}
+
+hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out)
+{
+    *out = NULL;
+    struct cpu_pool *p = calloc(1, sizeof *p);
+    if (!p) return HR_ENOMEM;
+    p->base = (struct hr_kbackend){"cpu", cpu_run, cpu_destroy};
+    int lanes = threads < 1 ? 1 : threads > MAX_LANES ? MAX_LANES : threads;
+    hr_status st = HR_OK;
+    for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w, p->lanes ? &p->lane[0] : NULL);
+    if (st) {
+        cpu_destroy(&p->base);
+        return st;
+    }
+    *out = &p->base;
     return HR_OK;
 }
