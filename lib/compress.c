@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#define SCORER_RETRY_MS 60000.0
+
 struct done_unit {
     char where[160];
     const char *kind;
@@ -28,6 +30,9 @@ struct hr_compressor {
     size_t n_done, cap_done;
     hr_compress_stats stats;
     char scorer_key[2200];        /* what the scorer was made for */
+    char failed_key[2200];        /* what a scorer could not be made for, */
+    double failed_at;             /* when, */
+    char failed_msg[HR_SCORER_ERR + 100]; /* and why */
     char scorer_note[HR_SCORER_ERR + 100];
     int note_unread;
     char errmsg[HR_SCORER_ERR + 100];
@@ -147,13 +152,23 @@ static hr_status pick_scorer(hr_compressor *c, const hr_compress_options *opt)
     snprintf(key, sizeof key, "%s|%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",
              rq.backend ? rq.backend : "", env_dir ? env_dir : "", env_backend ? env_backend : "");
     if (c->scorer && !strcmp(c->scorer_key, key)) return HR_OK;
+    /* a model that would not load is tried again after a minute, not on
+     * every request: loading a base model reads 600 MB */
+    if (!strcmp(c->failed_key, key) && now_ms() - c->failed_at < SCORER_RETRY_MS)
+        return fail(c, HR_EMODEL, SIZE_MAX, "%s", c->failed_msg);
     struct hr_scorer *s = NULL;
     char err[HR_SCORER_ERR];
     hr_status st = hr__scorer_new(&rq, &s, err, sizeof err, c->scorer_note, sizeof c->scorer_note);
     if (st == HR_ENOTFOUND && !s && rq.name && strcmp(rq.name, "kompress"))
         return fail(c, st, SIZE_MAX, "unknown scorer '%s' (known: auto, lexical, kompress)", rq.name);
     if (st == HR_ENOMEM) return fail(c, st, SIZE_MAX, "out of memory starting the scorer");
-    if (st) return fail(c, HR_EMODEL, SIZE_MAX, "cannot start the kompress scorer: %s", err);
+    if (st) {
+        snprintf(c->failed_key, sizeof c->failed_key, "%s", key);
+        snprintf(c->failed_msg, sizeof c->failed_msg, "cannot start the kompress scorer: %s", err);
+        c->failed_at = now_ms();
+        return fail(c, HR_EMODEL, SIZE_MAX, "%s", c->failed_msg);
+    }
+    c->failed_key[0] = '\0';
     if (c->scorer) c->scorer->destroy(c->scorer);
     c->scorer = s;
     c->note_unread = c->scorer_note[0] != '\0';

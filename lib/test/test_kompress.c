@@ -5,7 +5,7 @@
  * every text: the same words, windows and token ids exactly; per token the
  * logits, span and score within 1e-4 of the float64 reference; per word the
  * same keep decision except where the reference lies within 1e-3 of a
- * threshold. Also: config.json and tokenizer.json errors name what is wrong. */
+ * threshold. Also: choosing the scorer through hr_compress(). */
 #include "../json_internal.h"
 #include "../kompress.h"
 #include "unit.h"
@@ -149,6 +149,46 @@ static void check_model(const char *model)
     free_ref(&r);
 }
 
+/* Through the public API: a kompress scorer whose folder is empty fails with
+ * HR_EMODEL naming the file, and keeps failing for a minute without looking
+ * again (loading a model is costly), even once the files are there; another
+ * folder is tried at once and works. */
+static void test_scorer_choice(void)
+{
+    static const char req[] = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    char dir[] = "/tmp/hr-kompress-XXXXXX", cmd[512];
+    CHECK(mkdtemp(dir) != NULL);
+    hr_compressor *c = NULL;
+    CHECK(hr_compressor_new(&c) == HR_OK);
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.scorer = "kompress";
+    opt.model_dir = dir;
+    opt.kompress_backend = "cpu";
+    hr_buf out = {0};
+    CHECK(hr_compress(c, &opt, req, sizeof req - 1, &out) == HR_EMODEL);
+    CHECK(strstr(hr_compressor_errmsg(c), "config.json: No such file") != NULL);
+    snprintf(cmd, sizeof cmd, "cp " REF "tiny-f32/*.json " REF "tiny-f32/model.safetensors %s/", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(hr_compress(c, &opt, req, sizeof req - 1, &out) == HR_EMODEL);
+    opt.model_dir = REF "tiny-f32";
+    CHECK(hr_compress(c, &opt, req, sizeof req - 1, &out) == HR_OK);
+    hr_compress_stats st;
+    hr_compressor_stats(c, &st);
+    CHECK_EQ_S(st.scorer, "kompress");
+    CHECK_EQ_S(st.scorer_backend, "cpu");
+    CHECK(hr_compressor_scorer_note(c) == NULL);
+    opt.scorer = "lexical";
+    CHECK(hr_compress(c, &opt, req, sizeof req - 1, &out) == HR_OK);
+    hr_compressor_stats(c, &st);
+    CHECK_EQ_S(st.scorer, "lexical");
+    CHECK(st.scorer_backend == NULL);
+    hr_buf_free(&out);
+    hr_compressor_free(c);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_tiny_f32(void) { check_model("tiny-f32"); }
 static void test_small_bf16(void) { check_model("small-bf16"); }
 
@@ -156,5 +196,6 @@ int main(void)
 {
     RUN(test_tiny_f32);
     RUN(test_small_bf16);
+    RUN(test_scorer_choice);
     return unit_any_failed;
 }
