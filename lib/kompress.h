@@ -123,7 +123,6 @@ struct hr_kompress {
     struct hr_kweights w;
     struct hr_ktokenizer tok;
     struct hr_kbackend *backend;
-    char dir[1024];
 };
 
 /* Opens a model folder; backend "auto", "cpu", "cuda" (or its alias
@@ -133,10 +132,6 @@ struct hr_kompress {
 hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, char *err,
                             size_t err_len, char *note, size_t note_len);
 void hr__kompress_close(struct hr_kompress *k);
-
-/* The whitespace of Python's str.split(): what separates words. Returns the
- * byte length of the whitespace character at s[i], 0 when none. */
-size_t hr__kspace_len(const char *s, size_t n, size_t i);
 
 /* Splits text into words, scores them in windows of at most 350 words and
  * 512 tokens (a window ends early rather than cut a word's tokens; a single

@@ -48,7 +48,6 @@ hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *
 {
     memset(k, 0, sizeof *k);
     if (note_len) note[0] = '\0';
-    snprintf(k->dir, sizeof k->dir, "%s", dir);
     char path[1100];
     hr_status st = hr__kweights_load(&k->w, dir, err, err_len);
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);

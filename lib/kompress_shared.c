@@ -1,8 +1,8 @@
 /* One loaded Kompress model per folder and backend for the whole process:
  * hr-proxy's workers each have a compressor, and a base model is 600 MB of
  * weights. Runs are serialised per model (max_concurrent = 1), which bounds
- * GPU memory to one batch of windows and leaves the CPU's cores to OpenBLAS's
- * own threads. */
+ * GPU memory to one batch of windows and leaves the CPU's cores to the
+ * backend, which spreads a run's windows over them. */
 #include "compress_internal.h"
 #include "kompress.h"
 

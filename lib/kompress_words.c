@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t hr__kspace_len(const char *s, size_t n, size_t i)
+/* The whitespace of Python's str.split(), what separates words: the byte
+ * length of the whitespace character at s[i], 0 when none. */
+static size_t space_len(const char *s, size_t n, size_t i)
 {
     unsigned char c = (unsigned char)s[i];
     if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return 1;
@@ -30,13 +32,13 @@ static hr_status split_words(const char *text, size_t len, struct hr_kword **out
     struct hr_kword *v = NULL;
     size_t cap = 0, count = 0;
     for (size_t i = 0; i < len;) {
-        size_t sp = hr__kspace_len(text, len, i);
+        size_t sp = space_len(text, len, i);
         if (sp) {
             i += sp;
             continue;
         }
         size_t start = i;
-        while (i < len && !hr__kspace_len(text, len, i)) i++;
+        while (i < len && !space_len(text, len, i)) i++;
         struct hr_kword *grown = hr_grow(v, &cap, count + 1, sizeof *v);
         if (!grown) {
             free(v);
@@ -80,7 +82,8 @@ static hr_status push_token(struct chunk_builder *cb, uint32_t id, size_t word)
     return HR_OK;
 }
 
-/* One window from word `first`: as many words as fit; *end is where it stops. */
+/* One window from word `first`: as many words as fit; out->end_word is where
+ * it stops. */
 static hr_status build_chunk(struct hr_kompress *k, const struct hr_kword *words, size_t n_words, const char *text,
                              size_t first, struct hr_kchunk *out)
 {
