@@ -1,6 +1,7 @@
 /* hr_compress(): parse the request, find its units, route each to a
  * compressor, splice the smaller strings back, count before and after. */
 #include "compress_internal.h"
+#include "kompress.h"
 #include "grow.h"
 
 #include <math.h>
@@ -147,10 +148,10 @@ static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt
 static hr_status pick_scorer(hr_compressor *c, const hr_compress_options *opt)
 {
     struct hr_scorer_request rq = {opt->scorer, opt->model_dir, opt->kompress_backend};
-    const char *env_dir = getenv("HEADROOM_KOMPRESS_MODEL"), *env_backend = getenv("HEADROOM_KOMPRESS_BACKEND");
+    const char *env_dir = getenv("HEADROOM_KOMPRESS_MODEL");
     char key[sizeof c->scorer_key];
-    snprintf(key, sizeof key, "%s|%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",
-             rq.backend ? rq.backend : "", env_dir ? env_dir : "", env_backend ? env_backend : "");
+    snprintf(key, sizeof key, "%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",
+             env_dir ? env_dir : "", hr__kompress_backend_wanted(rq.backend));
     if (c->scorer && !strcmp(c->scorer_key, key)) return HR_OK;
     /* a model that would not load is tried again after a minute, not on
      * every request: loading a base model reads 600 MB */

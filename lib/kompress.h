@@ -125,10 +125,14 @@ struct hr_kompress {
     struct hr_kbackend *backend;
 };
 
-/* Opens a model folder; backend "auto", "cpu", "cuda" (or its alias
- * "pytorch"); NULL means $HEADROOM_KOMPRESS_BACKEND, else auto. A CUDA
- * backend that cannot start under auto falls back to the CPU and says so in
- * note (empty when nothing to say). */
+/* Whether name is a backend: "auto", "cpu", "cuda" or its alias "pytorch". */
+int hr__kompress_backend_known(const char *name);
+/* The backend asked for: name, else $HEADROOM_KOMPRESS_BACKEND, else "auto". */
+const char *hr__kompress_backend_wanted(const char *name);
+
+/* Opens a model folder on backend (a name as hr__kompress_backend_wanted
+ * gives). A CUDA backend that cannot start under auto falls back to the CPU
+ * and says so in note (empty when nothing to say). */
 hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, char *err,
                             size_t err_len, char *note, size_t note_len);
 void hr__kompress_close(struct hr_kompress *k);

@@ -21,14 +21,26 @@ static int usable_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
+int hr__kompress_backend_known(const char *name)
+{
+    static const char *const known[] = {"auto", "cpu", "cuda", "pytorch"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i])) return 1;
+    return 0;
+}
+
+const char *hr__kompress_backend_wanted(const char *name)
+{
+    if (!name || !*name) name = getenv("HEADROOM_KOMPRESS_BACKEND");
+    return name && *name ? name : "auto";
+}
+
 static hr_status pick_backend(struct hr_kompress *k, const char *want, char *err, size_t err_len, char *note,
                               size_t note_len)
 {
-    if (!want || !*want) want = getenv("HEADROOM_KOMPRESS_BACKEND");
-    if (!want || !*want) want = "auto";
-    int cuda = !strcmp(want, "cuda") || !strcmp(want, "pytorch");
-    if (!cuda && strcmp(want, "auto") && strcmp(want, "cpu"))
+    if (!hr__kompress_backend_known(want))
         return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (known: auto, cpu, cuda, pytorch)", want);
+    int cuda = !strcmp(want, "cuda") || !strcmp(want, "pytorch");
     if (cuda || !strcmp(want, "auto")) {
         char why[HR_KOMPRESS_ERR] = "";
         hr_status st = hr__kbackend_cuda_new(&k->w, 1, &k->backend, why, sizeof why);

@@ -26,8 +26,8 @@ hr_status hr__kshared_acquire(const char *dir, const char *backend, struct hr_ks
                               size_t err_len, char *note, size_t note_len)
 {
     char key[1100];
-    const char *want = backend && *backend ? backend : getenv("HEADROOM_KOMPRESS_BACKEND");
-    snprintf(key, sizeof key, "%s|%s", want && *want ? want : "auto", dir);
+    const char *want = hr__kompress_backend_wanted(backend);
+    snprintf(key, sizeof key, "%s|%s", want, dir);
     if (note_len) note[0] = '\0';
     pthread_mutex_lock(&registry_lock);
     struct hr_kshared *m = registry;

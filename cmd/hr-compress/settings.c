@@ -1,5 +1,6 @@
 /* Where each setting comes from: a flag wins over the environment, which
  * wins over route.yaml, which wins over the built-in default. */
+#include "kompress.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -100,7 +101,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_SCORER: s->opt.scorer = optarg; break;
         case OPT_MODEL: s->opt.model_dir = optarg; break;
         case OPT_BACKEND:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "cpu") && strcmp(optarg, "cuda") && strcmp(optarg, "pytorch")) {
+            if (!hr__kompress_backend_known(optarg)) {
                 snprintf(err, err_len, "unknown Kompress backend '%s' (auto, cpu, cuda, pytorch)", optarg);
                 return SETTINGS_USAGE;
             }

@@ -1,5 +1,6 @@
 /* hr-proxy settings: each one from its flag, else its environment variable,
  * else route.yaml, else the default; read again on SIGHUP. */
+#include "kompress.h"
 #include "proxy.h"
 
 #include <errno.h>
@@ -144,23 +145,24 @@ static void describe(char *buf, size_t cap, char from, int i, const char *cfg_pa
     else snprintf(buf, cap, "default %s", specs[i].key);
 }
 
-/* v is one of the words of list (NULL-terminated); copied to out. */
-static int one_of(const char *v, const char *const *list, char *out, size_t cap)
+static int known_scorer(const char *v)
 {
-    for (; *list; list++)
-        if (!strcmp(v, *list)) return snprintf(out, cap, "%s", v) < 0 ? -1 : 0;
-    return -1;
+    return !strcmp(v, "auto") || !strcmp(v, "lexical") || !strcmp(v, "kompress");
+}
+
+/* v into out[cap]; -1 when it does not fit. */
+static int copy_word(char *out, size_t cap, const char *v)
+{
+    return (size_t)snprintf(out, cap, "%s", v) < cap ? 0 : -1;
 }
 
 static int apply(struct settings *s, int i, const char *v)
 {
-    static const char *const scorers[] = {"auto", "lexical", "kompress", NULL};
-    static const char *const backends[] = {"auto", "cpu", "cuda", "pytorch", NULL};
     size_t n = 0;
     switch (specs[i].kind) {
     case K_WORD:
-        return i == S_SCORER ? one_of(v, scorers, s->scorer, sizeof s->scorer)
-                             : one_of(v, backends, s->kompress_backend, sizeof s->kompress_backend);
+        if (i == S_SCORER) return known_scorer(v) ? copy_word(s->scorer, sizeof s->scorer, v) : -1;
+        return hr__kompress_backend_known(v) ? copy_word(s->kompress_backend, sizeof s->kompress_backend, v) : -1;
     case K_PATH: /* "" leaves the folder to libhr's default */
         if (strlen(v) >= sizeof s->kompress_model) return -1;
         snprintf(s->kompress_model, sizeof s->kompress_model, "%s", v);
