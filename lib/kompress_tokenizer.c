@@ -174,7 +174,10 @@ static hr_status merge_bytes(struct tk_reader *r, hr_json_node m, size_t k, hr_b
         st = hr_json_string_decode(r->doc, m, &s);
         char *sp = s.data ? memchr(s.data, ' ', s.len) : NULL;
         if (!st && !sp) st = HR_EINVAL;
-        if (!st) memmove(sp, sp + 1, s.len - (size_t)(sp - s.data) - 1), s.len--; /* "a b" -> "ab" */
+        if (!st) { /* "a b" -> "ab" */
+            memmove(sp, sp + 1, s.len - (size_t)(sp - s.data) - 1);
+            s.len--;
+        }
     } else if (hr_json_type_of(r->doc, m) == HR_JSON_ARRAY && hr_json_length(r->doc, m) == 2) {
         for (hr_json_node e = hr_json_first(r->doc, m); !st && e != HR_JSON_NONE; e = hr_json_next(r->doc, e))
             st = hr_json_string_decode(r->doc, e, &s);
