@@ -3,6 +3,7 @@
  * widened once. The embedding table stays in the file and is widened a row
  * at a time, since a window reads at most 512 of its 50,000 rows. */
 #include "errmsg.h"
+#include "file_io.h"
 #include "kompress.h"
 
 #include <stdint.h>
@@ -94,12 +95,12 @@ static hr_status load_tensors(struct loader *L)
 hr_status hr__kweights_load(struct hr_kweights *w, const char *dir, char *err, size_t err_len)
 {
     memset(w, 0, sizeof *w);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    hr_status st = hr__kconfig_load(&w->cfg, path, err, err_len);
-    if (st) return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    st = hr__st_open(&w->st, path, err, err_len);
+    char *config = hr__path_join(dir, "config.json"), *weights = hr__path_join(dir, "model.safetensors");
+    hr_status st = config && weights ? HR_OK : hr__errorf(err, err_len, HR_ENOMEM, "%s: out of memory", dir);
+    if (!st) st = hr__kconfig_load(&w->cfg, config, err, err_len);
+    if (!st) st = hr__st_open(&w->st, weights, err, err_len);
+    free(config);
+    free(weights);
     if (st) return st;
     struct loader L = {w, err, err_len};
     return load_tensors(&L);

@@ -4,6 +4,7 @@
  * name for its GPU path and means cuda here. */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include "errmsg.h"
+#include "file_io.h"
 #include "kompress.h"
 
 #include <sched.h>
@@ -60,9 +61,9 @@ hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *
 {
     memset(k, 0, sizeof *k);
     if (note_len) note[0] = '\0';
-    char path[1100];
+    char *path = hr__path_join(dir, "tokenizer.json");
+    if (!path) return hr__errorf(err, err_len, HR_ENOMEM, "%s: out of memory", dir);
     hr_status st = hr__kweights_load(&k->w, dir, err, err_len);
-    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (!st) st = hr__ktokenizer_load(&k->tok, path, err, err_len);
     if (!st && (k->tok.cls_id >= (uint32_t)k->w.cfg.vocab || k->tok.sep_id >= (uint32_t)k->w.cfg.vocab))
         st = hr__errorf(err, err_len, HR_EINVAL, "%s: [CLS] or [SEP] lies outside config.json's vocab_size %d", path,
@@ -72,6 +73,7 @@ hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *
             st = hr__errorf(err, err_len, HR_EINVAL, "%s: token id %u lies outside config.json's vocab_size %d", path,
                             k->tok.rank_to_id[r], k->w.cfg.vocab);
     if (!st) st = pick_backend(k, backend, err, err_len, note, note_len);
+    free(path);
     if (st) hr__kompress_close(k);
     return st;
 }

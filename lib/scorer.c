@@ -23,9 +23,10 @@ char *hr__kompress_default_dir(void)
 /* A folder that looks like a model: auto tries it, and says so if it fails. */
 static int model_present(const char *dir)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    return access(path, F_OK) == 0;
+    char *path = hr__path_join(dir, "model.safetensors");
+    int present = path && access(path, F_OK) == 0;
+    free(path);
+    return present;
 }
 
 static hr_status auto_scorer(const struct hr_scorer_request *rq, const char *dir, struct hr_scorer **out,
