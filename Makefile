@@ -45,7 +45,14 @@ else
 endif
 ifeq ($(HAVE_CUDA),1)
   HR_CFLAGS += -DHR_HAVE_CUDA=1
+  CUDA_PLUGIN = $(B)/kompress-cuda.so
 endif
+NVCC        ?= $(CUDA_HOME)/bin/nvcc
+# Turing to Hopper as machine code, and Hopper's PTX for newer GPUs to compile at load.
+CUDA_ARCHS  ?= 75 80 86 89 90
+NVCC_FLAGS  := -std=c++17 -O2 -Ilib -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror \
+               $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+               -gencode arch=compute_90,code=compute_90
 
 B           := build/$(VARIANT)
 GEN         := build/gen
@@ -64,7 +71,7 @@ MANPAGES    := $(wildcard man/*.1 man/*.7 man/*.8)
 
 all: lib cmds
 
-lib: $(B)/libhr.a $(B)/libhr.so
+lib: $(B)/libhr.a $(B)/libhr.so $(CUDA_PLUGIN)
 cmds: $(CMD_BINS)
 
 # --- generated rank tables -------------------------------------------------
@@ -92,6 +99,12 @@ $(B)/libhr.so: $(LIB_OBJS)
 	$(CC) -shared -Wl,-soname,libhr.so.$(SOVERSION) $(LDFLAGS) -o $(B)/libhr.so.$(VERSION) $^ $(LDLIBS)
 	ln -sf libhr.so.$(VERSION) $(B)/libhr.so.$(SOVERSION)
 	ln -sf libhr.so.$(VERSION) $@
+
+# the CUDA backend, a plugin libhr opens at run time (lib/kompress_cuda_load.c)
+$(B)/kompress-cuda.so: lib/kompress_cuda.cu lib/kompress.h lib/hr.h lib/safetensors.h lib/tokenizer_internal.h | $(B)
+	$(NVCC) $(NVCC_FLAGS) -shared -o $@ $< -L$(CUDA_HOME)/lib64 -lcublas -lcudart \
+	    -Xlinker -rpath,$(CUDA_HOME)/lib64
+$(B)/lib/kompress_cuda_load.o: HR_CFLAGS += -DHR_PKGLIBDIR='"$(LIBDIR)/hr"'
 
 # --- programs (linked statically against libhr, so they run from the tree) --
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd
@@ -150,6 +163,7 @@ install: all $(B)/libhr.pc
 	install -m 755 $(B)/libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so.$(SOVERSION)
 	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so
+	$(if $(CUDA_PLUGIN),install -d $(DESTDIR)$(LIBDIR)/hr && install -m 755 $(CUDA_PLUGIN) $(DESTDIR)$(LIBDIR)/hr/)
 	install -m 644 lib/hr.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(B)/libhr.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
@@ -166,7 +180,7 @@ uninstall:
 	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(filter %.7,$(MANPAGES))) \
 	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MANPAGES))) \
 	    $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
-	rm -rf $(DESTDIR)$(DATADIR)/hr/headroom-route
+	rm -rf $(DESTDIR)$(DATADIR)/hr/headroom-route $(DESTDIR)$(LIBDIR)/hr
 
 $(B) $(B)/lib $(B)/cmd $(B)/test $(GEN):
 	mkdir -p $@

@@ -147,7 +147,7 @@ static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt
 
 static hr_status pick_scorer(hr_compressor *c, const hr_compress_options *opt)
 {
-    struct hr_scorer_request rq = {opt->scorer, opt->model_dir, opt->kompress_backend};
+    struct hr_scorer_request rq = {opt->scorer, opt->model_dir, opt->kompress_backend, opt->kompress_max_concurrent};
     const char *env_dir = getenv("HEADROOM_KOMPRESS_MODEL");
     char key[sizeof c->scorer_key];
     snprintf(key, sizeof key, "%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",

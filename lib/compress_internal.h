@@ -128,6 +128,7 @@ struct hr_scorer {
  * "kompress"; model_dir and backend NULL for their defaults. */
 struct hr_scorer_request {
     const char *name, *model_dir, *backend;
+    size_t max_concurrent; /* GPU runs at a time; 0: 1 */
 };
 /* HR_ENOTFOUND for an unknown name. err: why a kompress scorer that was asked
  * for cannot start; note: what auto chose instead of a model that is there
@@ -137,7 +138,7 @@ hr_status hr__scorer_new(const struct hr_scorer_request *rq, struct hr_scorer **
 hr_status hr__scorer_lexical_new(struct hr_scorer **out);
 /* The Kompress model of dir (a folder with config.json, model.safetensors and
  * tokenizer.json), ranking non-prose units as the lexical scorer does. */
-hr_status hr__scorer_kompress_new(const char *dir, const char *backend, struct hr_scorer **out, char *err,
+hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out, char *err,
                                   size_t err_len, char *note, size_t note_len);
 /* The model folder auto and kompress use when none is given, malloc'd:
  * $HEADROOM_KOMPRESS_MODEL, else $HEADROOM_HOME/models/kompress-v2-base, else

@@ -248,6 +248,8 @@ typedef struct hr_compress_options {
     const char *model_dir; /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
                               else $HEADROOM_HOME/models/kompress-v2-base */
     const char *kompress_backend; /* "auto", "cpu", "cuda"; NULL: $HEADROOM_KOMPRESS_BACKEND */
+    size_t kompress_max_concurrent; /* model runs on the GPU at a time, each with its own
+                                       memory; 0: 1. Set by the first user of a model folder */
     const char *encoding;  /* NULL: the encoding of the request's model */
     size_t max_bytes;      /* larger bodies are refused (HR_ETOOBIG); 0: 256 MiB */
 } hr_compress_options;

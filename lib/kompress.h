@@ -10,6 +10,7 @@
 #include "safetensors.h"
 #include "tokenizer_internal.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,17 +100,28 @@ struct hr_kwindow {
 };
 
 struct hr_kbackend {
-    const char *name; /* "cpu", "cuda" */
+    const char *name;    /* "cpu", "cuda" */
+    size_t device_bytes; /* device memory held (weights and scratch); 0 on the CPU */
     hr_status (*run)(struct hr_kbackend *self, struct hr_kwindow *win, size_t count);
     void (*destroy)(struct hr_kbackend *self);
 };
 
+/* The CUDA backend is a plugin (kompress-cuda.so, from kompress_cuda.cu)
+ * that exports hr_kompress_cuda_abi, which must equal this number, and
+ * hr_kompress_cuda_new with hr__kbackend_cuda_new's signature. Raise it
+ * whenever struct hr_kweights, hr_kwindow or hr_kbackend change. */
+#define HR_KOMPRESS_CUDA_ABI 1
+
 /* threads: windows run side by side, one per thread (a lone window uses
  * them all inside OpenBLAS). */
 hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out);
-/* HR_ENOTFOUND when built without CUDA or when no device answers; err says which. */
+/* The plugin's backend, max_concurrent runs at a time. HR_ENOTFOUND when
+ * built without CUDA, when no NVIDIA driver or device answers, or when the
+ * plugin is missing; err says which. */
 hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
                                 char *err, size_t err_len);
+/* Whether this libhr was built with the CUDA backend (kompress_cuda_load.c). */
+int hr__kompress_cuda_built(void);
 
 /* ---- words (kompress_words.c) ----------------------------------------------- */
 
@@ -131,10 +143,10 @@ int hr__kompress_backend_known(const char *name);
 const char *hr__kompress_backend_wanted(const char *name);
 
 /* Opens a model folder on backend (a name as hr__kompress_backend_wanted
- * gives). A CUDA backend that cannot start under auto falls back to the CPU
+ * gives), for max_concurrent runs at a time on a GPU (0: 1). A CUDA backend that cannot start under auto falls back to the CPU
  * and says so in note (empty when nothing to say). */
-hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, char *err,
-                            size_t err_len, char *note, size_t note_len);
+hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, size_t max_concurrent,
+                            char *err, size_t err_len, char *note, size_t note_len);
 void hr__kompress_close(struct hr_kompress *k);
 
 /* Splits text into words, scores them in windows of at most 350 words and
@@ -144,6 +156,12 @@ void hr__kompress_close(struct hr_kompress *k);
  * is keep, or 0.3 < p <= 0.5 with span > 0.5). *words is malloc'd. */
 hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len, struct hr_kword **words,
                              size_t *n);
+
+/* hr__kompress_words with tok_lock (when not NULL) held while the text is
+ * tokenised, whose scratch is the model's, and not while the backend runs:
+ * backends bound their own concurrency. */
+hr_status hr__kompress_words_locked(struct hr_kompress *k, pthread_mutex_t *tok_lock, const char *text, size_t len,
+                                    struct hr_kword **words, size_t *n);
 
 /* The per-token pass behind hr__kompress_words, exposed for the tests:
  * windows' token ids with, per token, the word it belongs to (SIZE_MAX for
@@ -163,7 +181,7 @@ void hr__kchunks_free(struct hr_kchunk *c, size_t n);
 struct hr_kshared;
 /* The model of dir on backend, loaded on first use; note as in
  * hr__kompress_open, given to the first caller only. */
-hr_status hr__kshared_acquire(const char *dir, const char *backend, struct hr_kshared **out, char *err,
+hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_concurrent, struct hr_kshared **out, char *err,
                               size_t err_len, char *note, size_t note_len);
 void hr__kshared_release(struct hr_kshared *m);
 /* hr__kompress_words, one caller at a time per model. */

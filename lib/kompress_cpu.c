@@ -187,6 +187,7 @@ static hr_status cpu_run_one(struct cpu_backend *b, struct hr_kwindow *win)
 
 struct cpu_pool {
     struct hr_kbackend base;
+    pthread_mutex_t one_run; /* the lanes' scratch serves one run at a time */
     struct cpu_backend lane[MAX_LANES];
     int lanes;
 };
@@ -205,9 +206,8 @@ static void *lane_work(void *arg)
     return NULL;
 }
 
-static hr_status cpu_run(struct hr_kbackend *self, struct hr_kwindow *win, size_t count)
+static hr_status run_lanes(struct cpu_pool *p, struct hr_kwindow *win, size_t count)
 {
-    struct cpu_pool *p = (struct cpu_pool *)self;
     size_t lanes = count < (size_t)p->lanes ? count : (size_t)p->lanes;
     if (lanes <= 1) {
         openblas_set_num_threads(p->lanes);
@@ -234,6 +234,15 @@ static hr_status cpu_run(struct hr_kbackend *self, struct hr_kwindow *win, size_
     return st;
 }
 
+static hr_status cpu_run(struct hr_kbackend *self, struct hr_kwindow *win, size_t count)
+{
+    struct cpu_pool *p = (struct cpu_pool *)self;
+    pthread_mutex_lock(&p->one_run);
+    hr_status st = run_lanes(p, win, count);
+    pthread_mutex_unlock(&p->one_run);
+    return st;
+}
+
 static void lane_free(struct cpu_backend *b, int owns_tables)
 {
     if (owns_tables) {
@@ -249,6 +258,7 @@ static void cpu_destroy(struct hr_kbackend *self)
     struct cpu_pool *p = (struct cpu_pool *)self;
     if (!p) return;
     for (int k = 0; k < p->lanes; k++) lane_free(&p->lane[k], k == 0);
+    pthread_mutex_destroy(&p->one_run);
     free(p);
 }
 
@@ -307,7 +317,8 @@ hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct 
     *out = NULL;
     struct cpu_pool *p = calloc(1, sizeof *p);
     if (!p) return HR_ENOMEM;
-    p->base = (struct hr_kbackend){"cpu", cpu_run, cpu_destroy};
+    p->base = (struct hr_kbackend){"cpu", 0, cpu_run, cpu_destroy};
+    pthread_mutex_init(&p->one_run, NULL);
     int lanes = threads < 1 ? 1 : threads > MAX_LANES ? MAX_LANES : threads;
     hr_status st = HR_OK;
     for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w, p->lanes ? &p->lane[0] : NULL);

@@ -36,28 +36,28 @@ const char *hr__kompress_backend_wanted(const char *name)
     return name && *name ? name : "auto";
 }
 
-static hr_status pick_backend(struct hr_kompress *k, const char *want, char *err, size_t err_len, char *note,
-                              size_t note_len)
+static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t max_concurrent, char *err,
+                              size_t err_len, char *note, size_t note_len)
 {
     if (!hr__kompress_backend_known(want))
         return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (known: auto, cpu, cuda, pytorch)", want);
     int cuda = !strcmp(want, "cuda") || !strcmp(want, "pytorch");
-    if (cuda || !strcmp(want, "auto")) {
+    /* auto in a build without CUDA: the CPU, with nothing to say */
+    if (cuda || (!strcmp(want, "auto") && hr__kompress_cuda_built())) {
         char why[HR_KOMPRESS_ERR] = "";
-        hr_status st = hr__kbackend_cuda_new(&k->w, 1, &k->backend, why, sizeof why);
+        hr_status st = hr__kbackend_cuda_new(&k->w, max_concurrent > 8 ? 8 : (int)max_concurrent, &k->backend, why, sizeof why);
         if (!st) return HR_OK;
         if (cuda) return hr__errorf(err, err_len, st, "Kompress backend cuda: %s", why);
         /* auto on a machine without a usable GPU: the CPU, said once */
-        if (st != HR_ENOTFOUND || strstr(why, "device"))
-            snprintf(note, note_len, "no CUDA device for the Kompress scorer (%s); using the CPU", why);
+        snprintf(note, note_len, "the Kompress scorer runs on the CPU: %s", why);
     }
     hr_status st = hr__kbackend_cpu_new(&k->w, usable_cores(), &k->backend);
     if (st) return hr__errorf(err, err_len, st, "Kompress backend cpu: %s", hr_strerror(st));
     return HR_OK;
 }
 
-hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, char *err,
-                            size_t err_len, char *note, size_t note_len)
+hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, size_t max_concurrent,
+                            char *err, size_t err_len, char *note, size_t note_len)
 {
     memset(k, 0, sizeof *k);
     if (note_len) note[0] = '\0';
@@ -72,7 +72,7 @@ hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *
         if (k->tok.rank_to_id[r] >= (uint32_t)k->w.cfg.vocab)
             st = hr__errorf(err, err_len, HR_EINVAL, "%s: token id %u lies outside config.json's vocab_size %d", path,
                             k->tok.rank_to_id[r], k->w.cfg.vocab);
-    if (!st) st = pick_backend(k, backend, err, err_len, note, note_len);
+    if (!st) st = pick_backend(k, backend, max_concurrent, err, err_len, note, note_len);
     free(path);
     if (st) hr__kompress_close(k);
     return st;

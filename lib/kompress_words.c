@@ -169,12 +169,15 @@ static hr_status score_chunks(struct hr_kompress *k, struct hr_kchunk *c, size_t
     return st;
 }
 
-hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len, struct hr_kword **words, size_t *n)
+hr_status hr__kompress_words_locked(struct hr_kompress *k, pthread_mutex_t *tok_lock, const char *text, size_t len,
+                                    struct hr_kword **words, size_t *n)
 {
     struct hr_kchunk *chunks = NULL;
     size_t nc = 0;
     hr_status st = split_words(text, len, words, n);
+    if (tok_lock) pthread_mutex_lock(tok_lock);
     if (!st) st = hr__kompress_chunks(k, *words, *n, text, &chunks, &nc);
+    if (tok_lock) pthread_mutex_unlock(tok_lock);
     if (!st) st = score_chunks(k, chunks, nc, *words);
     hr__kchunks_free(chunks, nc);
     if (st) {
@@ -183,4 +186,9 @@ hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len
         *n = 0;
     }
     return st;
+}
+
+hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len, struct hr_kword **words, size_t *n)
+{
+    return hr__kompress_words_locked(k, NULL, text, len, words, n);
 }

@@ -34,7 +34,7 @@ static hr_status auto_scorer(const struct hr_scorer_request *rq, const char *dir
 {
     if (dir && model_present(dir)) {
         char why[HR_SCORER_ERR];
-        if (!hr__scorer_kompress_new(dir, rq->backend, out, why, sizeof why, note, note_len)) return HR_OK;
+        if (!hr__scorer_kompress_new(dir, rq, out, why, sizeof why, note, note_len)) return HR_OK;
         snprintf(note, note_len, "the Kompress model is unusable (%s); using the lexical scorer", why);
     }
     return hr__scorer_lexical_new(out);
@@ -52,7 +52,7 @@ hr_status hr__scorer_new(const struct hr_scorer_request *rq, struct hr_scorer **
     char *dir = rq->model_dir && *rq->model_dir ? strdup(rq->model_dir) : hr__kompress_default_dir();
     hr_status st;
     if (kompress && !dir) st = hr__errorf(err, err_len, HR_EINVAL, "no Kompress model folder: set HOME or give one");
-    else if (kompress) st = hr__scorer_kompress_new(dir, rq->backend, out, err, err_len, note, note_len);
+    else if (kompress) st = hr__scorer_kompress_new(dir, rq, out, err, err_len, note, note_len);
     else st = auto_scorer(rq, dir, out, note, note_len);
     free(dir);
     return st;

@@ -34,14 +34,14 @@ static void kompress_destroy(struct hr_scorer *self)
     free(ks);
 }
 
-hr_status hr__scorer_kompress_new(const char *dir, const char *backend, struct hr_scorer **out, char *err,
+hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out, char *err,
                                   size_t err_len, char *note, size_t note_len)
 {
     *out = NULL;
     struct kompress_scorer *ks = calloc(1, sizeof *ks);
     if (!ks) return HR_ENOMEM;
     hr_status st = hr__scorer_lexical_new(&ks->lexical);
-    if (!st) st = hr__kshared_acquire(dir, backend, &ks->model, err, err_len, note, note_len);
+    if (!st) st = hr__kshared_acquire(dir, rq->backend, rq->max_concurrent, &ks->model, err, err_len, note, note_len);
     if (st) {
         kompress_destroy(&ks->base);
         return st;

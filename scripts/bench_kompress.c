@@ -94,8 +94,24 @@ int main(int argc, char **argv)
         if (dt < best) best = dt;
     }
     double tps = (double)(nwin * T) / best;
-    printf("kompress %-4s: %zu windows of %zu tokens in %.3f s (best of %zu): %.0f tokens/s; 8,000-token request %.1f ms\n",
-           b->name, nwin, T, best, runs, tps, 8000.0 / tps * 1000.0);
+    printf("kompress %-4s: %zu windows of %zu tokens in %.3f s (best of %zu): %.0f tokens/s", b->name, nwin, T, best,
+           runs, tps);
+    if (!b->device_bytes) {
+        printf("; 8,000-token request %.1f ms at that rate\n", 8000.0 / tps * 1000.0);
+    } else {
+        /* a request of 8,000 tokens as hr sends it: 15 full windows and one of 320, timed */
+        size_t n8k = nwin < 16 ? nwin : 16;
+        win[n8k - 1].n = 8000 - (n8k - 1) * T;
+        double best8k = 1e30;
+        for (size_t r = 0; r < runs && n8k == 16; r++) {
+            double t0 = now_s();
+            b->run(b, win, n8k);
+            double dt = now_s() - t0;
+            if (dt < best8k) best8k = dt;
+        }
+        if (n8k == 16) printf("; 8,000-token request %.2f ms", best8k * 1000.0);
+        printf("; device memory %.0f MB\n", b->device_bytes / 1048576.0);
+    }
     b->destroy(b);
     return 0;
 }

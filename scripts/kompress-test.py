@@ -175,14 +175,77 @@ def check_bad_files():
 
 
 def check_backend_choice():
-    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "cuda")
-    expect(code == 78 and "cuda" in err, f"cuda without CUDA: exit {code}, {err.strip()}")
     code, out, err = compress(request(TEXT), "--model", MODEL, env={"HEADROOM_KOMPRESS_BACKEND": "cpu"})
     expect(code == 0 and stats_of(err)["scorer_backend"] == "cpu", err)
     code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "gpu")
     expect(code == 64 and "unknown Kompress backend 'gpu'" in err, f"exit {code}: {err}")
     code, out, err = compress(request(TEXT), "--scorer", "neural")
     expect(code == 64 and "unknown scorer 'neural'" in err, f"exit {code}: {err}")
+
+
+PLUGIN = os.path.join(BUILD, "kompress-cuda.so")
+STUB_DRIVER = "/usr/local/cuda/lib64/stubs/libcuda.so"
+
+
+def nvidia_driver():
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        return True
+    except OSError:
+        return False
+
+
+def notes_of(err):
+    return [line for line in err.splitlines() if not line.startswith("{")]
+
+
+def check_cuda_fallback():
+    """Where CUDA cannot run: auto scores on the CPU, byte for byte as the cpu
+    backend does, saying why in one line (a build with the CUDA plugin) or
+    saying nothing (a build without); an explicit cuda exits 78 saying why.
+    Without a driver the plugin, and with it cuBLAS, is never loaded."""
+    body = request(TEXT)
+    code, cpu_out, err = compress(body, "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "cpu")
+    expect(code == 0, f"cpu: exit {code}: {err}")
+    if nvidia_driver():
+        code, out, err = compress(body, "--scorer", "kompress", "--model", MODEL)
+        expect(code == 0 and stats_of(err)["scorer_backend"] == "cuda", f"a machine with a driver: {err}")
+        return
+    auto = ("--scorer", "kompress", "--model", MODEL)
+    cuda = auto + ("--kompress-backend", "cuda")
+    if not os.path.exists(PLUGIN):
+        code, out, err = compress(body, *auto)
+        expect(code == 0 and out == cpu_out and not notes_of(err), f"auto without CUDA: exit {code}, {err}")
+        code, out, err = compress(body, *cuda)
+        expect(code == 78 and "built without CUDA" in err, f"cuda in a build without: exit {code}, {err}")
+        return
+    code, out, err = compress(body, *auto, env={"LD_DEBUG": "files"})
+    expect(code == 0 and out == cpu_out and stats_of(err)["scorer_backend"] == "cpu", f"auto: exit {code}")
+    expect("libcublas" not in err and "kompress-cuda.so" not in err, "the plugin was loaded without a driver")
+    code, out, err = compress(body, *auto)
+    expect(notes_of(err) == ["hr-compress: the Kompress scorer runs on the CPU: no NVIDIA driver "
+                             "(libcuda.so.1 not found)"], f"auto's note: {err}")
+    code, out, err = compress(body, *cuda)
+    expect(code == 78 and len(err.splitlines()) == 1 and "no NVIDIA driver" in err, f"cuda: exit {code}, {err}")
+    if not os.path.exists(STUB_DRIVER):
+        return
+    # CUDA's stub driver answers that it is a stub: the plugin loads and finds no device
+    tmp = tempfile.mkdtemp(prefix="hr-stub-")
+    try:
+        shutil.copy(STUB_DRIVER, os.path.join(tmp, "libcuda.so.1"))
+        env = {"LD_LIBRARY_PATH": tmp}
+        code, out, err = compress(body, *auto, env=env)
+        expect(code == 0 and out == cpu_out, f"auto with the stub driver: exit {code}, {err}")
+        expect(len(notes_of(err)) == 1 and "runs on the CPU: no CUDA device" in err, f"auto's note: {err}")
+        code, out, err = compress(body, *cuda, env=env)
+        expect(code == 78 and "no CUDA device" in err, f"cuda with the stub driver: exit {code}, {err}")
+        for plugin, words in ((os.path.join(BUILD, "libhr.so"), "not a kompress CUDA plugin"),
+                              (os.path.join(tmp, "missing.so"), "cannot open shared object file")):
+            code, out, err = compress(body, *cuda, env=dict(env, HR_KOMPRESS_CUDA_PLUGIN=plugin))
+            expect(code == 78 and words in err, f"plugin {plugin}: exit {code}, {err}")
+    finally:
+        shutil.rmtree(tmp)
 
 
 def check_proxy():
@@ -200,6 +263,10 @@ def check_proxy():
         expect(rec["tokens_saved"] > 0, f"log record: {rec}")
     finally:
         world.close()
+        err = world.proxy.stderr.read().decode()
+    if os.path.exists(PLUGIN) and not nvidia_driver():
+        notes = [line for line in err.splitlines() if "runs on the CPU" in line]
+        expect(len(notes) == 1, f"expected one line about the CPU, got {len(notes)}: {err[-400:]}")
 
 
 def check_proxy_fallback_note():
@@ -305,8 +372,8 @@ checks.check("auto takes the model from HEADROOM_KOMPRESS_MODEL or the default f
 checks.check("a model that does not match its config: exit 78 naming the tensor; auto falls back with a note",
              check_broken_model)
 checks.check("broken config.json / tokenizer.json: exit 78 naming file and place", check_bad_files)
-checks.check("backend choice: cuda refused without CUDA, cpu by environment, bad names are usage errors",
-             check_backend_choice)
+checks.check("backend choice: cpu by environment, bad names are usage errors", check_backend_choice)
+checks.check("without a usable GPU: auto on the CPU with one line saying why, cuda exits 78", check_cuda_fallback)
 checks.check("hr-proxy compresses with the model, exactly as hr-compress, and logs the scorer", check_proxy)
 checks.check("hr-proxy with an unusable model: lexical, one note line", check_proxy_fallback_note)
 checks.check("fetch-kompress-model downloads, verifies, load-checks and installs (fake hub on loopback)",

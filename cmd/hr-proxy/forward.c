@@ -424,6 +424,7 @@ void compress_options(const struct proxy *p, hr_compress_options *opt)
     opt->scorer = p->set.scorer;
     opt->model_dir = p->set.kompress_model[0] ? p->set.kompress_model : NULL;
     opt->kompress_backend = p->set.kompress_backend;
+    opt->kompress_max_concurrent = p->set.max_concurrent;
 }
 
 /* A body shorter than min_tokens_to_crush bytes cannot hold a unit that

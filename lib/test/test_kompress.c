@@ -132,7 +132,7 @@ static void check_model(const char *model)
     char dir[256], err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
     snprintf(dir, sizeof dir, REF "%s", model);
     struct hr_kompress k;
-    hr_status st = hr__kompress_open(&k, dir, "cpu", err, sizeof err, note, sizeof note);
+    hr_status st = hr__kompress_open(&k, dir, "cpu", 1, err, sizeof err, note, sizeof note);
     if (st) printf("  %s\n", err);
     CHECK(st == HR_OK);
     struct worst w = {0};
@@ -189,6 +189,97 @@ static void test_scorer_choice(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Every window of every reference text through one run, padded to the
+ * longest: the CUDA backend's logits, spans and scores against the CPU's
+ * within fp16 tolerance, and the same keep decisions except where the CPU's
+ * score lies within that tolerance of a threshold. Builds without CUDA and
+ * machines without an NVIDIA driver or device skip it, saying why; any other
+ * failure to start the backend (a missing plugin) fails. */
+#define FP16_TOL 5e-3
+static void cuda_vs_cpu(const char *model)
+{
+    struct ref r = {0};
+    if (load_ref(&r, model)) {
+        CHECK(0);
+        return;
+    }
+    char dir[256], err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
+    snprintf(dir, sizeof dir, REF "%s", model);
+    struct hr_kompress cpu, gpu;
+    CHECK(hr__kompress_open(&cpu, dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
+    hr_status st = hr__kompress_open(&gpu, dir, "cuda", 2, err, sizeof err, note, sizeof note);
+    if (st == HR_ENOTFOUND && (!hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") ||
+                               strstr(err, "no CUDA device"))) {
+        printf("  %s: skipped, no CUDA backend here (%s)\n", model, err);
+        unit_skipped = 1;
+        hr__kompress_close(&cpu);
+        free_ref(&r);
+        return;
+    }
+    CHECK(st == HR_OK);
+    struct hr_kchunk *all = NULL;
+    size_t n_all = 0, tokens = 0, differ = 0, near = 0;
+    hr_json_node texts = hr_json_get(r.doc, hr_json_root(r.doc), "texts");
+    for (hr_json_node t = hr_json_first(r.doc, texts); !st && t != HR_JSON_NONE; t = hr_json_next(r.doc, t)) {
+        hr_buf text = {0};
+        hr_json_string_decode(r.doc, hr_json_get(r.doc, t, "text"), &text);
+        struct hr_kword *words = NULL;
+        struct hr_kchunk *chunks = NULL;
+        size_t n = 0, nc = 0;
+        CHECK(hr__kompress_words(&cpu, text.data, text.len, &words, &n) == HR_OK);
+        CHECK(hr__kompress_chunks(&cpu, words, n, text.data, &chunks, &nc) == HR_OK);
+        all = realloc(all, (n_all + nc) * sizeof *all);
+        memcpy(all + n_all, chunks, nc * sizeof *chunks);
+        n_all += nc;
+        free(chunks);
+        free(words);
+        hr_buf_free(&text);
+    }
+    for (size_t i = 0; i < n_all; i++) tokens += all[i].n;
+    float *a = malloc(3 * tokens * sizeof *a), *b = malloc(3 * tokens * sizeof *b);
+    struct hr_kwindow *wa = calloc(n_all, sizeof *wa), *wb = calloc(n_all, sizeof *wb);
+    for (size_t i = 0, at = 0; i < n_all; at += 3 * all[i].n, i++) {
+        size_t n = all[i].n;
+        wa[i] = (struct hr_kwindow){all[i].ids, n, a + at, a + at + n, a + at + 2 * n};
+        wb[i] = (struct hr_kwindow){all[i].ids, n, b + at, b + at + n, b + at + 2 * n};
+    }
+    CHECK(cpu.backend->run(cpu.backend, wa, n_all) == HR_OK);
+    CHECK(gpu.backend->run(gpu.backend, wb, n_all) == HR_OK);
+    double worst_logit = 0, worst_span = 0, worst_score = 0;
+    for (size_t i = 0; i < n_all; i++)
+        for (size_t t = 0; t < all[i].n; t++) {
+            float l0 = wa[i].logit0[t], l1 = wa[i].logit1[t], g0 = wb[i].logit0[t], g1 = wb[i].logit1[t];
+            float pa = 1.0f / (1.0f + expf(l0 - l1)), pb = 1.0f / (1.0f + expf(g0 - g1));
+            float sa = pa * (0.5f + 0.5f * wa[i].span[t]), sb = pb * (0.5f + 0.5f * wb[i].span[t]);
+            worst_logit = fmax(worst_logit, fmax(fabs(l0 - g0), fabs(l1 - g1)));
+            worst_span = fmax(worst_span, fabs(wa[i].span[t] - wb[i].span[t]));
+            worst_score = fmax(worst_score, fabs(sa - sb));
+            int ka = l1 > l0 || (pa > 0.3f && pa <= 0.5f && wa[i].span[t] > 0.5f);
+            int kb = g1 > g0 || (pb > 0.3f && pb <= 0.5f && wb[i].span[t] > 0.5f);
+            double margin = fmin(fmin(fabs(pa - 0.5f), fabs(pa - 0.3f)), fabs(wa[i].span[t] - 0.5f));
+            if (margin < FP16_TOL) near++;
+            else differ += ka != kb;
+        }
+    printf("  %s: %zu windows, %zu tokens, cuda vs cpu: logit %.2g, span %.2g, score %.2g; %zu near a threshold\n",
+           model, n_all, tokens, worst_logit, worst_span, worst_score, near);
+    CHECK(n_all >= 5);
+    CHECK(worst_score <= FP16_TOL);
+    CHECK(worst_span <= FP16_TOL);
+    CHECK(worst_logit <= 4 * FP16_TOL);
+    CHECK_EQ_U(differ, 0);
+    hr__kchunks_free(all, n_all);
+    free(a), free(b), free(wa), free(wb);
+    hr__kompress_close(&gpu);
+    hr__kompress_close(&cpu);
+    free_ref(&r);
+}
+
+static void test_cuda_agrees_with_cpu(void)
+{
+    cuda_vs_cpu("tiny-f32");
+    cuda_vs_cpu("small-bf16");
+}
+
 static void test_tiny_f32(void) { check_model("tiny-f32"); }
 static void test_small_bf16(void) { check_model("small-bf16"); }
 
@@ -197,5 +288,6 @@ int main(void)
     RUN(test_tiny_f32);
     RUN(test_small_bf16);
     RUN(test_scorer_choice);
+    RUN(test_cuda_agrees_with_cpu);
     return unit_any_failed;
 }

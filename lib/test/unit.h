@@ -8,6 +8,7 @@
 
 static int unit_failed_checks;
 static int unit_any_failed;
+static int unit_skipped; /* set by a test that cannot run here; it says why */
 
 #define CHECK(cond)                                                                           \
     do {                                                                                      \
@@ -38,9 +39,9 @@ static int unit_any_failed;
 
 #define RUN(fn)                                                                               \
     do {                                                                                      \
-        unit_failed_checks = 0;                                                               \
+        unit_failed_checks = 0, unit_skipped = 0;                                             \
         fn();                                                                                 \
-        printf("%s %s\n", unit_failed_checks ? "FAIL" : "PASS", #fn);                         \
+        printf("%s %s\n", unit_failed_checks ? "FAIL" : unit_skipped ? "SKIP" : "PASS", #fn);  \
         if (unit_failed_checks) unit_any_failed = 1;                                          \
     } while (0)
 
