@@ -120,6 +120,12 @@ hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct 
  * plugin is missing; err says which. */
 hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
                                 char *err, size_t err_len);
+/* Runs one short test window (cls, 62 fixed ids, sep) on other and on a
+ * one-thread CPU backend: HR_OK when every token's score agrees within 0.05,
+ * HR_EMODEL when not (worst: the largest difference, INFINITY for NaN),
+ * else the status of a run that failed. */
+hr_status hr__kbackend_selfcheck(const struct hr_kweights *w, uint32_t cls, uint32_t sep, struct hr_kbackend *other,
+                                 double *worst);
 /* Whether this libhr was built with the CUDA backend (kompress_cuda_load.c). */
 int hr__kompress_cuda_built(void);
 

@@ -36,6 +36,22 @@ const char *hr__kompress_backend_wanted(const char *name)
     return name && *name ? name : "auto";
 }
 
+/* The GPU's scores on a test window against the CPU's; a backend that
+ * disagrees is closed. */
+static hr_status check_against_cpu(struct hr_kompress *k, char *why, size_t why_len)
+{
+    double worst = 0;
+    hr_status st = hr__kbackend_selfcheck(&k->w, k->tok.cls_id, k->tok.sep_id, k->backend, &worst);
+    if (!st) return HR_OK;
+    if (st == HR_EMODEL)
+        snprintf(why, why_len, "its scores differ from the CPU's by %.3g on a test window (0.05 allowed)", worst);
+    else
+        snprintf(why, why_len, "a test window failed: %s", hr_strerror(st));
+    k->backend->destroy(k->backend);
+    k->backend = NULL;
+    return HR_EMODEL;
+}
+
 static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t max_concurrent, char *err,
                               size_t err_len, char *note, size_t note_len)
 {
@@ -46,6 +62,7 @@ static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t ma
     if (cuda || (!strcmp(want, "auto") && hr__kompress_cuda_built())) {
         char why[HR_KOMPRESS_ERR] = "";
         hr_status st = hr__kbackend_cuda_new(&k->w, max_concurrent > 8 ? 8 : (int)max_concurrent, &k->backend, why, sizeof why);
+        if (!st) st = check_against_cpu(k, why, sizeof why);
         if (!st) return HR_OK;
         if (cuda) return hr__errorf(err, err_len, st, "Kompress backend cuda: %s", why);
         /* auto on a machine without a usable GPU: the CPU, said once */

@@ -280,6 +280,51 @@ static void test_cuda_agrees_with_cpu(void)
     cuda_vs_cpu("small-bf16");
 }
 
+/* A backend that is the CPU's with something wrong added: logit1 moved by
+ * shift, or every span NaN. */
+struct skewed {
+    struct hr_kbackend base;
+    struct hr_kbackend *cpu;
+    float shift;
+    int nan_span;
+};
+
+static hr_status skewed_run(struct hr_kbackend *self, struct hr_kwindow *win, size_t count)
+{
+    struct skewed *s = (struct skewed *)self;
+    hr_status st = s->cpu->run(s->cpu, win, count);
+    for (size_t i = 0; !st && i < count; i++)
+        for (size_t t = 0; t < win[i].n; t++) {
+            win[i].logit1[t] += s->shift;
+            if (s->nan_span) win[i].span[t] = NAN;
+        }
+    return st;
+}
+
+/* The start-up check of a GPU backend against the CPU: another CPU backend
+ * agrees exactly; a backend off by a little passes, one off by more than
+ * 0.05 in a score, or giving NaN, is refused with its difference. */
+static void test_selfcheck(void)
+{
+    char dir[] = REF "tiny-f32", err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
+    struct hr_kompress k;
+    CHECK(hr__kompress_open(&k, dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
+    struct skewed s = {{"skewed", 0, skewed_run, NULL}, k.backend, 0, 0};
+    double worst = -1;
+    CHECK(hr__kbackend_selfcheck(&k.w, k.tok.cls_id, k.tok.sep_id, &s.base, &worst) == HR_OK);
+    CHECK(worst == 0);
+    s.shift = 0.02f;
+    CHECK(hr__kbackend_selfcheck(&k.w, k.tok.cls_id, k.tok.sep_id, &s.base, &worst) == HR_OK);
+    CHECK(worst > 0 && worst < 0.05);
+    s.shift = 1.0f;
+    CHECK(hr__kbackend_selfcheck(&k.w, k.tok.cls_id, k.tok.sep_id, &s.base, &worst) == HR_EMODEL);
+    CHECK(worst > 0.05 && worst < 1);
+    s.shift = 0, s.nan_span = 1;
+    CHECK(hr__kbackend_selfcheck(&k.w, k.tok.cls_id, k.tok.sep_id, &s.base, &worst) == HR_EMODEL);
+    CHECK(isinf(worst));
+    hr__kompress_close(&k);
+}
+
 static void test_tiny_f32(void) { check_model("tiny-f32"); }
 static void test_small_bf16(void) { check_model("small-bf16"); }
 
@@ -288,6 +333,7 @@ int main(void)
     RUN(test_tiny_f32);
     RUN(test_small_bf16);
     RUN(test_scorer_choice);
+    RUN(test_selfcheck);
     RUN(test_cuda_agrees_with_cpu);
     return unit_any_failed;
 }
