@@ -269,6 +269,39 @@ def check_proxy():
         expect(len(notes) == 1, f"expected one line about the CPU, got {len(notes)}: {err[-400:]}")
 
 
+def check_proxy_concurrent():
+    """Four requests at once through four workers sharing one model (one
+    tokeniser, the backend's runs one at a time): each goes upstream exactly
+    as hr-compress alone compresses it."""
+    import threading
+    world = World(BUILD, "hr-kompress-", ["--scorer", "kompress", "--kompress-model", MODEL, "--max-concurrent", "4",
+                                          "--compress-timeout-ms", "60000"], proxy_env={})
+    bodies = [request(" ".join(TEXT.split()[k * 40:]) + f" request {k}") for k in range(4)]
+    errors = []
+
+    def send(body):
+        try:
+            req = urllib.request.Request(world.proxy_url + "/v1/chat/completions", data=body, method="POST",
+                                         headers={"content-type": "application/json", "authorization": "Bearer sk"})
+            urllib.request.urlopen(req, timeout=120).read()
+        except Exception as e:  # reported below, with the others
+            errors.append(str(e))
+    try:
+        threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        expect(not errors, f"requests failed: {errors}")
+        got = sorted(s["body"] for s in world.seen)
+        want = sorted(compress(b, "--scorer", "kompress", "--model", MODEL)[1] for b in bodies)
+        expect(len(got) == 4 and got == want, "what went upstream differs from hr-compress's output")
+        expect(all(r["scorer"] == "kompress" and r["tokens_saved"] > 0 for r in world.proxy_log()[-4:]),
+               "a request was not compressed with the model")
+    finally:
+        world.close()
+
+
 def check_proxy_fallback_note():
     tmp, d = broken_model(set_config("hidden_size", 96))
     world = World(BUILD, "hr-kompress-", ["--kompress-model", d], proxy_env={})
@@ -375,6 +408,7 @@ checks.check("broken config.json / tokenizer.json: exit 78 naming file and place
 checks.check("backend choice: cpu by environment, bad names are usage errors", check_backend_choice)
 checks.check("without a usable GPU: auto on the CPU with one line saying why, cuda exits 78", check_cuda_fallback)
 checks.check("hr-proxy compresses with the model, exactly as hr-compress, and logs the scorer", check_proxy)
+checks.check("hr-proxy: four requests at once on four workers, each as hr-compress gives it", check_proxy_concurrent)
 checks.check("hr-proxy with an unusable model: lexical, one note line", check_proxy_fallback_note)
 checks.check("fetch-kompress-model downloads, verifies, load-checks and installs (fake hub on loopback)",
              check_fetch)
