@@ -19,6 +19,7 @@
 #define HR_KOMPRESS_SPAN_CHANNELS 256
 #define HR_KOMPRESS_MAX_LAYERS 64
 #define HR_KOMPRESS_ERR 320
+#define HR_KOMPRESS_MAX_CONCURRENT 8 /* GPU runs at a time, each with its own scratch */
 
 /* ---- config.json (kompress_config.c) --------------------------------------- */
 
@@ -187,8 +188,8 @@ void hr__kchunks_free(struct hr_kchunk *c, size_t n);
 struct hr_kshared;
 /* The model of dir on backend, loaded on first use; note as in
  * hr__kompress_open, given to the first caller only. */
-hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_concurrent, struct hr_kshared **out, char *err,
-                              size_t err_len, char *note, size_t note_len);
+hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_concurrent, struct hr_kshared **out,
+                              char *err, size_t err_len, char *note, size_t note_len);
 void hr__kshared_release(struct hr_kshared *m);
 /* hr__kompress_words, one caller at a time per model. */
 hr_status hr__kshared_words(struct hr_kshared *m, const char *text, size_t len, struct hr_kword **words,

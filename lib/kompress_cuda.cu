@@ -227,7 +227,7 @@ struct cuda_backend {
     float *rope_cos[2], *rope_sin[2]; /* [0] global, [1] local */
     __half *conv0;                    /* span_conv.0 as [5][C][H] */
     struct dlayer layer[HR_KOMPRESS_MAX_LAYERS];
-    struct slot slot[8];
+    struct slot slot[HR_KOMPRESS_MAX_CONCURRENT];
     pthread_mutex_t lock;
     pthread_cond_t freed;
     void **allocs;

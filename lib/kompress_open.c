@@ -61,7 +61,8 @@ static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t ma
     /* auto in a build without CUDA: the CPU, with nothing to say */
     if (cuda || (!strcmp(want, "auto") && hr__kompress_cuda_built())) {
         char why[HR_KOMPRESS_ERR] = "";
-        hr_status st = hr__kbackend_cuda_new(&k->w, max_concurrent > 8 ? 8 : (int)max_concurrent, &k->backend, why, sizeof why);
+        int slots = max_concurrent > HR_KOMPRESS_MAX_CONCURRENT ? HR_KOMPRESS_MAX_CONCURRENT : (int)max_concurrent;
+        hr_status st = hr__kbackend_cuda_new(&k->w, slots, &k->backend, why, sizeof why);
         if (!st) st = check_against_cpu(k, why, sizeof why);
         if (!st) return HR_OK;
         if (cuda) return hr__errorf(err, err_len, st, "Kompress backend cuda: %s", why);

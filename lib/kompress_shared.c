@@ -23,8 +23,8 @@ struct hr_kshared {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hr_kshared *registry;
 
-hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_concurrent, struct hr_kshared **out, char *err,
-                              size_t err_len, char *note, size_t note_len)
+hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_concurrent, struct hr_kshared **out,
+                              char *err, size_t err_len, char *note, size_t note_len)
 {
     char key[1100];
     const char *want = hr__kompress_backend_wanted(backend);
