@@ -58,12 +58,18 @@ struct hr_kweights {
     const float *conv2_w, *conv2_b; /* [1][256][3], [1] */
     float **owned;                  /* fp32 copies of fp16/bf16 tensors */
     size_t n_owned;
+    /* derived once for every backend (hr__kweights_derive) */
+    float *rope_cos[2], *rope_sin[2]; /* [0] global, [1] local: [MAX_TOKENS][head_dim / 2] */
+    float *conv0_taps;                /* span_conv.0 as [5][256][H]: one product gives every tap */
 };
 
 /* Loads dir/config.json and dir/model.safetensors, every tensor's shape
  * checked against the config. */
 hr_status hr__kweights_load(struct hr_kweights *w, const char *dir, char *err, size_t err_len);
 void hr__kweights_free(struct hr_kweights *w);
+/* The rotary tables and conv0_taps from the config and the weights (done by
+ * hr__kweights_load; for weights put together in memory). HR_ENOMEM. */
+hr_status hr__kweights_derive(struct hr_kweights *w);
 /* Embedding row `id` as fp32 into out[H]. */
 void hr__kweights_embed(const struct hr_kweights *w, uint32_t id, float *out);
 
@@ -109,9 +115,14 @@ struct hr_kbackend {
 
 /* The CUDA backend is a plugin (kompress-cuda.so, from kompress_cuda.cu)
  * that exports hr_kompress_cuda_abi, which must equal this number, and
- * hr_kompress_cuda_new with hr__kbackend_cuda_new's signature. Raise it
- * whenever struct hr_kweights, hr_kwindow or hr_kbackend change. */
-#define HR_KOMPRESS_CUDA_ABI 1
+ * hr_kompress_cuda_new(w, host, max_concurrent, out, err, err_len): host
+ * lends it libhr's own readers. Raise it whenever struct hr_kweights,
+ * hr_kwindow, hr_kbackend or hr_kcuda_host change. */
+#define HR_KOMPRESS_CUDA_ABI 2
+
+struct hr_kcuda_host {
+    void (*embed)(const struct hr_kweights *w, uint32_t id, float *out); /* hr__kweights_embed */
+};
 
 /* threads: windows run side by side, one per thread (a lone window uses
  * them all inside OpenBLAS). */

@@ -17,12 +17,10 @@
 
 void openblas_set_num_threads(int num_threads);
 
-/* One lane: the model's tables, shared, and its own scratch. */
+/* One lane: the model, shared, and its own scratch. */
 struct cpu_backend {
     const struct hr_kweights *w;
     int H, F, heads, hd;
-    float *rope_cos[2], *rope_sin[2]; /* [0] global, [1] local: [MAX_TOKENS][hd / 2] */
-    float *conv0;                     /* span_conv.0 as [5][256][H] */
     /* scratch for one window of up to MAX_TOKENS tokens */
     float *x, *h, *qkv, *att, *scores, *mlp, *gated, *conv_in, *conv_mid;
 };
@@ -57,7 +55,7 @@ static void rope(float *v, size_t n, int stride, const struct cpu_backend *b, in
 {
     int half = b->hd / 2;
     for (size_t t = 0; t < n; t++) {
-        const float *c = b->rope_cos[local] + t * (size_t)half, *s = b->rope_sin[local] + t * (size_t)half;
+        const float *c = b->w->rope_cos[local] + t * (size_t)half, *s = b->w->rope_sin[local] + t * (size_t)half;
         for (int h = 0; h < b->heads; h++) {
             float *p = v + t * (size_t)stride + (size_t)h * b->hd;
             for (int i = 0; i < half; i++) {
@@ -135,7 +133,7 @@ static void heads(struct cpu_backend *b, size_t n, struct hr_kwindow *win)
         win->logit1[t] = l1;
     }
     /* conv_in[t][k][c]: tap k of every output channel c at token t */
-    linear(b->h, n, H, b->conv0, 5 * C, 0.0f, b->conv_in, H, 5 * C);
+    linear(b->h, n, H, w->conv0_taps, 5 * C, 0.0f, b->conv_in, H, 5 * C);
     for (size_t t = 0; t < n; t++) {
         float *o = b->conv_mid + t * (size_t)C;
         for (int c = 0; c < C; c++) o[c] = w->conv0_b[c];
@@ -243,12 +241,8 @@ static hr_status cpu_run(struct hr_kbackend *self, struct hr_kwindow *win, size_
     return st;
 }
 
-static void lane_free(struct cpu_backend *b, int owns_tables)
+static void lane_free(struct cpu_backend *b)
 {
-    if (owns_tables) {
-        float *tables[] = {b->rope_cos[0], b->rope_cos[1], b->rope_sin[0], b->rope_sin[1], b->conv0};
-        for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) free(tables[i]);
-    }
     float *all[] = {b->x, b->h, b->qkv, b->att, b->scores, b->mlp, b->gated, b->conv_in, b->conv_mid};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
 }
@@ -257,21 +251,9 @@ static void cpu_destroy(struct hr_kbackend *self)
 {
     struct cpu_pool *p = (struct cpu_pool *)self;
     if (!p) return;
-    for (int k = 0; k < p->lanes; k++) lane_free(&p->lane[k], k == 0);
+    for (int k = 0; k < p->lanes; k++) lane_free(&p->lane[k]);
     pthread_mutex_destroy(&p->one_run);
     free(p);
-}
-
-/* cos and sin of position * theta^(-2i/hd), computed in double. */
-static void rope_tables(struct cpu_backend *b, int which, double theta)
-{
-    int half = b->hd / 2;
-    for (int t = 0; t < HR_KOMPRESS_MAX_TOKENS; t++)
-        for (int i = 0; i < half; i++) {
-            double a = t * pow(theta, -2.0 * i / b->hd);
-            b->rope_cos[which][t * half + i] = (float)cos(a);
-            b->rope_sin[which][t * half + i] = (float)sin(a);
-        }
 }
 
 static float *alloc_f(size_t count, int *failed)
@@ -281,35 +263,17 @@ static float *alloc_f(size_t count, int *failed)
     return p;
 }
 
-/* Lane 0 builds the shared tables; the others point at them. */
-static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w, const struct cpu_backend *shared)
+static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w)
 {
     b->w = w;
     b->H = w->cfg.hidden, b->F = w->cfg.intermediate, b->heads = w->cfg.heads, b->hd = b->H / b->heads;
     size_t T = HR_KOMPRESS_MAX_TOKENS, H = (size_t)b->H, F = (size_t)b->F, C = HR_KOMPRESS_SPAN_CHANNELS;
     int failed = 0;
-    if (shared) {
-        memcpy(b->rope_cos, shared->rope_cos, sizeof b->rope_cos);
-        memcpy(b->rope_sin, shared->rope_sin, sizeof b->rope_sin);
-        b->conv0 = shared->conv0;
-    } else {
-        for (int k = 0; k < 2; k++) {
-            b->rope_cos[k] = alloc_f(T * (H / b->heads / 2), &failed);
-            b->rope_sin[k] = alloc_f(T * (H / b->heads / 2), &failed);
-        }
-        b->conv0 = alloc_f(5 * C * H, &failed);
-    }
     b->x = alloc_f(T * H, &failed), b->h = alloc_f(T * H, &failed), b->qkv = alloc_f(T * 3 * H, &failed);
     b->att = alloc_f(T * H, &failed), b->scores = alloc_f(T * T, &failed), b->mlp = alloc_f(T * 2 * F, &failed);
     b->gated = alloc_f(T * F, &failed), b->conv_in = alloc_f(T * 5 * C, &failed);
     b->conv_mid = alloc_f(T * C, &failed);
-    if (failed || shared) return failed ? HR_ENOMEM : HR_OK;
-    rope_tables(b, 0, w->cfg.global_theta);
-    rope_tables(b, 1, w->cfg.local_theta);
-    for (size_t k = 0; k < 5; k++) /* [256][H][5] -> [5][256][H] */
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < H; j++) b->conv0[(k * C + c) * H + j] = w->conv0_w[(c * H + j) * 5 + k];
-    return HR_OK;
+    return failed ? HR_ENOMEM : HR_OK;
 }
 
 hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out)
@@ -321,7 +285,7 @@ hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct 
     pthread_mutex_init(&p->one_run, NULL);
     int lanes = threads < 1 ? 1 : threads > MAX_LANES ? MAX_LANES : threads;
     hr_status st = HR_OK;
-    for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w, p->lanes ? &p->lane[0] : NULL);
+    for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w);
     if (st) {
         cpu_destroy(&p->base);
         return st;

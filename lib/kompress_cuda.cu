@@ -295,58 +295,29 @@ static __half *upload_f16(struct cuda_backend *b, const float *src, size_t n)
     return d;
 }
 
-/* The embedding table as fp16, converted from its stored dtype. */
-static __half *upload_embedding(struct cuda_backend *b, const struct hr__st_tensor *t)
+/* The embedding table as fp16, a row at a time through libhr's reader of
+ * its stored dtype. */
+static __half *upload_embedding(struct cuda_backend *b, const struct hr_kweights *w, const struct hr_kcuda_host *host)
 {
-    __half *tmp = (__half *)malloc(t->count * sizeof *tmp);
-    __half *d = tmp ? (__half *)dev_alloc(b, t->count * sizeof *d) : NULL;
-    if (!tmp) fail(b, "no host memory to convert the embedding table");
-    for (size_t i = 0; d && i < t->count; i++) {
-        if (t->dtype == HR_ST_F32) {
-            float f;
-            memcpy(&f, t->data + 4 * i, 4);
-            tmp[i] = __float2half(f);
-        } else {
-            uint16_t u;
-            memcpy(&u, t->data + 2 * i, 2);
-            if (t->dtype == HR_ST_F16) {
-                __half_raw raw;
-                raw.x = u;
-                tmp[i] = __half(raw);
-            } else {
-                uint32_t bits = (uint32_t)u << 16;
-                float f;
-                memcpy(&f, &bits, 4);
-                tmp[i] = __float2half(f);
-            }
-        }
+    size_t V = (size_t)b->cfg.vocab, H = (size_t)b->H;
+    __half *tmp = (__half *)malloc(V * H * sizeof *tmp);
+    float *row = (float *)malloc(H * sizeof *row);
+    __half *d = tmp && row ? (__half *)dev_alloc(b, V * H * sizeof *d) : NULL;
+    if (!tmp || !row) fail(b, "no host memory to convert the embedding table");
+    for (size_t v = 0; d && v < V; v++) {
+        host->embed(w, (uint32_t)v, row);
+        for (size_t i = 0; i < H; i++) tmp[v * H + i] = __float2half(row[i]);
     }
-    if (d && cuda_ok(b, cudaMemcpy(d, tmp, t->count * sizeof *d, cudaMemcpyHostToDevice), "cudaMemcpy")) d = NULL;
+    if (d && cuda_ok(b, cudaMemcpy(d, tmp, V * H * sizeof *d, cudaMemcpyHostToDevice), "cudaMemcpy")) d = NULL;
+    free(row);
     free(tmp);
     return d;
 }
 
-static int upload_rope(struct cuda_backend *b, int which, double theta)
+static int upload_weights(struct cuda_backend *b, const struct hr_kweights *w, const struct hr_kcuda_host *host)
 {
-    int half = b->hd / 2, T = HR_KOMPRESS_MAX_TOKENS;
-    float *c = (float *)malloc((size_t)T * half * sizeof *c), *s = (float *)malloc((size_t)T * half * sizeof *s);
-    int rc = c && s ? 0 : fail(b, "no host memory for the rotary tables");
-    for (int t = 0; !rc && t < T; t++)
-        for (int i = 0; i < half; i++) {
-            double a = t * pow(theta, -2.0 * i / b->hd);
-            c[t * half + i] = (float)cos(a), s[t * half + i] = (float)sin(a);
-        }
-    if (!rc) b->rope_cos[which] = upload_f32(b, c, (size_t)T * half);
-    if (!rc) b->rope_sin[which] = upload_f32(b, s, (size_t)T * half);
-    free(c);
-    free(s);
-    return rc || !b->rope_cos[which] || !b->rope_sin[which] ? -1 : 0;
-}
-
-static int upload_weights(struct cuda_backend *b, const struct hr_kweights *w)
-{
-    size_t H = (size_t)b->H, F = (size_t)b->F, C = (size_t)b->C;
-    if (!(b->emb = upload_embedding(b, w->tok_emb))) return -1;
+    size_t H = (size_t)b->H, F = (size_t)b->F, C = (size_t)b->C, rope = (size_t)HR_KOMPRESS_MAX_TOKENS * (b->hd / 2);
+    if (!(b->emb = upload_embedding(b, w, host))) return -1;
     if (!(b->emb_norm = upload_f32(b, w->emb_norm, H)) || !(b->final_norm = upload_f32(b, w->final_norm, H))) return -1;
     for (int i = 0; i < b->cfg.layers; i++) {
         const struct hr_klayer *y = &w->layer[i];
@@ -360,15 +331,13 @@ static int upload_weights(struct cuda_backend *b, const struct hr_kweights *w)
     if (!(b->conv0_b = upload_f32(b, w->conv0_b, C)) || !(b->conv2_w = upload_f32(b, w->conv2_w, 3 * C)) ||
         !(b->conv2_b = upload_f32(b, w->conv2_b, 1)))
         return -1;
-    float *conv0 = (float *)malloc(5 * C * H * sizeof *conv0);
-    if (!conv0) return fail(b, "no host memory for span_conv.0");
-    for (size_t k = 0; k < 5; k++) /* [C][H][5] -> [5][C][H] */
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < H; j++) conv0[(k * C + c) * H + j] = w->conv0_w[(c * H + j) * 5 + k];
-    b->conv0 = upload_f16(b, conv0, 5 * C * H);
-    free(conv0);
-    if (!b->conv0) return -1;
-    return upload_rope(b, 0, b->cfg.global_theta) || upload_rope(b, 1, b->cfg.local_theta) ? -1 : 0;
+    if (!(b->conv0 = upload_f16(b, w->conv0_taps, 5 * C * H))) return -1;
+    for (int k = 0; k < 2; k++) {
+        b->rope_cos[k] = upload_f32(b, w->rope_cos[k], rope);
+        b->rope_sin[k] = upload_f32(b, w->rope_sin[k], rope);
+        if (!b->rope_cos[k] || !b->rope_sin[k]) return -1;
+    }
+    return 0;
 }
 
 /* Device bytes one window of MAX_TOKENS takes in a slot's scratch. */
@@ -620,8 +589,9 @@ static int pick_batch(struct cuda_backend *b, int slots)
 
 HR_KOMPRESS_CUDA_EXPORT const int hr_kompress_cuda_abi = HR_KOMPRESS_CUDA_ABI;
 
-HR_KOMPRESS_CUDA_EXPORT hr_status hr_kompress_cuda_new(const struct hr_kweights *w, int max_concurrent,
-                                                       struct hr_kbackend **out, char *err, size_t err_len)
+HR_KOMPRESS_CUDA_EXPORT hr_status hr_kompress_cuda_new(const struct hr_kweights *w, const struct hr_kcuda_host *host,
+                                                       int max_concurrent, struct hr_kbackend **out, char *err,
+                                                       size_t err_len)
 {
     *out = NULL;
     int devices = 0;
@@ -641,7 +611,7 @@ HR_KOMPRESS_CUDA_EXPORT hr_status hr_kompress_cuda_new(const struct hr_kweights 
     b->slots = max_concurrent < 1 ? 1 : max_concurrent > cap ? cap : max_concurrent;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->freed, NULL);
-    int rc = upload_weights(b, w);
+    int rc = upload_weights(b, w, host);
     if (!rc) rc = (b->batch = pick_batch(b, b->slots)) < 1 ? -1 : 0;
     for (int i = 0; !rc && i < b->slots; i++) rc = slot_init(b, &b->slot[i]);
     err_to = NULL, err_room = 0;

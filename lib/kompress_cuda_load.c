@@ -37,7 +37,8 @@ hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent,
 #endif
 #define PLUGIN_NAME "kompress-cuda.so"
 
-typedef hr_status (*cuda_new_fn)(const struct hr_kweights *, int, struct hr_kbackend **, char *, size_t);
+typedef hr_status (*cuda_new_fn)(const struct hr_kweights *, const struct hr_kcuda_host *, int, struct hr_kbackend **,
+                                  char *, size_t);
 
 int hr__kompress_cuda_built(void)
 {
@@ -92,7 +93,8 @@ hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent,
         st = hr__errorf(err, err_len, HR_ENOTFOUND, "%s: plugin interface %d, this libhr needs %d", path, *abi,
                         HR_KOMPRESS_CUDA_ABI);
     free(path);
-    return st ? st : create(w, max_concurrent, out, err, err_len);
+    static const struct hr_kcuda_host host = {hr__kweights_embed};
+    return st ? st : create(w, &host, max_concurrent, out, err, err_len);
 }
 
 #endif

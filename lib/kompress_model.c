@@ -6,6 +6,7 @@
 #include "file_io.h"
 #include "kompress.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,13 +104,49 @@ hr_status hr__kweights_load(struct hr_kweights *w, const char *dir, char *err, s
     free(weights);
     if (st) return st;
     struct loader L = {w, err, err_len};
-    return load_tensors(&L);
+    st = load_tensors(&L);
+    if (!st && hr__kweights_derive(w)) st = hr__errorf(err, err_len, HR_ENOMEM, "%s: out of memory", dir);
+    return st;
+}
+
+/* cos and sin of position * theta^(-2i/hd), computed in double. */
+static void rope_table(float *cos_out, float *sin_out, int hd, double theta)
+{
+    int half = hd / 2;
+    for (int t = 0; t < HR_KOMPRESS_MAX_TOKENS; t++)
+        for (int i = 0; i < half; i++) {
+            double a = t * pow(theta, -2.0 * i / hd);
+            cos_out[t * half + i] = (float)cos(a);
+            sin_out[t * half + i] = (float)sin(a);
+        }
+}
+
+hr_status hr__kweights_derive(struct hr_kweights *w)
+{
+    size_t H = (size_t)w->cfg.hidden, C = HR_KOMPRESS_SPAN_CHANNELS;
+    int hd = w->cfg.hidden / w->cfg.heads;
+    size_t cells = (size_t)HR_KOMPRESS_MAX_TOKENS * (size_t)(hd / 2);
+    for (int k = 0; k < 2; k++) {
+        w->rope_cos[k] = malloc(cells * sizeof(float));
+        w->rope_sin[k] = malloc(cells * sizeof(float));
+        if (!w->rope_cos[k] || !w->rope_sin[k]) return HR_ENOMEM;
+    }
+    w->conv0_taps = malloc(5 * C * H * sizeof(float));
+    if (!w->conv0_taps) return HR_ENOMEM;
+    rope_table(w->rope_cos[0], w->rope_sin[0], hd, w->cfg.global_theta);
+    rope_table(w->rope_cos[1], w->rope_sin[1], hd, w->cfg.local_theta);
+    for (size_t k = 0; k < 5; k++) /* [256][H][5] -> [5][256][H] */
+        for (size_t c = 0; c < C; c++)
+            for (size_t j = 0; j < H; j++) w->conv0_taps[(k * C + c) * H + j] = w->conv0_w[(c * H + j) * 5 + k];
+    return HR_OK;
 }
 
 void hr__kweights_free(struct hr_kweights *w)
 {
     for (size_t i = 0; i < w->n_owned; i++) free(w->owned[i]);
     free(w->owned);
+    for (int k = 0; k < 2; k++) free(w->rope_cos[k]), free(w->rope_sin[k]);
+    free(w->conv0_taps);
     hr__st_close(&w->st);
     memset(w, 0, sizeof *w);
 }

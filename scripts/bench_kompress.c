@@ -56,6 +56,7 @@ static void base_model(struct hr_kweights *w, struct hr__st_tensor *emb)
     w->head_w = random_f(2 * H, 0.07f, 0), w->head_b = random_f(2, 0.1f, 0);
     w->conv0_w = random_f(C * H * 5, 0.03f, 0), w->conv0_b = random_f(C, 0.1f, 0);
     w->conv2_w = random_f(C * 3, 0.06f, 0), w->conv2_b = random_f(1, 0.1f, 0);
+    if (hr__kweights_derive(w)) exit(2);
 }
 
 int main(int argc, char **argv)
