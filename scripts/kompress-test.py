@@ -248,14 +248,19 @@ def check_cuda_fallback():
         shutil.rmtree(tmp)
 
 
+def post_chat(world, body):
+    """body to hr-proxy's chat completions route, with a bearer key as an agent sends it."""
+    req = urllib.request.Request(world.proxy_url + "/v1/chat/completions", data=body, method="POST",
+                                 headers={"content-type": "application/json", "authorization": "Bearer sk-test"})
+    urllib.request.urlopen(req, timeout=120).read()
+
+
 def check_proxy():
     world = World(BUILD, "hr-kompress-", ["--scorer", "kompress", "--kompress-model", MODEL,
                                           "--compress-timeout-ms", "30000"], proxy_env={})
     try:
         body = request(TEXT)
-        req = urllib.request.Request(world.proxy_url + "/v1/chat/completions", data=body, method="POST",
-                                     headers={"content-type": "application/json", "authorization": "Bearer sk-test"})
-        urllib.request.urlopen(req, timeout=60).read()
+        post_chat(world, body)
         code, out, err = compress(body, "--scorer", "kompress", "--model", MODEL)
         expect(world.seen and world.seen[-1]["body"] == out, "upstream did not get what hr-compress gives")
         rec = world.proxy_log()[-1]
@@ -281,9 +286,7 @@ def check_proxy_concurrent():
 
     def send(body):
         try:
-            req = urllib.request.Request(world.proxy_url + "/v1/chat/completions", data=body, method="POST",
-                                         headers={"content-type": "application/json", "authorization": "Bearer sk"})
-            urllib.request.urlopen(req, timeout=120).read()
+            post_chat(world, body)
         except Exception as e:  # reported below, with the others
             errors.append(str(e))
     try:
@@ -307,9 +310,7 @@ def check_proxy_fallback_note():
     world = World(BUILD, "hr-kompress-", ["--kompress-model", d], proxy_env={})
     try:
         body = request(TEXT)
-        req = urllib.request.Request(world.proxy_url + "/v1/chat/completions", data=body, method="POST",
-                                     headers={"content-type": "application/json"})
-        urllib.request.urlopen(req, timeout=60).read()
+        post_chat(world, body)
         rec = world.proxy_log()[-1]
         expect(rec["scorer"] == "lexical" and rec["scorer_backend"] is None, f"log record: {rec}")
     finally:

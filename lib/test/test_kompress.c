@@ -18,14 +18,16 @@
 #define TOL 1e-4
 
 struct ref {
+    char dir[256]; /* the model's folder */
     hr_buf text;
     hr_json *doc;
 };
 
 static int load_ref(struct ref *r, const char *model)
 {
-    char path[256], err[HR_KOMPRESS_ERR];
-    snprintf(path, sizeof path, REF "%s/expected.json", model);
+    char path[300], err[HR_KOMPRESS_ERR];
+    snprintf(r->dir, sizeof r->dir, REF "%s", model);
+    snprintf(path, sizeof path, "%s/expected.json", r->dir);
     if (hr__json_load_file(path, &r->text, &r->doc, err, sizeof err)) {
         printf("  %s\n", err);
         return -1;
@@ -129,10 +131,9 @@ static void check_model(const char *model)
         CHECK(0);
         return;
     }
-    char dir[256], err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
-    snprintf(dir, sizeof dir, REF "%s", model);
+    char err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
     struct hr_kompress k;
-    hr_status st = hr__kompress_open(&k, dir, "cpu", 1, err, sizeof err, note, sizeof note);
+    hr_status st = hr__kompress_open(&k, r.dir, "cpu", 1, err, sizeof err, note, sizeof note);
     if (st) printf("  %s\n", err);
     CHECK(st == HR_OK);
     struct worst w = {0};
@@ -203,11 +204,10 @@ static void cuda_vs_cpu(const char *model)
         CHECK(0);
         return;
     }
-    char dir[256], err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
-    snprintf(dir, sizeof dir, REF "%s", model);
+    char err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
     struct hr_kompress cpu, gpu;
-    CHECK(hr__kompress_open(&cpu, dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
-    hr_status st = hr__kompress_open(&gpu, dir, "cuda", 2, err, sizeof err, note, sizeof note);
+    CHECK(hr__kompress_open(&cpu, r.dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
+    hr_status st = hr__kompress_open(&gpu, r.dir, "cuda", 2, err, sizeof err, note, sizeof note);
     if (st == HR_ENOTFOUND && (!hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") ||
                                strstr(err, "no CUDA device"))) {
         printf("  %s: skipped, no CUDA backend here (%s)\n", model, err);
