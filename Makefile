@@ -105,6 +105,8 @@ $(B)/kompress-cuda.so: lib/kompress_cuda.cu lib/kompress.h lib/hr.h lib/safetens
 	$(NVCC) $(NVCC_FLAGS) -shared -o $@ $< -L$(CUDA_HOME)/lib64 -lcublas -lcudart \
 	    -Xlinker -rpath,$(CUDA_HOME)/lib64
 $(B)/lib/kompress_cuda_load.o: HR_CFLAGS += -DHR_PKGLIBDIR='"$(LIBDIR)/hr"'
+# the scorer's exp and erf loops are written to be vectorized (lib/kompress_math.c)
+$(B)/lib/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
 
 # --- programs (linked statically against libhr, so they run from the tree) --
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd

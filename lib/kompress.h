@@ -107,7 +107,7 @@ struct hr_kwindow {
 };
 
 struct hr_kbackend {
-    const char *name;    /* "cpu", "cuda" */
+    const char *name;    /* "cpu" (fp32), "cpu-bf16", "cuda" */
     size_t device_bytes; /* device memory held (weights and scratch); 0 on the CPU */
     hr_status (*run)(struct hr_kbackend *self, struct hr_kwindow *win, size_t count);
     void (*destroy)(struct hr_kbackend *self);
@@ -124,9 +124,74 @@ struct hr_kcuda_host {
     void (*embed)(const struct hr_kweights *w, uint32_t id, float *out); /* hr__kweights_embed */
 };
 
+/* ---- bf16 products for the CPU backend (kompress_bf16.c) ---------------- */
+
+/* W[out][in] rounded to bfloat16, in panels of 32 output columns. */
+struct hr_kbf16_matrix {
+    uint16_t *data;
+    int out, in, kp;     /* kp: in rounded up to even */
+    int panels;
+    size_t panel_stride; /* elements from one panel to the next */
+};
+
+/* Whether this CPU has AVX-512 BF16 (and the OS keeps its registers). */
+int hr__kbf16_supported(void);
+/* A weight matrix W[out][in] packed into memory of its own (HR_ENOMEM). */
+hr_status hr__kbf16_pack(struct hr_kbf16_matrix *m, const float *W, int out, int in);
+void hr__kbf16_free(struct hr_kbf16_matrix *m);
+/* Elements a packed [out][in] matrix takes. */
+size_t hr__kbf16_packed_size(int out, int in);
+/* Packs into caller's data (hr__kbf16_packed_size elements) the matrix whose
+ * element (o, i) is W[o * out_stride + i * in_stride]. m is not to be freed. */
+void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in,
+                         size_t out_stride, size_t in_stride);
+/* The same for attention, vectorized: rows packs X[n][in] (stride ld) with
+ * an output per row (a head's keys); cols packs it with an output per
+ * column (a head's values, transposed). Only when hr__kbf16_supported(). */
+void hr__kbf16_pack_rows(struct hr_kbf16_matrix *m, uint16_t *data, const float *X, int n, int in, size_t ld);
+void hr__kbf16_pack_cols(struct hr_kbf16_matrix *m, uint16_t *data, const float *X, int n, int in, size_t ld);
+/* Views of a packed matrix: outputs [from, from + count), from a multiple
+ * of 32; inputs [from, from + count), from even. */
+struct hr_kbf16_matrix hr__kbf16_outputs(const struct hr_kbf16_matrix *m, int from, int count);
+struct hr_kbf16_matrix hr__kbf16_inputs(const struct hr_kbf16_matrix *m, int from, int count);
+/* Elements of the scratch hr__kbf16_linear needs for in inputs and up to
+ * HR_KOMPRESS_MAX_TOKENS rows. */
+size_t hr__kbf16_scratch(int in);
+/* y[n][out] = x[n][in] W^T (beta 0) or y += x W^T (beta 1), x rounded to
+ * bf16 into xb, products summed in fp32. Only when hr__kbf16_supported(). */
+void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y,
+                      int ldy, uint16_t *xb);
+/* hr__kbf16_linear in two steps, so threads can share the rounded inputs:
+ * round x into xb, then any range [first, end) of W's panels (32 outputs
+ * each) from xb. */
+void hr__kbf16_round(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, uint16_t *xb);
+void hr__kbf16_panels(const uint16_t *xb, size_t n, const struct hr_kbf16_matrix *W, int first, int end, float beta,
+                      float *y, int ldy);
+
+/* ---- element-wise math for the CPU backend (kompress_math.c) ------------- */
+
+/* r[lo, hi) replaced by the softmax of scale * r[lo, hi); r[0, lo) and
+ * r[hi, width) zeroed. */
+void hr__ksoftmax(float *r, size_t width, size_t lo, size_t hi, float scale);
+/* out = (x - mean) / sqrt(var + eps) * w over one row of n; out != x. */
+void hr__klayer_norm(const float *x, const float *w, int n, float eps, float *out);
+/* ModernBERT's rotary embedding of one head, the half-rotation form: pairs
+ * (i, i + half) turned by the angle whose cosine and sine are c[i], s[i]. */
+void hr__krope(float *p, const float *c, const float *s, int half);
+/* out[i] = GELU(in[i]) * gate[i], GELU with the exact erf form. */
+void hr__kgeglu(const float *in, const float *gate, float *out, int n);
+
+/* ---- compute backends --------------------------------------------------- */
+
+/* The CPU backend's arithmetic: fp32 throughout, or the encoder layers'
+ * products (the four weight products and attention's two) with bf16 inputs
+ * and fp32 sums; norms, softmax, GeGLU and the heads stay fp32. */
+enum hr_kprecision { HR_KPREC_FP32, HR_KPREC_BF16 };
+
 /* threads: windows run side by side, one per thread (a lone window uses
- * them all inside OpenBLAS). */
-hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out);
+ * them all inside OpenBLAS for fp32; bf16 products run on its one thread). */
+hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, enum hr_kprecision prec,
+                               struct hr_kbackend **out);
 /* The plugin's backend, max_concurrent runs at a time. HR_ENOTFOUND when
  * built without CUDA, when no NVIDIA driver or device answers, or when the
  * plugin is missing; err says which. */
@@ -155,7 +220,10 @@ struct hr_kompress {
     struct hr_kbackend *backend;
 };
 
-/* Whether name is a backend: "auto", "cpu", "cuda" or its alias "pytorch". */
+/* Whether name is a backend: "auto", "cpu" (bf16 where the CPU can, else
+ * fp32), "cpu-fp32", "cpu-bf16", "cuda", or Headroom's names "pytorch"
+ * (cuda) and "onnx" (cpu). */
+#define HR_KOMPRESS_BACKENDS "auto, cpu, cpu-fp32, cpu-bf16, cuda, pytorch, onnx"
 int hr__kompress_backend_known(const char *name);
 /* The backend asked for: name, else $HEADROOM_KOMPRESS_BACKEND, else "auto". */
 const char *hr__kompress_backend_wanted(const char *name);

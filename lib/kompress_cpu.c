@@ -1,11 +1,15 @@
-/* The Kompress encoder and heads on the CPU: the matrix products through
- * OpenBLAS (which picks AVX2 or AVX-512 kernels for the CPU it runs on), the
- * rest (norms, rotary embedding, attention softmax, GeGLU, the span
- * convolution's sums) in plain C over fp32. Several windows run side by side,
- * one per core (a lane), each with single-threaded OpenBLAS: a core then
- * never waits for the others between products, which measured 1.3x faster
- * on two cores than spreading each product over both. A lone window gets
- * every core through OpenBLAS's own threads. */
+/* The Kompress encoder and heads on the CPU. Products run in fp32 through
+ * OpenBLAS (which picks AVX2 or AVX-512 kernels for the CPU it runs on), or,
+ * on CPUs with AVX-512 BF16, with bf16 inputs through kompress_bf16.c: the
+ * layers' weight products and attention's two, 2x the fp32 rate. The rest
+ * (norms, rotary embedding, softmax, GeGLU: kompress_math.c; the heads) is
+ * fp32. Local layers score each block of 32 queries against the keys within
+ * reach only. Several windows run side by side, one per core (a lane), each
+ * single-threaded: a core then never waits for the others between products,
+ * which measured 1.3x faster on two cores than spreading each product over
+ * both. A lone window gets every core: through OpenBLAS's threads for fp32,
+ * and for bf16 by the lanes as a team, each taking a share of every
+ * product's outputs and of the attention heads. */
 #include "kompress.h"
 
 #include <cblas.h>
@@ -17,26 +21,62 @@
 
 void openblas_set_num_threads(int num_threads);
 
+/* A layer's four weight products rounded to bf16 (HR_KPREC_BF16). */
+struct bf16_layer {
+    struct hr_kbf16_matrix wqkv, wo, wi, wo2;
+};
+
 /* One lane: the model, shared, and its own scratch. */
 struct cpu_backend {
     const struct hr_kweights *w;
+    const struct bf16_layer *bf16; /* per layer, shared; NULL for fp32 */
     int H, F, heads, hd;
     /* scratch for one window of up to MAX_TOKENS tokens */
     float *x, *h, *qkv, *att, *scores, *mlp, *gated, *conv_in, *conv_mid;
+    uint16_t *xb;                            /* bf16 inputs of a product */
+    uint16_t *k_pack, *v_pack;               /* a head's keys, and its values transposed */
+    struct hr_kbf16_matrix k_bf16, vt_bf16; /* the same, as matrices */
+    /* A lone bf16 window shares its products and heads with the idle lanes:
+     * team[0] is this lane, the others lend their scratch. */
+    struct cpu_backend *team;
+    int team_size; /* 1: alone */
 };
+
+/* Runs part(arg, k) for k in [0, parts), part 0 on this thread and the
+ * others on threads of their own (or here, where none can start). */
+struct part_job {
+    void (*part)(void *arg, int k);
+    void *arg;
+    int k;
+};
+
+static void *part_main(void *arg)
+{
+    struct part_job *j = arg;
+    j->part(j->arg, j->k);
+    return NULL;
+}
+
+#define MAX_LANES 64
+
+static void fork_join(int parts, void (*part)(void *arg, int k), void *arg)
+{
+    pthread_t tid[MAX_LANES];
+    struct part_job job[MAX_LANES];
+    int started[MAX_LANES] = {0};
+    for (int k = 1; k < parts; k++) {
+        job[k] = (struct part_job){part, arg, k};
+        started[k] = !pthread_create(&tid[k], NULL, part_main, &job[k]);
+    }
+    part(arg, 0);
+    for (int k = 1; k < parts; k++)
+        if (started[k]) pthread_join(tid[k], NULL);
+        else part(arg, k);
+}
 
 static void layer_norm(float *x, const float *w, size_t n, int H, double eps, float *out)
 {
-    for (size_t t = 0; t < n; t++) {
-        const float *r = x + t * (size_t)H;
-        float *o = out + t * (size_t)H;
-        double mean = 0, var = 0;
-        for (int i = 0; i < H; i++) mean += r[i];
-        mean /= H;
-        for (int i = 0; i < H; i++) var += (r[i] - mean) * (r[i] - mean);
-        float inv = (float)(1.0 / sqrt(var / H + eps));
-        for (int i = 0; i < H; i++) o[i] = (float)(r[i] - mean) * inv * w[i];
-    }
+    for (size_t t = 0; t < n; t++) hr__klayer_norm(x + t * (size_t)H, w, H, (float)eps, out + t * (size_t)H);
 }
 
 static float gelu(float x)
@@ -50,73 +90,169 @@ static void linear(const float *x, size_t n, int in, const float *W, int out, fl
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, out, in, 1.0f, x, ldx, W, in, beta, y, ldy);
 }
 
+/* One bf16 product split by panels among a team. */
+struct panels_job {
+    const uint16_t *xb;
+    size_t n;
+    const struct hr_kbf16_matrix *W;
+    float beta, *y;
+    int ldy, parts;
+};
+
+static void panels_part(void *arg, int k)
+{
+    struct panels_job *j = arg;
+    int first = j->W->panels * k / j->parts, end = j->W->panels * (k + 1) / j->parts;
+    hr__kbf16_panels(j->xb, j->n, j->W, first, end, j->beta, j->y, j->ldy);
+}
+
+/* A layer's weight product: W's bf16 copy when the lane has one. */
+static void layer_linear(struct cpu_backend *b, const float *x, size_t n, int in, const float *W,
+                         const struct hr_kbf16_matrix *Wb, int out, float beta, float *y, int ldx, int ldy)
+{
+    if (!b->bf16) {
+        linear(x, n, in, W, out, beta, y, ldx, ldy);
+    } else if (b->team_size > 1) {
+        hr__kbf16_round(x, n, ldx, Wb, b->xb);
+        struct panels_job j = {b->xb, n, Wb, beta, y, ldy, b->team_size};
+        fork_join(b->team_size, panels_part, &j);
+    } else {
+        hr__kbf16_linear(x, n, ldx, Wb, beta, y, ldy, b->xb);
+    }
+}
+
 /* ModernBERT's rotary embedding, the half-rotation form: pairs (i, i + hd/2). */
 static void rope(float *v, size_t n, int stride, const struct cpu_backend *b, int local)
 {
     int half = b->hd / 2;
     for (size_t t = 0; t < n; t++) {
         const float *c = b->w->rope_cos[local] + t * (size_t)half, *s = b->w->rope_sin[local] + t * (size_t)half;
-        for (int h = 0; h < b->heads; h++) {
-            float *p = v + t * (size_t)stride + (size_t)h * b->hd;
-            for (int i = 0; i < half; i++) {
-                float a = p[i], z = p[i + half];
-                p[i] = a * c[i] - z * s[i];
-                p[i + half] = z * c[i] + a * s[i];
-            }
-        }
+        for (int h = 0; h < b->heads; h++) hr__krope(v + t * (size_t)stride + (size_t)h * b->hd, c, s, half);
     }
 }
 
-/* Row-wise softmax of scores[n][n], over |i - j| <= reach only (all when reach < 0). */
-static void softmax_rows(float *scores, size_t n, long reach)
+/* Softmax of query rows [i0, i1) over keys [j0, j1), scores[i - i0][j - j0],
+ * counting only keys with |i - j| <= reach (all when reach < 0). */
+static void softmax_rows(float *scores, size_t i0, size_t i1, size_t j0, size_t j1, long reach, float scale)
 {
-    for (size_t i = 0; i < n; i++) {
-        float *r = scores + i * n;
-        size_t lo = 0, hi = n;
+    size_t width = j1 - j0;
+    for (size_t i = i0; i < i1; i++) {
+        size_t lo = j0, hi = j1;
         if (reach >= 0) {
-            lo = i > (size_t)reach ? i - (size_t)reach : 0;
-            hi = i + (size_t)reach + 1 < n ? i + (size_t)reach + 1 : n;
+            if (i > j0 + (size_t)reach) lo = i - (size_t)reach;
+            if (i + (size_t)reach + 1 < j1) hi = i + (size_t)reach + 1;
         }
-        float mx = -INFINITY, sum = 0;
-        for (size_t j = lo; j < hi; j++) mx = r[j] > mx ? r[j] : mx;
-        for (size_t j = 0; j < n; j++) {
-            float e = j >= lo && j < hi ? expf(r[j] - mx) : 0.0f;
-            r[j] = e;
-            sum += e;
-        }
-        for (size_t j = lo; j < hi; j++) r[j] /= sum;
+        hr__ksoftmax(scores + (i - i0) * width, width, lo - j0, hi - j0, scale);
     }
 }
 
-static void attention(struct cpu_backend *b, const struct hr_klayer *y, int global, size_t n)
+/* Query rows a local layer takes at a time: their keys span the block plus
+ * the reach on each side, which for ModernBERT's window of 128 is 192 keys
+ * where the whole window would be 512. */
+#define LOCAL_BLOCK 32
+
+/* scores[rows][keys] = q k^T, then probs v into out: fp32 through OpenBLAS,
+ * or with the keys and the values rounded to bf16 for the lane's kernels. */
+static void scores_fp32(struct cpu_backend *b, const float *q, const float *k, int rows, int keys)
+{
+    int ld = 3 * b->H;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, b->hd, 1.0f, q, ld, k, ld, 0.0f, b->scores, keys);
+}
+
+static void mix_fp32(struct cpu_backend *b, const float *v, int rows, int keys, float *out)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, b->hd, keys, 1.0f, b->scores, keys, v, 3 * b->H,
+                0.0f, out, b->H);
+}
+
+/* The bf16 forms take the head's keys and values packed once for all its
+ * blocks (pack_head), and views of the keys [j0, j1) a block sees. */
+static void scores_bf16(struct cpu_backend *b, const float *q, size_t j0, int rows, int keys)
+{
+    struct hr_kbf16_matrix km = hr__kbf16_outputs(&b->k_bf16, (int)j0, keys);
+    hr__kbf16_linear(q, (size_t)rows, 3 * b->H, &km, 0.0f, b->scores, keys, b->xb);
+}
+
+static void mix_bf16(struct cpu_backend *b, size_t j0, int rows, int keys, float *out)
+{
+    struct hr_kbf16_matrix vt = hr__kbf16_inputs(&b->vt_bf16, (int)j0, keys);
+    hr__kbf16_linear(b->scores, (size_t)rows, keys, &vt, 0.0f, out, b->H, b->xb);
+}
+
+static void pack_head(struct cpu_backend *b, const float *qkv, int h, size_t n)
+{
+    const float *k = qkv + b->H + (size_t)h * b->hd, *v = k + b->H;
+    hr__kbf16_pack_rows(&b->k_bf16, b->k_pack, k, (int)n, b->hd, 3 * (size_t)b->H);
+    hr__kbf16_pack_cols(&b->vt_bf16, b->v_pack, v, (int)n, b->hd, 3 * (size_t)b->H);
+}
+
+/* Head h of queries [i0, i1) against the keys they may see, from qkv into
+ * att, in b's scratch. */
+static void attend_block(struct cpu_backend *b, const float *qkv, float *att, int h, size_t n, size_t i0, size_t i1,
+                         long reach)
 {
     int H = b->H, hd = b->hd;
-    linear(b->h, n, H, y->wqkv, 3 * H, 0.0f, b->qkv, H, 3 * H);
-    rope(b->qkv, n, 3 * H, b, !global);     /* q */
-    rope(b->qkv + H, n, 3 * H, b, !global); /* k */
-    long reach = global ? -1 : b->w->cfg.local_window / 2;
-    float scale = 1.0f / sqrtf((float)hd);
-    for (int h = 0; h < b->heads; h++) {
-        const float *q = b->qkv + (size_t)h * hd, *k = q + H, *v = q + 2 * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, hd, scale, q, 3 * H, k, 3 * H, 0.0f,
-                    b->scores, (int)n);
-        softmax_rows(b->scores, n, reach);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, hd, (int)n, 1.0f, b->scores, (int)n, v, 3 * H,
-                    0.0f, b->att + (size_t)h * hd, H);
+    size_t j0 = 0, j1 = n;
+    if (reach >= 0) {
+        /* from a multiple of 32, where a panel of packed keys starts; the
+         * softmax leaves out the keys beyond the reach this adds */
+        j0 = i0 > (size_t)reach ? (i0 - (size_t)reach) & ~(size_t)31 : 0;
+        j1 = i1 + (size_t)reach < n ? i1 + (size_t)reach : n;
     }
-    linear(b->att, n, H, y->wo, H, 1.0f, b->x, H, H); /* residual */
+    int rows = (int)(i1 - i0), keys = (int)(j1 - j0);
+    const float *q = qkv + i0 * 3 * H + (size_t)h * hd, *k = qkv + j0 * 3 * H + H + (size_t)h * hd;
+    const float *v = k + H;
+    float *out = att + i0 * H + (size_t)h * hd;
+    if (b->bf16) scores_bf16(b, q, j0, rows, keys);
+    else scores_fp32(b, q, k, rows, keys);
+    softmax_rows(b->scores, i0, i1, j0, j1, reach, 1.0f / sqrtf((float)hd));
+    if (b->bf16) mix_bf16(b, j0, rows, keys, out);
+    else mix_fp32(b, v, rows, keys, out);
 }
 
-static void mlp(struct cpu_backend *b, const struct hr_klayer *y, size_t n)
+/* The heads, split among a team: part k takes its share of the heads in
+ * the scratch of the team's lane k. */
+struct heads_job {
+    struct cpu_backend *b;
+    size_t n;
+    long reach;
+    int parts;
+};
+
+static void heads_part(void *arg, int k)
+{
+    struct heads_job *j = arg;
+    struct cpu_backend *b = j->b, *s = j->parts > 1 ? &b->team[k] : b;
+    size_t n = j->n, block = j->reach < 0 ? n : LOCAL_BLOCK;
+    for (int h = b->heads * k / j->parts; h < b->heads * (k + 1) / j->parts; h++) {
+        if (b->bf16) pack_head(s, b->qkv, h, n);
+        for (size_t i0 = 0; i0 < n; i0 += block)
+            attend_block(s, b->qkv, b->att, h, n, i0, i0 + block < n ? i0 + block : n, j->reach);
+    }
+}
+
+static void attention(struct cpu_backend *b, const struct hr_klayer *y, const struct bf16_layer *yb, int global,
+                      size_t n)
+{
+    int H = b->H;
+    layer_linear(b, b->h, n, H, y->wqkv, yb ? &yb->wqkv : NULL, 3 * H, 0.0f, b->qkv, H, 3 * H);
+    rope(b->qkv, n, 3 * H, b, !global);     /* q */
+    rope(b->qkv + H, n, 3 * H, b, !global); /* k */
+    struct heads_job j = {b, n, global ? -1 : b->w->cfg.local_window / 2, b->team_size};
+    if (b->team_size > 1) fork_join(b->team_size, heads_part, &j);
+    else heads_part(&j, 0);
+    layer_linear(b, b->att, n, H, y->wo, yb ? &yb->wo : NULL, H, 1.0f, b->x, H, H); /* residual */
+}
+
+static void mlp(struct cpu_backend *b, const struct hr_klayer *y, const struct bf16_layer *yb, size_t n)
 {
     int H = b->H, F = b->F;
-    linear(b->h, n, H, y->wi, 2 * F, 0.0f, b->mlp, H, 2 * F);
+    layer_linear(b, b->h, n, H, y->wi, yb ? &yb->wi : NULL, 2 * F, 0.0f, b->mlp, H, 2 * F);
     for (size_t t = 0; t < n; t++) {
-        const float *in = b->mlp + t * 2 * (size_t)F, *gate = in + F;
-        float *o = b->gated + t * (size_t)F;
-        for (int i = 0; i < F; i++) o[i] = gelu(in[i]) * gate[i];
+        const float *in = b->mlp + t * 2 * (size_t)F;
+        hr__kgeglu(in, in + F, b->gated + t * (size_t)F, F);
     }
-    linear(b->gated, n, F, y->wo2, H, 1.0f, b->x, F, H); /* residual */
+    layer_linear(b, b->gated, n, F, y->wo2, yb ? &yb->wo2 : NULL, H, 1.0f, b->x, F, H); /* residual */
 }
 
 /* token_head, then span_conv: Conv1d(H, 256, 5, pad 2) -> GELU ->
@@ -170,24 +306,25 @@ static hr_status cpu_run_one(struct cpu_backend *b, struct hr_kwindow *win)
     layer_norm(b->h, w->emb_norm, n, H, w->cfg.norm_eps, b->x);
     for (int i = 0; i < w->cfg.layers; i++) {
         const struct hr_klayer *y = &w->layer[i];
+        const struct bf16_layer *yb = b->bf16 ? &b->bf16[i] : NULL;
         if (y->attn_norm) layer_norm(b->x, y->attn_norm, n, H, w->cfg.norm_eps, b->h);
         else memcpy(b->h, b->x, n * (size_t)H * sizeof *b->h);
-        attention(b, y, w->cfg.global[i], n);
+        attention(b, y, yb, w->cfg.global[i], n);
         layer_norm(b->x, y->mlp_norm, n, H, w->cfg.norm_eps, b->h);
-        mlp(b, y, n);
+        mlp(b, y, yb, n);
     }
     layer_norm(b->x, w->final_norm, n, H, w->cfg.norm_eps, b->h);
     heads(b, n, win);
     return HR_OK;
 }
 
-#define MAX_LANES 64
-
 struct cpu_pool {
     struct hr_kbackend base;
     pthread_mutex_t one_run; /* the lanes' scratch serves one run at a time */
     struct cpu_backend lane[MAX_LANES];
     int lanes;
+    struct bf16_layer *bf16; /* [layers], HR_KPREC_BF16 only */
+    int layers;
 };
 
 struct lane_job {
@@ -208,9 +345,12 @@ static hr_status run_lanes(struct cpu_pool *p, struct hr_kwindow *win, size_t co
 {
     size_t lanes = count < (size_t)p->lanes ? count : (size_t)p->lanes;
     if (lanes <= 1) {
-        openblas_set_num_threads(p->lanes);
+        /* fp32: OpenBLAS's threads; bf16: the lanes as a team */
+        openblas_set_num_threads(p->bf16 ? 1 : p->lanes);
+        if (p->bf16) p->lane[0].team_size = p->lanes;
         struct lane_job j = {&p->lane[0], win, 0, count, 1, HR_OK};
         lane_work(&j);
+        p->lane[0].team_size = 1;
         return j.st;
     }
     openblas_set_num_threads(1);
@@ -245,6 +385,38 @@ static void lane_free(struct cpu_backend *b)
 {
     float *all[] = {b->x, b->h, b->qkv, b->att, b->scores, b->mlp, b->gated, b->conv_in, b->conv_mid};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    free(b->xb), free(b->k_pack), free(b->v_pack);
+}
+
+static void bf16_free(struct bf16_layer *layers, int n)
+{
+    for (int i = 0; layers && i < n; i++) {
+        hr__kbf16_free(&layers[i].wqkv), hr__kbf16_free(&layers[i].wo);
+        hr__kbf16_free(&layers[i].wi), hr__kbf16_free(&layers[i].wo2);
+    }
+    free(layers);
+}
+
+/* Every layer's four weight products rounded to bf16, once for all lanes. */
+static hr_status bf16_pack(const struct hr_kweights *w, struct bf16_layer **out)
+{
+    int H = w->cfg.hidden, F = w->cfg.intermediate, L = w->cfg.layers;
+    struct bf16_layer *layers = calloc((size_t)L, sizeof *layers);
+    hr_status st = layers ? HR_OK : HR_ENOMEM;
+    for (int i = 0; !st && i < L; i++) {
+        const struct hr_klayer *y = &w->layer[i];
+        struct bf16_layer *d = &layers[i];
+        st = hr__kbf16_pack(&d->wqkv, y->wqkv, 3 * H, H);
+        if (!st) st = hr__kbf16_pack(&d->wo, y->wo, H, H);
+        if (!st) st = hr__kbf16_pack(&d->wi, y->wi, 2 * F, H);
+        if (!st) st = hr__kbf16_pack(&d->wo2, y->wo2, H, F);
+    }
+    if (st) {
+        bf16_free(layers, L);
+        return st;
+    }
+    *out = layers;
+    return HR_OK;
 }
 
 static void cpu_destroy(struct hr_kbackend *self)
@@ -252,6 +424,7 @@ static void cpu_destroy(struct hr_kbackend *self)
     struct cpu_pool *p = (struct cpu_pool *)self;
     if (!p) return;
     for (int k = 0; k < p->lanes; k++) lane_free(&p->lane[k]);
+    bf16_free(p->bf16, p->layers);
     pthread_mutex_destroy(&p->one_run);
     free(p);
 }
@@ -263,9 +436,10 @@ static float *alloc_f(size_t count, int *failed)
     return p;
 }
 
-static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w)
+static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w, const struct bf16_layer *bf16,
+                           struct cpu_backend *team)
 {
-    b->w = w;
+    b->w = w, b->bf16 = bf16, b->team = team, b->team_size = 1;
     b->H = w->cfg.hidden, b->F = w->cfg.intermediate, b->heads = w->cfg.heads, b->hd = b->H / b->heads;
     size_t T = HR_KOMPRESS_MAX_TOKENS, H = (size_t)b->H, F = (size_t)b->F, C = HR_KOMPRESS_SPAN_CHANNELS;
     int failed = 0;
@@ -273,19 +447,31 @@ static hr_status lane_init(struct cpu_backend *b, const struct hr_kweights *w)
     b->att = alloc_f(T * H, &failed), b->scores = alloc_f(T * T, &failed), b->mlp = alloc_f(T * 2 * F, &failed);
     b->gated = alloc_f(T * F, &failed), b->conv_in = alloc_f(T * 5 * C, &failed);
     b->conv_mid = alloc_f(T * C, &failed);
+    if (bf16) {
+        /* the widest input of a product: the hidden size, the GeGLU's or a row of scores */
+        int widest = b->H > b->F ? b->H : b->F;
+        if (widest < HR_KOMPRESS_MAX_TOKENS) widest = HR_KOMPRESS_MAX_TOKENS;
+        size_t keys = hr__kbf16_packed_size((int)T, b->hd), values = hr__kbf16_packed_size(b->hd, (int)T);
+        b->xb = malloc(hr__kbf16_scratch(widest) * sizeof *b->xb);
+        b->k_pack = malloc(keys * sizeof *b->k_pack), b->v_pack = malloc(values * sizeof *b->v_pack);
+        if (!b->xb || !b->k_pack || !b->v_pack) failed = 1;
+    }
     return failed ? HR_ENOMEM : HR_OK;
 }
 
-hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, struct hr_kbackend **out)
+hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, enum hr_kprecision prec,
+                               struct hr_kbackend **out)
 {
     *out = NULL;
+    if (prec == HR_KPREC_BF16 && !hr__kbf16_supported()) return HR_ENOTFOUND;
     struct cpu_pool *p = calloc(1, sizeof *p);
     if (!p) return HR_ENOMEM;
-    p->base = (struct hr_kbackend){"cpu", 0, cpu_run, cpu_destroy};
+    p->base = (struct hr_kbackend){prec == HR_KPREC_BF16 ? "cpu-bf16" : "cpu", 0, cpu_run, cpu_destroy};
     pthread_mutex_init(&p->one_run, NULL);
     int lanes = threads < 1 ? 1 : threads > MAX_LANES ? MAX_LANES : threads;
-    hr_status st = HR_OK;
-    for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w);
+    p->layers = w->cfg.layers;
+    hr_status st = prec == HR_KPREC_BF16 ? bf16_pack(w, &p->bf16) : HR_OK;
+    for (; p->lanes < lanes && !st; p->lanes++) st = lane_init(&p->lane[p->lanes], w, p->bf16, p->lane);
     if (st) {
         cpu_destroy(&p->base);
         return st;

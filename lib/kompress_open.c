@@ -1,7 +1,9 @@
 /* Opening a Kompress model folder and picking where it runs: the CUDA
  * backend when asked for (or, under auto, when a device answers), else the
- * CPU. HEADROOM_KOMPRESS_BACKEND names the choice; "pytorch" is Headroom's
- * name for its GPU path and means cuda here. */
+ * CPU, in bf16 where the CPU has AVX-512 BF16 and fp32 elsewhere (cpu-fp32
+ * and cpu-bf16 pin one). HEADROOM_KOMPRESS_BACKEND names the choice;
+ * "pytorch" and "onnx" are Headroom's names for its GPU and CPU paths and
+ * mean cuda and cpu here. */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include "errmsg.h"
 #include "file_io.h"
@@ -24,7 +26,7 @@ static int usable_cores(void)
 
 int hr__kompress_backend_known(const char *name)
 {
-    static const char *const known[] = {"auto", "cpu", "cuda", "pytorch"};
+    static const char *const known[] = {"auto", "cpu", "cpu-fp32", "cpu-bf16", "cuda", "pytorch", "onnx"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i])) return 1;
     return 0;
@@ -56,7 +58,7 @@ static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t ma
                               size_t err_len, char *note, size_t note_len)
 {
     if (!hr__kompress_backend_known(want))
-        return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (known: auto, cpu, cuda, pytorch)", want);
+        return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (%s)", want, HR_KOMPRESS_BACKENDS);
     int cuda = !strcmp(want, "cuda") || !strcmp(want, "pytorch");
     /* auto in a build without CUDA: the CPU, with nothing to say */
     if (cuda || (!strcmp(want, "auto") && hr__kompress_cuda_built())) {
@@ -69,8 +71,14 @@ static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t ma
         /* auto on a machine without a usable GPU: the CPU, said once */
         snprintf(note, note_len, "the Kompress scorer runs on the CPU: %s", why);
     }
-    hr_status st = hr__kbackend_cpu_new(&k->w, usable_cores(), &k->backend);
-    if (st) return hr__errorf(err, err_len, st, "Kompress backend cpu: %s", hr_strerror(st));
+    enum hr_kprecision prec = !strcmp(want, "cpu-fp32")   ? HR_KPREC_FP32
+                              : !strcmp(want, "cpu-bf16") ? HR_KPREC_BF16
+                              : hr__kbf16_supported()     ? HR_KPREC_BF16
+                                                          : HR_KPREC_FP32;
+    if (prec == HR_KPREC_BF16 && !hr__kbf16_supported())
+        return hr__errorf(err, err_len, HR_ENOTFOUND, "Kompress backend cpu-bf16: this CPU has no AVX-512 BF16");
+    hr_status st = hr__kbackend_cpu_new(&k->w, usable_cores(), prec, &k->backend);
+    if (st) return hr__errorf(err, err_len, st, "Kompress backend %s: %s", want, hr_strerror(st));
     return HR_OK;
 }
 

@@ -29,7 +29,7 @@ hr_status hr__kbackend_selfcheck(const struct hr_kweights *w, uint32_t cls, uint
     for (int k = 0; k < 2; k++)
         win[k] = (struct hr_kwindow){ids, CHECK_TOKENS, out[k], out[k] + CHECK_TOKENS, out[k] + 2 * CHECK_TOKENS};
     struct hr_kbackend *cpu = NULL;
-    hr_status st = hr__kbackend_cpu_new(w, 1, &cpu);
+    hr_status st = hr__kbackend_cpu_new(w, 1, HR_KPREC_FP32, &cpu);
     if (!st) st = cpu->run(cpu, &win[0], 1);
     if (!st) st = other->run(other, &win[1], 1);
     if (cpu) cpu->destroy(cpu);

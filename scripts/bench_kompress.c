@@ -3,9 +3,10 @@
  * the two heads) with random fp32 weights, built in memory, run on 512-token
  * windows, one lane per core. Prints tokens per second and the time to
  * score an 8,000-token request at that rate, best of the runs.
- *   bench_kompress BACKEND WINDOWS RUNS     (BACKEND: cpu or cuda) */
+ *   bench_kompress BACKEND WINDOWS RUNS     (BACKEND: cpu, cpu-bf16 or cuda) */
 #include "kompress.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,31 @@ static void base_model(struct hr_kweights *w, struct hr__st_tensor *emb)
     if (hr__kweights_derive(w)) exit(2);
 }
 
+/* How far bf16's scores (p * (0.5 + 0.5 * span)) are from fp32's on one
+ * window of this model, whose weights are random, not trained. */
+static void report_vs_fp32(const struct hr_kweights *w, int cores, const struct hr_kwindow *bf)
+{
+    struct hr_kbackend *fp = NULL;
+    size_t n = bf->n;
+    float *out = malloc(3 * n * sizeof *out);
+    struct hr_kwindow win = {bf->ids, n, out, out + n, out + 2 * n};
+    if (hr__kbackend_cpu_new(w, cores, HR_KPREC_FP32, &fp) || fp->run(fp, &win, 1)) exit(1);
+    double worst = 0;
+    for (size_t t = 0; t < n; t++) {
+        double pa = 1 / (1 + exp((double)bf->logit0[t] - bf->logit1[t]));
+        double pb = 1 / (1 + exp((double)win.logit0[t] - win.logit1[t]));
+        double d = fabs(pa * (0.5 + 0.5 * bf->span[t]) - pb * (0.5 + 0.5 * win.span[t]));
+        worst = d > worst ? d : worst;
+    }
+    printf("kompress cpu-bf16: scores within %.2g of cpu (fp32) on a window\n", worst);
+    fp->destroy(fp);
+    free(out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: bench_kompress cpu|cuda WINDOWS RUNS\n");
+        fprintf(stderr, "usage: bench_kompress cpu|cpu-bf16|cuda WINDOWS RUNS\n");
         return 2;
     }
     size_t nwin = (size_t)atoi(argv[2]), runs = (size_t)atoi(argv[3]), T = HR_KOMPRESS_MAX_TOKENS;
@@ -71,10 +93,13 @@ int main(int argc, char **argv)
     base_model(&w, &emb);
     struct hr_kbackend *b = NULL;
     char err[HR_KOMPRESS_ERR] = "";
-    hr_status st = !strcmp(argv[1], "cuda") ? hr__kbackend_cuda_new(&w, 1, &b, err, sizeof err)
-                                             : hr__kbackend_cpu_new(&w, (int)sysconf(_SC_NPROCESSORS_ONLN), &b);
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    hr_status st = !strcmp(argv[1], "cuda")       ? hr__kbackend_cuda_new(&w, 1, &b, err, sizeof err)
+                   : !strcmp(argv[1], "cpu-bf16") ? hr__kbackend_cpu_new(&w, cores, HR_KPREC_BF16, &b)
+                                                  : hr__kbackend_cpu_new(&w, cores, HR_KPREC_FP32, &b);
+    if (st == HR_ENOTFOUND && !err[0]) snprintf(err, sizeof err, "this CPU has no AVX-512 BF16");
     if (st) {
-        printf("kompress %-4s: not available (%s)\n", argv[1], err[0] ? err : hr_strerror(st));
+        printf("kompress %-8s: not available (%s)\n", argv[1], err[0] ? err : hr_strerror(st));
         return 0;
     }
     uint32_t *ids = malloc(nwin * T * sizeof *ids);
@@ -95,7 +120,7 @@ int main(int argc, char **argv)
         if (dt < best) best = dt;
     }
     double tps = (double)(nwin * T) / best;
-    printf("kompress %-4s: %zu windows of %zu tokens in %.3f s (best of %zu): %.0f tokens/s", b->name, nwin, T, best,
+    printf("kompress %-8s: %zu windows of %zu tokens in %.3f s (best of %zu): %.0f tokens/s", b->name, nwin, T, best,
            runs, tps);
     if (!b->device_bytes) {
         printf("; 8,000-token request %.1f ms at that rate\n", 8000.0 / tps * 1000.0);
@@ -113,6 +138,7 @@ int main(int argc, char **argv)
         if (n8k == 16) printf("; 8,000-token request %.2f ms", best8k * 1000.0);
         printf("; device memory %.0f MB\n", b->device_bytes / 1048576.0);
     }
+    if (!strcmp(argv[1], "cpu-bf16")) report_vs_fp32(&w, cores, &win[0]);
     b->destroy(b);
     return 0;
 }

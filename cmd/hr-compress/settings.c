@@ -102,7 +102,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_MODEL: s->opt.model_dir = optarg; break;
         case OPT_BACKEND:
             if (!hr__kompress_backend_known(optarg)) {
-                snprintf(err, err_len, "unknown Kompress backend '%s' (auto, cpu, cuda, pytorch)", optarg);
+                snprintf(err, err_len, "unknown Kompress backend '%s' (" HR_KOMPRESS_BACKENDS ")", optarg);
                 return SETTINGS_USAGE;
             }
             s->opt.kompress_backend = optarg;

@@ -28,7 +28,7 @@ struct settings {
     char log_dir[4096];
     char scorer[16];           /* auto, lexical, kompress */
     char kompress_model[4096]; /* "": libhr's default folder */
-    char kompress_backend[16]; /* auto, cpu, cuda, pytorch */
+    char kompress_backend[16]; /* auto, cpu, cpu-fp32, cpu-bf16, cuda, pytorch, onnx */
     char config_path[4096];    /* the file read, "" when none */
     char pidfile[4096];
 };

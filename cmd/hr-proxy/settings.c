@@ -51,7 +51,7 @@ void usage(FILE *out)
           "                [--max-body-bytes N] [--upstream-timeout S] [--connect-timeout S]\n"
           "                [--client-timeout S] [--compress-timeout-ms MS] [--shutdown-wait S]\n"
           "                [--log-max-bytes N] [--scorer auto|lexical|kompress]\n"
-          "                [--kompress-model DIR] [--kompress-backend auto|cpu|cuda] [--pidfile FILE]\n"
+          "                [--kompress-model DIR] [--kompress-backend B] [--pidfile FILE]\n"
           "The compressing reverse proxy for LLM API requests; runs in the foreground.\n"
           "Settings: flag, else environment (HEADROOM_*), else route.yaml, else default;\n"
           "see hr-proxy(8). -h, --help: this help; -V, --version: the version.\n",

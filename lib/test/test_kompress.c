@@ -133,7 +133,7 @@ static void check_model(const char *model)
     }
     char err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
     struct hr_kompress k;
-    hr_status st = hr__kompress_open(&k, r.dir, "cpu", 1, err, sizeof err, note, sizeof note);
+    hr_status st = hr__kompress_open(&k, r.dir, "cpu-fp32", 1, err, sizeof err, note, sizeof note);
     if (st) printf("  %s\n", err);
     CHECK(st == HR_OK);
     struct worst w = {0};
@@ -165,7 +165,7 @@ static void test_scorer_choice(void)
     hr_compress_options_init(&opt);
     opt.scorer = "kompress";
     opt.model_dir = dir;
-    opt.kompress_backend = "cpu";
+    opt.kompress_backend = "cpu-fp32";
     hr_buf out = {0};
     CHECK(hr_compress(c, &opt, req, sizeof req - 1, &out) == HR_EMODEL);
     CHECK(strstr(hr_compressor_errmsg(c), "config.json: No such file") != NULL);
@@ -190,14 +190,46 @@ static void test_scorer_choice(void)
     CHECK(system(cmd) == 0);
 }
 
-/* Every window of every reference text through one run, padded to the
- * longest: the CUDA backend's logits, spans and scores against the CPU's
- * within fp16 tolerance, and the same keep decisions except where the CPU's
- * score lies within that tolerance of a threshold. Builds without CUDA and
- * machines without an NVIDIA driver or device skip it, saying why; any other
- * failure to start the backend (a missing plugin) fails. */
+/* Every window of every reference text through one run (on the GPU, padded
+ * to the longest): a lower-precision backend's logits, spans and scores
+ * against the fp32 CPU backend's within tol (logits 4 tol), and the same keep
+ * decisions except where the fp32 score lies within tol of a threshold. The
+ * CUDA backend is skipped, saying why, in builds without CUDA and on machines
+ * without an NVIDIA driver or device; cpu-bf16 on CPUs without AVX-512 BF16.
+ * Any other failure to start the backend (a missing plugin) fails. */
 #define FP16_TOL 5e-3
-static void cuda_vs_cpu(const char *model)
+#define BF16_TOL 1e-2
+static int skip_backend(const char *model, const char *backend, hr_status st, const char *err)
+{
+    if (st != HR_ENOTFOUND) return 0;
+    int absent = !strcmp(backend, "cpu-bf16") ? !hr__kbf16_supported()
+                                              : !hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") ||
+                                                    strstr(err, "no CUDA device");
+    if (absent) {
+        printf("  %s: %s skipped, not on this machine (%s)\n", model, backend, err);
+        unit_skipped = 1;
+    }
+    return absent;
+}
+
+/* Each window run alone (a lone bf16 window is shared among the lanes as a
+ * team) gives the very bits it got in a run of many. */
+static size_t lone_differs(struct hr_kbackend *b, const struct hr_kwindow *batch, size_t count)
+{
+    size_t differ = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = batch[i].n;
+        float *out = malloc(3 * n * sizeof *out);
+        struct hr_kwindow w = {batch[i].ids, n, out, out + n, out + 2 * n};
+        CHECK(b->run(b, &w, 1) == HR_OK);
+        differ += memcmp(out, batch[i].logit0, n * sizeof *out) || memcmp(out + n, batch[i].logit1, n * sizeof *out) ||
+                  memcmp(out + 2 * n, batch[i].span, n * sizeof *out);
+        free(out);
+    }
+    return differ;
+}
+
+static void backend_vs_fp32(const char *model, const char *backend, double tol)
 {
     struct ref r = {0};
     if (load_ref(&r, model)) {
@@ -205,13 +237,10 @@ static void cuda_vs_cpu(const char *model)
         return;
     }
     char err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
-    struct hr_kompress cpu, gpu;
-    CHECK(hr__kompress_open(&cpu, r.dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
-    hr_status st = hr__kompress_open(&gpu, r.dir, "cuda", 2, err, sizeof err, note, sizeof note);
-    if (st == HR_ENOTFOUND && (!hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") ||
-                               strstr(err, "no CUDA device"))) {
-        printf("  %s: skipped, no CUDA backend here (%s)\n", model, err);
-        unit_skipped = 1;
+    struct hr_kompress cpu, other;
+    CHECK(hr__kompress_open(&cpu, r.dir, "cpu-fp32", 1, err, sizeof err, note, sizeof note) == HR_OK);
+    hr_status st = hr__kompress_open(&other, r.dir, backend, 2, err, sizeof err, note, sizeof note);
+    if (skip_backend(model, backend, st, err)) {
         hr__kompress_close(&cpu);
         free_ref(&r);
         return;
@@ -244,7 +273,8 @@ static void cuda_vs_cpu(const char *model)
         wb[i] = (struct hr_kwindow){all[i].ids, n, b + at, b + at + n, b + at + 2 * n};
     }
     CHECK(cpu.backend->run(cpu.backend, wa, n_all) == HR_OK);
-    CHECK(gpu.backend->run(gpu.backend, wb, n_all) == HR_OK);
+    CHECK(other.backend->run(other.backend, wb, n_all) == HR_OK);
+    if (!strcmp(backend, "cpu-bf16")) CHECK_EQ_U(lone_differs(other.backend, wb, n_all), 0);
     double worst_logit = 0, worst_span = 0, worst_score = 0;
     for (size_t i = 0; i < n_all; i++)
         for (size_t t = 0; t < all[i].n; t++) {
@@ -257,27 +287,33 @@ static void cuda_vs_cpu(const char *model)
             int ka = l1 > l0 || (pa > 0.3f && pa <= 0.5f && wa[i].span[t] > 0.5f);
             int kb = g1 > g0 || (pb > 0.3f && pb <= 0.5f && wb[i].span[t] > 0.5f);
             double margin = fmin(fmin(fabs(pa - 0.5f), fabs(pa - 0.3f)), fabs(wa[i].span[t] - 0.5f));
-            if (margin < FP16_TOL) near++;
+            if (margin < tol) near++;
             else differ += ka != kb;
         }
-    printf("  %s: %zu windows, %zu tokens, cuda vs cpu: logit %.2g, span %.2g, score %.2g; %zu near a threshold\n",
-           model, n_all, tokens, worst_logit, worst_span, worst_score, near);
+    printf("  %s: %zu windows, %zu tokens, %s vs cpu-fp32: logit %.2g, span %.2g, score %.2g; %zu near a threshold\n",
+           model, n_all, tokens, other.backend->name, worst_logit, worst_span, worst_score, near);
     CHECK(n_all >= 5);
-    CHECK(worst_score <= FP16_TOL);
-    CHECK(worst_span <= FP16_TOL);
-    CHECK(worst_logit <= 4 * FP16_TOL);
+    CHECK(worst_score <= tol);
+    CHECK(worst_span <= tol);
+    CHECK(worst_logit <= 4 * tol);
     CHECK_EQ_U(differ, 0);
     hr__kchunks_free(all, n_all);
     free(a), free(b), free(wa), free(wb);
-    hr__kompress_close(&gpu);
+    hr__kompress_close(&other);
     hr__kompress_close(&cpu);
     free_ref(&r);
 }
 
 static void test_cuda_agrees_with_cpu(void)
 {
-    cuda_vs_cpu("tiny-f32");
-    cuda_vs_cpu("small-bf16");
+    backend_vs_fp32("tiny-f32", "cuda", FP16_TOL);
+    backend_vs_fp32("small-bf16", "cuda", FP16_TOL);
+}
+
+static void test_bf16_agrees_with_fp32(void)
+{
+    backend_vs_fp32("tiny-f32", "cpu-bf16", BF16_TOL);
+    backend_vs_fp32("small-bf16", "cpu-bf16", BF16_TOL);
 }
 
 /* A backend that is the CPU's with something wrong added: logit1 moved by
@@ -308,7 +344,7 @@ static void test_selfcheck(void)
 {
     char dir[] = REF "tiny-f32", err[HR_KOMPRESS_ERR], note[HR_KOMPRESS_ERR];
     struct hr_kompress k;
-    CHECK(hr__kompress_open(&k, dir, "cpu", 1, err, sizeof err, note, sizeof note) == HR_OK);
+    CHECK(hr__kompress_open(&k, dir, "cpu-fp32", 1, err, sizeof err, note, sizeof note) == HR_OK);
     struct skewed s = {{"skewed", 0, skewed_run, NULL}, k.backend, 0, 0};
     double worst = -1;
     CHECK(hr__kbackend_selfcheck(&k.w, k.tok.cls_id, k.tok.sep_id, &s.base, &worst) == HR_OK);
@@ -335,5 +371,6 @@ int main(void)
     RUN(test_scorer_choice);
     RUN(test_selfcheck);
     RUN(test_cuda_agrees_with_cpu);
+    RUN(test_bf16_agrees_with_fp32);
     return unit_any_failed;
 }
