@@ -189,7 +189,8 @@ void hr__kgeglu(const float *in, const float *gate, float *out, int n);
 enum hr_kprecision { HR_KPREC_FP32, HR_KPREC_BF16 };
 
 /* threads: windows run side by side, one per thread (a lone window uses
- * them all inside OpenBLAS for fp32; bf16 products run on its one thread). */
+ * them all: inside OpenBLAS for fp32, as a team for bf16). HR_ENOTFOUND
+ * for bf16 on a CPU without AVX-512 BF16. */
 hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, enum hr_kprecision prec,
                                struct hr_kbackend **out);
 /* The plugin's backend, max_concurrent runs at a time. HR_ENOTFOUND when
@@ -197,6 +198,9 @@ hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, enum hr
  * plugin is missing; err says which. */
 hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
                                 char *err, size_t err_len);
+/* Token t's ranking score from a window's outputs: p * (0.5 + 0.5 * span),
+ * p the softmax of the token head's logits for keep. */
+double hr__kwindow_score(const struct hr_kwindow *win, size_t t);
 /* Runs one short test window (cls, 62 fixed ids, sep) on other and on a
  * one-thread CPU backend: HR_OK when every token's score agrees within 0.05,
  * HR_EMODEL when not (worst: the largest difference, INFINITY for NaN),

@@ -57,11 +57,13 @@ size_t hr__kbf16_packed_size(int out, int in)
     return (size_t)((out + PANEL - 1) / PANEL) * PANEL * (size_t)((in + 1) & ~1);
 }
 
-static void shape(struct hr_kbf16_matrix *m, uint16_t *data, int out, int in)
+/* m over data for W[out][in], data zeroed: the padding stays zero. */
+static void start_pack(struct hr_kbf16_matrix *m, uint16_t *data, int out, int in)
 {
     m->data = data, m->out = out, m->in = in, m->kp = (in + 1) & ~1;
     m->panels = (out + PANEL - 1) / PANEL;
     m->panel_stride = (size_t)PANEL * (size_t)m->kp;
+    memset(data, 0, (size_t)m->panels * m->panel_stride * sizeof *data);
 }
 
 struct hr_kbf16_matrix hr__kbf16_outputs(const struct hr_kbf16_matrix *m, int from, int count)
@@ -85,10 +87,9 @@ struct hr_kbf16_matrix hr__kbf16_inputs(const struct hr_kbf16_matrix *m, int fro
 void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in,
                          size_t out_stride, size_t in_stride)
 {
-    shape(m, data, out, in);
-    memset(data, 0, hr__kbf16_packed_size(out, in) * sizeof *data);
+    start_pack(m, data, out, in);
     for (int n = 0; n < out; n++) {
-        uint16_t *col = data + (size_t)(n / PANEL) * PANEL * m->kp + (size_t)(n % PANEL) * 2;
+        uint16_t *col = data + (size_t)(n / PANEL) * m->panel_stride + (size_t)(n % PANEL) * 2;
         const float *w = W + (size_t)n * out_stride;
         for (int k = 0; k < in; k++) col[(size_t)(k / 2) * PANEL * 2 + (k & 1)] = to_bf16(w[(size_t)k * in_stride]);
     }
@@ -131,13 +132,12 @@ BF16_TARGET static void round_rows(const float *x, size_t n, int in, int ldx, in
 BF16_TARGET void hr__kbf16_pack_rows(struct hr_kbf16_matrix *m, uint16_t *data, const float *X, int n, int in,
                                      size_t ld)
 {
-    shape(m, data, n, in);
-    uint16_t row[HR_KOMPRESS_MAX_TOKENS + 32];
-    if (m->kp > HR_KOMPRESS_MAX_TOKENS) { /* not an attention head: the general packer */
+    uint16_t row[HR_KOMPRESS_MAX_TOKENS];
+    if (in > HR_KOMPRESS_MAX_TOKENS) { /* wider than any head: the general packer */
         hr__kbf16_pack_into(m, data, X, n, in, ld, 1);
         return;
     }
-    memset(data, 0, (size_t)m->panels * m->panel_stride * sizeof *data);
+    start_pack(m, data, n, in);
     for (int o = 0; o < n; o++) {
         round_rows(X + (size_t)o * ld, 1, in, (int)ld, m->kp, row);
         uint32_t *panel = (uint32_t *)(void *)(data + (size_t)(o / PANEL) * m->panel_stride) + o % PANEL;
@@ -154,8 +154,7 @@ BF16_TARGET void hr__kbf16_pack_rows(struct hr_kbf16_matrix *m, uint16_t *data, 
 BF16_TARGET void hr__kbf16_pack_cols(struct hr_kbf16_matrix *m, uint16_t *data, const float *X, int n, int in,
                                      size_t ld)
 {
-    shape(m, data, in, n);
-    memset(data, 0, (size_t)m->panels * m->panel_stride * sizeof *data);
+    start_pack(m, data, in, n);
     for (int i = 0; i < n; i += 2) {
         const float *lo = X + (size_t)i * ld, *hi = i + 1 < n ? lo + ld : NULL;
         for (int o = 0; o < in; o += 16) {

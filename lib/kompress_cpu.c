@@ -42,8 +42,8 @@ struct cpu_backend {
     int team_size; /* 1: alone */
 };
 
-/* Runs part(arg, k) for k in [0, parts), part 0 on this thread and the
- * others on threads of their own (or here, where none can start). */
+#define MAX_LANES 64
+
 struct part_job {
     void (*part)(void *arg, int k);
     void *arg;
@@ -57,8 +57,9 @@ static void *part_main(void *arg)
     return NULL;
 }
 
-#define MAX_LANES 64
-
+/* Runs part(arg, k) for k in [0, parts), part 0 on this thread and the
+ * others on threads of their own (or here, where none can start): the
+ * lanes of a run, and a lone window's team. */
 static void fork_join(int parts, void (*part)(void *arg, int k), void *arg)
 {
     pthread_t tid[MAX_LANES];
@@ -334,11 +335,14 @@ struct lane_job {
     hr_status st;
 };
 
-static void *lane_work(void *arg)
+static void lane_work(struct lane_job *j)
 {
-    struct lane_job *j = arg;
     for (size_t i = j->first; i < j->count && !j->st; i += j->step) j->st = cpu_run_one(j->lane, &j->win[i]);
-    return NULL;
+}
+
+static void lane_part(void *arg, int k)
+{
+    lane_work((struct lane_job *)arg + k);
 }
 
 static hr_status run_lanes(struct cpu_pool *p, struct hr_kwindow *win, size_t count)
@@ -355,20 +359,10 @@ static hr_status run_lanes(struct cpu_pool *p, struct hr_kwindow *win, size_t co
     }
     openblas_set_num_threads(1);
     struct lane_job jobs[MAX_LANES];
-    pthread_t tid[MAX_LANES];
-    size_t started = 1;
     for (size_t k = 0; k < lanes; k++) jobs[k] = (struct lane_job){&p->lane[k], win, k, count, lanes, HR_OK};
-    for (size_t k = 1; k < lanes; k++, started++)
-        if (pthread_create(&tid[k], NULL, lane_work, &jobs[k])) break;
-    lane_work(&jobs[0]);
-    for (size_t k = started; k < lanes; k++) lane_work(&jobs[k]); /* lanes no thread could take */
-    hr_status st = jobs[0].st;
-    for (size_t k = started; k < lanes; k++)
-        if (!st) st = jobs[k].st;
-    for (size_t k = 1; k < started; k++) {
-        pthread_join(tid[k], NULL);
-        if (!st) st = jobs[k].st;
-    }
+    fork_join((int)lanes, lane_part, jobs);
+    hr_status st = HR_OK;
+    for (size_t k = 0; k < lanes && !st; k++) st = jobs[k].st;
     return st;
 }
 

@@ -75,9 +75,9 @@ static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t ma
                               : !strcmp(want, "cpu-bf16") ? HR_KPREC_BF16
                               : hr__kbf16_supported()     ? HR_KPREC_BF16
                                                           : HR_KPREC_FP32;
-    if (prec == HR_KPREC_BF16 && !hr__kbf16_supported())
-        return hr__errorf(err, err_len, HR_ENOTFOUND, "Kompress backend cpu-bf16: this CPU has no AVX-512 BF16");
     hr_status st = hr__kbackend_cpu_new(&k->w, usable_cores(), prec, &k->backend);
+    if (st == HR_ENOTFOUND) /* bf16 asked for on a CPU without it */
+        return hr__errorf(err, err_len, st, "Kompress backend %s: this CPU has no AVX-512 BF16", want);
     if (st) return hr__errorf(err, err_len, st, "Kompress backend %s: %s", want, hr_strerror(st));
     return HR_OK;
 }

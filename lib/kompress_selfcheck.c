@@ -11,7 +11,7 @@
 #define CHECK_TOKENS 64
 #define CHECK_TOLERANCE 0.05
 
-static double token_score(const struct hr_kwindow *win, size_t t)
+double hr__kwindow_score(const struct hr_kwindow *win, size_t t)
 {
     double p = 1.0 / (1.0 + exp((double)win->logit0[t] - win->logit1[t]));
     return p * (0.5 + 0.5 * win->span[t]);
@@ -35,7 +35,7 @@ hr_status hr__kbackend_selfcheck(const struct hr_kweights *w, uint32_t cls, uint
     if (cpu) cpu->destroy(cpu);
     if (st) return st;
     for (size_t t = 0; t < CHECK_TOKENS; t++) {
-        double d = fabs(token_score(&win[0], t) - token_score(&win[1], t));
+        double d = fabs(hr__kwindow_score(&win[0], t) - hr__kwindow_score(&win[1], t));
         if (!(d <= *worst)) *worst = isnan(d) ? INFINITY : d;
     }
     return *worst <= CHECK_TOLERANCE ? HR_OK : HR_EMODEL;

@@ -60,7 +60,7 @@ static void base_model(struct hr_kweights *w, struct hr__st_tensor *emb)
     if (hr__kweights_derive(w)) exit(2);
 }
 
-/* How far bf16's scores (p * (0.5 + 0.5 * span)) are from fp32's on one
+/* How far bf16's scores are from fp32's on one
  * window of this model, whose weights are random, not trained. */
 static void report_vs_fp32(const struct hr_kweights *w, int cores, const struct hr_kwindow *bf)
 {
@@ -71,9 +71,7 @@ static void report_vs_fp32(const struct hr_kweights *w, int cores, const struct 
     if (hr__kbackend_cpu_new(w, cores, HR_KPREC_FP32, &fp) || fp->run(fp, &win, 1)) exit(1);
     double worst = 0;
     for (size_t t = 0; t < n; t++) {
-        double pa = 1 / (1 + exp((double)bf->logit0[t] - bf->logit1[t]));
-        double pb = 1 / (1 + exp((double)win.logit0[t] - win.logit1[t]));
-        double d = fabs(pa * (0.5 + 0.5 * bf->span[t]) - pb * (0.5 + 0.5 * win.span[t]));
+        double d = fabs(hr__kwindow_score(bf, t) - hr__kwindow_score(&win, t));
         worst = d > worst ? d : worst;
     }
     printf("kompress cpu-bf16: scores within %.2g of cpu (fp32) on a window\n", worst);
