@@ -83,6 +83,7 @@ struct hr_ktokenizer {
     unsigned char *bytes;
     uint32_t cls_id, sep_id;
     int add_prefix_space;
+    int nfc;                /* normalizer NFC: each word is NFC'd first */
     struct hr_bpe_scratch scratch;
 };
 

@@ -9,6 +9,7 @@
 #include "json_internal.h"
 #include "kompress.h"
 #include "unicode.h"
+#include "unicode_nfc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -238,10 +239,10 @@ static hr_status read_pretokenizer(struct tk_reader *r, hr_json_node root, struc
         return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: ByteLevel with use_regex false is not supported", r->path);
     hr_json_node prefix = hr_json_get(r->doc, p, "add_prefix_space");
     t->add_prefix_space = prefix != HR_JSON_NONE && hr_json_type_of(r->doc, prefix) == HR_JSON_TRUE;
-    /* NFC leaves text that is already NFC (nearly all text) as it is */
     hr_json_node norm = hr_json_get(r->doc, root, "normalizer");
     hr_json_node ntype = norm == HR_JSON_NONE ? HR_JSON_NONE : hr_json_get(r->doc, norm, "type");
-    if (ntype != HR_JSON_NONE && !hr_json_string_equals(r->doc, ntype, "NFC", 3))
+    t->nfc = ntype != HR_JSON_NONE;
+    if (t->nfc && !hr_json_string_equals(r->doc, ntype, "NFC", 3))
         return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: normalizer must be null or NFC", r->path);
     return HR_OK;
 }
@@ -345,7 +346,10 @@ hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, 
                               size_t *cap)
 {
     hr_buf piece = {0};
-    if ((t->add_prefix_space && hr_buf_append(&piece, " ", 1)) || hr_buf_append(&piece, w, n)) {
+    /* the normalizer runs on each word before the pre-tokenizer adds its space */
+    const unsigned char *word = (const unsigned char *)w;
+    if ((t->add_prefix_space && hr_buf_append(&piece, " ", 1)) ||
+        (t->nfc ? hr_nfc_append(word, n, &piece) : hr_buf_append(&piece, w, n))) {
         hr_buf_free(&piece);
         return HR_ENOMEM;
     }

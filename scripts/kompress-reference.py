@@ -133,10 +133,11 @@ def train_bpe(corpus, n_merges):
 
 
 class Tokenizer:
-    def __init__(self, vocab, merges, add_prefix_space):
+    def __init__(self, vocab, merges, add_prefix_space, nfc):
         self.vocab = vocab
         self.rank = {m: i for i, m in enumerate(merges)}
         self.add_prefix_space = add_prefix_space
+        self.nfc = nfc
 
     def bpe(self, units):
         parts = list(units)
@@ -152,6 +153,8 @@ class Tokenizer:
         return [self.vocab[p] for p in parts]
 
     def word(self, w):
+        if self.nfc:  # the normalizer runs before the pre-tokenizer
+            w = unicodedata.normalize("NFC", w)
         if self.add_prefix_space:
             w = " " + w
         ids = []
@@ -305,11 +308,11 @@ def write_config(path, cfg):
         f.write("\n")
 
 
-def write_tokenizer(path, vocab, merges, specials, add_prefix_space):
+def write_tokenizer(path, vocab, merges, specials, add_prefix_space, nfc):
     added = [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for s, i in specials.items()]
     tj = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
-          "normalizer": None,
+          "normalizer": {"type": "NFC"} if nfc else None,
           "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": add_prefix_space,
                             "trim_offsets": True, "use_regex": True},
           "post_processor": {"type": "TemplateProcessing",
@@ -358,6 +361,13 @@ def texts(rng):
         ("long", long_text),
         ("dense", " ".join(odd)),
         ("layout", "first line\n\n  indented\tline with\u00a0nbsp and\u3000ideographic space\r\nlast"),
+        # words that NFC changes: decomposed accents, marks out of canonical
+        # order, singletons (Angstrom and Ohm signs), excluded composites,
+        # Hangul jamo, and the precomposed forms beside them
+        ("decomposed", "Les re\u0301sultats sont identiques apre\u0300s la mise a\u0300 jour. "
+                       "Les r\u00e9sultats: cafe\u0301 caf\u00e9 A\u030angstro\u0308m \u212b \u2126hm "
+                       "e\u0323\u0302 e\u0302\u0323 q\u0307\u0323 \u0958 x\u0301\u0301 "
+                       "\u1112\u1161\u11ab\u1100\u116e\u11af \ud55c\uad6d \u0301alone"),
     ]
 
 
@@ -421,9 +431,10 @@ def score_text(cfg, w, tok, text):
 
 
 MODELS = [
-    # name, layers, hidden, heads, intermediate, local window, global every, dtype, config dialect, prefix space
-    ("tiny-f32", 3, 64, 4, 96, 16, 2, "F32", False, False),
-    ("small-bf16", 4, 128, 4, 160, 32, 3, "BF16", True, True),
+    # name, layers, hidden, heads, intermediate, local window, global every, dtype, config dialect,
+    # prefix space, NFC normalizer (ModernBERT's tokenizer has one)
+    ("tiny-f32", 3, 64, 4, 96, 16, 2, "F32", False, False, False),
+    ("small-bf16", 4, 128, 4, 160, 32, 3, "BF16", True, True, True),
 ]
 
 
@@ -437,7 +448,7 @@ def main():
     n = len(vocab)
     specials = {"[UNK]": n, "[CLS]": n + 1, "[SEP]": n + 2, "[PAD]": n + 3, "[MASK]": n + 4}
     for m in MODELS:
-        name, layers, hidden, heads, inter, window, every, dtype, new_style, prefix = m
+        name, layers, hidden, heads, inter, window, every, dtype, new_style, prefix, nfc = m
         cfg = {"layers": layers, "hidden": hidden, "heads": heads, "intermediate": inter,
                "local_attention": window, "every": every, "norm_eps": 1e-5,
                "global_theta": 160000.0, "local_theta": 10000.0, "vocab_size": n + 8,
@@ -449,8 +460,8 @@ def main():
         vals = random_weights(cfg, rng)
         w = write_safetensors(os.path.join(d, "model.safetensors"), cfg, vals, dtype)
         write_config(os.path.join(d, "config.json"), cfg)
-        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, prefix)
-        tok = Tokenizer(vocab, merges, prefix)
+        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, prefix, nfc)
+        tok = Tokenizer(vocab, merges, prefix, nfc)
         expected = {"model": name, "chunk_words": CHUNK_WORDS, "max_tokens": MAX_TOKENS, "texts": []}
         with torch.no_grad():
             for tname, text in texts(random.Random(7)):
