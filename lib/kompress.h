@@ -75,6 +75,8 @@ void hr__kweights_embed(const struct hr_kweights *w, uint32_t id, float *out);
 
 /* ---- tokenizer.json (kompress_tokenizer.c) ---------------------------------- */
 
+struct hr_kbyte_map;
+
 struct hr_ktokenizer {
     struct hr_vocab vocab;  /* ranks = merge order, built at load time */
     uint32_t *rank_to_id;
@@ -82,8 +84,10 @@ struct hr_ktokenizer {
     uint32_t *offsets;
     unsigned char *bytes;
     uint32_t cls_id, sep_id;
+    uint32_t max_id;        /* the largest id encoding can give */
     int add_prefix_space;
     int nfc;                /* normalizer NFC: each word is NFC'd first */
+    struct hr_kbyte_map *whole; /* ignore_merges: a piece the vocabulary holds is one token */
     struct hr_bpe_scratch scratch;
 };
 

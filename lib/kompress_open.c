@@ -94,10 +94,9 @@ hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *
     if (!st && (k->tok.cls_id >= (uint32_t)k->w.cfg.vocab || k->tok.sep_id >= (uint32_t)k->w.cfg.vocab))
         st = hr__errorf(err, err_len, HR_EINVAL, "%s: [CLS] or [SEP] lies outside config.json's vocab_size %d", path,
                         k->w.cfg.vocab);
-    for (uint32_t r = 0; !st && r < k->tok.vocab.n_ranks; r++)
-        if (k->tok.rank_to_id[r] >= (uint32_t)k->w.cfg.vocab)
-            st = hr__errorf(err, err_len, HR_EINVAL, "%s: token id %u lies outside config.json's vocab_size %d", path,
-                            k->tok.rank_to_id[r], k->w.cfg.vocab);
+    if (!st && k->tok.max_id >= (uint32_t)k->w.cfg.vocab)
+        st = hr__errorf(err, err_len, HR_EINVAL, "%s: token id %u lies outside config.json's vocab_size %d", path,
+                        k->tok.max_id, k->w.cfg.vocab);
     if (!st) st = pick_backend(k, backend, max_concurrent, err, err_len, note, note_len);
     free(path);
     if (st) hr__kompress_close(k);

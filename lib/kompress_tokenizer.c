@@ -52,7 +52,7 @@ static int entry_bytes(const hr_buf *s, hr_buf *out)
 
 /* ---- bytes -> id, for building ------------------------------------------------ */
 
-struct byte_map {
+struct hr_kbyte_map {
     hr_buf bytes;
     struct entry {
         uint32_t off, len, id;
@@ -62,7 +62,7 @@ struct byte_map {
     size_t mask;
 };
 
-static hr_status map_add(struct byte_map *m, const unsigned char *p, size_t len, uint32_t id)
+static hr_status map_add(struct hr_kbyte_map *m, const unsigned char *p, size_t len, uint32_t id)
 {
     void *grown = hr_grow(m->e, &m->cap, m->n + 1, sizeof *m->e);
     if (!grown) return HR_ENOMEM;
@@ -71,7 +71,7 @@ static hr_status map_add(struct byte_map *m, const unsigned char *p, size_t len,
     return hr_buf_append(&m->bytes, p, len) ? HR_ENOMEM : HR_OK;
 }
 
-static hr_status map_index(struct byte_map *m)
+static hr_status map_index(struct hr_kbyte_map *m)
 {
     size_t slots = 1;
     while (slots < 2 * m->n + 2) slots <<= 1;
@@ -93,7 +93,7 @@ static hr_status map_index(struct byte_map *m)
     return HR_OK;
 }
 
-static uint32_t map_find(const struct byte_map *m, const unsigned char *p, size_t len)
+static uint32_t map_find(const struct hr_kbyte_map *m, const unsigned char *p, size_t len)
 {
     for (size_t i = hr_vocab_hash(p, len) & m->mask; m->slot[i]; i = (i + 1) & m->mask) {
         const struct entry *o = &m->e[m->slot[i] - 1];
@@ -102,7 +102,7 @@ static uint32_t map_find(const struct byte_map *m, const unsigned char *p, size_
     return HR_NO_RANK;
 }
 
-static void map_free(struct byte_map *m)
+static void map_free(struct hr_kbyte_map *m)
 {
     hr_buf_free(&m->bytes);
     free(m->e);
@@ -116,7 +116,7 @@ struct tk_reader {
     const char *path;
     char *err;
     size_t err_len;
-    struct byte_map vocab;
+    struct hr_kbyte_map vocab;
     hr_buf ranks;           /* token bytes in rank order */
     uint32_t *offsets;      /* n_ranks + 1 */
     uint32_t *ids;
@@ -295,6 +295,29 @@ static hr_status build_vocab(struct tk_reader *r, struct hr_ktokenizer *t)
     return HR_OK;
 }
 
+/* The BPE options that change the tokens: those hr does not implement are
+ * refused rather than ignored; ignore_merges is honoured. */
+static hr_status read_bpe_options(struct tk_reader *r, hr_json_node model, struct hr_ktokenizer *t)
+{
+    static const char *const unsupported[] = {"dropout", "continuing_subword_prefix", "end_of_word_suffix"};
+    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++) {
+        hr_json_node v = hr_json_get(r->doc, model, unsupported[i]);
+        int type = v == HR_JSON_NONE ? HR_JSON_NULL : hr_json_type_of(r->doc, v);
+        int empty = type == HR_JSON_NULL || (type == HR_JSON_STRING && hr_json_string_equals(r->doc, v, "", 0));
+        if (!empty)
+            return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.%s is not supported (it must be null)",
+                              r->path, unsupported[i]);
+    }
+    hr_json_node ignore = hr_json_get(r->doc, model, "ignore_merges");
+    if (ignore != HR_JSON_NONE && hr_json_type_of(r->doc, ignore) == HR_JSON_TRUE) {
+        t->whole = malloc(sizeof *t->whole);
+        if (!t->whole) return HR_ENOMEM;
+        *t->whole = r->vocab;
+        r->vocab = (struct hr_kbyte_map){0};
+    }
+    return HR_OK;
+}
+
 static hr_status read_tokenizer(struct tk_reader *r, struct hr_ktokenizer *t)
 {
     hr_json_node root = hr_json_root(r->doc);
@@ -308,7 +331,14 @@ static hr_status read_tokenizer(struct tk_reader *r, struct hr_ktokenizer *t)
     if (!st) st = read_vocab(r, model);
     if (!st) st = read_ranks(r, model);
     if (!st) st = build_vocab(r, t);
-    return st;
+    if (!st) st = read_bpe_options(r, model, t);
+    if (st) return st;
+    t->max_id = t->cls_id > t->sep_id ? t->cls_id : t->sep_id;
+    for (size_t k = 0; k < r->n_ranks; k++)
+        if (t->rank_to_id[k] > t->max_id) t->max_id = t->rank_to_id[k];
+    for (size_t k = 0; t->whole && k < t->whole->n; k++)
+        if (t->whole->e[k].id > t->max_id) t->max_id = t->whole->e[k].id;
+    return HR_OK;
 }
 
 hr_status hr__ktokenizer_load(struct hr_ktokenizer *t, const char *path, char *err, size_t err_len)
@@ -321,6 +351,7 @@ hr_status hr__ktokenizer_load(struct hr_ktokenizer *t, const char *path, char *e
     r.doc = doc;
     if (!st) st = read_tokenizer(&r, t);
     if (st == HR_ENOMEM) hr__errorf(err, err_len, st, "%s: out of memory", path);
+    if (st) hr__ktokenizer_free(t);
     map_free(&r.vocab);
     hr_buf_free(&r.ranks);
     free(r.offsets);
@@ -336,6 +367,8 @@ void hr__ktokenizer_free(struct hr_ktokenizer *t)
     free(t->offsets);
     free(t->bytes);
     free(t->rank_to_id);
+    if (t->whole) map_free(t->whole);
+    free(t->whole);
     hr_bpe_scratch_free(&t->scratch);
     memset(t, 0, sizeof *t);
 }
@@ -364,6 +397,12 @@ hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, 
             break;
         }
         *ids = grown;
+        uint32_t id = t->whole ? map_find(t->whole, s + i, e - i) : HR_NO_RANK;
+        if (id != HR_NO_RANK) { /* ignore_merges: the vocabulary's own token */
+            (*ids)[(*len)++] = id;
+            i = e;
+            continue;
+        }
         size_t got = hr_bpe_encode(&t->vocab, &t->scratch, s + i, e - i, *ids + *len);
         if (got == SIZE_MAX) {
             st = HR_ENOMEM;

@@ -133,11 +133,12 @@ def train_bpe(corpus, n_merges):
 
 
 class Tokenizer:
-    def __init__(self, vocab, merges, add_prefix_space, nfc):
+    def __init__(self, vocab, merges, add_prefix_space, nfc, ignore_merges):
         self.vocab = vocab
         self.rank = {m: i for i, m in enumerate(merges)}
         self.add_prefix_space = add_prefix_space
         self.nfc = nfc
+        self.ignore_merges = ignore_merges
 
     def bpe(self, units):
         parts = list(units)
@@ -159,7 +160,11 @@ class Tokenizer:
             w = " " + w
         ids = []
         for p in presplit(w):
-            ids += self.bpe(to_units(p))
+            units = to_units(p)
+            if self.ignore_merges and "".join(units) in self.vocab:
+                ids.append(self.vocab["".join(units)])  # the piece's own entry, merges or not
+            else:
+                ids += self.bpe(units)
         return ids
 
 
@@ -308,7 +313,7 @@ def write_config(path, cfg):
         f.write("\n")
 
 
-def write_tokenizer(path, vocab, merges, specials, add_prefix_space, nfc):
+def write_tokenizer(path, vocab, merges, specials, add_prefix_space, nfc, ignore_merges):
     added = [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for s, i in specials.items()]
     tj = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
@@ -325,6 +330,7 @@ def write_tokenizer(path, vocab, merges, specials, add_prefix_space, nfc):
           "decoder": {"type": "ByteLevel"},
           "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                     "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+                    "ignore_merges": ignore_merges,
                     "vocab": vocab, "merges": ["%s %s" % m for m in merges]}}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(tj, f, ensure_ascii=False, indent=1)
@@ -430,11 +436,13 @@ def score_text(cfg, w, tok, text):
     return res
 
 
+WHOLE_WORDS = ["ENOENT", "HttpServerConfig", " compressor"]
+
 MODELS = [
     # name, layers, hidden, heads, intermediate, local window, global every, dtype, config dialect,
-    # prefix space, NFC normalizer (ModernBERT's tokenizer has one)
-    ("tiny-f32", 3, 64, 4, 96, 16, 2, "F32", False, False, False),
-    ("small-bf16", 4, 128, 4, 160, 32, 3, "BF16", True, True, True),
+    # prefix space, NFC normalizer (ModernBERT's tokenizer has one), ignore_merges
+    ("tiny-f32", 3, 64, 4, 96, 16, 2, "F32", False, False, False, True),
+    ("small-bf16", 4, 128, 4, 160, 32, 3, "BF16", True, True, True, False),
 ]
 
 
@@ -445,10 +453,14 @@ def main():
     order = list(range(len(units)))
     rng.shuffle(order)  # ids unrelated to merge order, as in real vocabularies
     vocab = {u: order[k] for k, u in enumerate(units)}
+    # whole words no merge makes: ignore_merges gives them as one token, BPE
+    # never reaches them
+    for word in WHOLE_WORDS:
+        vocab["".join(to_units(word))] = len(vocab)
     n = len(vocab)
     specials = {"[UNK]": n, "[CLS]": n + 1, "[SEP]": n + 2, "[PAD]": n + 3, "[MASK]": n + 4}
     for m in MODELS:
-        name, layers, hidden, heads, inter, window, every, dtype, new_style, prefix, nfc = m
+        name, layers, hidden, heads, inter, window, every, dtype, new_style, prefix, nfc, ignore = m
         cfg = {"layers": layers, "hidden": hidden, "heads": heads, "intermediate": inter,
                "local_attention": window, "every": every, "norm_eps": 1e-5,
                "global_theta": 160000.0, "local_theta": 10000.0, "vocab_size": n + 8,
@@ -460,8 +472,8 @@ def main():
         vals = random_weights(cfg, rng)
         w = write_safetensors(os.path.join(d, "model.safetensors"), cfg, vals, dtype)
         write_config(os.path.join(d, "config.json"), cfg)
-        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, prefix, nfc)
-        tok = Tokenizer(vocab, merges, prefix, nfc)
+        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, prefix, nfc, ignore)
+        tok = Tokenizer(vocab, merges, prefix, nfc, ignore)
         expected = {"model": name, "chunk_words": CHUNK_WORDS, "max_tokens": MAX_TOKENS, "texts": []}
         with torch.no_grad():
             for tname, text in texts(random.Random(7)):

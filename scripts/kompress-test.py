@@ -152,6 +152,17 @@ def set_config(key, value):
     return edit
 
 
+def set_bpe_option(key, value):
+    def edit(d):
+        p = os.path.join(d, "tokenizer.json")
+        with open(p, encoding="utf-8") as f:
+            t = json.load(f)
+        t["model"][key] = value
+        with open(p, "w", encoding="utf-8") as f:
+            json.dump(t, f)
+    return edit
+
+
 def check_broken_model():
     tmp, d = broken_model(set_config("hidden_size", 96))
     try:
@@ -180,6 +191,9 @@ def check_bad_files():
         (lambda d: open(os.path.join(d, "config.json"), "w").write('{"hidden_size": 64,\n  "x": }'),
          "config.json:2:"),
         (lambda d: os.remove(os.path.join(d, "tokenizer.json")), "tokenizer.json: No such file"),
+        # BPE options that would change the tokens are refused, not ignored
+        (set_bpe_option("dropout", 0.1), "model.dropout is not supported"),
+        (set_bpe_option("continuing_subword_prefix", "##"), "model.continuing_subword_prefix is not supported"),
     ]
     for edit, words in cases:
         tmp, d = broken_model(edit)
