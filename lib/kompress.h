@@ -76,6 +76,7 @@ void hr__kweights_embed(const struct hr_kweights *w, uint32_t id, float *out);
 /* ---- tokenizer.json (kompress_tokenizer.c) ---------------------------------- */
 
 struct hr_kbyte_map;
+struct hr_kadded;
 
 struct hr_ktokenizer {
     struct hr_vocab vocab;  /* ranks = merge order, built at load time */
@@ -88,10 +89,22 @@ struct hr_ktokenizer {
     int add_prefix_space;
     int nfc;                /* normalizer NFC: each word is NFC'd first */
     struct hr_kbyte_map *whole; /* ignore_merges: a piece the vocabulary holds is one token */
+    struct hr_kadded *added;    /* added_tokens, split out of words first */
     struct hr_bpe_scratch scratch;
 };
 
 hr_status hr__ktokenizer_load(struct hr_ktokenizer *t, const char *path, char *err, size_t err_len);
+
+/* added_tokens (kompress_added.c) */
+hr_status hr__kadded_load(const hr_json *doc, hr_json_node root, const char *path, struct hr_kadded **out, char *err,
+                          size_t err_len);
+void hr__kadded_free(struct hr_kadded *a);
+uint32_t hr__kadded_max_id(const struct hr_kadded *a);
+/* The leftmost-longest added token of the given stage ("normalized" true or
+ * false) in s[from..n): returns where it starts, with its length and id, or
+ * n when there is none. */
+size_t hr__kadded_find(const struct hr_kadded *a, int normalized, const unsigned char *s, size_t n, size_t from,
+                       size_t *len, uint32_t *id);
 void hr__ktokenizer_free(struct hr_ktokenizer *t);
 /* The ids of one word (no whitespace in it) as the Hugging Face tokenizer
  * gives them with is_split_into_words. Appends to *ids; HR_ENOMEM. */

@@ -332,12 +332,14 @@ static hr_status read_tokenizer(struct tk_reader *r, struct hr_ktokenizer *t)
     if (!st) st = read_ranks(r, model);
     if (!st) st = build_vocab(r, t);
     if (!st) st = read_bpe_options(r, model, t);
+    if (!st) st = hr__kadded_load(r->doc, root, r->path, &t->added, r->err, r->err_len);
     if (st) return st;
     t->max_id = t->cls_id > t->sep_id ? t->cls_id : t->sep_id;
     for (size_t k = 0; k < r->n_ranks; k++)
         if (t->rank_to_id[k] > t->max_id) t->max_id = t->rank_to_id[k];
     for (size_t k = 0; t->whole && k < t->whole->n; k++)
         if (t->whole->e[k].id > t->max_id) t->max_id = t->whole->e[k].id;
+    if (hr__kadded_max_id(t->added) > t->max_id) t->max_id = hr__kadded_max_id(t->added);
     return HR_OK;
 }
 
@@ -369,20 +371,29 @@ void hr__ktokenizer_free(struct hr_ktokenizer *t)
     free(t->rank_to_id);
     if (t->whole) map_free(t->whole);
     free(t->whole);
+    hr__kadded_free(t->added);
     hr_bpe_scratch_free(&t->scratch);
     memset(t, 0, sizeof *t);
 }
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, uint32_t **ids, size_t *len,
+static hr_status push_id(uint32_t id, uint32_t **ids, size_t *len, size_t *cap)
+{
+    uint32_t *grown = hr_grow(*ids, cap, *len + 1, sizeof **ids);
+    if (!grown) return HR_ENOMEM;
+    *ids = grown;
+    (*ids)[(*len)++] = id;
+    return HR_OK;
+}
+
+/* A piece of a word that holds no added token, normalized: the pre-tokenizer
+ * (its prefix space, GPT-2's split) and the BPE. */
+static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, size_t n, uint32_t **ids, size_t *len,
                               size_t *cap)
 {
     hr_buf piece = {0};
-    /* the normalizer runs on each word before the pre-tokenizer adds its space */
-    const unsigned char *word = (const unsigned char *)w;
-    if ((t->add_prefix_space && hr_buf_append(&piece, " ", 1)) ||
-        (t->nfc ? hr_nfc_append(word, n, &piece) : hr_buf_append(&piece, w, n))) {
+    if ((t->add_prefix_space && hr_buf_append(&piece, " ", 1)) || hr_buf_append(&piece, p, n)) {
         hr_buf_free(&piece);
         return HR_ENOMEM;
     }
@@ -413,5 +424,44 @@ hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, 
         i = e;
     }
     hr_buf_free(&piece);
+    return st;
+}
+
+/* A piece of a word that holds no raw-text added token: normalized, then
+ * split at the normalized added tokens. */
+static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids,
+                                  size_t *len, size_t *cap)
+{
+    hr_buf norm = {0};
+    if (t->nfc && !hr_nfc_is_stable(s, n)) {
+        if (hr_nfc_append(s, n, &norm)) return HR_ENOMEM;
+        s = (const unsigned char *)norm.data, n = norm.len;
+    }
+    hr_status st = HR_OK;
+    for (size_t i = 0; !st && i < n;) {
+        size_t tlen = 0;
+        uint32_t id = 0;
+        size_t at = hr__kadded_find(t->added, 1, s, n, i, &tlen, &id);
+        if (at > i) st = encode_piece(t, s + i, at - i, ids, len, cap);
+        if (!st && at < n) st = push_id(id, ids, len, cap);
+        i = at + tlen;
+    }
+    hr_buf_free(&norm);
+    return st;
+}
+
+hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, uint32_t **ids, size_t *len,
+                              size_t *cap)
+{
+    const unsigned char *s = (const unsigned char *)w;
+    hr_status st = HR_OK;
+    for (size_t i = 0; !st && i < n;) {
+        size_t tlen = 0;
+        uint32_t id = 0;
+        size_t at = hr__kadded_find(t->added, 0, s, n, i, &tlen, &id);
+        if (at > i) st = encode_raw_piece(t, s + i, at - i, ids, len, cap);
+        if (!st && at < n) st = push_id(id, ids, len, cap);
+        i = at + tlen;
+    }
     return st;
 }

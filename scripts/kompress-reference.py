@@ -133,8 +133,9 @@ def train_bpe(corpus, n_merges):
 
 
 class Tokenizer:
-    def __init__(self, vocab, merges, add_prefix_space, nfc, ignore_merges):
+    def __init__(self, vocab, merges, add_prefix_space, nfc, ignore_merges, added):
         self.vocab = vocab
+        self.added = added  # content -> (id, normalized)
         self.rank = {m: i for i, m in enumerate(merges)}
         self.add_prefix_space = add_prefix_space
         self.nfc = nfc
@@ -153,9 +154,39 @@ class Tokenizer:
             parts[at:at + 2] = [parts[at] + parts[at + 1]]
         return [self.vocab[p] for p in parts]
 
+    def split_added(self, text, normalized):
+        """text cut at the leftmost-longest added tokens of one kind: a list
+        of strings and ids."""
+        out, start, i = [], 0, 0
+        while i < len(text):
+            best = max((c for c, (_, norm) in self.added.items() if norm == normalized and text.startswith(c, i)),
+                       key=len, default=None)
+            if best is None:
+                i += 1
+                continue
+            out += [text[start:i], self.added[best][0]]
+            i = start = i + len(best)
+        return out + [text[start:]]
+
     def word(self, w):
-        if self.nfc:  # the normalizer runs before the pre-tokenizer
-            w = unicodedata.normalize("NFC", w)
+        """Added tokens marked not normalized are split out of the raw word,
+        the rest is normalized, then split at the normalized added tokens,
+        and what remains goes through the pre-tokenizer and the BPE."""
+        ids = []
+        for raw in self.split_added(w, False):
+            if isinstance(raw, int):
+                ids.append(raw)
+                continue
+            if self.nfc:
+                raw = unicodedata.normalize("NFC", raw)
+            for piece in self.split_added(raw, True):
+                if isinstance(piece, int):
+                    ids.append(piece)
+                elif piece:
+                    ids += self.encode_piece(piece)
+        return ids
+
+    def encode_piece(self, w):
         if self.add_prefix_space:
             w = " " + w
         ids = []
@@ -313,9 +344,11 @@ def write_config(path, cfg):
         f.write("\n")
 
 
-def write_tokenizer(path, vocab, merges, specials, add_prefix_space, nfc, ignore_merges):
+def write_tokenizer(path, vocab, merges, specials, plain, add_prefix_space, nfc, ignore_merges):
     added = [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for s, i in specials.items()]
+    added += [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+               "normalized": True, "special": False} for s, i in plain.items()]
     tj = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
           "normalizer": {"type": "NFC"} if nfc else None,
           "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": add_prefix_space,
@@ -374,6 +407,11 @@ def texts(rng):
                        "Les r\u00e9sultats: cafe\u0301 caf\u00e9 A\u030angstro\u0308m \u212b \u2126hm "
                        "e\u0323\u0302 e\u0302\u0323 q\u0307\u0323 \u0958 x\u0301\u0301 "
                        "\u1112\u1161\u11ab\u1100\u116e\u11af \ud55c\uad6d \u0301alone"),
+        # added tokens inside words: split out whole, longest first, the rest
+        # encoded as usual
+        ("added", "The tokenizer maps [MASK] and x[MASK]y and [CLS][SEP] to their ids; "
+                  "host=|||IP_ADDRESS|||:8080 stays one token, [MASKED] and [mask] do not, "
+                  "nor does |||IP_ADDRESS|| or [[SEP]]."),
     ]
 
 
@@ -459,6 +497,8 @@ def main():
         vocab["".join(to_units(word))] = len(vocab)
     n = len(vocab)
     specials = {"[UNK]": n, "[CLS]": n + 1, "[SEP]": n + 2, "[PAD]": n + 3, "[MASK]": n + 4}
+    plain = {"|||IP_ADDRESS|||": n + 5}  # ModernBERT has such added tokens that are not special
+    added = {**{s: (i, False) for s, i in specials.items()}, **{s: (i, True) for s, i in plain.items()}}
     for m in MODELS:
         name, layers, hidden, heads, inter, window, every, dtype, new_style, prefix, nfc, ignore = m
         cfg = {"layers": layers, "hidden": hidden, "heads": heads, "intermediate": inter,
@@ -472,8 +512,8 @@ def main():
         vals = random_weights(cfg, rng)
         w = write_safetensors(os.path.join(d, "model.safetensors"), cfg, vals, dtype)
         write_config(os.path.join(d, "config.json"), cfg)
-        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, prefix, nfc, ignore)
-        tok = Tokenizer(vocab, merges, prefix, nfc, ignore)
+        write_tokenizer(os.path.join(d, "tokenizer.json"), vocab, merges, specials, plain, prefix, nfc, ignore)
+        tok = Tokenizer(vocab, merges, prefix, nfc, ignore, added)
         expected = {"model": name, "chunk_words": CHUNK_WORDS, "max_tokens": MAX_TOKENS, "texts": []}
         with torch.no_grad():
             for tname, text in texts(random.Random(7)):
