@@ -50,7 +50,7 @@ static int entry_bytes(const hr_buf *s, hr_buf *out)
     return 1;
 }
 
-/* ---- bytes -> id, for building ------------------------------------------------ */
+/* ---- bytes -> id: for building, and for ignore_merges when encoding ---------- */
 
 struct hr_kbyte_map {
     hr_buf bytes;
