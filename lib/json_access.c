@@ -1,5 +1,6 @@
 /* Reading a scanned JSON document: navigation, string decoding, integers. */
 #include "json_internal.h"
+#include "unicode.h"
 
 #include <string.h>
 
@@ -76,30 +77,6 @@ static int hex4(const char *s)
     return v;
 }
 
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | cp >> 12);
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | cp >> 18);
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Decodes the escape at s[0] == '\\' into out; returns bytes consumed. */
 static size_t decode_escape(const char *s, const char *end, char *out, size_t *out_len)
 {
@@ -119,7 +96,7 @@ static size_t decode_escape(const char *s, const char *end, char *out, size_t *o
         }
     }
     if (cp >= 0xd800 && cp < 0xe000) cp = 0xfffd; /* lone surrogate */
-    *out_len = put_utf8(out, cp);
+    *out_len = hr_utf8_encode(cp, (unsigned char *)out);
     return used;
 }
 

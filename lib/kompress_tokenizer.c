@@ -427,6 +427,26 @@ static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, s
     return st;
 }
 
+typedef hr_status piece_encoder(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids,
+                                size_t *len, size_t *cap);
+
+/* s[0..n) cut at the added tokens of one stage ("normalized" or not): each
+ * token gives its id, each stretch between them goes to encode. */
+static hr_status split_at_added(struct hr_ktokenizer *t, int normalized, piece_encoder *encode, const unsigned char *s,
+                                size_t n, uint32_t **ids, size_t *len, size_t *cap)
+{
+    hr_status st = HR_OK;
+    for (size_t i = 0; !st && i < n;) {
+        size_t tlen = 0;
+        uint32_t id = 0;
+        size_t at = hr__kadded_find(t->added, normalized, s, n, i, &tlen, &id);
+        if (at > i) st = encode(t, s + i, at - i, ids, len, cap);
+        if (!st && at < n) st = push_id(id, ids, len, cap);
+        i = at + tlen;
+    }
+    return st;
+}
+
 /* A piece of a word that holds no raw-text added token: normalized, then
  * split at the normalized added tokens. */
 static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids,
@@ -437,15 +457,7 @@ static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *
         if (hr_nfc_append(s, n, &norm)) return HR_ENOMEM;
         s = (const unsigned char *)norm.data, n = norm.len;
     }
-    hr_status st = HR_OK;
-    for (size_t i = 0; !st && i < n;) {
-        size_t tlen = 0;
-        uint32_t id = 0;
-        size_t at = hr__kadded_find(t->added, 1, s, n, i, &tlen, &id);
-        if (at > i) st = encode_piece(t, s + i, at - i, ids, len, cap);
-        if (!st && at < n) st = push_id(id, ids, len, cap);
-        i = at + tlen;
-    }
+    hr_status st = split_at_added(t, 1, encode_piece, s, n, ids, len, cap);
     hr_buf_free(&norm);
     return st;
 }
@@ -453,15 +465,5 @@ static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *
 hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, uint32_t **ids, size_t *len,
                               size_t *cap)
 {
-    const unsigned char *s = (const unsigned char *)w;
-    hr_status st = HR_OK;
-    for (size_t i = 0; !st && i < n;) {
-        size_t tlen = 0;
-        uint32_t id = 0;
-        size_t at = hr__kadded_find(t->added, 0, s, n, i, &tlen, &id);
-        if (at > i) st = encode_raw_piece(t, s + i, at - i, ids, len, cap);
-        if (!st && at < n) st = push_id(id, ids, len, cap);
-        i = at + tlen;
-    }
-    return st;
+    return split_at_added(t, 0, encode_raw_piece, (const unsigned char *)w, n, ids, len, cap);
 }

@@ -32,6 +32,10 @@ size_t hr_utf8_valid_prefix(const unsigned char *s, size_t n);
  * out must hold 3 * n bytes. Returns the bytes written. */
 size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out);
 
+/* Writes cp (a scalar value) as UTF-8 to out, which holds 4 bytes; returns
+ * the bytes written. */
+size_t hr_utf8_encode(uint32_t cp, unsigned char *out);
+
 /* Decodes one code point from valid UTF-8 at s; stores its length in *len. */
 static inline uint32_t hr_utf8_decode_valid(const unsigned char *s, size_t *len)
 {

@@ -129,7 +129,10 @@ static void order_run(uint32_t *cp, uint8_t *cc, size_t n, uint32_t *tmp)
     for (unsigned k = 1; k <= 256; k++) start[k] += start[k - 1];
     for (size_t i = 0; i < n; i++) tmp[start[cc[i]]++] = cp[i];
     memcpy(cp, tmp, n * sizeof *cp);
-    for (size_t i = 0; i < n; i++) cc[i] = (uint8_t)combining_class(cp[i]);
+    /* start[k] now ends class k's run: the sorted classes follow from it */
+    size_t i = 0;
+    for (unsigned k = 0; k < 256; k++)
+        while (i < start[k]) cc[i++] = (uint8_t)k;
 }
 
 static void canonical_order(uint32_t *cp, uint8_t *cc, size_t n, uint32_t *tmp)
@@ -174,30 +177,6 @@ static size_t canonical_compose(uint32_t *cp, const uint8_t *cc, size_t n)
     return w;
 }
 
-static size_t utf8_encode(uint32_t cp, unsigned char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | cp >> 6);
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 hr_status hr_nfc_append(const unsigned char *s, size_t n, hr_buf *out)
 {
     if (hr_nfc_is_stable(s, n)) return hr_buf_append(out, s, n);
@@ -220,7 +199,7 @@ hr_status hr_nfc_append(const unsigned char *s, size_t n, hr_buf *out)
         canonical_order(cp, cc, m, cp + cap);
         m = canonical_compose(cp, cc, m);
         size_t b = 0;
-        for (size_t i = 0; i < m; i++) b += utf8_encode(cp[i], bytes + b);
+        for (size_t i = 0; i < m; i++) b += hr_utf8_encode(cp[i], bytes + b);
         st = hr_buf_append(out, bytes, b);
     }
     free(cp);

@@ -3,6 +3,7 @@
  * unpacks it and names it in HR_NFC_TEST_FILE). Each line c1;c2;c3;c4;c5
  * requires c2 == NFC(c1) == NFC(c2) == NFC(c3) and c4 == NFC(c4) == NFC(c5);
  * every code point that part 1 does not list must be its own NFC. */
+#include "unicode.h"
 #include "unicode_nfc.h"
 #include "unicode_nfc_tables.h"
 #include "unit.h"
@@ -12,18 +13,7 @@
 
 static size_t put_utf8(uint32_t cp, char *o)
 {
-    if (cp < 0x80) return (size_t)(o[0] = (char)cp, 1);
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | (cp >> 6 & 0x3F)), o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18), o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (cp >> 6 & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return hr_utf8_encode(cp, (unsigned char *)o);
 }
 
 /* A field of hex code points separated by spaces, as UTF-8. */
