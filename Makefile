@@ -67,7 +67,7 @@ VOCABS      := cl100k_base o200k_base
 VOCAB_BLOBS := $(VOCABS:%=$(GEN)/%.bin)
 MANPAGES    := $(wildcard man/*.1 man/*.7 man/*.8)
 
-.PHONY: all lib cmds check unit-tests bench install uninstall run deps clean distclean lint-man
+.PHONY: all lib cmds check unit-tests bench install uninstall run deps clean distclean lint-man FORCE
 
 all: lib cmds
 
@@ -105,6 +105,7 @@ $(B)/kompress-cuda.so: lib/kompress_cuda.cu lib/kompress.h lib/hr.h lib/safetens
 	$(NVCC) $(NVCC_FLAGS) -shared -o $@ $< -L$(CUDA_HOME)/lib64 -lcublas -lcudart \
 	    -Xlinker -rpath,$(CUDA_HOME)/lib64
 $(B)/lib/kompress_cuda_load.o: HR_CFLAGS += -DHR_PKGLIBDIR='"$(LIBDIR)/hr"'
+$(B)/lib/kompress_cuda_load.o: $(B)/HR-PATHS
 # the scorer's exp and erf loops are written to be vectorized (lib/kompress_math.c)
 $(B)/lib/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
 
@@ -123,8 +124,21 @@ $(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
 $(B)/hr-proxy: LDLIBS += -levent -lcurl
 # hr-verify asks the proxy for /health
 $(B)/hr-verify: LDLIBS += -lcurl
-# where make install puts the headroom-route plugin that hr-patch-auth installs
-$(B)/cmd/hr-patch-auth/main.o: HR_CFLAGS += -DHR_DATADIR='"$(DATADIR)"'
+# where make install puts the headroom-route plugin that hr-patch-auth installs,
+# and the programs, from which it finds the plugin relative to itself
+$(B)/cmd/hr-patch-auth/main.o: HR_CFLAGS += -DHR_BINDIR='"$(BINDIR)"' -DHR_DATADIR='"$(DATADIR)"'
+$(B)/cmd/hr-patch-auth/main.o: $(B)/HR-PATHS
+
+# The install paths built into files, one per line, rewritten only when they
+# differ: what depends on it is rebuilt when PREFIX, BINDIR, DATADIR, LIBDIR
+# or INCLUDEDIR changes, so that "make && make install PREFIX=/opt/hr" installs
+# programs that know /opt/hr (as git's GIT-PREFIX does).
+$(B)/HR-PATHS: FORCE | $(B)
+	@printf 'PREFIX=%s\nBINDIR=%s\nDATADIR=%s\nLIBDIR=%s\nINCLUDEDIR=%s\n' '$(PREFIX)' '$(BINDIR)' \
+	    '$(DATADIR)' '$(LIBDIR)' '$(INCLUDEDIR)' > $@.new; \
+	 if cmp -s $@.new $@; then rm -f $@.new; \
+	 else [ ! -f $@ ] || echo "install paths changed: PREFIX=$(PREFIX), rebuilding what holds them"; mv $@.new $@; fi
+FORCE:
 
 # --- tests -------------------------------------------------------------------
 $(B)/test/%: lib/test/%.c lib/test/unit.h $(B)/libhr.a | $(B)/test
@@ -147,12 +161,14 @@ bench: deps all
 	@HR_BUILD=$(B) scripts/bench-proxy
 	@HR_BUILD=$(B) scripts/bench-kompress
 
+# the main job: hr-proxy in the foreground with the built-in defaults; its
+# first lines say how to route Hermes through it and how to check
 run: deps all
-	@echo "hr-count on README.md (o200k_base):"
-	@$(B)/hr-count -e o200k_base --json README.md
+	@echo "from this tree: $(B)/hr-patch-auth --apply routes Hermes, $(B)/hr-verify checks; Ctrl-C stops"
+	@$(B)/hr-proxy
 
 # --- install -----------------------------------------------------------------
-$(B)/libhr.pc: lib/libhr.pc.in | $(B)
+$(B)/libhr.pc: lib/libhr.pc.in $(B)/HR-PATHS | $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 

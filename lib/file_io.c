@@ -1,5 +1,6 @@
 /* Reading a whole file, replacing one so that a crash leaves either the
- * old file or the new one, never a mix, and building paths. */
+ * old file or the new one, never a mix, and building paths (the running
+ * program's folder among them, to find what is installed beside it). */
 #include "file_io.h"
 
 #include <errno.h>
@@ -101,4 +102,60 @@ char *hr__user_dir(const char *env, const char *dot)
     const char *v = getenv(env), *home = getenv("HOME");
     if (v && *v) return strdup(v);
     return home && *home ? hr__path_join(home, dot) : NULL;
+}
+
+char *hr__exe_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = '\0';
+    return strdup(slash == exe ? "/" : exe);
+}
+
+/* The next component of a path: its start and length, past empty and "."
+ * ones; len 0 at the end. */
+static const char *next_part(const char *p, size_t *len)
+{
+    for (;;) {
+        p += strspn(p, "/");
+        *len = strcspn(p, "/");
+        if (*len != 1 || *p != '.') return p;
+        p++;
+    }
+}
+
+static int has_dotdot(const char *path)
+{
+    size_t n;
+    for (const char *p = next_part(path, &n); n; p = next_part(p + n, &n))
+        if (n == 2 && !strncmp(p, "..", 2)) return 1;
+    return 0;
+}
+
+char *hr__relative_path(const char *from, const char *to)
+{
+    if (from[0] != '/' || to[0] != '/' || has_dotdot(from) || has_dotdot(to)) return NULL;
+    size_t fn, tn;
+    const char *f = next_part(from, &fn), *t = next_part(to, &tn);
+    while (fn && fn == tn && !strncmp(f, t, fn)) { /* the common folders */
+        f = next_part(f + fn, &fn);
+        t = next_part(t + tn, &tn);
+    }
+    hr_buf out = HR_BUF_INIT;
+    int failed = 0;
+    for (; fn; f = next_part(f + fn, &fn)) failed |= hr_buf_append(&out, out.len ? "/.." : "..", out.len ? 3 : 2) != 0;
+    for (; tn; t = next_part(t + tn, &tn)) {
+        if (out.len) failed |= hr_buf_append(&out, "/", 1) != 0;
+        failed |= hr_buf_append(&out, t, tn) != 0;
+    }
+    if (!out.len) failed |= hr_buf_append(&out, ".", 1) != 0;
+    if (failed) {
+        hr_buf_free(&out);
+        return NULL;
+    }
+    return out.data; /* hr_buf keeps a terminating NUL */
 }

@@ -23,5 +23,12 @@ char *hr__path_join(const char *dir, const char *name);
 /* A program's home folder, malloc'd: $env when set and not empty, else
  * $HOME/dot; NULL when neither is set. */
 char *hr__user_dir(const char *env, const char *dot);
+/* The folder of the running program (/proc/self/exe's, symbolic links
+ * resolved), malloc'd; NULL when it cannot be known. */
+char *hr__exe_dir(void);
+/* The path that leads from folder from to folder to, both absolute:
+ * "../share" from /usr/bin to /usr/share, "." from a folder to itself.
+ * malloc'd; NULL when either is not absolute or holds "..". */
+char *hr__relative_path(const char *from, const char *to);
 
 #endif

@@ -15,6 +15,7 @@ struct hr__provider {
     const char *id;            /* Hermes's provider id */
     const char *official_url;  /* the base URL Hermes gives it by default */
     const char *proxy_suffix;  /* appended to the proxy URL: its client's form */
+    int takes_model_url;       /* Hermes uses model.base_url when model.provider is this one */
 };
 
 /* anthropic, openai-codex, openai-api: the providers hr-proxy forwards. */
@@ -135,10 +136,26 @@ void hr__home_free(struct hr__home *h);
 /* The active provider: config.yaml model.provider, else auth.json's
  * active_provider; NULL when neither says. */
 char *hr__home_active_provider(const struct hr__home *h);
+/* config.yaml's model.provider alone; NULL when absent or empty. */
+char *hr__home_model_provider(const struct hr__home *h);
 /* The proxy URL the plugin block names, else HR_DEFAULT_PROXY_URL. */
 char *hr__home_proxy_url(const struct hr__home *h);
 /* Whether both of the plugin's files are in plugins/headroom-route/. */
 int hr__home_plugin_present(const struct hr__home *h);
+
+/* ---- the environment Hermes sees: its own, then $HERMES_HOME/.env over it -- */
+
+/* key's value as a Hermes process started now would see it (malloc'd), or
+ * NULL; *from_dotenv (may be NULL) says whether .env set it. */
+char *hr__hermes_env(const char *home_dir, const char *key, int *from_dotenv);
+/* Hermes's truthy strings: 1, true, yes, on (any case, blanks around). */
+int hr__hermes_truthy(const char *value);
+/* Whether HERMES_SAFE_MODE is on, which makes Hermes load no plugin. */
+int hr__hermes_safe_mode(const char *home_dir, int *from_dotenv);
+/* Whether a Hermes started now would load the plugin by config.yaml
+ * (plugins.enabled, plugins.disabled) and HERMES_SAFE_MODE: "enabled" with
+ * *loads set, or why not (a static string). Installation is not looked at. */
+const char *hr__home_plugin_loading(const struct hr__home *h, int *loads);
 
 /* The routed providers: with from_block the plugin block's providers list
  * when there is one, else those with credentials or configuration. */
@@ -162,9 +179,10 @@ struct hr__route_verdict {
 };
 
 /* Judges v->p by the files: every pool entry's base_url must be the proxy in
- * p's form, the plugin installed and enabled (plugin_ok), and when p is the
- * active provider, model.base_url too. Each miss is one reason. */
-void hr__route_judge(const struct hr__home *h, const char *proxy, const char *active, int plugin_ok,
+ * p's form, the plugin installed and loading (plugin_ok), and when
+ * model_provider (config.yaml's model.provider) is p and p takes
+ * model.base_url, that too. Each miss is one reason. */
+void hr__route_judge(const struct hr__home *h, const char *proxy, const char *model_provider, int plugin_ok,
                      struct hr__route_verdict *v);
 
 /* The plugin's report of the last Hermes start that loaded it:
@@ -191,28 +209,36 @@ struct hr__config_changes {
     int enabled_added;      /* headroom-route added to plugins.enabled */
     int block_added;        /* the plugins.headroom-route block added */
     int base_url_set;       /* model.base_url pointed at the proxy */
+    int base_url_removed;   /* model.base_url (a proxy URL Hermes must not see there) removed */
     char *base_url_old;     /* its text before (raw bytes, quotes kept), NULL when absent */
+    int disabled_removed;   /* headroom-route taken out of plugins.disabled */
 };
 
 struct hr__config_settings {
     const char *proxy_url;    /* as given to the plugin */
     const char *providers;    /* "a, b, c" */
     const char *model_url;    /* model.base_url to set, NULL to leave it */
+    int drop_model_url;       /* with no model_url: remove model.base_url */
 };
 
-/* Records the splices that enable the plugin, add its block and set
+/* Records the splices that enable the plugin (taking it out of
+ * plugins.disabled, which wins in Hermes), add its block and set or drop
  * model.base_url; fills ch with what they are. Nothing is recorded for what
  * is already so. HR_EINVAL with err set when a node has a shape hr cannot
  * edit without a rewrite (a flow mapping for plugins, say). */
 hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s,
                                 hr_splice *sp, struct hr__config_changes *ch, char *err, size_t err_len);
 /* Records the splices that undo ch in the file as it is now: the plugin
- * leaves plugins.enabled, its block goes if apply added it, and model.base_url
- * gets its old text back if it still holds proxy_model_url. */
+ * leaves plugins.enabled (and goes back in plugins.disabled), its block goes
+ * if apply added it, and model.base_url gets its old text back if it still
+ * holds proxy_model_url (or is still absent, after a removal). */
 hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__config_changes *ch,
                                    const char *proxy_model_url, hr_splice *sp);
-/* Whether plugins.enabled names the plugin. */
+/* Whether Hermes would load the plugin by config.yaml: plugins.enabled
+ * names it and plugins.disabled, which wins, does not. */
 int hr__config_plugin_enabled(const struct hr__yaml *y);
+/* Whether plugins.disabled names the plugin. */
+int hr__config_plugin_disabled(const struct hr__yaml *y);
 
 /* ---- unified diff ---------------------------------------------------------- */
 

@@ -123,14 +123,26 @@ static int empty_scalar(const struct hr__ynode *n)
            (!*n->value || !strcmp(n->value, "~") || !strcmp(n->value, "null"));
 }
 
-/* Appends the plugin to an existing plugins.enabled. A new item line that
+/* Whether the list at path ("plugins.enabled") names the plugin. */
+static int listed(const struct hr__yaml *y, const char *path)
+{
+    char items[64];
+    snprintf(items, sizeof items, "%s[]", path);
+    for (const struct hr__ynode *it = hr__yaml_find(y, items); it; it = hr__yaml_find_next(y, it, items))
+        if (names_plugin(it)) return 1;
+    return 0;
+}
+
+/* Appends the plugin to the existing list at path (plugins.enabled, or
+ * plugins.disabled when a rollback puts it back). A new item line that
  * falls where plugins ends joins the tail, the text inserted there. */
-static hr_status enable_in_list(struct plan *p, const struct hr__ynode *enabled, hr_buf *tail, size_t tail_at)
+static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, size_t tail_at)
 {
     const struct hr__yaml *y = p->y;
-    const struct hr__ynode *last = NULL;
-    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
-         it = hr__yaml_find_next(y, it, "plugins.enabled[]")) {
+    const struct hr__ynode *enabled = hr__yaml_find(y, path), *last = NULL;
+    char items[64], what[96];
+    snprintf(items, sizeof items, "%s[]", path);
+    for (const struct hr__ynode *it = hr__yaml_find(y, items); it; it = hr__yaml_find_next(y, it, items)) {
         if (names_plugin(it)) return HR_OK;
         last = it;
     }
@@ -143,11 +155,13 @@ static hr_status enable_in_list(struct plan *p, const struct hr__ynode *enabled,
         size_t at = last ? last->last : enabled->end - 1;
         return hr_splice_replace(p->sp, at, at, text, strlen(text));
     }
-    if (enabled->kind != HR_Y_BLOCK_SEQ || !last) return shape(p, enabled, "plugins.enabled is not a list");
+    snprintf(what, sizeof what, "%s is not a list", path);
+    if (enabled->kind != HR_Y_BLOCK_SEQ || !last) return shape(p, enabled, what);
     /* a new item line shaped like the last one: same indent, same "- " */
     size_t ls = hr__line_start(y->text, last->start);
+    snprintf(what, sizeof what, "%s: an item hr cannot follow", path);
     for (size_t i = ls; i < last->start; i++)
-        if (y->text[i] != ' ' && y->text[i] != '-') return shape(p, last, "plugins.enabled: an item hr cannot follow");
+        if (y->text[i] != ' ' && y->text[i] != '-') return shape(p, last, what);
     size_t at = hr__line_end(y->text, y->len, last->last);
     hr_buf own = {0}, *b = at == tail_at ? tail : &own;
     hr_status st = hr_buf_append(b, y->text + ls, last->start - ls);
@@ -159,6 +173,8 @@ static hr_status enable_in_list(struct plan *p, const struct hr__ynode *enabled,
 }
 
 static hr_status styled(const struct hr__ynode *old, const char *url, hr_buf *b);
+static hr_status unlist(const struct hr__yaml *y, const char *path, hr_splice *sp);
+static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *n, hr_splice *sp);
 
 /* The providers of an existing block as "a, b". */
 static hr_status block_providers(const struct hr__yaml *y, hr_buf *out)
@@ -191,9 +207,16 @@ static hr_status update_block(struct plan *p, const struct hr__ynode *block, con
     hr_buf now = {0};
     if (!st && prov) st = block_providers(y, &now);
     if (!st && prov && strcmp(now.data, s->providers)) {
+        /* a block list (Hermes's own save_config writes "- x" lines) becomes
+         * a flow list on the key's line, from just after its colon */
         char text[512];
-        snprintf(text, sizeof text, "[%s]", s->providers);
-        st = hr_splice_replace(p->sp, prov->start, prov->end, text, strlen(text));
+        size_t from = prov->start;
+        if (prov->kind == HR_Y_BLOCK_SEQ) {
+            const char *colon = memchr(y->text + prov->key_start, ':', prov->start - prov->key_start);
+            from = colon ? (size_t)(colon - y->text) + 1 : prov->start;
+        }
+        snprintf(text, sizeof text, "%s[%s]", from == prov->start ? "" : " ", s->providers);
+        st = hr_splice_replace(p->sp, from, prov->end, text, strlen(text));
     } else if (!st && !prov) {
         char text[512];
         snprintf(text, sizeof text, "[%s]", s->providers);
@@ -227,8 +250,13 @@ static hr_status plan_plugins(struct plan *p, const struct hr__config_settings *
         st = put_enabled(p, &tail, indent, step);
         ch->enabled_added = 1;
     } else if (!st) {
-        ch->enabled_added = !hr__config_plugin_enabled(y);
-        st = enable_in_list(p, enabled, &tail, tail_at);
+        ch->enabled_added = !listed(y, "plugins.enabled");
+        st = add_to_list(p, "plugins.enabled", &tail, tail_at);
+    }
+    /* Hermes skips a plugin named in plugins.disabled whatever enabled says */
+    if (!st && listed(y, "plugins.disabled")) {
+        st = unlist(y, "plugins.disabled", p->sp);
+        ch->disabled_removed = 1;
     }
     if (!st && !block) {
         st = put_block(p, &tail, indent, step, s);
@@ -254,6 +282,25 @@ static hr_status styled(const struct hr__ynode *old, const char *url, hr_buf *b)
     return st;
 }
 
+/* A new "base_url: TEXT" line in model: after model.provider, or before
+ * model's first key. */
+static hr_status insert_model_url(struct plan *p, const struct hr__ynode *model, const char *text)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *prov = hr__yaml_find(y, "model.provider");
+    size_t at = prov ? hr__line_end(y->text, y->len, prov->last) : hr__line_start(y->text, model->start);
+    int open_line = at == y->len && !ends_line(y);
+    hr_buf b = {0};
+    hr_status st = open_line ? put(&b, p->eol) : HR_OK;
+    if (!st) st = put_indent(&b, indent_of(y, model->start));
+    if (!st) st = put(&b, "base_url: ");
+    if (!st) st = put(&b, text);
+    if (!st && !open_line) st = put(&b, p->eol);
+    if (!st) st = insert(p, at, &b);
+    hr_buf_free(&b);
+    return st;
+}
+
 static hr_status plan_model_url(struct plan *p, const char *url, struct hr__config_changes *ch)
 {
     const struct hr__yaml *y = p->y;
@@ -261,27 +308,30 @@ static hr_status plan_model_url(struct plan *p, const char *url, struct hr__conf
     if (!model || model->kind != HR_Y_BLOCK_MAP) return HR_OK;
     const struct hr__ynode *cur = hr__yaml_find(y, "model.base_url");
     if (cur && cur->kind == HR_Y_SCALAR && !strcmp(cur->value, url)) return HR_OK;
-    hr_buf b = {0};
     hr_status st;
     if (cur) {
         if (cur->kind != HR_Y_SCALAR) return shape(p, cur, "model.base_url is not a string");
+        hr_buf b = {0};
         ch->base_url_old = strndup(y->text + cur->start, cur->end - cur->start);
         st = ch->base_url_old ? styled(cur, url, &b) : HR_ENOMEM;
         if (!st) st = hr_splice_replace(p->sp, cur->start, cur->end, b.data, b.len);
-    } else { /* a new line after model.provider, or before model's first key */
-        const struct hr__ynode *prov = hr__yaml_find(y, "model.provider");
-        size_t at = prov ? hr__line_end(y->text, y->len, prov->last) : hr__line_start(y->text, model->start);
-        int open_line = at == y->len && !ends_line(y);
-        st = open_line ? put(&b, p->eol) : HR_OK;
-        if (!st) st = put_indent(&b, indent_of(y, model->start));
-        if (!st) st = put(&b, "base_url: ");
-        if (!st) st = put(&b, url);
-        if (!st && !open_line) st = put(&b, p->eol);
-        if (!st) st = insert(p, at, &b);
+        hr_buf_free(&b);
+    } else {
+        st = insert_model_url(p, model, url);
     }
-    hr_buf_free(&b);
     ch->base_url_set = !st;
     return st;
+}
+
+/* Removes model.base_url, keeping its text for rollback. */
+static hr_status drop_model_url(struct plan *p, struct hr__config_changes *ch)
+{
+    const struct hr__ynode *cur = hr__yaml_find(p->y, "model.base_url");
+    if (!cur || cur->kind != HR_Y_SCALAR) return HR_OK;
+    ch->base_url_old = strndup(p->y->text + cur->start, cur->end - cur->start);
+    if (!ch->base_url_old) return HR_ENOMEM;
+    ch->base_url_removed = 1;
+    return remove_lines(p->y, cur, p->sp);
 }
 
 hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s, hr_splice *sp,
@@ -293,15 +343,18 @@ hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__confi
     if (y->n && y->v[0].kind == HR_Y_FLOW_MAP) return shape(&p, &y->v[0], "a flow mapping ({...}) at the top");
     hr_status st = plan_plugins(&p, s, ch);
     if (!st && s->model_url) st = plan_model_url(&p, s->model_url, ch);
+    else if (!st && s->drop_model_url) st = drop_model_url(&p, ch);
     return st;
 }
 
 int hr__config_plugin_enabled(const struct hr__yaml *y)
 {
-    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
-         it = hr__yaml_find_next(y, it, "plugins.enabled[]"))
-        if (names_plugin(it)) return 1;
-    return 0;
+    return listed(y, "plugins.enabled") && !listed(y, "plugins.disabled");
+}
+
+int hr__config_plugin_disabled(const struct hr__yaml *y)
+{
+    return listed(y, "plugins.disabled");
 }
 
 /* The whole lines of node n, its key's line included. */
@@ -311,18 +364,20 @@ static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *
                              NULL, 0);
 }
 
-static hr_status disable(const struct hr__yaml *y, hr_splice *sp)
+/* Takes the plugin out of the list at path ("plugins.enabled"). */
+static hr_status unlist(const struct hr__yaml *y, const char *path, hr_splice *sp)
 {
-    const struct hr__ynode *enabled = hr__yaml_find(y, "plugins.enabled");
+    const struct hr__ynode *enabled = hr__yaml_find(y, path);
     const struct hr__ynode *prev = NULL;
-    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins.enabled[]"); it;
-         it = hr__yaml_find_next(y, it, "plugins.enabled[]")) {
+    char items[64];
+    snprintf(items, sizeof items, "%s[]", path);
+    for (const struct hr__ynode *it = hr__yaml_find(y, items); it; it = hr__yaml_find_next(y, it, items)) {
         if (!names_plugin(it)) {
             prev = it;
             continue;
         }
         if (enabled->kind == HR_Y_BLOCK_SEQ) return remove_lines(y, it, sp);
-        const struct hr__ynode *next = hr__yaml_find_next(y, it, "plugins.enabled[]");
+        const struct hr__ynode *next = hr__yaml_find_next(y, it, items);
         if (prev) return hr_splice_replace(sp, prev->last, it->last, NULL, 0);
         if (next) return hr_splice_replace(sp, it->start, next->start, NULL, 0);
         return hr_splice_replace(sp, it->start, it->last, NULL, 0);
@@ -330,16 +385,55 @@ static hr_status disable(const struct hr__yaml *y, hr_splice *sp)
     return HR_OK;
 }
 
+/* Undoing a removal from plugins.disabled: the plugin goes back in, where
+ * the list still exists and does not name it already. */
+static hr_status relist_disabled(struct plan *p)
+{
+    const struct hr__ynode *list = hr__yaml_find(p->y, "plugins.disabled");
+    if (!list || listed(p->y, "plugins.disabled")) return HR_OK;
+    const struct hr__ynode *first = hr__yaml_find(p->y, "plugins.disabled[]");
+    if (list->kind == HR_Y_BLOCK_SEQ && first) {
+        /* a line shaped like the first item's, before it: after the last one
+         * is where the plugin's own block, which rollback removes, may start */
+        size_t ls = hr__line_start(p->y->text, first->start);
+        hr_buf b = {0};
+        hr_status st = hr_buf_append(&b, p->y->text + ls, first->start - ls);
+        if (!st) st = put(&b, HR_PLUGIN_NAME);
+        if (!st) st = put(&b, p->eol);
+        if (!st) st = insert(p, ls, &b);
+        hr_buf_free(&b);
+        return st;
+    }
+    hr_buf unused = {0};
+    hr_status st = add_to_list(p, "plugins.disabled", &unused, (size_t)-1);
+    hr_buf_free(&unused);
+    return st == HR_EINVAL ? HR_OK : st; /* a shape the user made since: left to them */
+}
+
+/* model.base_url as apply left it: set to the proxy, or removed. */
+static hr_status restore_model_url(struct plan *p, const struct hr__config_changes *ch, const char *proxy_model_url)
+{
+    const struct hr__yaml *y = p->y;
+    const struct hr__ynode *url = hr__yaml_find(y, "model.base_url"), *model = hr__yaml_find(y, "model");
+    if (ch->base_url_removed)
+        return !url && ch->base_url_old && model && model->kind == HR_Y_BLOCK_MAP
+                   ? insert_model_url(p, model, ch->base_url_old)
+                   : HR_OK;
+    if (!ch->base_url_set || !url || url->kind != HR_Y_SCALAR || !proxy_model_url ||
+        strcmp(url->value, proxy_model_url))
+        return HR_OK; /* changed since apply: the user's value stays */
+    if (!ch->base_url_old) return remove_lines(y, url, p->sp);
+    return hr_splice_replace(p->sp, url->start, url->end, ch->base_url_old, strlen(ch->base_url_old));
+}
+
 hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__config_changes *ch,
                                    const char *proxy_model_url, hr_splice *sp)
 {
-    hr_status st = ch->enabled_added ? disable(y, sp) : HR_OK;
+    char err[256];
+    struct plan p = {y, sp, line_ending(y->text, y->len), err, sizeof err};
+    hr_status st = ch->enabled_added ? unlist(y, "plugins.enabled", sp) : HR_OK;
     const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
     if (!st && ch->block_added && block && block->kind == HR_Y_BLOCK_MAP) st = remove_lines(y, block, sp);
-    const struct hr__ynode *url = hr__yaml_find(y, "model.base_url");
-    if (st || !ch->base_url_set || !url || url->kind != HR_Y_SCALAR || !proxy_model_url ||
-        strcmp(url->value, proxy_model_url))
-        return st; /* changed since apply: the user's value stays */
-    if (!ch->base_url_old) return remove_lines(y, url, sp);
-    return hr_splice_replace(sp, url->start, url->end, ch->base_url_old, strlen(ch->base_url_old));
+    if (!st && ch->disabled_removed) st = relist_disabled(&p);
+    return st ? st : restore_model_url(&p, ch, proxy_model_url);
 }

@@ -92,10 +92,16 @@ void hr__home_free(struct hr__home *h)
     free(h->lock_path);
 }
 
-char *hr__home_active_provider(const struct hr__home *h)
+char *hr__home_model_provider(const struct hr__home *h)
 {
     const struct hr__ynode *n = hr__yaml_find(&h->yaml, "model.provider");
-    if (n && n->kind == HR_Y_SCALAR && *n->value) return strdup(n->value);
+    return n && n->kind == HR_Y_SCALAR && *n->value ? strdup(n->value) : NULL;
+}
+
+char *hr__home_active_provider(const struct hr__home *h)
+{
+    char *configured = hr__home_model_provider(h);
+    if (configured) return configured;
     hr_json_node v = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "active_provider");
     hr_buf b = {0};
     if (v != HR_JSON_NONE && hr_json_type_of(h->auth_doc, v) == HR_JSON_STRING &&

@@ -5,11 +5,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* The proxy's routes: /v1/messages, /responses (ChatGPT Codex), /v1/responses. */
+/* The proxy's routes: /v1/messages, /responses (ChatGPT Codex), /v1/responses.
+ * Hermes ignores model.base_url for anthropic unless its host is Anthropic's
+ * or Azure's, and for openai-codex always; openai-api takes it when
+ * model.provider names it. */
 const struct hr__provider hr__providers[] = {
-    {"anthropic", "https://api.anthropic.com", ""},
-    {"openai-codex", "https://chatgpt.com/backend-api/codex", ""},
-    {"openai-api", "https://api.openai.com/v1", "/v1"},
+    {"anthropic", "https://api.anthropic.com", "", 0},
+    {"openai-codex", "https://chatgpt.com/backend-api/codex", "", 0},
+    {"openai-api", "https://api.openai.com/v1", "/v1", 1},
 };
 const size_t hr__n_providers = sizeof hr__providers / sizeof hr__providers[0];
 

@@ -41,10 +41,11 @@ void hr__route_judge(const struct hr__home *h, const char *proxy, const char *ac
     hr__pool_entries_free(e, n);
     if (!plugin_ok) {
         v->via_proxy = 0;
-        add_reason(v, "the " HR_PLUGIN_NAME " plugin is not installed and enabled: ",
+        add_reason(v, "the " HR_PLUGIN_NAME " plugin will not load (not installed, not enabled, disabled, or "
+                      "HERMES_SAFE_MODE): ",
                    "Hermes re-seeds credentials with the official URL");
     }
-    if (active && !strcmp(active, v->p->id)) {
+    if (v->p->takes_model_url && active && !strcmp(active, v->p->id)) {
         const struct hr__ynode *u = hr__yaml_find(&h->yaml, "model.base_url");
         const char *url = u && u->kind == HR_Y_SCALAR ? u->value : NULL;
         if (hr__url_classify(v->p, proxy, url) != HR_URL_PROXY) {

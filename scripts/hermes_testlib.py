@@ -17,6 +17,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDIN = os.path.join(ROOT, "testdata", "hermes-standin", "standin.py")
 PLUGIN = os.path.join(ROOT, "scripts", "hermes-plugin", "headroom-route")
 FIXTURE_HOME = os.path.join(ROOT, "testdata", "hermes-home")
+# homes shaped as `hermes setup` leaves them, and a $HOME with Claude Code's login
+HOMES = os.path.join(ROOT, "testdata", "hermes-homes")
+USER_HOME = os.path.join(HOMES, "user-home")
 ROUTED = ["anthropic", "openai-codex", "openai-api"]
 
 
@@ -93,21 +96,38 @@ class World:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def standin_run(home, args, omit=""):
-    """A Python process with the stand-in Hermes's modules and home."""
-    env = dict(os.environ, HERMES_HOME=home, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=30)
+def copy_home(tmp, name, to=None):
+    """A copy of testdata/hermes-homes/NAME under tmp (Hermes rewrites auth.json)."""
+    home = os.path.join(tmp, to or name)
+    shutil.copytree(os.path.join(HOMES, name), home)
+    os.chmod(os.path.join(home, "auth.json"), 0o600)
+    return home
 
 
-def standin_code(home, code, omit=""):
-    """Runs code after the stand-in's plugins are loaded (its first line)."""
+# what a user's shell may export and the stand-in must not see
+SHELL_CREDENTIALS = ("ANTHROPIC_TOKEN", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "OPENAI_API_KEY",
+                     "OPENROUTER_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "HERMES_SAFE_MODE")
+
+
+def standin_run(home, args, omit="", env=None):
+    """A Python process with the stand-in Hermes's modules and home, $HOME
+    holding Claude Code's login."""
+    e = {k: v for k, v in os.environ.items() if k not in SHELL_CREDENTIALS}
+    e.update(HERMES_HOME=home, HOME=USER_HOME, HERMES_STANDIN_OMIT=omit, PYTHONDONTWRITEBYTECODE="1")
+    e.update(env or {})
+    return subprocess.run([sys.executable, *args], env=e, capture_output=True, text=True, timeout=30)
+
+
+def standin_code(home, code, omit="", env=None):
+    """Runs code with the stand-in's modules importable (standin imported,
+    .env loaded); plugins load when the code calls standin.load_plugins()."""
     setup = "import sys, json; sys.path.insert(0, %r); import standin\n" % os.path.dirname(STANDIN)
-    return standin_run(home, ["-c", setup + code], omit)
+    return standin_run(home, ["-c", setup + code], omit, env)
 
 
-def hermes(home, provider, *flags, omit=""):
+def hermes(home, provider, *flags, omit="", env=None):
     """The stand-in Hermes: (its JSON line, its stderr)."""
-    r = standin_run(home, [STANDIN, "--provider", provider, *flags], omit)
+    r = standin_run(home, [STANDIN, "--provider", provider, *flags], omit, env)
     if r.returncode:
         raise AssertionError(f"stand-in exited {r.returncode}: {r.stderr.strip()[-300:]}")
     return json.loads(r.stdout), r.stderr

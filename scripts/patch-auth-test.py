@@ -113,7 +113,8 @@ def test_apply():
     d = subprocess.run(["diff", cfg_o and os.path.join(FIXTURE_HOME, "config.yaml"), os.path.join(home, "config.yaml")],
                        capture_output=True, text=True).stdout
     expect(not [x for x in d.splitlines() if x.startswith("<")], f"config.yaml lost lines: {d}")
-    for line in ("  base_url: " + proxy_url + "\n", "    - headroom-route\n", "  headroom-route:\n",
+    expect("base_url: " + proxy_url not in cfg_n, "model.base_url written for anthropic, which Hermes ignores")
+    for line in ("    - headroom-route\n", "  headroom-route:\n",
                  "    proxy_url: " + proxy_url + "\n", "    providers: [anthropic, openai-codex, openai-api]\n",
                  "    require_health: true\n"):
         expect(line in cfg_n, f"config.yaml lacks {line!r}")
@@ -151,7 +152,7 @@ def test_end_to_end():
         expect(len(world.proxy_log()) == records + 1, f"{p}: no proxy log record")
     r = standin_code(home, "standin.load_plugins(standin.Context())\n"
                      "from agent.credential_pool import load_pool\n"
-                     "print(json.dumps({p: [e.base_url for e in load_pool(p)] for p in %r}))" % ROUTED)
+                     "print(json.dumps({p: [e.base_url for e in load_pool(p).entries()] for p in %r}))" % ROUTED)
     expect(r.returncode == 0 and json.loads(r.stdout) == {p: WANT_URLS[p] for p in ROUTED}, f"{r.stdout} {r.stderr[-200:]}")
 
 
@@ -167,7 +168,8 @@ def test_status():
     expect(r.returncode == 0 and got["ok"] and [p["id"] for p in got["providers"]] == ROUTED and
            all(p["via"] == "proxy" for p in got["providers"]) and got["proxy_url"] == proxy_url,
            f"after apply: exit {r.returncode} {got}")
-    expect(got["plugin"] == {"installed": True, "enabled": True, "last_report": None} and len(got["backups"]) == 1,
+    expect(got["plugin"] == {"installed": True, "enabled": True, "last_report": None, "loading": "enabled"} and
+           len(got["backups"]) == 1,
            f"plugin/backups: {got}")
     expect(got["not_routed"] == ["openrouter"], f"not routed: {got['not_routed']}")
     r = run(home, "--status", "--providers", "anthropic")
@@ -189,6 +191,116 @@ def test_status():
     expect(r.returncode == 3 and "credential_pool.openai-api[0] base_url is https://api.openai.com/v1" in r.stdout,
            f"official URL back: exit {r.returncode} {r.stdout}")
     expect(not any(s in r.stdout for s in SECRETS), "a credential in --status")
+
+
+def with_config(home, text):
+    write(os.path.join(home, "config.yaml"), text)
+    return home
+
+
+def model_url(home):
+    import yaml
+    return (yaml.safe_load(read(os.path.join(home, "config.yaml"), "r")).get("model") or {}).get("base_url")
+
+
+NO_PROVIDER = ("model:\n  default: claude-opus-4-6\n\nplugins:\n  enabled:\n    - quota-guard\n")
+
+
+def test_model_url_only_where_read():
+    """model.base_url is written only for a model.provider that takes it
+    (openai-api); never for anthropic, openai-codex or with no model.provider."""
+    for name, model in (("anthropic", "  provider: anthropic\n"), ("codex", "  provider: openai-codex\n"),
+                        ("none", "")):
+        home = with_config(make_home("model-" + name), "model:\n" + model + "  default: m\n")
+        r = apply(home, "--json")
+        got = json.loads(r.stdout)
+        expect(model_url(home) is None and got["model_base_url"] is None, f"{name}: model.base_url {model_url(home)}")
+    home = with_config(make_home("model-openai"), "model:\n  provider: openai-api\n  default: gpt-5.1\n")
+    apply(home)
+    expect(model_url(home) == proxy_url + "/v1", f"openai-api: model.base_url {model_url(home)}")
+
+
+def test_model_url_repaired():
+    """A home an earlier hr patched (model.base_url = the proxy, no
+    model.provider: every call a custom endpoint) is repaired by --apply;
+    --rollback of that apply puts the line back as it was."""
+    home = with_config(make_home("repair"), NO_PROVIDER.replace("model:\n", f"model:\n  base_url: {proxy_url}\n"))
+    before = read(os.path.join(home, "config.yaml"), "r")
+    r = apply(home, "--json")
+    got = json.loads(r.stdout)
+    expect(model_url(home) is None and got["model_base_url_removed"] == proxy_url, f"not repaired: {got}")
+    r = run(home, "--status", "--proxy-url", proxy_url)
+    expect("model.base_url" not in r.stdout, f"--status still complains: {r.stdout}")
+    cfg = os.path.join(home, "config.yaml")
+    write(cfg, read(cfg, "r") + "# edited after apply\n")  # no byte-for-byte restore: the edit is undone alone
+    r = run(home, "--rollback")
+    expect(r.returncode == 0 and read(cfg, "r") == before + "# edited after apply\n",
+           f"rollback: {r.stderr}\n{read(cfg, 'r')}")
+    home = with_config(make_home("custom-kept"), NO_PROVIDER.replace("model:\n", "model:\n  base_url: http://gpu-box:8000/v1\n"))
+    apply(home)
+    expect(model_url(home) == "http://gpu-box:8000/v1", "a user's own endpoint was removed")
+
+
+DISABLED = ("model:\n  provider: anthropic\n\nplugins:\n  enabled:\n    - headroom-route\n  disabled:\n"
+            "    - image-gen\n    - headroom-route\n")
+
+
+def test_disabled_wins():
+    """plugins.disabled wins over enabled in Hermes: --status says the plugin
+    will not load; --apply takes it out of disabled and says so; rollback puts
+    it back."""
+    home = with_config(make_home("disabled"), DISABLED)
+    shutil.copytree(PLUGIN, os.path.join(home, "plugins", "headroom-route"))
+    r = run(home, "--status", "--proxy-url", proxy_url)
+    expect(r.returncode == 3 and "plugins.disabled" in r.stdout and "will not load" in r.stdout,
+           f"--status before: exit {r.returncode} {r.stdout}")
+    r = apply(home)
+    expect("taken out of plugins.disabled" in r.stdout, f"apply said: {r.stdout}")
+    cfg = read(os.path.join(home, "config.yaml"), "r")
+    expect("  disabled:\n    - image-gen\n" in cfg and cfg.count("headroom-route") == 2, f"config.yaml:\n{cfg}")
+    got = json.loads(run(home, "--status", "--json").stdout)
+    expect(got["ok"] and got["plugin"]["loading"] == "enabled", f"--status after: {got}")
+    out = standin_code(home, "from hermes_cli import plugins\nm = plugins.get_plugin_manager()\n"
+                             "m.discover_and_load()\nprint(json.dumps([p['key'] for p in m.list_plugins() if p['enabled']]))")
+    expect(out.returncode == 0 and "headroom-route" in out.stdout, f"Hermes did not load it: {out.stdout} {out.stderr[-300:]}")
+    write(os.path.join(home, "config.yaml"), read(os.path.join(home, "config.yaml"), "r") + "# later\n")
+    r = run(home, "--rollback")
+    back = DISABLED.replace("    - image-gen\n    - headroom-route\n", "    - headroom-route\n    - image-gen\n")
+    expect(r.returncode == 0 and read(os.path.join(home, "config.yaml"), "r") == back + "# later\n",
+           f"rollback: {r.stderr}\n{read(os.path.join(home, 'config.yaml'), 'r')}")
+    for i, flow in enumerate(("  disabled: [headroom-route]\n", "  disabled: [a, headroom-route, b]\n")):
+        home = with_config(make_home(f"disabled-flow{i}"), DISABLED.split("  disabled:")[0] + flow)
+        apply(home)
+        cfg = read(os.path.join(home, "config.yaml"), "r")
+        expect(cfg.count("headroom-route") == 2 and "disabled: [" in cfg, f"flow list: {cfg}")
+
+
+def test_block_list_providers():
+    """Hermes's save_config rewrites hr's flow list as indentless "- x"
+    lines; a later --apply that changes the providers must still edit it."""
+    text = ("model:\n  provider: anthropic\nplugins:\n  enabled:\n  - headroom-route\n  headroom-route:\n"
+            f"    proxy_url: {proxy_url}\n    providers:\n    - anthropic\n    - openai-codex\n    - openai-api\n"
+            "    require_health: true\nterminal:\n  backend: local\n")
+    home = with_config(make_home("block-list"), text)
+    r = run(home, "--apply", "--proxy-url", proxy_url, "--providers", "anthropic")
+    cfg = read(os.path.join(home, "config.yaml"), "r")
+    expect(r.returncode == 0 and cfg == text.replace("providers:\n    - anthropic\n    - openai-codex\n    - openai-api\n",
+                                                     "providers: [anthropic]\n"), f"exit {r.returncode} {r.stderr}\n{cfg}")
+
+
+def test_safe_mode():
+    """HERMES_SAFE_MODE (environment, or the home's .env) loads no plugin:
+    --status says so and does not report the route as working."""
+    home = make_home("safe")
+    apply(home)
+    r = run(home, "--status", env={"HERMES_SAFE_MODE": "1"})
+    expect(r.returncode == 3 and "HERMES_SAFE_MODE in this environment" in r.stdout, f"env: {r.returncode} {r.stdout}")
+    write(os.path.join(home, ".env"), "ANTHROPIC_TOKEN=sk-ant-oat01-x\nexport HERMES_SAFE_MODE='yes'  # debugging\n")
+    r = run(home, "--status")
+    expect(r.returncode == 3 and "HERMES_SAFE_MODE in .env" in r.stdout, f".env: {r.returncode} {r.stdout}")
+    write(os.path.join(home, ".env"), "HERMES_SAFE_MODE=1\nHERMES_SAFE_MODE=0\n")
+    r = run(home, "--status", env={"HERMES_SAFE_MODE": "true"})
+    expect(r.returncode == 0, f".env's 0 overrides the environment, as in Hermes: {r.returncode} {r.stdout}")
 
 
 def test_idempotent():
@@ -379,6 +491,14 @@ try:
                  "config.yaml keeps every line; plugin installed; backup and manifest", test_apply)
     checks.check("the patched home sends each provider's request through hr-proxy (Hermes stand-in)", test_end_to_end)
     checks.check("--status: direct before, proxy after, the plugin's report, and each way it breaks", test_status)
+    checks.check("model.base_url only where Hermes reads it (openai-api), never for anthropic, codex or no provider",
+                 test_model_url_only_where_read)
+    checks.check("a proxy model.base_url an earlier hr wrote is removed by --apply, restored by --rollback",
+                 test_model_url_repaired)
+    checks.check("plugins.disabled wins: --status says so, --apply takes it out, --rollback puts it back",
+                 test_disabled_wins)
+    checks.check("HERMES_SAFE_MODE (environment or .env): --status says no plugin loads", test_safe_mode)
+    checks.check("a providers block list (as Hermes saves it) is edited in place", test_block_list_providers)
     checks.check("a second --apply changes nothing and makes no backup", test_idempotent)
     checks.check("--rollback: byte-identical files, plugin removed; nothing left to roll back", test_rollback_identical)
     checks.check("--rollback after Hermes refreshed a token: the token stays, the URLs go back",

@@ -1,175 +1,327 @@
-"""Tests of the headroom-route Hermes plugin, run against the Hermes stand-in
-in testdata/hermes-standin (Hermes itself cannot be installed here) and a
-real hr-proxy in front of a fake upstream on loopback.
+"""Tests of the headroom-route Hermes plugin on Hermes homes shaped as
+`hermes setup` leaves them (testdata/hermes-homes), run by the Hermes
+stand-in (testdata/hermes-standin, which behaves as Hermes 0.18.2 does where
+the plugin touches it) with a real hr-proxy in front of a fake upstream on
+loopback. Each home is patched by the real hr-patch-auth first.
     python3 scripts/plugin-test.py BUILD_DIR
-Prints "ok NAME" / "not ok NAME: why" per test."""
+Prints "ok plugin: NAME" / "not ok plugin: NAME: why" per test."""
 import json
 import os
-import shutil
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hermes_testlib import (PLUGIN, ROOT, ROUTED, STANDIN, Checks, World, expect, free_port, hermes,  # noqa: E402
-                            standin_code, state)
+from hermes_testlib import (PLUGIN, ROOT, ROUTED, Checks, World, copy_home, expect, free_port,  # noqa: E402
+                            hermes, standin_code, standin_run, state)
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
+PATCH_AUTH = os.path.join(BUILD, "hr-patch-auth")
+HERMES_BIN = os.path.join(ROOT, "testdata", "hermes-standin", "bin", "hermes")
 world = World(BUILD, "hr-plugin-test.")
 tmp, proxy_url, seen, proxy_log = world.tmp, world.proxy_url, world.seen, world.proxy_log
-
-# ---- a Hermes home -----------------------------------------------------------------------
-
-
-def make_home(name, enable=True, proxy=None, providers=ROUTED, extra_block=""):
-    """The fixture home with the plugin installed and enabled as hr-patch-auth
-    leaves it, and model.base_url pointed at the proxy (all a config edit can
-    do). auth.json keeps the official URLs: the plugin alone must route."""
-    home = os.path.join(tmp, name)
-    shutil.copytree(os.path.join(ROOT, "testdata", "hermes-home"), home)
-    shutil.copytree(PLUGIN, os.path.join(home, "plugins", "headroom-route"))
-    shutil.copytree(os.path.join(ROOT, "testdata", "hermes-plugins", "quota-guard"),
-                    os.path.join(home, "plugins", "quota-guard"))
-    path = os.path.join(home, "config.yaml")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    text = text.replace("  api_mode: anthropic_messages\n",
-                        f"  api_mode: anthropic_messages\n  base_url: {proxy or proxy_url}\n")
-    if enable:
-        text = text.replace("    - session-notes\n", "    - session-notes\n    - headroom-route\n")
-    text = text.replace("    warn_at: 0.8\n", "    warn_at: 0.8\n  headroom-route:\n"
-                        f"    proxy_url: {proxy or proxy_url}\n    providers: [{', '.join(providers)}]\n"
-                        f"    require_health: true\n{extra_block}")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return home
-
+OFFICIAL = {"anthropic": "https://api.anthropic.com", "openai-codex": "https://chatgpt.com/backend-api/codex",
+            "openai-api": "https://api.openai.com/v1"}
+VIA_PROXY = {"anthropic": proxy_url, "openai-codex": proxy_url, "openai-api": proxy_url + "/v1"}
+# the credentials as the fixture homes hold them (.env, Claude Code's login, the Codex login)
+SETUP_TOKEN = "sk-ant-oat01-fake-setup-token-0000000000000000000000000000000000AA"
 
 checks = Checks("plugin")
 check = checks.check
 
 
-def test_without_plugin():
-    home = make_home("plain", enable=False)
-    got, _ = hermes(home, "anthropic", "--resolve-only")
-    expect(got["base_url"] == "https://api.anthropic.com",
-           f"OAuth anthropic resolved to {got['base_url']} without the plugin (the stand-in lost the trap)")
-    expect(not os.path.exists(os.path.join(home, "headroom-route.state.json")), "a state file without the plugin")
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
-EXPECT = {  # provider -> (base URL it must get, path the upstream must see, credential header, value)
-    "anthropic": (proxy_url, "/v1/messages", "authorization", "Bearer sk-ant-oat01-fixture-access-token-AAAA"),
-    "openai-codex": (proxy_url, "/backend-api/codex/responses", "chatgpt-account-id", "acct-fixture-7f3e"),
-    "openai-api": (proxy_url + "/v1", "/v1/responses", "authorization", "Bearer sk-proj-fixture-key-DDDD"),
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def patch_auth(home, *args, proxy=None):
+    env = dict(os.environ, HR_PLUGIN_SOURCE=PLUGIN)
+    env.pop("HERMES_HOME", None)
+    return subprocess.run([PATCH_AUTH, "--hermes-home", home, "--proxy-url", proxy or proxy_url, *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def patched_home(name, to=None, proxy=None):
+    """A fixture home after hr-patch-auth --apply."""
+    home = copy_home(tmp, name, to or f"{name}-{len(os.listdir(tmp))}")
+    r = patch_auth(home, "--apply", proxy=proxy)
+    expect(r.returncode == 0, f"hr-patch-auth --apply on {name}: {r.stderr}")
+    return home
+
+
+def pool_urls(home, providers=ROUTED + ["openrouter"], omit="", env=None):
+    """{provider: {source: base_url}} from load_pool() after Hermes's start."""
+    r = standin_code(home, "standin.load_plugins()\n"
+                     "from agent.credential_pool import load_pool\n"
+                     "print(json.dumps({p: {e.source: e.base_url for e in load_pool(p).entries()} for p in %r}))"
+                     % providers, omit, env)
+    expect(r.returncode == 0, f"load_pool: {r.stderr[-400:]}")
+    return json.loads(r.stdout)
+
+
+def disk_urls(home):
+    with open(os.path.join(home, "auth.json"), encoding="utf-8") as f:
+        pool = json.load(f).get("credential_pool", {})
+    return {p: {e["source"]: e.get("base_url") for e in pool.get(p, [])} for p in pool}
+
+
+# ---- without the plugin: the trap --------------------------------------------------------
+
+
+def test_without_plugin_env_token_reseeded():
+    """The edit alone does not last: with the plugin out, the next Hermes
+    start re-creates env:ANTHROPIC_TOKEN with the official URL and saves it."""
+    home = patched_home("claude-subscription")
+    cfg = os.path.join(home, "config.yaml")
+    text = read(cfg)
+    expect("enabled: [headroom-route]" in text, f"config.yaml after apply: {text}")
+    write(cfg, text.replace("enabled: [headroom-route]", "enabled: []"))
+    expect(disk_urls(home)["anthropic"]["env:ANTHROPIC_TOKEN"] == proxy_url, "the apply did not edit auth.json")
+    hermes(home, "anthropic", "--resolve-only")
+    expect(disk_urls(home)["anthropic"]["env:ANTHROPIC_TOKEN"] == OFFICIAL["anthropic"],
+           f"auth.json after the start: {disk_urls(home)}")
+
+
+# ---- routed: main calls, auxiliary calls, what Hermes saves ---------------------------------
+
+
+# provider -> (fixture home, path the upstream must see, credential header, its value)
+ROUTES = {
+    "anthropic": ("claude-subscription", "/v1/messages", "authorization", "Bearer " + SETUP_TOKEN),
+    "openai-codex": ("codex", "/backend-api/codex/responses", "chatgpt-account-id", None),
+    "openai-api": ("codex", "/v1/responses", "authorization", "Bearer sk-proj-"),
 }
 
 
 def routed_through_proxy(provider):
     def run():
-        home = make_home("routed-" + provider)
+        name, path, header, value = ROUTES[provider]
+        home = patched_home(name)
         before, records = len(seen), len(proxy_log())
         got, err = hermes(home, provider)
-        base, path, header, value = EXPECT[provider]
-        expect(got["base_url"] == base, f"resolved {got['base_url']}, want {base}")
-        expect(got["status"] == 200, f"status {got['status']}")
-        expect(len(seen) == before + 1 and seen[-1]["path"] == path, f"upstream saw {[s['path'] for s in seen[before:]]}")
-        expect(seen[-1]["headers"].get(header) == value, f"{header} arrived as {seen[-1]['headers'].get(header)}")
+        expect(got["base_url"] == VIA_PROXY[provider] and got["status"] == 200, f"resolved {got}")
+        expect(len(seen) == before + 1 and seen[-1]["path"] == path,
+               f"upstream saw {[s['path'] for s in seen[before:]]}, want {path}")
+        sent = seen[-1]["headers"].get(header) or ""
+        expect(sent.startswith(value) if value else sent, f"{header} arrived as {sent!r}")
         time.sleep(0.05)
-        log = proxy_log()[records:]
-        expect(len(log) == 1 and log[0]["path"] == path.replace("/backend-api/codex", ""),
-               f"proxy log: {[r['path'] for r in log]}")
+        expect(len(proxy_log()) == records + 1, "no proxy log record")
         st = state(home)
-        expect(st["healthy"] is True and sorted(st["patched"]) == sorted(ROUTED) and not st["failed"],
+        expect(st["healthy"] is True and st["mode"] == "proxy" and provider in st["patched"] and not st["failed"],
                f"state {st}")
-        expect(all(st["providers"][p][k] == "patched" for p in ROUTED for k in ("overlay", "seeding", "runtime")),
+        expect(all(v == "patched" for k, v in st["providers"][provider].items() if k != "base_url"),
                f"state providers {st['providers']}")
-        expect(st["pid"] > 0 and st["hermes_version"] == "0.0.0-standin" and st["proxy_url"] == proxy_url, "state")
-        expect("quota-guard" in got["plugins"] and "pre_llm_call" in got["hooks"], f"neighbour plugin: {got}")
-        expect("NOT" not in err, f"stderr: {err}")
+        expect("NOT" not in err and "not healthy" not in err, f"stderr: {err}")
     return run
 
 
+def test_env_token_all_entries():
+    """Claude token in .env (the usual `hermes setup` path): every anthropic
+    pool entry, env:ANTHROPIC_TOKEN and claude_code, carries the proxy URL;
+    auth.json keeps it after Hermes's start; --status stays routed."""
+    home = patched_home("claude-subscription")
+    urls = pool_urls(home)
+    expect(urls["anthropic"] == {"env:ANTHROPIC_TOKEN": proxy_url, "claude_code": proxy_url},
+           f"anthropic pool after load: {urls['anthropic']}")
+    expect(urls["openrouter"] == {"env:OPENROUTER_API_KEY": "https://openrouter.ai/api/v1"}, f"openrouter {urls}")
+    disk = disk_urls(home)
+    expect(disk["anthropic"]["env:ANTHROPIC_TOKEN"] == proxy_url, f"auth.json after the start: {disk}")
+    expect(SETUP_TOKEN not in read(os.path.join(home, "auth.json")), "the .env token was saved in auth.json")
+    r = patch_auth(home, "--status")
+    expect(r.returncode == 0 and "DIRECT" not in r.stdout, f"--status after a Hermes start: {r.stdout}")
+
+
+def aux_through_proxy(provider):
+    def run():
+        name, *_ = ROUTES[provider]
+        home = patched_home(name)
+        before = len(seen)
+        got, err = hermes(home, provider, "--aux")
+        expect(got.get("aux_base_url") == VIA_PROXY[provider] and got.get("aux_status") == 200,
+               f"auxiliary client: {got} {err[-300:]}")
+        expect(len(seen) == before + 2, f"upstream saw {[s['path'] for s in seen[before:]]}")
+    return run
+
+
+def test_aux_without_pool():
+    """The auxiliary client's own default URL (used when the pool has no
+    entry) is the proxy's for a routed provider, and only for one."""
+    for name, want in (("claude-subscription", [proxy_url, OFFICIAL["openai-codex"]]),
+                       ("codex", [OFFICIAL["anthropic"], proxy_url])):
+        home = patched_home(name)
+        r = standin_code(home, "standin.load_plugins()\nfrom agent import auxiliary_client as a\n"
+                         "print(json.dumps([a._ANTHROPIC_DEFAULT_BASE_URL, a._CODEX_AUX_BASE_URL]))")
+        expect(r.returncode == 0 and json.loads(r.stdout) == want, f"{name}: {r.stdout} {r.stderr[-300:]}")
+
+
+def test_openai_api_keeps_responses():
+    """Through the proxy Hermes would speak Chat Completions to openai-api
+    (it picks the wire API by host); the plugin keeps the Responses API the
+    official URL gets, unless config.yaml sets model.api_mode."""
+    home = patched_home("codex")
+    got, _ = hermes(home, "openai-api", "--resolve-only")
+    expect(got["api_mode"] == "codex_responses", f"api_mode {got['api_mode']}")
+    cfg = os.path.join(home, "config.yaml")
+    text = read(cfg).replace("provider: openai-codex", "provider: openai-api").replace(
+        "  base_url: https://chatgpt.com/backend-api/codex\n", "  api_mode: chat_completions\n")
+    write(cfg, text)
+    got, _ = hermes(home, "openai-api", "--resolve-only")
+    expect(got["api_mode"] == "chat_completions", f"a configured api_mode was overridden: {got}")
+
+
 def test_other_providers_left_alone():
-    home = make_home("others")
+    home = patched_home("claude-subscription")
     got, _ = hermes(home, "openrouter", "--resolve-only")
     expect(got["base_url"] == "https://openrouter.ai/api/v1", f"openrouter resolved to {got['base_url']}")
 
 
-def test_unhealthy_patches_nothing():
+# ---- proxy down: one outcome for every routed provider ------------------------------------
+
+
+def test_unhealthy_goes_official():
+    """The proxy down at Hermes's start: every routed provider, main and
+    auxiliary client, goes to its official URL, also where auth.json names the
+    (dead) proxy; the plugin says so; nothing pretends to be routed."""
     dead = f"http://127.0.0.1:{free_port()}"
-    home = make_home("unhealthy", proxy=dead)
-    got, err = hermes(home, "anthropic", "--resolve-only")
-    expect(got["base_url"] == "https://api.anthropic.com", f"resolved {got['base_url']} with the proxy down")
-    expect("NOTHING IS PATCHED" in err and "cannot reach" in err, f"stderr: {err!r}")
-    st = state(home)
-    expect(st["healthy"] is False and not st["patched"] and sorted(st["failed"]) == sorted(ROUTED), f"state {st}")
+    for name in ("claude-subscription", "codex"):
+        home = patched_home(name, proxy=dead)
+        expect(any(u == dead for u in disk_urls(home).get("anthropic", {}).values()) or name == "codex",
+               "the apply did not point auth.json at the proxy")
+        providers = ["anthropic"] if name == "claude-subscription" else ["openai-codex", "openai-api"]
+        for p in providers:
+            got, err = hermes(home, p, "--resolve-only", "--aux")
+            expect(got["base_url"] == OFFICIAL[p], f"{name}: {p} resolved to {got['base_url']} with the proxy down")
+            if p != "openai-api":
+                expect(got.get("aux_base_url") == OFFICIAL[p], f"{name}: {p} auxiliary client {got}")
+            expect("not healthy" in err and "cannot reach" in err and "DIRECT" in err, f"stderr: {err!r}")
+        urls = pool_urls(home, providers)
+        expect(all(u == OFFICIAL[p] for p in providers for u in urls[p].values()), f"{name}: pool {urls}")
+        st = state(home)
+        expect(st["healthy"] is False and st["mode"] == "direct" and not st["patched"] and
+               set(providers) <= set(st["direct"]) and "cannot reach" in st["reason"], f"state {st}")
 
 
-def test_missing_seeding_symbol():
-    home = make_home("noseed")
-    got, err = hermes(home, "openai-codex", "--resolve-only", omit="seed")
-    expect(got["base_url"] == proxy_url, f"resolved {got['base_url']}")
-    for p in ROUTED:
-        expect(f"{p} is NOT fully routed" in err and "seeding failed" in err, f"stderr: {err!r}")
-    st = state(home)
-    expect(st["providers"]["anthropic"]["overlay"] == "patched" and
-           st["providers"]["anthropic"]["seeding"].startswith("failed: AttributeError"), f"state {st['providers']}")
+# ---- the witness ----------------------------------------------------------------------------
+
+
+def calls(home):
+    path = os.path.join(home, "headroom-route.calls.jsonl")
+    return [json.loads(line) for line in read(path).splitlines()] if os.path.exists(path) else []
+
+
+def test_witness_per_call():
+    """One line per API call of `hermes chat` (the auxiliary title call fires
+    no hook in Hermes), with provider, base_url, via_proxy; no secret."""
+    home = patched_home("claude-subscription")
+    r = standin_run(home, [HERMES_BIN, "chat", "-q", "hello"])
+    expect(r.returncode == 0, f"hermes chat: {r.stderr[-300:]}")
+    got = calls(home)
+    expect(len(got) == 1, f"{len(got)} lines for one chat: {got}")
+    c = got[0]
+    expect(c["provider"] == "anthropic" and c["base_url"] == proxy_url and c["via_proxy"] is True and
+           c["pid"] > 0 and c["time"].endswith("Z"), f"line {c}")
+    standin_run(home, [HERMES_BIN, "chat", "-q", "again"])
+    expect(len(calls(home)) == 2, "the second call was not appended")
+    text = read(os.path.join(home, "headroom-route.calls.jsonl"))
+    expect(SETUP_TOKEN not in text and "sk-" not in text, "a credential in the witness")
+    dead = f"http://127.0.0.1:{free_port()}"
+    home = patched_home("claude-subscription", proxy=dead)
+    standin_run(home, [HERMES_BIN, "chat", "-q", "hello"])
+    got = calls(home)
+    expect(len(got) == 1 and got[0]["via_proxy"] is False and got[0]["base_url"] == OFFICIAL["anthropic"],
+           f"proxy down: {got}")
+
+
+def test_witness_bounded():
+    """The witness stays small: past 64 KiB its newest 200 lines stay; a
+    half-written line left by a killed Hermes does not stop appends."""
+    home = patched_home("claude-subscription")
+    old = json.dumps({"time": "2026-01-01T00:00:00Z", "pid": 1, "provider": "anthropic", "base_url": proxy_url,
+                      "via_proxy": True})
+    write(os.path.join(home, "headroom-route.calls.jsonl"), (old + "\n") * 1000 + '{"time": "2026-01-0')
+    standin_run(home, [HERMES_BIN, "chat", "-q", "hello"])
+    lines = read(os.path.join(home, "headroom-route.calls.jsonl")).splitlines()
+    expect(len(lines) <= 200 and json.loads(lines[-1])["pid"] != 1, f"{len(lines)} lines, last {lines[-1][:80]}")
+    expect(all(json.loads(x) for x in lines), "a broken line was kept")
+
+
+def test_witness_strips_credentials():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("headroom_route_url", os.path.join(PLUGIN, "__init__.py"))
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    got = plugin._public_url("https://user:sk-secret@gw.example:8443/v1?key=sk-abc#x")
+    expect(got == "https://gw.example:8443/v1", f"{got}")
+
+
+# ---- other Hermes versions, other setups --------------------------------------------------
+
+
+def test_missing_seeders():
+    for omit, name in (("seed", "_seed_from_singletons"), ("seed_env", "_seed_from_env")):
+        home = patched_home("claude-subscription")
+        got, err = hermes(home, "anthropic", "--resolve-only", omit=omit)
+        expect(got["base_url"] == proxy_url, f"{omit}: resolved {got['base_url']}")
+        expect("anthropic is NOT fully routed" in err and "seeding failed: AttributeError" in err and name in err,
+               f"{omit}: stderr {err!r}")
+        st = state(home)
+        expect("anthropic" in st["failed"] and st["providers"]["anthropic"]["seeding"].startswith("failed"),
+               f"{omit}: state {st['providers']}")
 
 
 def test_missing_overlay_entry():
-    home = make_home("nooverlay")
-    got, err = hermes(home, "openai-api", omit="overlay:anthropic")
+    home = patched_home("codex")
+    got, err = hermes(home, "openai-api", omit="overlay:openai-codex")
     expect(got["base_url"] == proxy_url + "/v1" and got["status"] == 200, f"openai-api: {got}")
-    expect("anthropic is NOT fully routed" in err and "overlay failed: KeyError" in err, f"stderr: {err!r}")
-    expect("openai-api is NOT" not in err and "openai-codex is NOT" not in err, f"stderr: {err!r}")
+    expect("openai-codex is NOT fully routed" in err and "overlay failed: KeyError" in err, f"stderr: {err!r}")
+    expect("openai-api is NOT" not in err, f"stderr: {err!r}")
     st = state(home)
-    expect(st["failed"] == ["anthropic"] and sorted(st["patched"]) == ["openai-api", "openai-codex"], f"state {st}")
+    expect("openai-codex" in st["failed"] and "openai-api" in st["patched"], f"state {st}")
 
 
 def test_missing_runtime_symbol():
-    home = make_home("noruntime")
-    r = standin_code(home, "standin.load_plugins(standin.Context())", omit="runtime")
+    home = patched_home("claude-subscription")
+    r = standin_code(home, "standin.load_plugins()", omit="runtime")
     expect(r.returncode == 0, f"the plugin crashed: {r.stderr[-300:]}")
     expect("runtime failed: AttributeError" in r.stderr, f"stderr: {r.stderr!r}")
 
 
 def test_custom_gateway_left_alone():
-    home = make_home("gateway", providers=["openai-api"])
-    path = os.path.join(home, "config.yaml")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    text = text.replace("  provider: anthropic          # the active provider\n",
-                        "  provider: openai-api\n").replace(f"  base_url: {proxy_url}\n",
-                                                             "  base_url: https://gateway.example/v1\n")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    got, _ = hermes(home, "openai-api", "--resolve-only")
+    """openai-api takes model.base_url while its pool holds the official URL:
+    with a gateway of the user's there, the plugin leaves openai-api alone."""
+    home = patched_home("codex")
+    cfg = os.path.join(home, "config.yaml")
+    write(cfg, read(cfg).replace("provider: openai-codex", "provider: openai-api").replace(
+        "base_url: https://chatgpt.com/backend-api/codex", "base_url: https://gateway.example/v1"))
+    got, err = hermes(home, "openai-api", "--resolve-only")
     expect(got["base_url"] == "https://gateway.example/v1", f"a user's gateway became {got['base_url']}")
+    expect("openai-api left alone" in err and "openai-api" in state(home)["not_routed"], f"stderr {err!r}")
 
 
 def test_register_twice_wraps_once():
-    home = make_home("twice")
-    r = standin_code(home, "standin.load_plugins(standin.Context()); standin.load_plugins(standin.Context())\n"
+    home = patched_home("claude-subscription")
+    r = standin_code(home, "standin.load_plugins(); standin.load_plugins()\n"
                      "from hermes_cli import runtime_provider as rp\n"
-                     "assert not hasattr(rp.resolve_runtime_provider.__wrapped__, 'headroom_routes'), 'wrapped twice'\n"
+                     "assert not hasattr(rp.resolve_runtime_provider.__wrapped__, 'headroom_router'), 'wrapped twice'\n"
                      "print(rp.resolve_runtime_provider(requested='anthropic')['base_url'])")
     expect(r.returncode == 0 and r.stdout.strip() == proxy_url, f"{r.stdout} {r.stderr[-300:]}")
 
 
-def test_each_patch_in_place():
-    home = make_home("inplace")
-    r = standin_code(home, "standin.load_plugins(standin.Context())\n"
-                     "from hermes_cli.providers import HERMES_OVERLAYS\n"
-                     "from agent.credential_pool import load_pool\n"
-                     "print(json.dumps({'overlay': {p: HERMES_OVERLAYS[p].base_url_override for p in HERMES_OVERLAYS},\n"
-                     "  'pool': {p: [e.base_url for e in load_pool(p)] for p in %r + ['openrouter']}}))" % ROUTED)
+def test_overlays():
+    home = patched_home("codex")
+    r = standin_code(home, "standin.load_plugins()\nfrom hermes_cli.providers import HERMES_OVERLAYS\n"
+                     "print(json.dumps({p: HERMES_OVERLAYS[p].base_url_override for p in %r}))"
+                     % (ROUTED + ["openrouter"]))
     expect(r.returncode == 0, r.stderr[-300:])
     got = json.loads(r.stdout)
-    want = {p: EXPECT[p][0] for p in ROUTED}
-    expect(got["overlay"] == dict(want, openrouter=None), f"overlays {got['overlay']}")
-    # seeding: the Codex singleton's entry is re-created with the official URL on
-    # every load; the wrapper must give it the proxy's.
-    expect(got["pool"]["openai-codex"] == [proxy_url], f"seeded Codex entry: {got['pool']['openai-codex']}")
-    expect(got["pool"]["openrouter"] == ["https://openrouter.ai/api/v1"], f"openrouter pool {got['pool']}")
+    expect(got == {"anthropic": "", "openai-codex": proxy_url, "openai-api": proxy_url + "/v1", "openrouter": ""},
+           f"overlays (the codex home routes openai-codex and openai-api only) {got}")
 
 
 def test_settings_forms():
@@ -180,26 +332,18 @@ def test_settings_forms():
     spec.loader.exec_module(plugin)
     home = os.path.join(tmp, "forms")
     os.makedirs(home)
-    with open(os.path.join(home, "config.yaml"), "w", encoding="utf-8") as f:
-        f.write("plugins:\n  enabled:\n    - headroom-route\n  headroom-route:\n"
-                "    proxy_url: 'http://127.0.0.1:9999/'   # a comment\n    providers:\n      - anthropic\n"
-                "      - openai-api\n    require_health: false\n  other-plugin:\n    proxy_url: http://x\n"
-                "model:\n  provider: anthropic\n")
+    write(os.path.join(home, "config.yaml"),
+          "plugins:\n  enabled:\n    - headroom-route\n  headroom-route:\n"
+          "    proxy_url: 'http://127.0.0.1:9999/'   # a comment\n    providers:\n      - anthropic\n"
+          "      - openai-api\n    require_health: false\n  other-plugin:\n    proxy_url: http://x\n"
+          "model:\n  provider: anthropic\n  base_url: \"https://api.anthropic.com\"  # note\n")
     old = os.environ.get("HERMES_HOME")
     os.environ["HERMES_HOME"] = home
     try:
-        got = plugin._settings(object())
+        got = plugin._settings()
         want = {"proxy_url": "http://127.0.0.1:9999", "providers": ["anthropic", "openai-api"],
-                "require_health": False}
+                "require_health": False, "model": {"provider": "anthropic", "base_url": "https://api.anthropic.com"}}
         expect(got == want, f"block-style file: {got}")
-
-        class Ctx:
-            def get_config(self):
-                return {"plugins": {"headroom-route": {"proxy_url": "http://127.0.0.1:7777",
-                                                       "providers": ["openai-codex"]}}}
-        got = plugin._settings(Ctx())
-        expect(got == {"proxy_url": "http://127.0.0.1:7777", "providers": ["openai-codex"], "require_health": True},
-               f"from ctx.get_config(): {got}")
     finally:
         if old is None:
             del os.environ["HERMES_HOME"]
@@ -208,21 +352,32 @@ def test_settings_forms():
 
 
 try:
-    check("settings: block lists, quotes and comments in config.yaml; ctx.get_config() first", test_settings_forms)
-    check("without the plugin, an OAuth provider goes direct although config.yaml names the proxy",
-          test_without_plugin)
+    check("settings: block lists, quotes and comments in config.yaml; model section", test_settings_forms)
+    check("without the plugin, Hermes re-seeds env:ANTHROPIC_TOKEN with the official URL and saves it",
+          test_without_plugin_env_token_reseeded)
     for p in ROUTED:
         check(f"{p}: resolved to the proxy, the request reaches the upstream through it with its credential; "
-              "state file; a neighbour plugin still loads", routed_through_proxy(p))
+              "state file", routed_through_proxy(p))
+    check("Claude token in .env: every pool entry on the proxy, auth.json keeps it, --status stays routed",
+          test_env_token_all_entries)
+    for p in ("anthropic", "openai-codex"):
+        check(f"{p}: Hermes's auxiliary client (titles, summaries) goes through the proxy", aux_through_proxy(p))
+    check("the auxiliary client's default URLs are the proxy's", test_aux_without_pool)
+    check("openai-api keeps the Responses API through the proxy unless model.api_mode says otherwise",
+          test_openai_api_keeps_responses)
     check("a provider that is not routed keeps its URL", test_other_providers_left_alone)
-    check("proxy unhealthy: nothing patched, said on stderr, state says why", test_unhealthy_patches_nothing)
-    check("no _seed_from_singletons (another Hermes): reported per provider, the rest patched",
-          test_missing_seeding_symbol)
+    check("proxy down: every routed provider, main and auxiliary, to its official URL, also where auth.json "
+          "names the proxy; said on stderr; state says why", test_unhealthy_goes_official)
+    check("witness: one line per API call, where it went, no secrets", test_witness_per_call)
+    check("witness: bounded, survives a half-written line", test_witness_bounded)
+    check("witness: URLs lose credentials and query", test_witness_strips_credentials)
+    check("no _seed_from_singletons or _seed_from_env (another Hermes): reported, the rest patched",
+          test_missing_seeders)
     check("no overlay for one provider: that one reported, the others routed", test_missing_overlay_entry)
     check("no resolve_runtime_provider: reported, no crash", test_missing_runtime_symbol)
-    check("a user's own gateway URL is left alone", test_custom_gateway_left_alone)
+    check("openai-api with a gateway of the user's in model.base_url is left alone", test_custom_gateway_left_alone)
     check("register called twice wraps once", test_register_twice_wraps_once)
-    check("overlay and seeded pool entries carry the proxy URL; others untouched", test_each_patch_in_place)
+    check("overlays of routed providers carry the proxy URL; others untouched", test_overlays)
 finally:
     world.close()
 sys.exit(1 if checks.failures else 0)

@@ -1,64 +1,29 @@
-/* Where each setting comes from: a flag wins over the environment, which
- * wins over route.yaml, which wins over the built-in default. */
+/* hr-compress's options, and the settings it shares with hr-proxy: a flag
+ * wins over the environment, which wins over route.yaml, which wins over
+ * the built-in default, as libhr resolves them (lib/route_settings.c). */
 #include "kompress.h"
+#include "route_settings.h"
 #include "settings.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_MODEL, OPT_BACKEND, OPT_STATS, OPT_JSON_STATS,
        OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES };
 
-/* A whole number in decimal, nothing else. */
-static int parse_size(const char *text, size_t *out)
+/* The numeric settings shared with hr-proxy, resolved by libhr (flag, else
+ * environment, else route.yaml); each source is named in the error. */
+static int resolve_numeric(const struct hr__settings *src, enum hr__setting id, const char *flag_value, size_t *dest,
+                           char *err, size_t err_len, int *from_flag)
 {
-    if (!text || *text < '0' || *text > '9') return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end) return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-/* The numeric settings shared with hr-proxy: flag, else environment, else
- * file; each source is named in the error. */
-struct numeric {
-    const char *flag, *flag_value, *env, *key;
-    size_t *dest;
-};
-
-static int resolve_numeric(const struct numeric *n, const hr_config *cfg, const char *cfg_path, char *err,
-                           size_t err_len, int *from_flag)
-{
-    char from;
-    const char *v = hr_setting(n->flag_value, n->env, cfg, n->key, &from);
+    char from, where[4200];
+    const char *v = hr__settings_get(src, id, flag_value, &from);
     *from_flag = from == 'f';
-    if (!v || !parse_size(v, n->dest)) return 0;
-    if (from == 'f') snprintf(err, err_len, "--%s: '%s' is not a whole number", n->flag, v);
-    else if (from == 'e') snprintf(err, err_len, "%s: '%s' is not a whole number", n->env, v);
-    else snprintf(err, err_len, "%s: %s: '%s' is not a whole number", cfg_path, n->key, v);
+    if (from == 'd' || !hr__parse_size(v, dest)) return 0; /* the default: the library's own */
+    hr__settings_where(src, id, from, where, sizeof where);
+    snprintf(err, err_len, "%s: '%s' is not a whole number", where, v);
     return -1;
-}
-
-/* --config FILE, else $HEADROOM_HOME/route.yaml (~/.headroom) when present. */
-static int load_config(struct settings *s, const char *explicit_path, char *path_out, size_t path_len, char *err,
-                       size_t err_len)
-{
-    if (explicit_path) {
-        snprintf(path_out, path_len, "%s", explicit_path);
-    } else {
-        const char *home = getenv("HEADROOM_HOME"), *user = getenv("HOME");
-        if (home && *home) snprintf(path_out, path_len, "%s/route.yaml", home);
-        else if (user && *user) snprintf(path_out, path_len, "%s/.headroom/route.yaml", user);
-        else return 0;
-    }
-    hr_status st = hr_config_load(path_out, &s->cfg, err, err_len);
-    if (st == HR_ENOTFOUND && !explicit_path) return 0;
-    return st ? -1 : 0;
 }
 
 int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
@@ -112,7 +77,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_FAIL_OPEN: s->fail_open = 1; break;
         case OPT_CONFIG: config = optarg; break;
         case OPT_MAX_BYTES:
-            if (parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
+            if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
                 snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
                 return SETTINGS_USAGE;
             }
@@ -128,22 +93,26 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         return SETTINGS_USAGE;
     }
     if (optind < argc) s->path = argv[optind];
-    char cfg_path[4096];
-    if (load_config(s, config, cfg_path, sizeof cfg_path, err, err_len)) return SETTINGS_CONFIG;
-    const struct numeric nums[] = {
-        {"protect-recent", protect, "HEADROOM_PROTECT_RECENT", "protect_recent", &s->opt.protect_recent},
-        {"min-tokens", min_tokens, "HEADROOM_MIN_TOKENS_TO_CRUSH", "min_tokens_to_crush", &s->opt.min_tokens},
+    struct hr__settings src;
+    int rc = hr__settings_open(&src, NULL, config, err, err_len) ? SETTINGS_CONFIG : SETTINGS_OK;
+    const struct {
+        enum hr__setting id;
+        const char *flag_value;
+        size_t *dest;
+    } nums[] = {
+        {HR_S_PROTECT_RECENT, protect, &s->opt.protect_recent},
+        {HR_S_MIN_TOKENS, min_tokens, &s->opt.min_tokens},
     };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !rc; i++) {
         int from_flag;
-        if (resolve_numeric(&nums[i], s->cfg, cfg_path, err, err_len, &from_flag))
-            return from_flag ? SETTINGS_USAGE : SETTINGS_CONFIG;
+        if (resolve_numeric(&src, nums[i].id, nums[i].flag_value, nums[i].dest, err, err_len, &from_flag))
+            rc = from_flag ? SETTINGS_USAGE : SETTINGS_CONFIG;
     }
-    return SETTINGS_OK;
+    hr__settings_close(&src); /* the values are copied out: nothing is kept */
+    return rc;
 }
 
 void settings_free(struct settings *s)
 {
-    hr_config_free(s->cfg);
-    s->cfg = NULL;
+    (void)s; /* nothing is kept since the settings moved to libhr; kept for the callers */
 }

@@ -12,7 +12,6 @@ struct settings {
     const char *path; /* the input; NULL: standard input */
     enum stats_mode stats;
     int fail_open;
-    hr_config *cfg;
 };
 
 /* One of SETTINGS_*; on SETTINGS_USAGE / SETTINGS_CONFIG, err says why. */

@@ -17,6 +17,7 @@ struct plan {
     struct auth_edits auth;
     struct hr__config_changes cfg;
     char *model_url;          /* model.base_url's new value, NULL: left alone */
+    int drop_model_url;       /* model.base_url holds an earlier proxy URL: removed */
     hr_buf left_alone;        /* "what (why)" lines for the summary */
     struct plugin_files pf;
     int plugin_needed;
@@ -73,15 +74,31 @@ static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p
     return 0;
 }
 
-/* model.base_url follows the active provider when that one is routed. */
+/* Whether url is the proxy in some routed provider's form: what an earlier
+ * hr wrote in model.base_url. */
+static int is_proxy_url(const struct plan *p, const char *proxy, const char *url)
+{
+    for (size_t r = 0; r < p->n_routed; r++)
+        if (hr__url_classify(p->routed[r], proxy, url) == HR_URL_PROXY) return 1;
+    return 0;
+}
+
+/* model.base_url points at the proxy only where Hermes reads it for a routed
+ * provider: model.provider names one that takes it (openai-api). Anywhere
+ * else it does harm (with no model.provider a local URL turns every
+ * resolution into a custom endpoint), so a proxy URL an earlier hr wrote
+ * there is removed. */
 static int plan_model_url(const struct hr__home *h, const char *proxy, struct plan *p)
 {
-    char *active = hr__home_active_provider(h);
-    const struct hr__provider *prov = hr__provider_find(active);
-    free(active);
-    if (!prov || !hr__routed_has(p->routed, p->n_routed, prov)) return 0;
+    char *configured = hr__home_model_provider(h);
+    const struct hr__provider *prov = hr__provider_find(configured);
+    free(configured);
     const struct hr__ynode *cur = hr__yaml_find(&h->yaml, "model.base_url");
     const char *now = cur && cur->kind == HR_Y_SCALAR ? cur->value : NULL;
+    if (!prov || !prov->takes_model_url || !hr__routed_has(p->routed, p->n_routed, prov)) {
+        p->drop_model_url = now && is_proxy_url(p, proxy, now);
+        return 0;
+    }
     hr__url_kind kind = hr__url_classify(prov, proxy, now);
     if (kind != HR_URL_PROXY && !hr__url_replaceable(kind)) {
         note_left_alone(p, "config.yaml model.base_url", now);
@@ -96,7 +113,7 @@ static int plan_model_url(const struct hr__home *h, const char *proxy, struct pl
 static int plan_config(const struct hr__home *h, const char *proxy, struct plan *p)
 {
     if (plan_model_url(h, proxy, p)) return EXIT_FAIL;
-    struct hr__config_settings s = {proxy, p->providers, p->model_url};
+    struct hr__config_settings s = {proxy, p->providers, p->model_url, p->drop_model_url};
     char err[256];
     if (hr__config_plan_apply(&h->yaml, &s, p->config_sp, &p->cfg, err, sizeof err)) {
         fail("%s:%s", h->config_path, err);
@@ -117,6 +134,8 @@ static int check_results(const struct hr__home *h, struct plan *p)
              hr__config_plugin_enabled(&y) && hr__yaml_find(&y, "plugins." HR_PLUGIN_NAME);
     const struct hr__ynode *url = ok ? hr__yaml_find(&y, "model.base_url") : NULL;
     if (ok && p->model_url) ok = url && url->kind == HR_Y_SCALAR && !strcmp(url->value, p->model_url);
+    if (ok && p->cfg.base_url_removed) ok = !url;
+    if (ok) ok = !hr__config_plugin_disabled(&y);
     for (size_t i = 0; ok && i < p->auth.n; i++) {
         struct hr__pool_entry *v;
         size_t n;
@@ -265,7 +284,11 @@ static void report_text(const struct hr__home *h, struct plan *p, const char *pr
     }
     if (p->cfg.enabled_added) printf("  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
     if (p->cfg.block_added) printf("  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
+    if (p->cfg.disabled_removed) printf("  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
     if (p->cfg.base_url_set) printf("  config.yaml: model.base_url -> %s\n", p->model_url);
+    if (p->cfg.base_url_removed)
+        printf("  config.yaml: model.base_url %s removed (Hermes does not use it for this provider; with no "
+               "model.provider it would make every call a custom endpoint)\n", p->cfg.base_url_old);
     if (p->plugin_needed) printf("  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
     if (p->left_alone.len) printf("  %s", p->left_alone.data);
     print_not_routed(h, p->routed, p->n_routed, stdout, 0);
@@ -291,9 +314,12 @@ static void report_json(const struct hr__home *h, struct plan *p, const char *pr
         if (i) printf(", ");
         json_auth_edit(stdout, &p->auth.v[i]);
     }
-    printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"model_base_url\": ", p->cfg.enabled_added ? "true" : "false",
-           p->cfg.block_added ? "true" : "false");
+    printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"disabled_removed\": %s, \"model_base_url\": ",
+           p->cfg.enabled_added ? "true" : "false", p->cfg.block_added ? "true" : "false",
+           p->cfg.disabled_removed ? "true" : "false");
     json_str_or_null(stdout, p->cfg.base_url_set ? p->model_url : NULL);
+    printf(", \"model_base_url_removed\": ");
+    json_str_or_null(stdout, p->cfg.base_url_removed ? p->cfg.base_url_old : NULL);
     printf(", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
 }
 

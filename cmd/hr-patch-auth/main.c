@@ -7,10 +7,17 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+/* Where make install puts the programs and the plugin (the Makefile passes
+ * both; a change of either rebuilds this file). */
+#ifndef HR_BINDIR
+#define HR_BINDIR "/usr/local/bin"
+#endif
 #ifndef HR_DATADIR
 #define HR_DATADIR "/usr/local/share"
 #endif
+#define PLUGIN_UNDER_DATADIR "hr/" HR_PLUGIN_NAME
 
 int quiet_text;
 
@@ -64,7 +71,8 @@ static void usage(FILE *out)
           "  --providers LIST     routed providers, from anthropic,openai-codex,openai-api\n"
           "                       (default: those with credentials or configuration)\n"
           "  --plugin-source DIR  the plugin to install (default: $HR_PLUGIN_SOURCE, else\n"
-          "                       " HR_DATADIR "/hr/headroom-route)\n"
+          "                       the one installed with this program, else\n"
+          "                       " HR_DATADIR "/" PLUGIN_UNDER_DATADIR ")\n"
           "  --keep-plugin        --rollback leaves the plugin's folder\n"
           "  --json               print the result as one JSON object\n"
           "  -h, --help           show this help;  -V, --version  show the version\n",
@@ -82,6 +90,40 @@ static char *clean_proxy_url(const char *url)
     char *s = strdup(url);
     for (size_t n = s ? strlen(s) : 0; n > 0 && s[n - 1] == '/'; n--) s[n - 1] = '\0';
     return s;
+}
+
+/* dir/tail when it holds the plugin (its plugin.yaml), with . and ..
+ * resolved; else NULL. */
+static char *plugin_at(const char *dir, const char *tail)
+{
+    char *path = hr__path_join(dir, tail), *yaml = path ? hr__path_join(path, "plugin.yaml") : NULL;
+    char *found = yaml && !access(yaml, R_OK) ? realpath(path, NULL) : NULL;
+    free(path);
+    free(yaml);
+    return found;
+}
+
+/* The plugin that came with this program: first where make install put it
+ * relative to the program (BINDIR to DATADIR, as compiled in), so that a
+ * tree installed under any prefix, or moved, finds its own; then, for a
+ * program run from the build tree (build/VARIANT/), the tree's; then the
+ * compiled-in DATADIR's, which the error names when none is there. */
+static char *default_plugin_source(void)
+{
+    char *exe = hr__exe_dir(), *rel = hr__relative_path(HR_BINDIR, HR_DATADIR), *found = NULL;
+    char *tail = rel ? hr__path_join(rel, PLUGIN_UNDER_DATADIR) : NULL;
+    if (exe && tail) found = plugin_at(exe, tail);
+    const char *base = exe ? strrchr(exe, '/') : NULL;
+    if (!found && exe && base && base != exe) {
+        char *parent = strndup(exe, (size_t)(base - exe));
+        const char *pbase = parent ? strrchr(parent, '/') : NULL;
+        if (pbase && !strcmp(pbase, "/build")) found = plugin_at(exe, "../../scripts/hermes-plugin/" HR_PLUGIN_NAME);
+        free(parent);
+    }
+    free(exe);
+    free(rel);
+    free(tail);
+    return found ? found : strdup(HR_DATADIR "/" PLUGIN_UNDER_DATADIR);
 }
 
 enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };
@@ -161,7 +203,14 @@ int main(int argc, char **argv)
     }
     o.proxy_url = proxy;
     const char *env_source = getenv("HR_PLUGIN_SOURCE");
-    if (!o.plugin_source) o.plugin_source = env_source && *env_source ? env_source : HR_DATADIR "/hr/headroom-route";
+    char *found_source = NULL;
+    if (!o.plugin_source && env_source && *env_source) o.plugin_source = env_source;
+    if (!o.plugin_source && !(o.plugin_source = found_source = default_plugin_source())) {
+        fail("out of memory");
+        free(home);
+        free(proxy);
+        return EXIT_FAIL;
+    }
     switch (mode) {
     case APPLY: rc = do_apply(&o, 0); break;
     case DRY_RUN: rc = do_apply(&o, 1); break;
@@ -171,5 +220,6 @@ int main(int argc, char **argv)
     }
     free(home);
     free(proxy);
+    free(found_source);
     return rc;
 }

@@ -87,6 +87,8 @@ int manifest_write(const char *path, const struct manifest *m)
             m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
     json_str_or_null(f, m->config.base_url_old);
     member(f, ", \"base_url_new\": ", m->model_url);
+    fprintf(f, ", \"base_url_removed\": %s, \"disabled_removed\": %s", m->config.base_url_removed ? "true" : "false",
+            m->config.disabled_removed ? "true" : "false");
     fprintf(f, "},\n  \"plugin_installed\": %s\n}\n", m->plugin_installed ? "true" : "false");
     int bad = ferror(f);
     fclose(f);
@@ -178,6 +180,8 @@ int manifest_read(const char *path, struct manifest *m)
     m->config.enabled_added = get_bool(d, cfg, "enabled_added");
     m->config.block_added = get_bool(d, cfg, "block_added");
     m->config.base_url_set = get_bool(d, cfg, "base_url_set");
+    m->config.base_url_removed = get_bool(d, cfg, "base_url_removed");
+    m->config.disabled_removed = get_bool(d, cfg, "disabled_removed");
     m->config.base_url_old = get_text(d, cfg, "base_url_old");
     m->model_url = get_text(d, cfg, "base_url_new");
     m->plugin_installed = get_bool(d, root, "plugin_installed");

@@ -30,7 +30,7 @@ static char *plugin_report(const struct hr__home *h)
 
 static void print_text(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
                        struct hr__route_verdict *v, size_t n, int installed,
-                       int enabled, const char *report, char **ids, size_t n_ids)
+                       const char *enabled, const char *report, char **ids, size_t n_ids)
 {
     printf("hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
     for (size_t i = 0; i < n; i++) {
@@ -40,8 +40,7 @@ static void print_text(const struct hr__home *h, const char *proxy, const struct
     }
     if (!n) printf("  no provider is routed\n");
     print_not_routed(h, routed, n, stdout, 0);
-    printf("  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed",
-           enabled ? "enabled" : "not in plugins.enabled");
+    printf("  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed", enabled);
     printf("  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
     if (!n_ids) printf("  backups: none\n");
     for (size_t i = 0; i < n_ids; i++)
@@ -50,7 +49,7 @@ static void print_text(const struct hr__home *h, const char *proxy, const struct
 
 static void print_json(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
                        struct hr__route_verdict *v, size_t n, int installed,
-                       int enabled, const char *report, char **ids, size_t n_ids, int ok)
+                       int enabled, const char *loading, const char *report, char **ids, size_t n_ids, int ok)
 {
     printf("{\"hermes_home\": ");
     json_str(stdout, h->dir);
@@ -71,6 +70,8 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
     printf("], \"plugin\": {\"installed\": %s, \"enabled\": %s, \"last_report\": ", installed ? "true" : "false",
            enabled ? "true" : "false");
     json_str_or_null(stdout, report);
+    printf(", \"loading\": ");
+    json_str(stdout, loading);
     printf("}, \"backups\": [");
     for (size_t i = 0; i < n_ids; i++) {
         printf("%s{\"id\": ", i ? ", " : "");
@@ -91,8 +92,9 @@ int do_status(const struct options *o)
         hr__home_free(&h);
         return rc;
     }
-    char *proxy = proxy_in_use(&h, o), *active = hr__home_active_provider(&h), *report = plugin_report(&h);
-    int installed = hr__home_plugin_present(&h), enabled = hr__config_plugin_enabled(&h.yaml);
+    char *proxy = proxy_in_use(&h, o), *active = hr__home_model_provider(&h), *report = plugin_report(&h);
+    int installed = hr__home_plugin_present(&h), enabled;
+    const char *loading = hr__home_plugin_loading(&h, &enabled);
     struct hr__route_verdict v[HR_MAX_ROUTED] = {0};
     int ok = n > 0;
     for (size_t i = 0; i < n; i++) {
@@ -103,8 +105,8 @@ int do_status(const struct options *o)
     char **ids;
     size_t n_ids;
     backups_list(&h, &ids, &n_ids);
-    if (o->json) print_json(&h, proxy, routed, v, n, installed, enabled, report, ids, n_ids, ok);
-    else print_text(&h, proxy, routed, v, n, installed, enabled, report, ids, n_ids);
+    if (o->json) print_json(&h, proxy, routed, v, n, installed, enabled, loading, report, ids, n_ids, ok);
+    else print_text(&h, proxy, routed, v, n, installed, loading, report, ids, n_ids);
     backups_free(ids, n_ids);
     free(proxy);
     free(active);

@@ -2,6 +2,7 @@
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
  * graceful stop; forwarding is forward.c's. */
 #include "proxy.h"
+#include "route_settings.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -193,6 +194,24 @@ static void on_libevent_log(int severity, const char *msg)
     if (severity >= EVENT_LOG_WARN) fprintf(stderr, "hr-proxy: libevent: %s\n", msg);
 }
 
+/* The first lines at start: where it listens, then how to route Hermes
+ * through it and how to check, with the proxy URL when it is not the one
+ * hr-patch-auth assumes. */
+static void say_started(const struct settings *s)
+{
+    char listen[300];
+    snprintf(listen, sizeof listen, strchr(s->listen_host, ':') ? "[%s]:%d" : "%s:%d", s->listen_host, s->listen_port);
+    char *url = hr__listen_url(listen), *usual = hr__listen_url(hr__setting_spec(HR_S_LISTEN)->fallback);
+    int other = url && usual && strcmp(url, usual);
+    fprintf(stderr, "hr-proxy %s: listening on %s; anthropic %s, openai %s, chatgpt %s; logs in %s\n", hr_version(),
+            listen, s->anthropic_url, s->openai_url, s->chatgpt_url, s->log_dir);
+    fprintf(stderr, "hr-proxy: route Hermes through it: hr-patch-auth --apply%s%s, then restart Hermes\n",
+            other ? " --proxy-url " : "", other ? url : "");
+    fprintf(stderr, "hr-proxy: check the route: hr-verify\n");
+    free(url);
+    free(usual);
+}
+
 int main(int argc, char **argv)
 {
     struct proxy p;
@@ -256,9 +275,7 @@ int main(int argc, char **argv)
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
     event_add(sighup, NULL);
-    fprintf(stderr, "hr-proxy %s: listening on %s:%d; anthropic %s, openai %s, chatgpt %s; logs in %s\n",
-            hr_version(), p.set.listen_host, p.set.listen_port, p.set.anthropic_url, p.set.openai_url,
-            p.set.chatgpt_url, p.set.log_dir);
+    say_started(&p.set);
     event_base_dispatch(p.base);
     if (p.set.pidfile[0]) unlink(p.set.pidfile);
     event_free(sigterm);

@@ -1,8 +1,10 @@
-/* Check 4, base_url: the files Hermes reads send every routed provider to
- * the proxy, the headroom-route plugin is enabled and installed, and its
- * state file comes from the Hermes process that started last. */
+/* Check 4, base_url: the last calls Hermes made, as the headroom-route
+ * plugin recorded them, went to the proxy; and the files Hermes reads send
+ * every routed provider to the proxy, the plugin is enabled and installed,
+ * and its state file comes from the Hermes process that started last. */
 #include "verify.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,9 @@ static void list_names(const struct hr__provider *const *routed, size_t n, char 
 static int judge_files(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
                        size_t n, struct result *r)
 {
-    char *active = hr__home_active_provider(h);
-    int enabled = hr__config_plugin_enabled(&h->yaml), installed = hr__home_plugin_present(h), bad = 0;
+    char *active = hr__home_model_provider(h);
+    int enabled, installed = hr__home_plugin_present(h), bad = 0;
+    const char *loading = hr__home_plugin_loading(h, &enabled);
     char why[1536] = "";
     for (size_t i = 0; i < n; i++) {
         /* The files only: the plugin is judged once below, not per provider. */
@@ -31,9 +34,9 @@ static int judge_files(const struct hr__home *h, const char *proxy, const struct
     free(active);
     if (!enabled || !installed)
         snprintf(why + strlen(why), sizeof why - strlen(why), "%s" HR_PLUGIN_NAME " is %s", bad++ ? "; " : "",
-                 !enabled && !installed ? "not in plugins.enabled and not installed"
-                 : !enabled              ? "not in plugins.enabled"
-                                         : "enabled but not installed in plugins/");
+                 !installed ? (enabled ? "enabled but not installed in plugins/" : "not installed") : loading);
+    if (!enabled && !installed)
+        snprintf(why + strlen(why), sizeof why - strlen(why), " (%s)", loading);
     if (!bad) return 0;
     result_set(r, V_FAIL, "%s", why);
     result_hint(r, "%s", !enabled || !installed
@@ -51,7 +54,8 @@ static int judge_report(const struct hr__plugin_state *s, const char *proxy, con
     char who[128];
     snprintf(who, sizeof who, "the plugin's last report (%s, pid %lld)", s->time ? s->time : "no time", s->pid);
     if (s->healthy == 0) {
-        result_set(r, V_FAIL, "%s: the proxy was unhealthy (%s), nothing patched", who, s->reason ? s->reason : "?");
+        result_set(r, V_FAIL, "%s: the proxy was unhealthy (%s), every routed provider went direct to its official URL",
+                   who, s->reason ? s->reason : "?");
         result_hint(r, "Hermes started while hr-proxy was down: start hr-proxy first, then restart Hermes");
         return 1;
     }
@@ -142,14 +146,113 @@ static void judge_home(const struct options *o, const struct run_state *st, stru
     hr__plugin_state_free(&s);
 }
 
-void check_base_url(const struct options *o, const struct run_state *st, struct result *r)
+/* ---- the record of each call ----------------------------------------------- */
+
+#define CALLS_NAMED 5 /* calls named in a failure; the rest are counted */
+
+static void append(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void append(char *out, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(out);
+    va_list ap;
+    va_start(ap, fmt);
+    if (used < len) vsnprintf(out + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* What the record holds beside the calls judged: lines that do not parse,
+ * providers hr does not route. */
+static void witness_notes(const struct witness *w, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (w->n > w->routed) {
+        append(out, len, "; %zu call%s of providers hr does not route left aside (", w->n - w->routed,
+               w->n - w->routed == 1 ? "" : "s");
+        for (size_t i = 0, k = 0; i < w->n; i++)
+            if (!w->calls[i].routed) append(out, len, "%s%s", k++ ? ", " : "", w->calls[i].provider);
+        append(out, len, ")");
+    }
+    if (w->unparsed)
+        append(out, len, "; %zu line%s that %s not a call ignored (one being written, or Hermes stopped while "
+               "writing it)", w->unparsed, w->unparsed == 1 ? "" : "s", w->unparsed == 1 ? "is" : "are");
+}
+
+/* Calls that did not go to the proxy: named, newest first. */
+static void fail_off(const struct options *o, const struct witness *w, const char *where, const char *notes,
+                     const char *files, struct result *r)
+{
+    char list[1400] = "";
+    for (size_t i = 0, k = 0; i < w->n; i++) {
+        const struct call *c = &w->calls[i];
+        if (!c->routed || c->via_proxy) continue;
+        if (k++ == CALLS_NAMED) {
+            append(list, sizeof list, "; and %zu more", w->off - CALLS_NAMED);
+            break;
+        }
+        append(list, sizeof list, "%s%s %s -> %s", k > 1 ? "; " : "", c->time, c->provider, c->base_url);
+    }
+    result_set(r, V_FAIL, "%zu of the last %zu call%s of this home did not go to %s: %s%s%s%s", w->off, w->routed,
+               w->routed == 1 ? "" : "s", where, list, notes, files[0] ? "; and " : "", files);
+    result_hint(r, "Hermes made these calls past the proxy (a credential re-seeded with the official URL, a "
+                   "client the plugin did not patch, or a Hermes started before hr-patch-auth --apply): run "
+                   "hr-patch-auth --apply and restart Hermes; hr-patch-auth --status shows what is not routed (%s)",
+                o->hermes_home);
+}
+
+/* Joins what the files say (already in r) with what the calls say. */
+static void judge_calls(const struct options *o, const struct run_state *st, const struct witness *w,
+                        struct result *r)
+{
+    char where[300], notes[600], files[sizeof r->detail];
+    host_port(o->proxy_url, where, sizeof where);
+    witness_notes(w, notes, sizeof notes);
+    snprintf(files, sizeof files, "%s", r->v == V_FAIL ? r->detail : "");
+    if (w->err) {
+        result_set(r, V_FAIL, "%s: %s%s%s", w->path ? w->path : CALLS_FILE, strerror(w->err),
+                   files[0] ? "; and " : "", files);
+        return;
+    }
+    if (!w->routed) { /* no call recorded yet: the files alone */
+        append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
+        if (!r->hint[0])
+            result_hint(r, "the plugin records each call Hermes makes: run one Hermes chat (or hr-verify --chat), "
+                           "then hr-verify again to check where the calls really went");
+        return;
+    }
+    if (w->off) {
+        fail_off(o, w, where, notes, files, r);
+        return;
+    }
+    if (st->chat_ran && !w->since) {
+        result_set(r, V_FAIL, "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from %s%s%s",
+                   w->routed, w->calls[0].time, files[0] ? "; and " : "", files);
+        result_hint(r, "the plugin did not see the chat's call: the installed " HR_PLUGIN_NAME " is older than "
+                       "this hr (hr-patch-auth --apply installs the current one), or the chat ran another home");
+        return;
+    }
+    char head[600];
+    snprintf(head, sizeof head, "the last %zu call%s of this home went to %s%s", w->routed,
+             w->routed == 1 ? "" : "s", where, notes);
+    if (r->v == V_FAIL) {
+        result_set(r, V_FAIL, "%s; yet %s", head, files);
+    } else {
+        snprintf(files, sizeof files, "%s", r->detail);
+        result_set(r, V_PASS, "%s; %s", head, files);
+    }
+}
+
+void check_base_url(const struct options *o, struct run_state *st, struct result *r)
 {
     struct hr__home h;
     char err[700];
     if (hr__home_load(&h, o->hermes_home, 0, err, sizeof err)) {
         result_set(r, V_FAIL, "%s", err);
         result_hint(r, "give --hermes-home DIR (or HERMES_HOME) for the Hermes home to check");
-    } else
+    } else {
         judge_home(o, st, &h, r);
+        witness_read(o->hermes_home, o->proxy_url, o->calls, st->chat_ran ? st->chat_start_ms : 0, &st->calls);
+        judge_calls(o, st, &st->calls, r);
+    }
     hr__home_free(&h);
 }

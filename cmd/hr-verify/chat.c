@@ -201,6 +201,7 @@ void check_chat(const struct options *o, struct run_state *st, struct result *r)
         log_each(o->log_dir, st->chat_start_ms, collect, &s, &scan);
         judge(shown, status, timed_out, o->chat_timeout_s, (st->chat_end_ms - st->chat_start_ms) / 1000.0, &out, &s,
               r);
+        st->chat_passed = r->v == V_PASS;
     }
     hr_buf_free(&prompt);
     hr_buf_free(&out);

@@ -11,7 +11,7 @@
 
 #define KEEP_ROTATED 5
 
-static void get_string(const hr_json *d, hr_json_node obj, const char *key, char *out, size_t len)
+void json_get_string(const hr_json *d, hr_json_node obj, const char *key, char *out, size_t len)
 {
     hr_json_node v = hr_json_get(d, obj, key);
     hr_buf b = {0};
@@ -21,7 +21,7 @@ static void get_string(const hr_json *d, hr_json_node obj, const char *key, char
     hr_buf_free(&b);
 }
 
-static double get_number(const hr_json *d, const char *text, hr_json_node obj, const char *key)
+double json_get_number(const hr_json *d, const char *text, hr_json_node obj, const char *key)
 {
     hr_json_node v = hr_json_get(d, obj, key);
     if (v == HR_JSON_NONE || hr_json_type_of(d, v) != HR_JSON_NUMBER) return 0;
@@ -35,19 +35,19 @@ static int parse_record(hr_json *d, const char *line, size_t len, struct log_rec
     hr_json_node root = hr_json_root(d);
     if (hr_json_type_of(d, root) != HR_JSON_OBJECT) return -1;
     memset(r, 0, sizeof *r);
-    get_string(d, root, "ts", r->ts, sizeof r->ts);
+    json_get_string(d, root, "ts", r->ts, sizeof r->ts);
     if ((r->ts_ms = parse_utc_time(r->ts)) < 0) return -1;
-    get_string(d, root, "model", r->model, sizeof r->model);
-    get_string(d, root, "provider", r->provider, sizeof r->provider);
-    get_string(d, root, "method", r->method, sizeof r->method);
-    get_string(d, root, "path", r->path, sizeof r->path);
-    get_string(d, root, "error", r->error, sizeof r->error);
-    r->status = (int)get_number(d, line, root, "status");
-    r->before = (unsigned long long)get_number(d, line, root, "tokens_before");
-    r->after = (unsigned long long)get_number(d, line, root, "tokens_after");
-    r->saved = (unsigned long long)get_number(d, line, root, "tokens_saved");
-    r->compress_ms = get_number(d, line, root, "compress_ms");
-    r->total_ms = get_number(d, line, root, "total_ms");
+    json_get_string(d, root, "model", r->model, sizeof r->model);
+    json_get_string(d, root, "provider", r->provider, sizeof r->provider);
+    json_get_string(d, root, "method", r->method, sizeof r->method);
+    json_get_string(d, root, "path", r->path, sizeof r->path);
+    json_get_string(d, root, "error", r->error, sizeof r->error);
+    r->status = (int)json_get_number(d, line, root, "status");
+    r->before = (unsigned long long)json_get_number(d, line, root, "tokens_before");
+    r->after = (unsigned long long)json_get_number(d, line, root, "tokens_after");
+    r->saved = (unsigned long long)json_get_number(d, line, root, "tokens_saved");
+    r->compress_ms = json_get_number(d, line, root, "compress_ms");
+    r->total_ms = json_get_number(d, line, root, "total_ms");
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* hr-verify: the four-point routing checklist (health, logs, chat, base_url),
  * for people and for CI. Options, defaults, the order of the checks and the
  * exit status; each check lives in its own file. */
+#include "route_settings.h"
 #include "verify.h"
 
 #include <curl/curl.h>
@@ -14,17 +15,20 @@
 static void usage(FILE *out)
 {
     fputs("usage: hr-verify [--proxy-url URL] [--hermes-home DIR] [--headroom-home DIR]\n"
-          "                 [--log-dir DIR] [--max-age DUR] [--chat | --no-chat]\n"
-          "                 [--chat-cmd CMD] [--chat-timeout SECS] [--timeout SECS]\n"
-          "                 [--check NAME]... [--json]\n"
+          "                 [--config FILE] [--log-dir DIR] [--max-age DUR] [--calls N]\n"
+          "                 [--chat | --no-chat] [--chat-cmd CMD] [--chat-timeout SECS]\n"
+          "                 [--timeout SECS] [--check NAME]... [--json]\n"
           "Check that Hermes's traffic really goes through hr-proxy.\n"
           "  --proxy-url URL      the proxy (default: the headroom-route block's proxy_url\n"
-          "                       in config.yaml, else http://127.0.0.1:8788)\n"
+          "                       in config.yaml, else hr-proxy's listen address)\n"
           "  --hermes-home DIR    Hermes's home (default: $HERMES_HOME, else ~/.hermes)\n"
-          "  --headroom-home DIR  hr-proxy's home; its log is DIR/logs (default:\n"
-          "                       $HEADROOM_HOME, else ~/.headroom)\n"
-          "  --log-dir DIR        the proxy's log folder, if not HOME/logs\n"
+          "  --headroom-home DIR  hr-proxy's home (default: $HEADROOM_HOME, else ~/.headroom)\n"
+          "  --config FILE        hr-proxy's settings (default: HOME/route.yaml)\n"
+          "  --log-dir DIR        the proxy's log folder (default: as hr-proxy resolves it:\n"
+          "                       $HEADROOM_LOG_DIR, else route.yaml's log_dir, else HOME/logs)\n"
           "  --max-age DUR        logs: how recent the saving request must be (24h)\n"
+          "  --calls N            base_url: how many of the last calls Hermes made must\n"
+          "                       have gone to the proxy (20)\n"
           "  --chat               run the chat check even when hermes is not on PATH\n"
           "  --no-chat            skip the chat check (it costs one real request)\n"
           "  --chat-cmd CMD       the chat command; the prompt is its last argument\n"
@@ -81,8 +85,23 @@ static int positive_number(const char *flag, const char *s, double *out)
     return 0;
 }
 
+/* The most calls --calls may ask for: the plugin keeps a few hundred. */
+#define MAX_CALLS 1000
+
+static int calls_number(const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 1 || v > MAX_CALLS) {
+        usage_error("--calls: '%s' is not a number of calls from 1 to %d", s, MAX_CALLS);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
 struct raw {
-    const char *proxy_url, *hermes_home, *headroom_home, *log_dir;
+    const char *proxy_url, *hermes_home, *headroom_home, *log_dir, *config;
 };
 
 static int parse(int argc, char **argv, struct options *o, struct raw *raw)
@@ -94,6 +113,7 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
         {"no-chat", no_argument, NULL, 'n'},            {"chat-cmd", required_argument, NULL, 'C'},
         {"chat-timeout", required_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
         {"check", required_argument, NULL, 'k'},        {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'F'},       {"calls", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +125,8 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
         case 'H': raw->hermes_home = optarg; break;
         case 'R': raw->headroom_home = optarg; break;
         case 'L': raw->log_dir = optarg; break;
+        case 'F': raw->config = optarg; break;
+        case 'N': rc = calls_number(optarg, &o->calls); break;
         case 'a':
             if ((o->max_age_ms = parse_duration_ms(optarg)) <= 0) {
                 usage_error("--max-age: '%s' is not a duration such as 90s, 30m, 24h or 7d", optarg);
@@ -142,35 +164,58 @@ static char *under_home(const char *env, const char *dot)
     return dir ? dir : hr__path_join(".", dot);
 }
 
-/* The proxy URL: given, else the plugin block's, else the default; without
- * trailing slashes. */
-static char *proxy_url(const char *given, const char *hermes_home)
+/* The proxy URL: given, else the plugin block's, else where hr-proxy
+ * listens (its listen setting); without trailing slashes. */
+static char *proxy_url(const char *given, const char *hermes_home, const char *listen_url)
 {
     char *url = NULL;
     if (given) url = strdup(given);
     else {
         struct hr__home h;
         char err[700];
-        url = hr__home_load(&h, hermes_home, 0, err, sizeof err) ? strdup(HR_DEFAULT_PROXY_URL) : hr__home_proxy_url(&h);
+        const struct hr__ynode *u = NULL;
+        if (!hr__home_load(&h, hermes_home, 0, err, sizeof err))
+            u = hr__yaml_find(&h.yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
+        url = strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : listen_url);
         hr__home_free(&h);
     }
     for (size_t n = url ? strlen(url) : 0; n > 0 && url[n - 1] == '/'; n--) url[n - 1] = '\0';
     return url;
 }
 
+/* What hr-proxy itself would use, by libhr's shared resolution of its
+ * settings: the log folder, and the address it listens on as a URL. */
+static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url)
+{
+    struct hr__settings src;
+    char err[700], where[300];
+    int rc = 0;
+    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err)) {
+        usage_error("%s", err);
+        rc = EXIT_USAGE;
+    } else {
+        char from;
+        const char *listen = hr__settings_get(&src, HR_S_LISTEN, NULL, &from);
+        o->log_dir = strdup(hr__settings_get(&src, HR_S_LOG_DIR, raw->log_dir, NULL));
+        o->settings_path = src.config_path ? strdup(src.config_path) : NULL;
+        if (!(*listen_url = hr__listen_url(listen))) {
+            hr__settings_where(&src, HR_S_LISTEN, from, where, sizeof where);
+            usage_error("%s: '%s' is not a listen address (HOST:PORT)", where, listen);
+            rc = EXIT_USAGE;
+        }
+    }
+    hr__settings_close(&src);
+    return rc;
+}
+
 static int resolve(struct options *o, const struct raw *raw)
 {
+    char *listen_url = NULL;
+    int rc = proxy_settings(o, raw, &listen_url);
+    if (rc) return rc;
     o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : under_home("HERMES_HOME", ".hermes");
-    const char *env_logs = getenv("HEADROOM_LOG_DIR");
-    if (raw->log_dir) o->log_dir = strdup(raw->log_dir);
-    else if (raw->headroom_home) o->log_dir = hr__path_join(raw->headroom_home, "logs");
-    else if (env_logs && *env_logs) o->log_dir = strdup(env_logs);
-    else {
-        char *home = under_home("HEADROOM_HOME", ".headroom");
-        o->log_dir = home ? hr__path_join(home, "logs") : NULL;
-        free(home);
-    }
-    o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home) : NULL;
+    o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home, listen_url) : NULL;
+    free(listen_url);
     if (!o->hermes_home || !o->log_dir || !o->proxy_url) {
         fputs("hr-verify: out of memory\n", stderr);
         return EXIT_USAGE;
@@ -182,9 +227,20 @@ static int resolve(struct options *o, const struct raw *raw)
     return 0;
 }
 
+/* Health first; then the chat, so that its request is in the log and its
+ * call in the plugin's record by the time logs and base_url judge them. The
+ * report keeps the checklist's order. */
+static void run_checks(const struct options *o, struct result *res, struct run_state *st)
+{
+    if (o->selected & (1u << CHECK_HEALTH)) check_health(o, &res[CHECK_HEALTH]);
+    if (o->selected & (1u << CHECK_CHAT)) check_chat(o, st, &res[CHECK_CHAT]);
+    if (o->selected & (1u << CHECK_LOGS)) check_logs(o, st, &res[CHECK_LOGS]);
+    if (o->selected & (1u << CHECK_BASE_URL)) check_base_url(o, st, &res[CHECK_BASE_URL]);
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = {.max_age_ms = 24LL * 3600 * 1000, .chat_timeout_s = 180, .http_timeout_s = 5};
+    struct options o = {.max_age_ms = 24LL * 3600 * 1000, .chat_timeout_s = 180, .http_timeout_s = 5, .calls = 20};
     struct raw raw = {0};
     int rc = parse(argc, argv, &o, &raw);
     if (!rc) rc = resolve(&o, &raw);
@@ -198,19 +254,18 @@ int main(int argc, char **argv)
         o.color = !o.json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
         struct result res[N_CHECKS] = {0};
         struct run_state st = {0};
-        if (o.selected & (1u << CHECK_HEALTH)) check_health(&o, &res[CHECK_HEALTH]);
-        if (o.selected & (1u << CHECK_LOGS)) check_logs(&o, &res[CHECK_LOGS]);
-        if (o.selected & (1u << CHECK_CHAT)) check_chat(&o, &st, &res[CHECK_CHAT]);
-        if (o.selected & (1u << CHECK_BASE_URL)) check_base_url(&o, &st, &res[CHECK_BASE_URL]);
-        if (o.json) report_json(&o, res);
+        run_checks(&o, res, &st);
+        if (o.json) report_json(&o, &st, res);
         else report_text(&o, res);
         rc = EXIT_OK;
         for (int i = 0; i < N_CHECKS; i++)
             if ((o.selected & (1u << i)) && res[i].v == V_FAIL) rc = EXIT_FAILED;
+        witness_free(&st.calls);
         curl_global_cleanup();
     }
     free(o.proxy_url);
     free(o.hermes_home);
     free(o.log_dir);
+    free(o.settings_path);
     return rc;
 }

@@ -50,7 +50,35 @@ static void json_string(const char *s)
     hr_buf_free(&b);
 }
 
-void report_json(const struct options *o, const struct result *res)
+static void json_string_or_null(const char *s)
+{
+    if (s) json_string(s);
+    else fputs("null", stdout);
+}
+
+/* The call record base_url judged: the file, what was read, the calls that
+ * did not go to the proxy. */
+static void json_calls(const struct witness *w)
+{
+    printf(", \"calls\": {\"file\": ");
+    json_string_or_null(w->path);
+    printf(", \"found\": %s, \"read\": %zu, \"routed\": %zu, \"via_proxy\": %zu, \"unparsed\": %zu, \"not_via_proxy\": [",
+           w->found ? "true" : "false", w->n, w->routed, w->routed - w->off, w->unparsed);
+    for (size_t i = 0, k = 0; i < w->n; i++) {
+        const struct call *c = &w->calls[i];
+        if (!c->routed || c->via_proxy) continue;
+        printf("%s{\"time\": ", k++ ? ", " : "");
+        json_string(c->time);
+        printf(", \"pid\": %lld, \"provider\": ", c->pid);
+        json_string(c->provider);
+        printf(", \"base_url\": ");
+        json_string(c->base_url);
+        putchar('}');
+    }
+    printf("]}");
+}
+
+void report_json(const struct options *o, const struct run_state *st, const struct result *res)
 {
     int failed = 0;
     for (int i = 0; i < N_CHECKS; i++) failed |= (o->selected & (1u << i)) && res[i].v == V_FAIL;
@@ -60,6 +88,8 @@ void report_json(const struct options *o, const struct result *res)
     json_string(o->hermes_home);
     printf(", \"log_dir\": ");
     json_string(o->log_dir);
+    printf(", \"settings\": ");
+    json_string_or_null(o->settings_path);
     printf(", \"checks\": [");
     int first = 1;
     for (int i = 0; i < N_CHECKS; i++) {
@@ -70,6 +100,10 @@ void report_json(const struct options *o, const struct result *res)
         printf(", \"hint\": ");
         if (res[i].hint[0]) json_string(res[i].hint);
         else fputs("null", stdout);
+        if (i == CHECK_BASE_URL) {
+            if (st->calls.path) json_calls(&st->calls);
+            else printf(", \"calls\": null");
+        }
         putchar('}');
         first = 0;
     }

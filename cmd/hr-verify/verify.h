@@ -1,5 +1,5 @@
-/* hr-verify's parts: the four checks, what each found, and the request log
- * and process readers they use. */
+/* hr-verify's parts: the four checks, what each found, and the request log,
+ * call record and process readers they use. */
 #ifndef HR_VERIFY_H
 #define HR_VERIFY_H
 
@@ -43,9 +43,11 @@ void result_hint(struct result *r, const char *fmt, ...) __attribute__((format(p
 enum chat_mode { CHAT_AUTO, CHAT_ON, CHAT_OFF };
 
 struct options {
-    char *proxy_url;        /* --proxy-url, else the plugin block's, else the default */
+    char *proxy_url;        /* --proxy-url, else the plugin block's, else hr-proxy's listen address */
     char *hermes_home;      /* --hermes-home, $HERMES_HOME, ~/.hermes */
-    char *log_dir;          /* --log-dir, --headroom-home/logs, $HEADROOM_LOG_DIR, $HEADROOM_HOME/logs */
+    char *log_dir;          /* hr-proxy's: --log-dir, $HEADROOM_LOG_DIR, route.yaml, HOME/logs */
+    char *settings_path;    /* the route.yaml read; NULL when none */
+    long calls;             /* --calls: how many of the last calls base_url judges */
     long long max_age_ms;   /* --max-age */
     enum chat_mode chat;    /* --chat / --no-chat */
     const char *chat_cmd;   /* --chat-cmd; NULL: hermes chat -q */
@@ -55,19 +57,53 @@ struct options {
     int json, color;
 };
 
-/* What one check leaves for a later one: the chat started a Hermes. */
+/* ---- the plugin's record of each call (calls.c) ------------------------------ */
+
+#define CALLS_FILE HR_PLUGIN_NAME ".calls.jsonl"
+
+struct call {
+    char time[40], provider[64], base_url[512];
+    long long ts_ms, pid;
+    int routed;    /* a provider hr routes */
+    int via_proxy; /* base_url has the proxy's host and port */
+};
+
+struct witness {
+    char *path;          /* $HERMES_HOME/headroom-route.calls.jsonl */
+    int found, err;      /* the file exists; errno of a failed read */
+    struct call *calls;  /* the last ones, newest first */
+    size_t n;            /* calls read: at most --calls */
+    size_t unparsed;     /* lines among them that are not a call (one being written) */
+    size_t routed, off;  /* calls of providers hr routes; those of them not via the proxy */
+    size_t since;        /* calls at or after since_ms */
+};
+
+/* The last n_max calls of the Hermes home, judged against proxy; since
+ * counts those from since_ms on (0: none). w->err says why nothing was read. */
+void witness_read(const char *home, const char *proxy, long n_max, long long since_ms, struct witness *w);
+void witness_free(struct witness *w);
+/* Whether two http(s) URLs name the same host and port (the scheme's port
+ * when none is given); paths, users and queries aside. */
+int same_host_port(const char *a, const char *b);
+/* "HOST:PORT" of a URL, for messages. */
+void host_port(const char *url, char *out, size_t len);
+
+/* What one check leaves for a later one: the chat started a Hermes, its
+ * request reached the proxy; the call record base_url read. */
 struct run_state {
-    int chat_ran; /* a chat command naming hermes ran (and was found) */
+    int chat_ran;    /* a chat command naming hermes ran (and was found) */
+    int chat_passed; /* the chat check passed: its request went through the proxy */
     long long chat_start_ms, chat_end_ms;
+    struct witness calls; /* read by check_base_url */
 };
 
 void check_health(const struct options *o, struct result *r);
-void check_logs(const struct options *o, struct result *r);
+void check_logs(const struct options *o, const struct run_state *st, struct result *r);
 void check_chat(const struct options *o, struct run_state *st, struct result *r);
-void check_base_url(const struct options *o, const struct run_state *st, struct result *r);
+void check_base_url(const struct options *o, struct run_state *st, struct result *r);
 
 void report_text(const struct options *o, const struct result *res);
-void report_json(const struct options *o, const struct result *res);
+void report_json(const struct options *o, const struct run_state *st, const struct result *res);
 
 /* ---- the proxy's request log ------------------------------------------------ */
 
@@ -91,6 +127,11 @@ struct log_scan {
  * stop. Returns 0, or errno of a file that exists but cannot be read. */
 typedef int (*log_fn)(const struct log_record *r, void *ctx);
 int log_each(const char *dir, long long since_ms, log_fn fn, void *ctx, struct log_scan *scan);
+
+/* A member of a JSON object: a string into out ("" when absent or not a
+ * string); a number (0 when absent). text: the parsed text. */
+void json_get_string(const hr_json *d, hr_json_node obj, const char *key, char *out, size_t len);
+double json_get_number(const hr_json *d, const char *text, hr_json_node obj, const char *key);
 
 /* ---- time ------------------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const struct hr__config_settings SETTINGS = {"http://127.0.0.1:8788", "anthropic, openai-api",
-                                                    "http://127.0.0.1:8788"};
+                                                    "http://127.0.0.1:8788", 0};
 
 /* apply to text; returns the edited text (caller frees) and fills ch. */
 static char *config_apply(const char *text, struct hr__config_changes *ch, const struct hr__config_settings *s)
@@ -117,7 +117,7 @@ static void test_already_there(void)
     CHECK(!ch.enabled_added && !ch.block_added && !ch.base_url_set);
     free(got);
     /* another proxy URL and provider list: the block follows, the rest stays */
-    struct hr__config_settings other = {"http://127.0.0.1:9999", "openai-codex", NULL};
+    struct hr__config_settings other = {"http://127.0.0.1:9999", "openai-codex", NULL, 0};
     got = config_apply(text, &ch, &other);
     CHECK_EQ_S(got, "model:\n  provider: anthropic\n  base_url: http://127.0.0.1:8788\nplugins:\n"
                     "  enabled:\n    - headroom-route\n  headroom-route:\n    proxy_url: http://127.0.0.1:9999\n"
@@ -249,6 +249,56 @@ static void test_udiff(void)
     hr_buf_free(&out);
 }
 
+/* plugins.disabled wins in Hermes: apply takes the plugin out of it, in
+ * block and flow style, and a rollback puts it back. */
+static void test_disabled(void)
+{
+    struct hr__config_settings s = {"http://127.0.0.1:8788", "anthropic", NULL, 0};
+    const char *block = "plugins:\n  enabled: [headroom-route]\n  disabled:\n    - headroom-route\n    - img\n"
+                        "  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n    providers: [anthropic]\n";
+    struct hr__yaml y;
+    char err[256];
+    CHECK(!hr__yaml_scan(&y, block, strlen(block), err, sizeof err));
+    CHECK(!hr__config_plugin_enabled(&y) && hr__config_plugin_disabled(&y));
+    hr__yaml_free(&y);
+    struct hr__config_changes ch;
+    char *got = config_apply(block, &ch, &s);
+    CHECK_EQ_S(got, "plugins:\n  enabled: [headroom-route]\n  disabled:\n    - img\n"
+                    "  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n    providers: [anthropic]\n");
+    CHECK(ch.disabled_removed && !ch.enabled_added && !ch.block_added);
+    char *back = got ? config_rollback(got, &ch, NULL) : NULL;
+    CHECK_EQ_S(back, block);
+    free(got);
+    free(back);
+    const char *flow = "plugins:\n  enabled: [a]\n  disabled: [b, headroom-route]\n";
+    got = config_apply(flow, &ch, &s);
+    CHECK(got && strstr(got, "  enabled: [a, headroom-route]\n  disabled: [b]\n"));
+    back = got ? config_rollback(got, &ch, NULL) : NULL;
+    CHECK(back && strstr(back, "  enabled: [a]\n  disabled: [b, headroom-route]\n"));
+    free(got);
+    free(back);
+}
+
+/* A proxy URL in model.base_url that must go: removed with its line, put
+ * back by a rollback; a providers block list becomes a flow list. */
+static void test_drop_model_url(void)
+{
+    struct hr__config_settings s = {"http://127.0.0.1:8788", "anthropic", NULL, 1};
+    const char *text = "model:\n  default: m\n  base_url: 'http://127.0.0.1:8788'  # hr\n  api_mode: x\n"
+                       "plugins:\n  enabled:\n  - headroom-route\n  headroom-route:\n    providers:\n"
+                       "    - anthropic\n    - openai-api\n    proxy_url: http://127.0.0.1:8788\n";
+    struct hr__config_changes ch;
+    char *got = config_apply(text, &ch, &s);
+    CHECK_EQ_S(got, "model:\n  default: m\n  api_mode: x\nplugins:\n  enabled:\n  - headroom-route\n"
+                    "  headroom-route:\n    providers: [anthropic]\n    proxy_url: http://127.0.0.1:8788\n");
+    CHECK(ch.base_url_removed && !ch.base_url_set && ch.base_url_old && !strcmp(ch.base_url_old, "'http://127.0.0.1:8788'"));
+    char *back = got ? config_rollback(got, &ch, NULL) : NULL;
+    CHECK(back && strstr(back, "model:\n  base_url: 'http://127.0.0.1:8788'\n  default: m\n"));
+    free(got);
+    free(back);
+    free(ch.base_url_old);
+}
+
 int main(void)
 {
     RUN(test_block_list);
@@ -261,5 +311,7 @@ int main(void)
     RUN(test_pool_edits);
     RUN(test_urls);
     RUN(test_udiff);
+    RUN(test_disabled);
+    RUN(test_drop_model_url);
     return unit_any_failed;
 }

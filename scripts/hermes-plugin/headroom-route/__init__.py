@@ -2,27 +2,38 @@
 
 Hermes takes the base URL of an OAuth provider from code, not from
 config.yaml, so a config edit alone leaves that traffic going straight to the
-provider. This plugin patches the three places that decide the URL, for each
-routed provider on its own:
+provider. This plugin patches the places that decide the URL, for each routed
+provider on its own:
 
-  overlay   hermes_cli.providers.HERMES_OVERLAYS[provider].base_url_override
-  seeding   agent.credential_pool._seed_from_singletons (entries re-created
-            from singleton credentials get the proxy URL)
-  runtime   hermes_cli.runtime_provider.resolve_runtime_provider (the result's
-            base_url, including the early return taken for OAuth providers)
+  overlay    hermes_cli.providers.HERMES_OVERLAYS[provider].base_url_override
+  seeding    agent.credential_pool._seed_from_singletons and _seed_from_env:
+             load_pool() re-creates entries from singleton logins, then from
+             ANTHROPIC_TOKEN / ANTHROPIC_API_KEY / OPENAI_API_KEY (.env or the
+             environment), each time with the official URL
+  runtime    hermes_cli.runtime_provider.resolve_runtime_provider (the result's
+             base_url, including the early return taken for OAuth providers)
+  auxiliary  agent.auxiliary_client's default URLs, used by the second client
+             (titles, summaries, Hermes's own context compression) when it
+             finds no pool entry
 
-Only a URL that is empty or the provider's official one is replaced: a user's
-own gateway is left alone and reported. Nothing is patched when the proxy's
-/health does not answer healthy (require_health, the default), and that is
-said loudly: traffic going direct must never look like traffic going through
-the proxy. What was done is written to $HERMES_HOME/headroom-route.state.json
-for hr-verify. Standard library only.
+Only a URL that is empty, the provider's official one or the proxy's is
+replaced: a user's own gateway is left alone and reported.
+
+When the proxy's /health does not answer healthy at start (require_health,
+the default), every routed provider goes to its OFFICIAL URL for this session
+-- also where auth.json already names the proxy -- and that is said loudly:
+one outcome for all of them, never a dead proxy for some and the provider for
+others, and traffic going direct never looks like traffic going through hr.
+
+A pre_api_request hook writes one line per API call to
+$HERMES_HOME/headroom-route.calls.jsonl (time, pid, provider, base_url,
+via_proxy): the witness hr-verify reads. What was done at start is written to
+$HERMES_HOME/headroom-route.state.json. Standard library only.
 """
 
 import dataclasses
 import datetime
 import functools
-import inspect
 import json
 import logging
 import os
@@ -36,12 +47,20 @@ NAME = "headroom-route"
 DEFAULT_PROXY = "http://127.0.0.1:8788"
 HEALTH_TIMEOUT_S = 2.0
 
-# provider id -> (official host, path the proxy URL takes for that client)
+# provider id -> (official base URL, path the proxy URL takes for that client)
 PROVIDERS = {
-    "anthropic": ("api.anthropic.com", ""),
-    "openai-codex": ("chatgpt.com", ""),
-    "openai-api": ("api.openai.com", "/v1"),
+    "anthropic": ("https://api.anthropic.com", ""),
+    "openai-codex": ("https://chatgpt.com/backend-api/codex", ""),
+    "openai-api": ("https://api.openai.com/v1", "/v1"),
 }
+# agent.auxiliary_client's fallback URL for a provider, by module constant
+AUX_DEFAULTS = {
+    "anthropic": "_ANTHROPIC_DEFAULT_BASE_URL",
+    "openai-codex": "_CODEX_AUX_BASE_URL",
+}
+CALLS_FILE = NAME + ".calls.jsonl"
+CALLS_MAX_BYTES = 64 * 1024  # past this the witness keeps its newest CALLS_KEEP lines
+CALLS_KEEP = 200
 
 log = logging.getLogger("hermes.plugins." + NAME)
 
@@ -73,20 +92,23 @@ def _scalar(text):
     return text
 
 
-def _read_block(path):
-    """plugins.headroom-route of config.yaml, read without a YAML library: the
-    block hr-patch-auth writes holds scalars and lists of scalars only."""
+def _config_lines(path):
+    """(indent, text) of each line of config.yaml that holds something; none
+    when it cannot be read. The plugin reads it without a YAML library: what
+    it needs is scalars and lists of scalars."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except OSError:
-        return {}
+        return []
+    return [(len(line) - len(line.lstrip(" ")), line.strip()) for line in lines
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def _read_block(lines):
+    """plugins.headroom-route: its keys, lists as lists."""
     block, in_plugins, indent, key = {}, False, None, None
-    for line in lines:
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        depth = len(line) - len(line.lstrip(" "))
+    for depth, stripped in lines:
         if depth == 0:
             in_plugins = stripped.split("#")[0].rstrip() == "plugins:"
             indent = None
@@ -111,18 +133,29 @@ def _read_block(path):
     return block
 
 
-def _settings(ctx):
-    block = None
-    getter = getattr(ctx, "get_config", None)
-    if callable(getter):
-        try:
-            cfg = getter()
-            if isinstance(cfg, dict):
-                block = cfg if "proxy_url" in cfg else (cfg.get("plugins") or {}).get(NAME)
-        except Exception:  # an older ctx: read the file instead
-            block = None
-    if not isinstance(block, dict):
-        block = _read_block(os.path.join(_hermes_home(), "config.yaml"))
+def _read_model(lines):
+    """The model section's scalar keys (provider, base_url, api_mode)."""
+    model, inside, indent = {}, False, None
+    for depth, stripped in lines:
+        if depth == 0:
+            inside = stripped.split("#")[0].rstrip() == "model:"
+            indent = None
+            continue
+        if not inside:
+            continue
+        indent = depth if indent is None else indent
+        if depth == indent and ":" in stripped:
+            name, _, value = stripped.partition(":")
+            value = _scalar(value) if value.strip() else ""
+            model[name.strip()] = value if isinstance(value, str) else ""
+    return model
+
+
+def _settings():
+    """The plugins.headroom-route block of config.yaml (Hermes gives plugins
+    no config accessor: the file is read here)."""
+    lines = _config_lines(os.path.join(_hermes_home(), "config.yaml"))
+    block = _read_block(lines)
     providers = block.get("providers") or list(PROVIDERS)
     if isinstance(providers, str):
         providers = [p.strip() for p in providers.split(",") if p.strip()]
@@ -130,6 +163,7 @@ def _settings(ctx):
         "proxy_url": str(block.get("proxy_url") or DEFAULT_PROXY).rstrip("/"),
         "providers": [str(p) for p in providers],
         "require_health": block.get("require_health", True) is not False,
+        "model": _read_model(lines),
     }
 
 
@@ -150,15 +184,52 @@ def _health(proxy_url):
         return f"cannot reach {proxy_url}/health: {getattr(e, 'reason', e)}"
 
 
-def _routable(provider, url):
-    """Whether a base URL may be replaced: empty, the official host, or the proxy."""
-    if not url:
-        return True
-    host = urllib.parse.urlsplit(str(url)).hostname or ""
-    return host == PROVIDERS[provider][0]
+def _host_port(url):
+    """(host, port) of an http(s) URL, the port filled in; None when not one."""
+    try:
+        parts = urllib.parse.urlsplit(str(url))
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower(), port
 
 
-# ---- the three patches -------------------------------------------------------------
+class Router:
+    """Which URL each routed provider gets (the proxy, or the official URL
+    when the proxy is down) and which URLs it may replace: empty, the
+    official host, or the proxy."""
+
+    def __init__(self, proxy, providers, via_proxy, model=None):
+        self.proxy = proxy
+        self.via_proxy = via_proxy
+        self.model = model or {}
+        self.routes = {p: (proxy + PROVIDERS[p][1] if via_proxy else PROVIDERS[p][0]) for p in providers}
+        self.left_alone = {}
+        gateway = self.model.get("base_url")
+        chosen = self.model.get("provider")
+        # openai-api takes model.base_url while its pool holds the official
+        # URL; giving the pool the proxy's would bypass the user's gateway
+        if chosen == "openai-api" and chosen in self.routes and gateway and not self.replaceable(chosen, gateway):
+            del self.routes[chosen]
+            self.left_alone[chosen] = f"model.base_url is {gateway}, a gateway of yours"
+
+    def replaceable(self, provider, url):
+        if not url:
+            return True
+        where = _host_port(url)
+        return where is not None and where in (_host_port(PROVIDERS[provider][0]), _host_port(self.proxy))
+
+    def url_for(self, provider, current):
+        """The URL provider's client should use instead of current, or None."""
+        url = self.routes.get(provider)
+        if url and url != current and self.replaceable(provider, current):
+            return url
+        return None
+
+
+# ---- the patches ------------------------------------------------------------------
 
 
 def _rebind(module, name, old, new):
@@ -172,16 +243,34 @@ def _rebind(module, name, old, new):
             continue
 
 
-def _patch_overlay(provider, url):
+def _patch_overlay(router, provider):
+    """The overlay's base_url_override: the proxy, or left as it is (empty:
+    the official URL) when the proxy is down."""
+    if not router.via_proxy:
+        return "patched"
     from hermes_cli import providers as hp
 
     overlay = hp.HERMES_OVERLAYS[provider]
     current = getattr(overlay, "base_url_override")
-    if current == url:
-        return "patched"
-    if not _routable(provider, current):
+    if not router.replaceable(provider, current):
         return f"left alone: base_url_override is {current}"
-    hp.HERMES_OVERLAYS[provider] = dataclasses.replace(overlay, base_url_override=url)
+    url = router.url_for(provider, current)
+    if url:
+        hp.HERMES_OVERLAYS[provider] = dataclasses.replace(overlay, base_url_override=url)
+    return "patched"
+
+
+def _patch_auxiliary(router):
+    """agent.auxiliary_client's fallback URLs for routed providers."""
+    from agent import auxiliary_client as aux
+
+    for provider, constant in AUX_DEFAULTS.items():
+        if provider not in router.routes:
+            continue
+        current = getattr(aux, constant)
+        url = router.url_for(provider, current)
+        if url:
+            setattr(aux, constant, url)
     return "patched"
 
 
@@ -193,72 +282,88 @@ def _set_base_url(entries, index, url):
         entries[index] = dataclasses.replace(entry, base_url=url)
 
 
-def _install_wrapper(module, name, routes, make_wrapper):
+def _install_wrapper(module, name, router, make_wrapper):
     """module.name wrapped by make_wrapper(original), once: a second register
-    only gives the wrapper already there the new routes. A wrapper reads its
-    routes from its own headroom_routes attribute."""
+    only gives the wrapper already there the new router. A wrapper reads it
+    from its own headroom_router attribute."""
     current = getattr(module, name)
-    if hasattr(current, "headroom_routes"):
-        current.headroom_routes.clear()
-        current.headroom_routes.update(routes)
+    if hasattr(current, "headroom_router"):
+        current.headroom_router = router
         return
     wrapper = make_wrapper(current)
-    wrapper.headroom_routes = dict(routes)
+    wrapper.headroom_router = router
     _rebind(module, name, current, wrapper)
 
 
 def _seeding_wrapper(original):
+    """Both seeders return (changed, sources); an entry whose URL is set here
+    counts as changed, so that auth.json is saved with the URL in use."""
+
     @functools.wraps(original)
-    def _seed_from_singletons(provider, entries, *args, **kwargs):
+    def seed(provider, entries, *args, **kwargs):
         result = original(provider, entries, *args, **kwargs)
-        url = _seed_from_singletons.headroom_routes.get(provider)
-        if url and isinstance(entries, list):
+        router = seed.headroom_router
+        ours = False
+        if provider in router.routes and isinstance(entries, list):
             for i, entry in enumerate(entries):
-                if _routable(provider, getattr(entry, "base_url", None)):
+                url = router.url_for(provider, getattr(entry, "base_url", None))
+                if url:
                     _set_base_url(entries, i, url)
+                    ours = True
+        if ours and isinstance(result, tuple) and len(result) == 2:
+            result = (True, result[1])
         return result
 
-    return _seed_from_singletons
+    return seed
+
+
+def _official_api_mode(router, provider, module):
+    """The wire API Hermes picks for provider's official URL, where it picks
+    one from the URL's host and config.yaml does not set it. Through the proxy
+    Hermes would pick chat_completions for openai-api, which GPT-5.x tool
+    calls with reasoning refuse: the proxy must get what the provider would."""
+    if router.model.get("provider") == provider and router.model.get("api_mode"):
+        return None
+    detect = getattr(module, "_detect_api_mode_for_url", None)
+    try:
+        return detect(PROVIDERS[provider][0]) if callable(detect) else None
+    except Exception:
+        return None
 
 
 def _runtime_wrapper(original):
-    try:
-        signature = inspect.signature(original)
-    except (TypeError, ValueError):
-        signature = None
-
-    def explicit_base_url(args, kwargs):
-        if signature is None:
-            return kwargs.get("explicit_base_url")
-        try:
-            return signature.bind_partial(*args, **kwargs).arguments.get("explicit_base_url")
-        except TypeError:
-            return None
+    module = sys.modules.get(original.__module__)
 
     @functools.wraps(original)
     def resolve_runtime_provider(*args, **kwargs):
         result = original(*args, **kwargs)
-        if not isinstance(result, dict) or explicit_base_url(args, kwargs):
+        if not isinstance(result, dict) or kwargs.get("explicit_base_url"):
             return result  # a URL the caller asked for is the caller's
+        router = resolve_runtime_provider.headroom_router
         provider = result.get("provider")
-        url = resolve_runtime_provider.headroom_routes.get(provider)
-        if url and _routable(provider, result.get("base_url")):
+        url = router.url_for(provider, result.get("base_url"))
+        if url:
             result = dict(result, base_url=url)
+        if provider in router.routes and result.get("base_url") == router.routes[provider]:
+            mode = _official_api_mode(router, provider, module)
+            if mode and result.get("api_mode") != mode:
+                result = dict(result, api_mode=mode)
         return result
 
     return resolve_runtime_provider
 
 
-def _wrap_seeding(routes):
+def _wrap_seeding(router):
     from agent import credential_pool as cp
 
-    _install_wrapper(cp, "_seed_from_singletons", routes, _seeding_wrapper)
+    for name in ("_seed_from_singletons", "_seed_from_env"):
+        _install_wrapper(cp, name, router, _seeding_wrapper)
 
 
-def _wrap_runtime(routes):
+def _wrap_runtime(router):
     from hermes_cli import runtime_provider as rp
 
-    _install_wrapper(rp, "resolve_runtime_provider", routes, _runtime_wrapper)
+    _install_wrapper(rp, "resolve_runtime_provider", router, _runtime_wrapper)
 
 
 def _attempt(step):
@@ -288,23 +393,129 @@ def _hermes_version():
         return None
 
 
-def _write_state(state):
-    """$HERMES_HOME/headroom-route.state.json, whole or not at all."""
-    home = _hermes_home()
+def _write_whole(path, text):
+    """path gets text whole or not at all: temp file, fsync, rename."""
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=os.path.dirname(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".headroom-route.state.", dir=home)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state, f, indent=2)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, os.path.join(home, "headroom-route.state.json"))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_state(state):
+    """$HERMES_HOME/headroom-route.state.json, for hr-patch-auth --status and hr-verify."""
+    home = _hermes_home()
+    try:
+        _write_whole(os.path.join(home, NAME + ".state.json"), json.dumps(state, indent=2) + "\n")
     except OSError as e:
         _say(logging.WARNING, f"cannot write the state file in {home}: {e}")
 
 
+# ---- the witness: one line per API call ------------------------------------------------
+
+
+def _public_url(url):
+    """url without credentials, query or fragment: what may go in a file."""
+    try:
+        parts = urllib.parse.urlsplit(str(url or ""))
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return ""
+
+
+def _whole_record(line):
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _trim_calls(path):
+    """Keeps the witness small: past CALLS_MAX_BYTES, its newest CALLS_KEEP
+    lines, less any a killed writer left half-written."""
+    try:
+        if os.path.getsize(path) <= CALLS_MAX_BYTES:
+            return
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines(True)
+        _write_whole(path, "".join(line for line in lines[-CALLS_KEEP:] if _whole_record(line)))
+    except OSError:
+        pass
+
+
+def _append_line(path, line):
+    """One write with O_APPEND, so lines of concurrent Hermes processes do not
+    mix; a half-written line a killed process left is ended first."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def _witness_hook(proxy):
+    here = _host_port(proxy)
+
+    def pre_api_request(provider=None, base_url=None, **_):
+        path = os.path.join(_hermes_home(), CALLS_FILE)
+        record = {
+            "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "pid": os.getpid(),
+            "provider": str(provider or ""),
+            "base_url": _public_url(base_url),
+            "via_proxy": here is not None and _host_port(base_url) == here,
+        }
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        try:
+            _append_line(path, line)
+            _trim_calls(path)
+        except OSError as e:
+            log.warning("cannot record the call in %s: %s", path, e)
+
+    return pre_api_request
+
+
+# ---- register -------------------------------------------------------------------------
+
+
+def _route(router, state):
+    """Installs every patch for router; fills state's per-provider steps."""
+    seeding = _attempt(lambda: _wrap_seeding(router))
+    runtime = _attempt(lambda: _wrap_runtime(router))
+    auxiliary = _attempt(lambda: _patch_auxiliary(router))
+    done = []
+    for provider, url in sorted(router.routes.items()):
+        steps = {
+            "overlay": _attempt(functools.partial(_patch_overlay, router, provider)),
+            "seeding": seeding,
+            "runtime": runtime,
+            "auxiliary": auxiliary if provider in AUX_DEFAULTS else "patched",
+        }
+        state["providers"][provider] = dict(steps, base_url=url)
+        bad = {k: v for k, v in steps.items() if v != "patched"}
+        if not bad:
+            done.append(provider)
+            continue
+        state["failed"].append(provider)
+        _say(logging.ERROR, f"{provider} is NOT fully routed to {url}: "
+             + "; ".join(f"{k} {v}" for k, v in bad.items()))
+    return done
+
+
 def register(ctx):
-    settings = _settings(ctx)
+    settings = _settings()
     proxy = settings["proxy_url"]
     state = {
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -312,43 +523,38 @@ def register(ctx):
         "hermes_version": _hermes_version(),
         "proxy_url": proxy,
         "healthy": None,
+        "mode": "proxy",
         "providers": {},
         "patched": [],
+        "direct": [],
         "failed": [],
         "not_routed": [],
     }
     unknown = [p for p in settings["providers"] if p not in PROVIDERS]
     for p in unknown:
         _say(logging.ERROR, f"provider {p} is not one the proxy can forward; left alone")
-    routes = {p: proxy + PROVIDERS[p][1] for p in settings["providers"] if p in PROVIDERS}
     state["not_routed"] = sorted(set(unknown))
+    providers = [p for p in settings["providers"] if p in PROVIDERS]
 
     problem = _health(proxy) if settings["require_health"] else None
     state["healthy"] = problem is None
+    router = Router(proxy, providers, via_proxy=problem is None, model=settings["model"])
+    for provider, why in sorted(router.left_alone.items()):
+        _say(logging.WARNING, f"{provider} left alone: {why}")
+        state["not_routed"].append(provider)
+    done = _route(router, state)
     if problem:
         state["reason"] = problem
-        state["failed"] = sorted(routes)
-        _say(logging.ERROR, f"the proxy is not healthy ({problem}); NOTHING IS PATCHED: "
-             f"{', '.join(sorted(routes)) or 'no provider'} go straight to the provider this session")
-        _write_state(state)
-        return
-
-    seeding = _attempt(lambda: _wrap_seeding(routes))
-    runtime = _attempt(lambda: _wrap_runtime(routes))
-    for provider, url in sorted(routes.items()):
-        steps = {
-            "overlay": _attempt(functools.partial(_patch_overlay, provider, url)),
-            "seeding": seeding,
-            "runtime": runtime,
-        }
-        state["providers"][provider] = dict(steps, base_url=url)
-        bad = {k: v for k, v in steps.items() if v != "patched"}
-        if bad:
-            state["failed"].append(provider)
-            _say(logging.ERROR, f"{provider} is NOT fully routed through {url}: "
-                 + "; ".join(f"{k} {v}" for k, v in bad.items()))
-        else:
-            state["patched"].append(provider)
-    if state["patched"]:
-        log.info("routing %s through %s", ", ".join(state["patched"]), proxy)
+        state["mode"] = "direct"
+        state["direct"] = done
+        _say(logging.ERROR, f"the proxy is not healthy ({problem}): {', '.join(sorted(router.routes)) or 'no provider'} "
+             "go DIRECT to the provider's official URL this session, NOT through hr (no compression, no "
+             "savings); start hr-proxy, then restart Hermes")
+    else:
+        state["patched"] = done
+        if done:
+            log.info("routing %s through %s", ", ".join(done), proxy)
+    hook = getattr(ctx, "register_hook", None)
+    if callable(hook):
+        hook("pre_api_request", _witness_hook(proxy))
     _write_state(state)

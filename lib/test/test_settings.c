@@ -1,0 +1,154 @@
+/* Tests of the settings every program shares (lib/route_settings.c): the
+ * order flag, environment, route.yaml, default; the home and its logs
+ * folder; listen addresses; and the install-path helpers of file_io.c. */
+#include "file_io.h"
+#include "route_settings.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char home[] = "/tmp/hr-test-settings.XXXXXX";
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_precedence(void)
+{
+    char path[200], err[300], from = 0;
+    snprintf(path, sizeof path, "%s/route.yaml", home);
+    write_text(path, "log_dir: /from/file\nlisten: 127.0.0.1:9000\n");
+    setenv("HEADROOM_HOME", home, 1);
+    unsetenv("HEADROOM_LOG_DIR");
+    unsetenv("HEADROOM_LISTEN");
+    struct hr__settings s;
+    CHECK(hr__settings_open(&s, NULL, NULL, err, sizeof err) == HR_OK);
+    CHECK_EQ_S(s.config_path, path);
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LOG_DIR, NULL, &from), "/from/file");
+    CHECK(from == 'c');
+    setenv("HEADROOM_LOG_DIR", "/from/env", 1);
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LOG_DIR, NULL, &from), "/from/env");
+    CHECK(from == 'e');
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LOG_DIR, "/from/flag", &from), "/from/flag");
+    CHECK(from == 'f');
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LISTEN, NULL, NULL), "127.0.0.1:9000");
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_PROTECT_RECENT, NULL, &from), "5");
+    CHECK(from == 'd');
+    char where[300];
+    hr__settings_where(&s, HR_S_LOG_DIR, 'c', where, sizeof where);
+    char want[300];
+    snprintf(want, sizeof want, "%s: log_dir", path);
+    CHECK_EQ_S(where, want);
+    hr__settings_where(&s, HR_S_LOG_DIR, 'e', where, sizeof where);
+    CHECK_EQ_S(where, "HEADROOM_LOG_DIR");
+    hr__settings_where(&s, HR_S_MIN_TOKENS, 'f', where, sizeof where);
+    CHECK_EQ_S(where, "--min-tokens");
+    hr__settings_close(&s);
+    unsetenv("HEADROOM_LOG_DIR");
+    unlink(path);
+}
+
+static void test_home(void)
+{
+    char err[300], logs[200];
+    struct hr__settings s;
+    setenv("HEADROOM_HOME", "/nonexistent/env-home", 1);
+    unsetenv("HEADROOM_LOG_DIR");
+    /* no route.yaml in the home: the defaults, the logs under the home */
+    CHECK(hr__settings_open(&s, NULL, NULL, err, sizeof err) == HR_OK);
+    CHECK(s.config_path == NULL);
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LOG_DIR, NULL, NULL), "/nonexistent/env-home/logs");
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LISTEN, NULL, NULL), "127.0.0.1:8788");
+    hr__settings_close(&s);
+    /* a home given (hr-verify's --headroom-home) wins over $HEADROOM_HOME */
+    CHECK(hr__settings_open(&s, home, NULL, err, sizeof err) == HR_OK);
+    snprintf(logs, sizeof logs, "%s/logs", home);
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_LOG_DIR, NULL, NULL), logs);
+    hr__settings_close(&s);
+    /* a file named that is not there is an error; a bad one says where */
+    CHECK(hr__settings_open(&s, NULL, "/nonexistent/route.yaml", err, sizeof err) == HR_ENOTFOUND);
+    CHECK(strstr(err, "/nonexistent/route.yaml") != NULL);
+    hr__settings_close(&s);
+    char bad[200];
+    snprintf(bad, sizeof bad, "%s/bad.yaml", home);
+    write_text(bad, "listen: [unclosed\n");
+    CHECK(hr__settings_open(&s, NULL, bad, err, sizeof err) == HR_ESYNTAX);
+    CHECK(strstr(err, "bad.yaml:") != NULL);
+    hr__settings_close(&s);
+    unlink(bad);
+    unsetenv("HEADROOM_HOME");
+}
+
+static void check_url(const char *listen, const char *want)
+{
+    char *url = hr__listen_url(listen);
+    if (want) CHECK_EQ_S(url, want);
+    else CHECK(url == NULL);
+    free(url);
+}
+
+static void test_listen(void)
+{
+    char host[64];
+    int port = 0;
+    CHECK(hr__parse_listen("127.0.0.1:8788", host, sizeof host, &port) == 0);
+    CHECK_EQ_S(host, "127.0.0.1");
+    CHECK_EQ_U(port, 8788);
+    CHECK(hr__parse_listen("[::1]:9", host, sizeof host, &port) == 0);
+    CHECK_EQ_S(host, "::1");
+    CHECK(hr__parse_listen("localhost", host, sizeof host, &port) == -1);
+    CHECK(hr__parse_listen("localhost:0", host, sizeof host, &port) == -1);
+    CHECK(hr__parse_listen("localhost:+80", host, sizeof host, &port) == -1);
+    CHECK(hr__parse_listen(":80", host, sizeof host, &port) == -1);
+    check_url("127.0.0.1:8788", "http://127.0.0.1:8788");
+    check_url("0.0.0.0:8788", "http://127.0.0.1:8788");
+    check_url("[::]:8788", "http://[::1]:8788");
+    check_url("[::1]:8788", "http://[::1]:8788");
+    check_url("nonsense", NULL);
+}
+
+static void check_rel(const char *from, const char *to, const char *want)
+{
+    char *rel = hr__relative_path(from, to);
+    if (want) CHECK_EQ_S(rel, want);
+    else CHECK(rel == NULL);
+    free(rel);
+}
+
+static void test_relative_path(void)
+{
+    check_rel("/usr/local/bin", "/usr/local/share", "../share");
+    check_rel("/opt/hr/bin", "/opt/hr/share", "../share");
+    check_rel("/opt/hr//bin/", "/opt/hr/./share", "../share");
+    check_rel("/usr/bin", "/usr/share/hr", "../share/hr");
+    check_rel("/usr/bin", "/opt/data", "../../opt/data");
+    check_rel("/opt/hr", "/opt/hr/share", "share");
+    check_rel("/opt/hr/bin", "/opt/hr/bin", ".");
+    check_rel("bin", "/usr/share", NULL);
+    check_rel("/usr/bin/../sbin", "/usr/share", NULL);
+    char *dir = hr__exe_dir();
+    CHECK(dir != NULL && dir[0] == '/' && strstr(dir, "/test") != NULL);
+    free(dir);
+}
+
+int main(void)
+{
+    if (!mkdtemp(home)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_precedence);
+    RUN(test_home);
+    RUN(test_listen);
+    RUN(test_relative_path);
+    rmdir(home);
+    return unit_any_failed;
+}
