@@ -42,23 +42,21 @@ def wait_port(port):
             time.sleep(0.05)
 
 
-class World:
-    """A fake upstream (self.seen: the requests it got; self.reply: what it
-    answers) behind a real hr-proxy (self.proxy_url), and a scratch folder
-    (self.tmp)."""
+class Upstream:
+    """A fake provider on loopback: self.seen holds the requests it got,
+    self.reply what it answers ((status, JSON body); tests change it)."""
 
-    def __init__(self, build, prefix, proxy_args=(), proxy_env=None):
+    def __init__(self):
         seen = self.seen = []
-        # what the fake provider answers: (status, JSON body); tests change it
         self.reply = OK_REPLY
-        world = self
+        upstream = self
 
-        class Upstream(http.server.BaseHTTPRequestHandler):
+        class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                              "body": body})
-                status, answer = world.reply
+                status, answer = upstream.reply
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(answer)))
@@ -68,9 +66,23 @@ class World:
             def log_message(self, *args):
                 pass
 
-        self.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-        threading.Thread(target=self.upstream.serve_forever, daemon=True).start()
-        up = self.upstream_url = f"http://127.0.0.1:{self.upstream.server_address[1]}"
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+class World:
+    """A fake upstream (self.seen: the requests it got; self.reply: what it
+    answers) behind a real hr-proxy (self.proxy_url), and a scratch folder
+    (self.tmp)."""
+
+    def __init__(self, build, prefix, proxy_args=(), proxy_env=None):
+        self.fake = Upstream()
+        self.seen = self.fake.seen
+        up = self.upstream_url = self.fake.url
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         port = free_port()
         self.proxy_url = f"http://127.0.0.1:{port}"
@@ -82,6 +94,14 @@ class World:
             env=dict(os.environ, HEADROOM_HOME=self.tmp, **(proxy_env or {})))
         wait_port(port)
 
+    @property
+    def reply(self):
+        return self.fake.reply
+
+    @reply.setter
+    def reply(self, value):
+        self.fake.reply = value
+
     def proxy_log(self):
         try:
             with open(os.path.join(self.tmp, "logs", "requests.jsonl"), encoding="utf-8") as f:
@@ -92,7 +112,7 @@ class World:
     def close(self):
         self.proxy.terminate()
         self.proxy.wait(timeout=10)
-        self.upstream.shutdown()
+        self.fake.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -136,6 +156,16 @@ def hermes(home, provider, *flags, omit="", env=None):
 def state(home):
     with open(os.path.join(home, "headroom-route.state.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def expect(cond, why):

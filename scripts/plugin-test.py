@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hermes_testlib import (PLUGIN, ROOT, ROUTED, Checks, World, copy_home, expect, free_port,  # noqa: E402
-                            hermes, standin_code, standin_run, state)
+                            hermes, read, standin_code, standin_run, state, write)
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 PATCH_AUTH = os.path.join(BUILD, "hr-patch-auth")
@@ -28,16 +28,6 @@ SETUP_TOKEN = "sk-ant-oat01-fake-setup-token-0000000000000000000000000000000000A
 
 checks = Checks("plugin")
 check = checks.check
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 def patch_auth(home, *args, proxy=None):

@@ -11,7 +11,6 @@ fake provider on loopback.
 Prints "ok standin: NAME" / "ok hermes: NAME" / "not ok ..." / "skip ..." per check."""
 import fcntl
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -19,11 +18,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hermes_testlib import Checks, expect  # noqa: E402
+from hermes_testlib import Checks, Upstream, expect, read, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDIN = os.path.join(ROOT, "testdata", "hermes-standin")
@@ -59,16 +57,6 @@ if REAL_SRC:
 
 
 # ---- homes and runs -------------------------------------------------------------------
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 def make_home(name, auth=None, config=None, env=None, plugins=()):
@@ -553,35 +541,6 @@ def aux_from_pool(impl):
 
 
 # ---- checks the stand-in alone can make (they need a process that sends) ----------------------
-
-
-class Upstream:
-    """A fake provider on loopback that records what it gets."""
-
-    def __init__(self):
-        seen = self.seen = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                             "body": body})
-                answer = b'{"id":"x","type":"message","content":[]}'
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
 
 
 def probe_calls(home):

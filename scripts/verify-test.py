@@ -18,7 +18,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hermes_testlib import (FIXTURE_HOME, OK_REPLY, PLUGIN, ROOT, Checks, World, expect, free_port,  # noqa: E402
-                            wait_port)
+                            read, wait_port, write)
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 VERIFY = os.path.join(BUILD, "hr-verify")
@@ -30,16 +30,6 @@ log_path = os.path.join(tmp, "logs", "requests.jsonl")
 checks = Checks("verify")
 home = os.path.join(tmp, "hermes")
 started = []  # long-running stand-in processes, stopped at the end
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 # A $HOME holding Claude Code's login, as the stand-in Hermes looks for it
@@ -80,12 +70,7 @@ def expect_check(res, name, status, *words):
 
 def send_long_request():
     """A request with old tool output, which the proxy compresses."""
-    body = open(LONG_REQUEST, "rb").read()
-    req = urllib.request.Request(proxy_url + "/v1/messages", data=body, method="POST",
-                                 headers={"content-type": "application/json", "x-api-key": "sk-ant-api03-test",
-                                          "anthropic-version": "2023-06-01"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        expect(r.status == 200, f"seed request: {r.status}")
+    post_long(proxy_url)
 
 
 def log_records():
@@ -589,7 +574,9 @@ def start_proxy(headroom_home, *args, **extra):
 
 
 def post_long(url):
-    body = open(LONG_REQUEST, "rb").read()
+    """The long request (old tool output, which the proxy compresses) to the proxy at url."""
+    with open(LONG_REQUEST, "rb") as f:
+        body = f.read()
     req = urllib.request.Request(url + "/v1/messages", data=body, method="POST",
                                  headers={"content-type": "application/json", "x-api-key": "sk-ant-api03-test",
                                           "anthropic-version": "2023-06-01"})
