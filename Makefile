@@ -157,6 +157,7 @@ lint-man:
 
 bench: deps all
 	@HR_BUILD=$(B) scripts/bench-count
+	@HR_BUILD=$(B) scripts/bench-session
 	@HR_BUILD=$(B) scripts/bench-compress
 	@HR_BUILD=$(B) scripts/bench-proxy
 	@HR_BUILD=$(B) scripts/bench-kompress

@@ -20,16 +20,18 @@ struct done_unit {
 };
 
 struct hr_compressor {
-    hr_json *doc, *scratch_doc;
+    hr_json *doc, *scratch_doc, *envelope_doc;
     hr_tokenizer *toks[2]; /* cl100k_base, o200k_base, made on first use */
     struct hr_scorer *scorer;
     hr_buf text, crushed, encoded, query;
-    struct hr_unit_list units;
+    hr_buf member, member_out, member_enc; /* one string of an envelope */
+    struct hr_unit_list units, results;
     struct hr_known_count *known;
     size_t cap_known;
     struct done_unit *done;
     size_t n_done, cap_done;
     hr_compress_stats stats;
+    const char *doc_text;         /* the request being compressed (borrowed) */
     char scorer_key[2200];        /* what the scorer was made for */
     char failed_key[2200];        /* what a scorer could not be made for, */
     double failed_at;             /* when, */
@@ -48,11 +50,20 @@ void hr_compress_options_init(hr_compress_options *opt)
     opt->max_bytes = HR_COMPRESS_MAX_BYTES_DEFAULT;
 }
 
+hr_status hr_mode_parse(const char *name, hr_mode *out)
+{
+    if (!name || !out) return HR_EINVAL;
+    if (!strcmp(name, "cache")) *out = HR_MODE_CACHE;
+    else if (!strcmp(name, "token")) *out = HR_MODE_TOKEN;
+    else return HR_EINVAL;
+    return HR_OK;
+}
+
 hr_status hr_compressor_new(hr_compressor **out)
 {
     if (!out) return HR_EINVAL;
     hr_compressor *c = calloc(1, sizeof *c);
-    if (!c || hr_json_new(&c->doc) || hr_json_new(&c->scratch_doc)) {
+    if (!c || hr_json_new(&c->doc) || hr_json_new(&c->scratch_doc) || hr_json_new(&c->envelope_doc)) {
         hr_compressor_free(c);
         return HR_ENOMEM;
     }
@@ -65,13 +76,18 @@ void hr_compressor_free(hr_compressor *c)
     if (!c) return;
     hr_json_free(c->doc);
     hr_json_free(c->scratch_doc);
+    hr_json_free(c->envelope_doc);
     for (int i = 0; i < 2; i++) hr_tokenizer_free(c->toks[i]);
     if (c->scorer) c->scorer->destroy(c->scorer);
     hr_buf_free(&c->text);
     hr_buf_free(&c->crushed);
     hr_buf_free(&c->encoded);
     hr_buf_free(&c->query);
+    hr_buf_free(&c->member);
+    hr_buf_free(&c->member_out);
+    hr_buf_free(&c->member_enc);
     free(c->units.v);
+    free(c->results.v);
     free(c->known);
     free(c->done);
     free(c);
@@ -204,18 +220,88 @@ static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt,
 
 /* ---- one unit ------------------------------------------------------------------- */
 
-static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, enum hr_kind kind)
+static hr_status crush(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t, size_t n, hr_buf *out)
 {
-    const char *t = c->text.data;
-    size_t n = c->text.len;
     switch (kind) {
-    case HR_KIND_JSON: return hr__crush_json(cx, t, n, &c->crushed);
-    case HR_KIND_DIFF: return hr__crush_diff(cx, t, n, &c->crushed);
-    case HR_KIND_SEARCH: return hr__crush_search(cx, t, n, &c->crushed);
-    case HR_KIND_LOG: return hr__crush_log(cx, t, n, &c->crushed);
+    case HR_KIND_JSON: return hr__crush_json(cx, t, n, out);
+    case HR_KIND_DIFF: return hr__crush_diff(cx, t, n, out);
+    case HR_KIND_SEARCH: return hr__crush_search(cx, t, n, out);
+    case HR_KIND_LOG: return hr__crush_log(cx, t, n, out);
     case HR_KIND_TEXT: break;
     }
-    return hr__crush_text(cx, t, n, &c->crushed);
+    return hr__crush_text(cx, t, n, out);
+}
+
+/* ---- envelopes: JSON tool results whose strings carry the bulk ------------------ */
+
+#define ENVELOPE_DEPTH 4
+
+struct envelope {
+    hr_compressor *c;
+    struct hr_crush_ctx *cx;
+    hr_tokenizer *tok;
+    const hr_compress_options *opt;
+    hr_splice *sp;
+    const char *kind; /* of the first member that got smaller */
+};
+
+/* One string of the envelope, compressed by its own kind and spliced back
+ * when that makes it smaller. */
+static hr_status envelope_string(struct envelope *e, hr_json_node str)
+{
+    hr_compressor *c = e->c;
+    c->member.len = c->member_out.len = c->member_enc.len = 0;
+    size_t before = 0, after = 0;
+    hr_status st = hr_json_string_decode(c->envelope_doc, str, &c->member);
+    if (!st && c->member.len) st = hr_tokenizer_count(e->tok, c->member.data, c->member.len, 0, &before);
+    if (st || before < e->opt->min_tokens || hr__has_marker(c->member.data, c->member.len)) return st;
+    struct hr_crush_ctx cx = *e->cx;
+    cx.tokens = before;
+    enum hr_kind kind = hr__route(&cx, c->member.data, c->member.len);
+    st = crush(&cx, kind, c->member.data, c->member.len, &c->member_out);
+    if (st == HR_ENOMEM) return st;
+    if (st || !c->member_out.len) return HR_OK;
+    if ((st = hr_tokenizer_count(e->tok, c->member_out.data, c->member_out.len, 0, &after))) return st;
+    if (after >= before) return HR_OK;
+    if ((st = hr_json_encode_string(&c->member_enc, c->member_out.data, c->member_out.len))) return st;
+    if (!e->kind) e->kind = hr__kind_name(kind);
+    return hr_splice_replace(e->sp, hr_json_start(c->envelope_doc, str), hr_json_end(c->envelope_doc, str),
+                             c->member_enc.data, c->member_enc.len);
+}
+
+static hr_status envelope_walk(struct envelope *e, hr_json_node n, unsigned depth)
+{
+    const hr_json *d = e->c->envelope_doc;
+    hr_json_type t = hr_json_type_of(d, n);
+    if (t == HR_JSON_STRING) return envelope_string(e, n);
+    if (depth >= ENVELOPE_DEPTH || (t != HR_JSON_OBJECT && t != HR_JSON_ARRAY)) return HR_OK;
+    hr_status st = HR_OK;
+    for (hr_json_node x = hr_json_first(d, n); x != HR_JSON_NONE && !st; x = hr_json_next(d, x))
+        st = envelope_walk(e, t == HR_JSON_OBJECT ? hr_json_value(d, x) : x, depth + 1);
+    return st;
+}
+
+/* A tool result that is a JSON envelope (Hermes's {"output": ..., "exit_code":
+ * 0}, Codex's {"output": ..., "metadata": ...}, MCP's [{"type": "text",
+ * "text": ...}]): each string of min_tokens or more is compressed by its own
+ * kind (log, search, diff, JSON, text) and put back, the envelope's other
+ * bytes unchanged. *kind stays NULL when c->text is no envelope or nothing
+ * in it got smaller. */
+static hr_status crush_envelope(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *tok,
+                                const hr_compress_options *opt, const char **kind)
+{
+    const char *t = c->text.data;
+    size_t n = c->text.len, i = 0;
+    *kind = NULL;
+    while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t')) i++;
+    if (i == n || (t[i] != '{' && t[i] != '[') || hr_json_parse(c->envelope_doc, t, n) != HR_OK) return HR_OK;
+    struct envelope e = {c, cx, tok, opt, NULL, NULL};
+    hr_status st = hr_splice_new(t, n, &e.sp);
+    if (!st) st = envelope_walk(&e, hr_json_root(c->envelope_doc), 0);
+    if (!st && e.kind) st = hr_splice_apply(e.sp, &c->crushed);
+    if (!st) *kind = e.kind;
+    hr_splice_free(e.sp);
+    return st == HR_ENOMEM ? st : HR_OK;
 }
 
 static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const char *kind, size_t before, size_t after)
@@ -247,9 +333,15 @@ static hr_status compress_unit(hr_compressor *c, hr_tokenizer *tok, const hr_com
     if ((st = hr_tokenizer_count(tok, c->text.data, c->text.len, 0, before))) return st;
     /* compressed before: idempotence */
     if (*before < opt->min_tokens || hr__has_marker(c->text.data, c->text.len)) return HR_OK;
+    if (hr__tool_is_exact(c->doc, u->call_name, u->call_args, opt->exact_tools)) return HR_OK;
     struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before};
-    enum hr_kind kind = hr__route(&cx, c->text.data, c->text.len);
-    st = crush(c, &cx, kind);
+    const char *kind = NULL;
+    st = crush_envelope(c, &cx, tok, opt, &kind);
+    if (!st && !kind) {
+        enum hr_kind k = hr__route(&cx, c->text.data, c->text.len);
+        st = crush(&cx, k, c->text.data, c->text.len, &c->crushed);
+        kind = hr__kind_name(k);
+    }
     if (st == HR_ENOMEM) return st;
     if (st || !c->crushed.len) return HR_OK;
     size_t after = 0;
@@ -258,7 +350,7 @@ static hr_status compress_unit(hr_compressor *c, hr_tokenizer *tok, const hr_com
     if ((st = hr_json_encode_string(&c->encoded, c->crushed.data, c->crushed.len))) return st;
     size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node);
     if ((st = hr_splice_replace(sp, s, e, c->encoded.data, c->encoded.len))) return st;
-    return record(c, u, hr__kind_name(kind), *before, after);
+    return record(c, u, kind, *before, after);
 }
 
 /* ---- the whole request ---------------------------------------------------------- */
@@ -268,21 +360,71 @@ static size_t estimated(const hr_compressor *c, size_t n)
     return c->stats.is_estimate ? (size_t)ceil((double)n * c->stats.estimate_factor) : n;
 }
 
+/* Token mode's units get the call that produced them, to know the exact
+ * ones: both lists are in the order of the request. */
+static void attach_calls(struct hr_unit_list *units, const struct hr_unit_list *results)
+{
+    for (size_t i = 0, j = 0; i < units->n && j < results->n; i++) {
+        while (j < results->n && results->v[j].node < units->v[i].node) j++;
+        if (j < results->n && results->v[j].node == units->v[i].node) {
+            units->v[i].call_name = results->v[j].call_name;
+            units->v[i].call_args = results->v[j].call_args;
+        }
+    }
+}
+
+static hr_status find_units(hr_compressor *c, const hr_compress_options *opt, size_t task)
+{
+    c->units.n = c->results.n = 0;
+    if (opt->mode == HR_MODE_CACHE) return hr__find_tool_results(c->doc, c->stats.format, &c->units);
+    hr_status st = hr__find_units(c->doc, c->stats.format, opt->protect_recent, task, &c->units);
+    if (!st && c->units.n) st = hr__find_tool_results(c->doc, c->stats.format, &c->results);
+    if (!st) attach_calls(&c->units, &c->results);
+    return st;
+}
+
+/* The task a cache-mode unit is cut for: the user message before it and the
+ * arguments of the call that produced it (the grep pattern, the path, the
+ * command); nothing that came later. */
+static hr_status unit_query(hr_compressor *c, const struct hr_unit_ref *u, struct hr_query *q)
+{
+    c->query.len = 0;
+    hr_status st = u->task == SIZE_MAX ? HR_OK : hr__message_text(c->doc, c->stats.format, u->task, &c->query);
+    if (!st && u->call_args != HR_JSON_NONE) {
+        st = hr_buf_append(&c->query, "\n", 1);
+        if (!st && hr_json_type_of(c->doc, u->call_args) == HR_JSON_STRING)
+            st = hr_json_string_decode(c->doc, u->call_args, &c->query);
+        else if (!st) {
+            size_t s = hr_json_start(c->doc, u->call_args), e = hr_json_end(c->doc, u->call_args);
+            st = hr_buf_append(&c->query, c->doc_text + s, e - s);
+        }
+    }
+    hr__query_free(q);
+    return st ? st : hr__query_build(q, c->query.data ? c->query.data : "", c->query.len);
+}
+
+/* The one query of token mode, or of a query given: the latest task. */
+static hr_status request_query(hr_compressor *c, const hr_compress_options *opt, struct hr_query *q, size_t *task)
+{
+    c->query.len = 0;
+    hr_status st = hr__task_message(c->doc, c->stats.format, task, &c->query);
+    if (!st && opt->query) {
+        c->query.len = 0;
+        st = hr_buf_append(&c->query, opt->query, strlen(opt->query));
+    }
+    return st ? st : hr__query_build(q, c->query.data ? c->query.data : "", c->query.len);
+}
+
 static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
                                 const char *body, size_t len, hr_buf *out)
 {
     struct hr_query q = {0};
     hr_splice *sp = NULL;
     size_t task = SIZE_MAX, saved = 0, total = 0;
-    c->units.n = 0;
-    c->query.len = 0;
-    hr_status st = hr__task_message(c->doc, c->stats.format, &task, &c->query);
-    if (!st && opt->query) {
-        c->query.len = 0;
-        st = hr_buf_append(&c->query, opt->query, strlen(opt->query));
-    }
-    if (!st) st = hr__query_build(&q, c->query.data ? c->query.data : "", c->query.len);
-    if (!st) st = hr__find_units(c->doc, c->stats.format, opt->protect_recent, task, &c->units);
+    int per_unit = opt->mode == HR_MODE_CACHE && !opt->query;
+    c->doc_text = body;
+    hr_status st = request_query(c, opt, &q, &task);
+    if (!st) st = find_units(c, opt, task);
     void *p = st ? NULL : hr_grow(c->known, &c->cap_known, c->units.n + 1, sizeof *c->known);
     if (!st && !p) st = HR_ENOMEM;
     if (p) c->known = p;
@@ -290,7 +432,8 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
     for (size_t i = 0; !st && i < c->units.n; i++) {
         size_t before;
         size_t had = c->n_done;
-        st = compress_unit(c, tok, opt, &q, &c->units.v[i], sp, &before);
+        if (per_unit) st = unit_query(c, &c->units.v[i], &q);
+        if (!st) st = compress_unit(c, tok, opt, &q, &c->units.v[i], sp, &before);
         c->known[i] = (struct hr_known_count){c->units.v[i].node, before};
         if (!st && c->n_done > had) saved += c->done[had].before - c->done[had].after;
     }

@@ -159,6 +159,8 @@ struct hr_crush_ctx {
 
 /* Length of the path of a "path:N:" match or "path-N-" context line, else 0. */
 size_t hr__search_path_len(const char *s, size_t n);
+/* Length of the "  12: " of a match line grouped under its path, else 0. */
+size_t hr__grouped_match_len(const char *s, size_t n);
 
 /* Prose: mostly letters and spaces, cut into sentences even when wrapped. */
 int hr__is_prose(const char *text, size_t len);
@@ -183,6 +185,10 @@ struct hr_unit_ref {
     hr_json_node node;
     size_t message;
     char where[160];
+    /* cache mode: the message the task is read from (SIZE_MAX: none), and
+     * the call that produced a tool result (HR_JSON_NONE when unknown) */
+    size_t task;
+    hr_json_node call_name, call_args;
 };
 struct hr_unit_list {
     struct hr_unit_ref *v;
@@ -195,6 +201,18 @@ hr_status hr__task_message(const hr_json *doc, hr_format format, size_t *index, 
  * leaving out the message at skip: tool results and user text. */
 hr_status hr__find_units(const hr_json *doc, hr_format format, size_t protect_recent, size_t skip,
                          struct hr_unit_list *out);
+/* Every tool result of the request, with its call and task (tool_results.c). */
+hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out);
+/* The text of message index's user content (text parts joined by newlines). */
+hr_status hr__message_text(const hr_json *doc, hr_format format, size_t index, hr_buf *text);
+
+/* ---- what a tool result may lose (exact.c) ------------------------------------ */
+
+/* Whether a tool result must stay exact: its tool is in the list (defaults,
+ * "+name" / "name" added, "-name" removed: exact_tools), or it is a shell
+ * command that reads a file (cat, nl, head, tail, sed -n, bat). */
+int hr__tool_is_exact(const hr_json *doc, hr_json_node name, hr_json_node args, const char *exact_tools);
+
 /* The list of messages / input items, HR_JSON_NONE when the shape lacks it. */
 hr_json_node hr__message_list(const hr_json *doc, hr_format format);
 

@@ -1,6 +1,8 @@
-/* Reading route.yaml with libyaml: the top-level scalars of a mapping. */
+/* Reading route.yaml with libyaml: the scalars of a mapping, those of
+ * nested mappings under dotted keys ("prices.anthropic.cache_write"). */
 #include "hr.h"
 #include "grow.h"
+#include "route_settings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,19 +57,76 @@ const char *hr_setting(const char *flag_value, const char *env_name, const hr_co
     return v;
 }
 
-static hr_status add_entry(hr_config *cfg, const yaml_node_t *k, const yaml_node_t *v)
+void hr__config_each(const hr_config *cfg, const char *prefix, void (*fn)(const char *key, const char *value, void *ctx),
+                     void *ctx)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = 0; cfg && i < cfg->n; i++)
+        if (!strncmp(cfg->v[i].key, prefix, n)) fn(cfg->v[i].key + n, cfg->v[i].value, ctx);
+}
+
+/* prefix: the dotted keys of the mappings around k, "" at the top. */
+static hr_status add_entry(hr_config *cfg, const char *prefix, const yaml_node_t *k, const char *text, size_t len)
 {
     void *p = hr_grow(cfg->v, &cfg->cap, cfg->n + 1, sizeof *cfg->v);
     if (!p) return HR_ENOMEM;
     cfg->v = p;
-    char *key = strndup((const char *)k->data.scalar.value, k->data.scalar.length);
-    char *value = strndup((const char *)v->data.scalar.value, v->data.scalar.length);
+    size_t pn = strlen(prefix), kn = k->data.scalar.length;
+    char *key = malloc(pn + kn + 1);
+    char *value = strndup(text, len);
     if (!key || !value) {
         free(key);
         free(value);
         return HR_ENOMEM;
     }
+    memcpy(key, prefix, pn);
+    memcpy(key + pn, k->data.scalar.value, kn);
+    key[pn + kn] = '\0';
     cfg->v[cfg->n++] = (struct entry){key, value};
+    return HR_OK;
+}
+
+/* A list of scalars reads as one value, "a, b" (exact_tools: [a, b]). */
+static hr_status add_list(yaml_document_t *doc, hr_config *cfg, const char *prefix, const yaml_node_t *k,
+                          const yaml_node_t *seq)
+{
+    hr_buf joined = HR_BUF_INIT;
+    hr_status st = HR_OK;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top && !st; it++) {
+        yaml_node_t *x = yaml_document_get_node(doc, *it);
+        if (!x || x->type != YAML_SCALAR_NODE) continue;
+        if (joined.len) st = hr_buf_append(&joined, ", ", 2);
+        if (!st) st = hr_buf_append(&joined, (const char *)x->data.scalar.value, x->data.scalar.length);
+    }
+    if (!st) st = add_entry(cfg, prefix, k, joined.data ? joined.data : "", joined.len);
+    hr_buf_free(&joined);
+    return st;
+}
+
+/* Nested mappings are kept for the programs that own them (hr-proxy's
+ * prices:), a few levels deep; lists of scalars as one value. */
+#define MAX_NESTING 4
+
+static hr_status add_mapping(yaml_document_t *doc, hr_config *cfg, const yaml_node_t *map, const char *prefix,
+                             int depth)
+{
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(doc, pair->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE) continue;
+        hr_status st = HR_OK;
+        if (v->type == YAML_SCALAR_NODE) {
+            st = add_entry(cfg, prefix, k, (const char *)v->data.scalar.value, v->data.scalar.length);
+        } else if (v->type == YAML_SEQUENCE_NODE) {
+            st = add_list(doc, cfg, prefix, k, v);
+        } else if (v->type == YAML_MAPPING_NODE && depth < MAX_NESTING) {
+            char inner[512];
+            int n = snprintf(inner, sizeof inner, "%s%.*s.", prefix, (int)k->data.scalar.length,
+                             (const char *)k->data.scalar.value);
+            if (n > 0 && (size_t)n < sizeof inner) st = add_mapping(doc, cfg, v, inner, depth + 1);
+        }
+        if (st) return st;
+    }
     return HR_OK;
 }
 
@@ -80,14 +139,7 @@ static hr_status read_mapping(yaml_document_t *doc, hr_config *cfg, const char *
                  root->start_mark.column + 1);
         return HR_ESYNTAX;
     }
-    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = yaml_document_get_node(doc, pair->key);
-        yaml_node_t *v = yaml_document_get_node(doc, pair->value);
-        if (!k || !v || k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) continue;
-        hr_status st = add_entry(cfg, k, v);
-        if (st) return st;
-    }
-    return HR_OK;
+    return add_mapping(doc, cfg, root, "", 0);
 }
 
 hr_status hr_config_load(const char *path, hr_config **out, char *err, size_t err_len)

@@ -1,7 +1,9 @@
-/* Search results, "path:line:text" (grep -n, ripgrep, git grep): grouped by
- * file, each file keeps its first match so no path is lost, matches that
- * hold the task's distinguishing words or error words stay, the rest is
- * chosen by the scorer within the budget. */
+/* Search results, "path:line:text" (grep -n, ripgrep, git grep) or already
+ * grouped under each path ("path" then "  12: text", as Hermes's
+ * search_files and ripgrep's --heading print them): every path stays with
+ * its first match so no file is lost, matches that hold the task's
+ * distinguishing words or error words stay, the rest is chosen by the
+ * scorer within the budget. */
 #include "compress_internal.h"
 
 #include <stdlib.h>
@@ -41,6 +43,41 @@ size_t hr__search_path_len(const char *s, size_t n)
     return colon;
 }
 
+size_t hr__grouped_match_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    size_t d = i;
+    while (d < n && s[d] >= '0' && s[d] <= '9') d++;
+    if (i == 0 || d == i || d + 1 >= n || (s[d] != ':' && s[d] != '-') || s[d + 1] != ' ') return 0;
+    return d + 2;
+}
+
+/* Whether line i must stay, and the state that says which path it is under. */
+struct search_walk {
+    const char *prev_path;
+    size_t prev_len;
+    int group_has_match; /* grouped output: a match kept under the current path */
+};
+
+static int must_keep(struct search_walk *w, const char *s, size_t k, unsigned char hit)
+{
+    size_t p = hr__search_path_len(s, k), g = p ? 0 : hr__grouped_match_len(s, k);
+    if (g) { /* "  12: text" under a path line */
+        int first = !w->group_has_match;
+        w->group_has_match = 1;
+        return first || hit || hr__has_severity(s + g, k - g);
+    }
+    if (!p) { /* a path line of grouped output, or other text */
+        w->group_has_match = 0;
+        return 1;
+    }
+    int new_file = p != w->prev_len || memcmp(s, w->prev_path, p);
+    w->prev_path = s;
+    w->prev_len = p;
+    return new_file || hit || hr__has_severity(s + p, k - p);
+}
+
 hr_status hr__crush_search(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out)
 {
     struct hr_segs segs = {0};
@@ -51,19 +88,9 @@ hr_status hr__crush_search(struct hr_crush_ctx *cx, const char *text, size_t len
     float *scores = st ? NULL : malloc((n ? n : 1) * sizeof *scores);
     if (!st && (!keep || !hits || !scores)) st = HR_ENOMEM;
     if (!st) st = hr__task_hits(cx->query, text, segs.v, n, hits);
-    const char *prev_path = NULL;
-    size_t prev_len = 0;
-    for (size_t i = 0; !st && i < n; i++) {
-        const char *s = text + segs.v[i].off;
-        size_t k = segs.v[i].len, p = hr__search_path_len(s, k);
-        int new_file = p && (p != prev_len || memcmp(s, prev_path, p));
-        if (!p || new_file || hits[i] || hr__has_severity(s + p, k - p))
-            keep[i] = HR_MUST;
-        if (p) {
-            prev_path = s;
-            prev_len = p;
-        }
-    }
+    struct search_walk w = {0};
+    for (size_t i = 0; !st && i < n; i++)
+        if (must_keep(&w, text + segs.v[i].off, segs.v[i].len, hits[i])) keep[i] = HR_MUST;
     if (!st) st = cx->scorer->score(cx->scorer, cx->query, text, segs.v, n, scores);
     if (!st) st = hr__select_by_budget(text, segs.v, n, scores, keep, hr__budget(cx->tokens));
     if (!st) st = hr__emit_kept(out, text, segs.v, n, keep, "match", 0);

@@ -108,7 +108,7 @@ char *hr__exe_dir(void)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return NULL;
+    if (n <= 0 || (size_t)n >= sizeof exe - 1) return NULL; /* none, or cut short */
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (!slash) return NULL;

@@ -41,6 +41,11 @@ const char *hr__url_kind_name(hr__url_kind kind);
 int hr__url_replaceable(hr__url_kind kind);
 /* Whether s is an http:// or https:// URL with a host. */
 int hr__url_is_http(const char *s);
+/* The host of an http(s) URL, *len bytes at the returned pointer (an IPv6
+ * literal without its brackets), and *port: the one given, the scheme's
+ * when none is, -1 when what follows the host is not a port from 1 to
+ * 65535. NULL when url is not http:// or https:// with a host. */
+const char *hr__url_host_port(const char *url, size_t *len, int *port);
 
 /* ---- auth.json: the credential pool ------------------------------------------ */
 

@@ -29,8 +29,9 @@ static char *dotenv_value(const char *line, size_t len, const char *key)
         v_end = close ? close : end;
         s++;
     } else {
+        /* as python-dotenv: a comment starts at a '#' after a blank */
         v_end = s;
-        while (v_end < end && *v_end != '#') v_end++;
+        while (v_end < end && !(*v_end == '#' && v_end > s && isspace((unsigned char)v_end[-1]))) v_end++;
         while (v_end > s && isspace((unsigned char)v_end[-1])) v_end--;
     }
     return strndup(s, (size_t)(v_end - s));

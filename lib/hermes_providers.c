@@ -37,26 +37,45 @@ hr_status hr__provider_proxy_url(const struct hr__provider *p, const char *proxy
     return st;
 }
 
-/* The host of an http(s) URL: *len bytes at the returned pointer, or NULL. */
-static const char *url_host(const char *url, size_t *len)
+const char *hr__url_host_port(const char *url, size_t *len, int *port)
 {
     const char *s;
+    int tls = 0;
     if (!strncasecmp(url, "http://", 7)) s = url + 7;
-    else if (!strncasecmp(url, "https://", 8)) s = url + 8;
+    else if (!strncasecmp(url, "https://", 8)) s = url + 8, tls = 1;
     else return NULL;
-    size_t auth = strcspn(s, "/?#");
-    const char *at = memchr(s, '@', auth);
+    const char *end = s + strcspn(s, "/?#");
+    const char *at = memchr(s, '@', (size_t)(end - s));
     if (at) s = at + 1;
-    size_t n = *s == '[' ? strcspn(s, "]") + 1 : strcspn(s, ":/?#");
-    if (n == 0 || (*s == '[' && s[n - 1] != ']')) return NULL;
-    *len = n;
-    return s;
+    const char *host = s, *after;
+    if (*s == '[') { /* an IPv6 literal: the address between the brackets */
+        const char *close = memchr(s, ']', (size_t)(end - s));
+        if (!close) return NULL;
+        host = s + 1;
+        after = close + 1;
+        *len = (size_t)(close - host);
+    } else {
+        after = s + strcspn(s, ":/?#");
+        *len = (size_t)(after - host);
+    }
+    if (*len == 0) return NULL;
+    *port = tls ? 443 : 80;
+    if (after < end) { /* ":PORT", else not a port */
+        long p = 0;
+        const char *d = after + 1;
+        if (*after != ':' || d == end) p = -1;
+        for (; p >= 0 && d < end; d++)
+            p = *d >= '0' && *d <= '9' && p <= 65535 ? p * 10 + (*d - '0') : -1;
+        *port = p >= 1 && p <= 65535 ? (int)p : -1;
+    }
+    return host;
 }
 
 int hr__url_is_http(const char *s)
 {
     size_t n;
-    return s && url_host(s, &n) != NULL;
+    int port;
+    return s && hr__url_host_port(s, &n, &port) != NULL;
 }
 
 static int host_is(const char *host, size_t n, const char *name)
@@ -67,7 +86,8 @@ static int host_is(const char *host, size_t n, const char *name)
 static int official_host(const struct hr__provider *p, const char *host, size_t n)
 {
     size_t on;
-    const char *oh = url_host(p->official_url, &on);
+    int port;
+    const char *oh = hr__url_host_port(p->official_url, &on, &port);
     return on == n && !strncasecmp(oh, host, n);
 }
 
@@ -85,10 +105,11 @@ hr__url_kind hr__url_classify(const struct hr__provider *p, const char *proxy, c
     hr_buf_free(&want);
     if (is_proxy) return HR_URL_PROXY;
     size_t n;
-    const char *host = url_host(url, &n);
+    int port;
+    const char *host = hr__url_host_port(url, &n, &port);
     if (!host) return HR_URL_CUSTOM;
     if (official_host(p, host, n)) return HR_URL_OFFICIAL;
-    if (host_is(host, n, "127.0.0.1") || host_is(host, n, "localhost") || host_is(host, n, "[::1]") ||
+    if (host_is(host, n, "127.0.0.1") || host_is(host, n, "localhost") || host_is(host, n, "::1") ||
         host_is(host, n, "0.0.0.0"))
         return HR_URL_LOOPBACK;
     return HR_URL_CUSTOM;

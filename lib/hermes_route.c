@@ -15,7 +15,7 @@ static void add_reason(struct hr__route_verdict *v, const char *what, const char
         snprintf(v->reasons[v->n_reasons++], sizeof v->reasons[0], "%s%s", what, detail);
 }
 
-void hr__route_judge(const struct hr__home *h, const char *proxy, const char *active, int plugin_ok,
+void hr__route_judge(const struct hr__home *h, const char *proxy, const char *model_provider, int plugin_ok,
                      struct hr__route_verdict *v)
 {
     struct hr__pool_entry *e;
@@ -45,7 +45,7 @@ void hr__route_judge(const struct hr__home *h, const char *proxy, const char *ac
                       "HERMES_SAFE_MODE): ",
                    "Hermes re-seeds credentials with the official URL");
     }
-    if (v->p->takes_model_url && active && !strcmp(active, v->p->id)) {
+    if (v->p->takes_model_url && model_provider && !strcmp(model_provider, v->p->id)) {
         const struct hr__ynode *u = hr__yaml_find(&h->yaml, "model.base_url");
         const char *url = u && u->kind == HR_Y_SCALAR ? u->value : NULL;
         if (hr__url_classify(v->p, proxy, url) != HR_URL_PROXY) {

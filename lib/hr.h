@@ -239,11 +239,21 @@ HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size
  * outside the compressed strings are copied as they are, and a request with
  * nothing to compress comes out byte-identical. Deterministic for the same
  * body and query; compressing the output again changes nothing. */
+/* cache: every tool result is compressed the same way in every request that
+ * holds it (by itself, the call that produced it and the task before it),
+ * so a provider's prompt cache keeps hitting; token: the messages older than
+ * protect_recent, tool results and user text, against the latest task. */
+typedef enum hr_mode { HR_MODE_CACHE = 0, HR_MODE_TOKEN = 1 } hr_mode;
+
 typedef struct hr_compress_options {
     hr_format format;      /* HR_FORMAT_UNKNOWN: detect from the body */
-    size_t protect_recent; /* last messages / input items left alone (5) */
+    hr_mode mode;          /* HR_MODE_CACHE */
+    const char *exact_tools; /* "name, +name, -name": tools whose results are never cut, added to
+                                or removed from the defaults (read_file, Read, Edit, ...); NULL: defaults */
+    size_t protect_recent; /* token mode: last messages / input items left alone (5) */
     size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
-    const char *query;     /* the task's words; NULL: the latest user message */
+    const char *query;     /* the task's words; NULL: the task of each unit (cache mode: the user
+                              message before it and its tool call; token mode: the latest) */
     const char *scorer;    /* "auto" (NULL), "lexical" or "kompress" */
     const char *model_dir; /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
                               else $HEADROOM_HOME/models/kompress-v2-base */
@@ -259,6 +269,8 @@ typedef struct hr_compress_options {
 #define HR_COMPRESS_MAX_BYTES_DEFAULT ((size_t)256 << 20)
 
 HR_API void hr_compress_options_init(hr_compress_options *opt);
+/* "cache" or "token" into *out; HR_EINVAL for another name. */
+HR_API hr_status hr_mode_parse(const char *name, hr_mode *out);
 
 /* A compressor keeps tokenizers, scorer and scratch memory between calls:
  * one per thread. */
@@ -314,15 +326,16 @@ HR_API hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compres
 /* ---- settings file ----------------------------------------------------------- */
 
 /* route.yaml, the settings file hr-proxy and hr-compress share: a YAML
- * mapping whose top-level scalar values are read (nested values are left to
- * the programs that own them). */
+ * mapping whose scalar values are read, those of nested mappings under
+ * dotted keys ("prices.openai.cached"); sequences are left to the programs
+ * that own them. */
 typedef struct hr_config hr_config;
 
 /* HR_ENOTFOUND when the file does not exist; other errors leave a one-line
  * message "PATH:LINE:COLUMN: problem" in err. */
 HR_API hr_status hr_config_load(const char *path, hr_config **out, char *err, size_t err_len);
 HR_API void hr_config_free(hr_config *cfg);
-/* The value of a top-level key, or NULL. Borrowed from cfg. */
+/* The value of a key ("observe", "prices.openai.cached"), or NULL. Borrowed from cfg. */
 HR_API const char *hr_config_get(const hr_config *cfg, const char *key);
 
 /* Where a setting comes from, as every hr program decides it: the flag's

@@ -10,7 +10,7 @@ static const char *const severity_words[] = {
     "abort", "aborted", "assert", "assertion", "crash", "crashed", "critical", "denied", "err",
     "error", "errors", "exception", "fail", "failed", "failing", "failure", "failures", "fatal",
     "forbidden", "killed", "panic", "panicked", "refused", "segfault", "timeout", "traceback",
-    "unauthorized", "uncaught", "unhandled", "warn", "warning", "warnings",
+    "truncated", "unauthorized", "uncaught", "unhandled", "warn", "warning", "warnings",
 };
 
 static int in_sorted(const char *const *list, size_t n, const char *w)

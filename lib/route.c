@@ -52,7 +52,7 @@ enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
             bytes += n;
             if (starts(s, n, "diff --git ") || starts(s, n, "+++ ")) diff_header = 1;
             if (starts(s, n, "@@ -")) hunk = 1;
-            if (hr__search_path_len(s, n)) search++;
+            if (hr__search_path_len(s, n) || hr__grouped_match_len(s, n)) search++;
             size_t k = n;
             while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\r')) k--;
             if (k > 0 && (s[k - 1] == '.' || s[k - 1] == '!' || s[k - 1] == '?')) sentence_ends++;

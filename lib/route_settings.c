@@ -11,6 +11,11 @@
 #include <string.h>
 
 static const struct hr__setting_spec specs[HR_S_COUNT] = {
+    /* cache: each tool result compressed once, the same in every request;
+     * token: the old messages, again at each request (no prompt caching) */
+    [HR_S_MODE] = {"mode", "HEADROOM_MODE", "mode", "cache"},
+    /* tools whose results are never cut, added to the defaults ("-name" removes one) */
+    [HR_S_EXACT_TOOLS] = {"exact-tools", "HEADROOM_EXACT_TOOLS", "exact_tools", ""},
     [HR_S_LISTEN] = {"listen", "HEADROOM_LISTEN", "listen", "127.0.0.1:8788"},
     [HR_S_ANTHROPIC_URL] = {"anthropic-api-url", "HEADROOM_ANTHROPIC_API_URL", "anthropic_api_url",
                             "https://api.anthropic.com"},
@@ -32,6 +37,14 @@ static const struct hr__setting_spec specs[HR_S_COUNT] = {
     /* "": libhr's default folder (hr__kompress_default_dir) */
     [HR_S_KOMPRESS_MODEL] = {"kompress-model", "HEADROOM_KOMPRESS_MODEL", "kompress_model", ""},
     [HR_S_KOMPRESS_BACKEND] = {"kompress-backend", "HEADROOM_KOMPRESS_BACKEND", "kompress_backend", "auto"},
+    /* hr-proxy: send every body as it came, log what compression would do */
+    [HR_S_OBSERVE] = {"observe", "HEADROOM_OBSERVE", "observe", "false"},
+    /* the providers' cache multipliers, relative to uncached input */
+    [HR_S_PRICE_ANTHROPIC_CACHE_WRITE] = {"price-anthropic-cache-write", "HEADROOM_PRICE_ANTHROPIC_CACHE_WRITE",
+                                          "prices.anthropic.cache_write", "1.25"},
+    [HR_S_PRICE_ANTHROPIC_CACHE_READ] = {"price-anthropic-cache-read", "HEADROOM_PRICE_ANTHROPIC_CACHE_READ",
+                                         "prices.anthropic.cache_read", "0.1"},
+    [HR_S_PRICE_OPENAI_CACHED] = {"price-openai-cached", "HEADROOM_PRICE_OPENAI_CACHED", "prices.openai.cached", "0.1"},
 };
 
 const struct hr__setting_spec *hr__setting_spec(enum hr__setting id)

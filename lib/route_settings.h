@@ -30,6 +30,12 @@ enum hr__setting {
     HR_S_SCORER,
     HR_S_KOMPRESS_MODEL,
     HR_S_KOMPRESS_BACKEND,
+    HR_S_OBSERVE,
+    HR_S_PRICE_ANTHROPIC_CACHE_WRITE,
+    HR_S_PRICE_ANTHROPIC_CACHE_READ,
+    HR_S_PRICE_OPENAI_CACHED,
+    HR_S_MODE,
+    HR_S_EXACT_TOOLS,
     HR_S_COUNT
 };
 
@@ -66,6 +72,11 @@ const char *hr__settings_get(const struct hr__settings *s, enum hr__setting id, 
 /* Names where a value came from, for messages: "--log-dir",
  * "HEADROOM_LOG_DIR", "FILE: log_dir" or "default log_dir". */
 void hr__settings_where(const struct hr__settings *s, enum hr__setting id, char from, char *out, size_t len);
+
+/* Each key of cfg that starts with prefix ("prices.models."), in file
+ * order: fn gets the rest of the key and the value (lib/config.c). */
+void hr__config_each(const hr_config *cfg, const char *prefix, void (*fn)(const char *key, const char *value, void *ctx),
+                     void *ctx);
 
 /* A whole number in decimal, nothing else: 0, or -1. */
 int hr__parse_size(const char *v, size_t *out);

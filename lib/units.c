@@ -85,6 +85,19 @@ hr_status hr__task_message(const hr_json *doc, hr_format format, size_t *index, 
     return HR_OK;
 }
 
+hr_status hr__message_text(const hr_json *doc, hr_format format, size_t index, hr_buf *text)
+{
+    hr_json_node list = hr__message_list(doc, format);
+    if (list == HR_JSON_NONE || hr_json_type_of(doc, list) != HR_JSON_ARRAY) return HR_OK;
+    size_t i = 0;
+    for (hr_json_node m = hr_json_first(doc, list); m != HR_JSON_NONE; m = hr_json_next(doc, m), i++) {
+        if (i != index) continue;
+        int found = 0;
+        return user_text(doc, hr_json_get(doc, m, "content"), text, &found);
+    }
+    return HR_OK;
+}
+
 /* ---- collecting ------------------------------------------------------------- */
 
 struct collector {
@@ -107,6 +120,8 @@ static void add(struct collector *c, hr_json_node str, const char *fmt, ...)
     struct hr_unit_ref *u = &c->out->v[c->out->n++];
     u->node = str;
     u->message = c->message;
+    u->task = SIZE_MAX;
+    u->call_name = u->call_args = HR_JSON_NONE;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(u->where, sizeof u->where, fmt, ap);

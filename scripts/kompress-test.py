@@ -43,7 +43,7 @@ CPU_BACKEND = "cpu-bf16" if BF16 else "cpu"
 def request(text):
     msgs = [{"role": "user", "content": "Summarise what the tool said"},
             {"role": "assistant", "content": "", "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "read", "arguments": "{}"}}]},
+                {"id": "c1", "type": "function", "function": {"name": "web_fetch", "arguments": "{}"}}]},
             {"role": "tool", "tool_call_id": "c1", "content": text}]
     msgs += [{"role": "user", "content": w} for w in ("one", "two", "three", "four", "five")]
     return json.dumps({"model": "gpt-4o", "messages": msgs}).encode()

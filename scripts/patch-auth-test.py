@@ -229,13 +229,15 @@ def test_model_url_repaired():
     r = apply(home, "--json")
     got = json.loads(r.stdout)
     expect(model_url(home) is None and got["model_base_url_removed"] == proxy_url, f"not repaired: {got}")
-    r = run(home, "--status", "--proxy-url", proxy_url)
-    expect("model.base_url" not in r.stdout, f"--status still complains: {r.stdout}")
     cfg = os.path.join(home, "config.yaml")
     write(cfg, read(cfg, "r") + "# edited after apply\n")  # no byte-for-byte restore: the edit is undone alone
     r = run(home, "--rollback")
     expect(r.returncode == 0 and read(cfg, "r") == before + "# edited after apply\n",
            f"rollback: {r.stderr}\n{read(cfg, 'r')}")
+    # the /v1 form, with anthropic alone routed, is an earlier hr's too
+    home = with_config(make_home("repair-v1"), NO_PROVIDER.replace("model:\n", f"model:\n  base_url: {proxy_url}/v1\n"))
+    apply(home, "--providers", "anthropic")
+    expect(model_url(home) is None, f"{proxy_url}/v1 left in model.base_url")
     home = with_config(make_home("custom-kept"), NO_PROVIDER.replace("model:\n", "model:\n  base_url: http://gpu-box:8000/v1\n"))
     apply(home)
     expect(model_url(home) == "http://gpu-box:8000/v1", "a user's own endpoint was removed")

@@ -197,6 +197,49 @@ def test_unhealthy_goes_official():
                set(providers) <= set(st["direct"]) and "cannot reach" in st["reason"], f"state {st}")
 
 
+def test_not_a_proxy_on_the_port():
+    """Something else on the proxy's port (an SSH banner, a JSON list): the
+    plugin still loads, reports, and sends every routed provider direct."""
+    import socket
+    import threading
+    for answer in (b"SSH-2.0-OpenSSH_9.2\r\n",
+                   b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n[]"):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def serve(s=srv, a=answer):
+            while True:
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    return
+                c.recv(4096)
+                c.sendall(a)
+                c.close()
+        threading.Thread(target=serve, daemon=True).start()
+        url = f"http://127.0.0.1:{srv.getsockname()[1]}"
+        home = patched_home("claude-subscription", proxy=url)
+        got, err = hermes(home, "anthropic", "--resolve-only")
+        srv.close()
+        expect(got["base_url"] == OFFICIAL["anthropic"] and "headroom-route" in got["plugins"],
+               f"{answer[:12]!r}: {got} {err[-300:]}")
+        st = state(home)
+        expect(st["healthy"] is False and st["mode"] == "direct", f"{answer[:12]!r}: state {st}")
+
+
+def test_empty_providers_list():
+    """providers: [] in the block routes nothing (hr-patch-auth reads it so too)."""
+    home = patched_home("claude-subscription")
+    cfg = os.path.join(home, "config.yaml")
+    text = read(cfg)
+    expect("providers: [anthropic]" in text, f"config.yaml: {text}")
+    write(cfg, text.replace("providers: [anthropic]", "providers: []"))
+    got, _ = hermes(home, "anthropic", "--resolve-only")
+    st = state(home)
+    expect(not st["patched"] and not st["providers"], f"state {st}")
+
+
 # ---- the witness ----------------------------------------------------------------------------
 
 
@@ -358,6 +401,9 @@ try:
     check("a provider that is not routed keeps its URL", test_other_providers_left_alone)
     check("proxy down: every routed provider, main and auxiliary, to its official URL, also where auth.json "
           "names the proxy; said on stderr; state says why", test_unhealthy_goes_official)
+    check("something else on the proxy's port: the plugin loads and sends every routed provider direct",
+          test_not_a_proxy_on_the_port)
+    check("providers: [] routes nothing", test_empty_providers_list)
     check("witness: one line per API call, where it went, no secrets", test_witness_per_call)
     check("witness: bounded, survives a half-written line", test_witness_bounded)
     check("witness: URLs lose credentials and query", test_witness_strips_credentials)

@@ -117,6 +117,9 @@ def all_pass():
     expect_check(res, "logs", "pass", "claude", "saved")
     expect_check(res, "chat", "pass", "exited 0", "/v1/messages")
     expect_check(res, "base_url", "pass", "anthropic", "openai-codex", "openai-api", proxy_url, "chat's Hermes")
+    detail = res["base_url"][1]
+    expect(re.search(r"the last \d+ calls? of this home went to " + re.escape(proxy_host_port), detail),
+           f"the chat's call was not judged: {detail}")
     # the chat's own request; Hermes may follow it with a title request that quotes it
     chat = [s for s in world.seen[before:] if b"routing check run by hr-verify" in s["body"] and
             b"Write a short title" not in s["body"]]
@@ -420,23 +423,33 @@ def good_calls(n, ago=60):
     return "".join(call_line(*routed[i % 3], ago=ago + n - i) for i in range(n))
 
 
-class CallRecord:
-    """The record holds text for one test; afterwards it is gone again."""
+state_path = os.path.join(home, "headroom-route.state.json")
 
-    def __init__(self, text):
-        self.text = text
+
+class CallRecord:
+    """The record holds text for one test, and the plugin's state file says
+    it started `started` seconds ago; afterwards the record is gone again and
+    the state file as it was."""
+
+    def __init__(self, text, started=7200):
+        self.text, self.started = text, started
 
     def __enter__(self):
+        self.state = read(state_path)
+        doc = json.loads(self.state)
+        doc["time"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - self.started))
+        write(state_path, json.dumps(doc, indent=2) + "\n")
         if self.text is not None:
             write(calls_path, self.text)
 
     def __exit__(self, *exc):
+        write(state_path, self.state)
         if os.path.exists(calls_path):
             os.unlink(calls_path)
 
 
-def base_url_with(text, *args, **extra):
-    with CallRecord(text):
+def base_url_with(text, *args, started=7200, **extra):
+    with CallRecord(text, started):
         return verify("--check", "base_url", *args, **extra)
 
 
@@ -503,7 +516,8 @@ def calls_none_recorded():
     for text in (None, ""):
         rc, res, doc = base_url_with(text)
         expect(rc == 0, f"exit {rc}: {res}")
-        expect_check(res, "base_url", "pass", proxy_url, "no call recorded yet", "run one Hermes chat", "--chat")
+        expect_check(res, "base_url", "pass", proxy_url, "no call recorded yet", "run one Hermes chat", "--chat",
+                     "conversation loop", "not its auxiliary calls")
         c = calls_json(doc)
         expect(c["found"] == (text is not None) and c["read"] == 0, str(c))
     # the files still fail on their own when no call is recorded
@@ -534,8 +548,68 @@ def calls_unrouted_provider():
     text = good_calls(2) + call_line("openrouter", "https://openrouter.ai/api/v1")
     rc, res, _ = base_url_with(text)
     expect(rc == 0, f"exit {rc}: {res}")
-    expect_check(res, "base_url", "pass", "the last 2 calls of this home", "1 call of providers hr does not route",
-                 "openrouter")
+    expect_check(res, "base_url", "pass", "the last 2 calls of this home",
+                 "1 call of providers this home does not route left aside (openrouter)")
+
+
+def calls_provider_this_home_does_not_route():
+    """A home whose plugin block routes only anthropic: direct calls of
+    openai-codex are not the proxy's to carry, and are left aside."""
+    cfg = os.path.join(home, "config.yaml")
+
+    def anthropic_only(text):
+        routed = "    providers: [anthropic, openai-codex, openai-api]\n"
+        expect(routed in text, "the patched config.yaml has no providers list in its headroom-route block")
+        return text.replace(routed, "    providers: [anthropic]\n", 1)
+
+    text = call_line("openai-codex", "https://chatgpt.com/backend-api/codex", ago=30) + \
+        call_line("anthropic", proxy_url, ago=20) + call_line("openai-api", "https://api.openai.com/v1", ago=10)
+    with Edited(cfg, anthropic_only):
+        rc, res, doc = base_url_with(text)
+        expect(rc == 0, f"exit {rc}: {res}")
+        expect_check(res, "base_url", "pass", "anthropic -> ",
+                     f"the last 1 call of this home went to {proxy_host_port}",
+                     "2 calls of providers this home does not route left aside (openai-api, openai-codex)")
+        c = calls_json(doc)
+        expect(c["routed"] == 1 and c["not_via_proxy"] == [], str(c))
+        # its own provider going direct still fails
+        rc, res, _ = base_url_with(text + call_line("anthropic", "https://api.anthropic.com", ago=5))
+        expect(rc == 1, f"exit {rc}")
+        expect_check(res, "base_url", "fail", "1 of the last 2 calls", "anthropic -> https://api.anthropic.com")
+
+
+def calls_before_last_start():
+    """Calls from before the plugin's last start are history (the proxy was
+    down then, or hr-patch-auth --apply came later): left aside, counted."""
+    old = call_line("anthropic", "https://api.anthropic.com", ago=300) + \
+        call_line("openai-codex", "https://chatgpt.com/backend-api/codex", ago=200)
+    rc, res, doc = base_url_with(old + good_calls(3, ago=50), started=100)
+    expect(rc == 0, f"exit {rc}: {res}")
+    expect_check(res, "base_url", "pass", f"the last 3 calls of this home went to {proxy_host_port}",
+                 "2 older calls, made before the plugin's last start (")
+    c = calls_json(doc)
+    expect(c["read"] == 5 and c["older"] == 2 and c["routed"] == 3 and c["not_via_proxy"] == [], str(c))
+    # a direct call after the start still fails, and names only itself
+    rc, res, doc = base_url_with(old + good_calls(2, ago=50) + call_line("anthropic", "https://api.anthropic.com",
+                                                                          ago=10), started=100)
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", "1 of the last 3 calls of this home did not go to", "2 older calls")
+    expect(len(calls_json(doc)["not_via_proxy"]) == 1, str(calls_json(doc)))
+    # nothing since the start: the files decide, and the detail says so
+    rc, res, _ = base_url_with(old, started=100)
+    expect(rc == 0, f"exit {rc}: {res}")
+    expect_check(res, "base_url", "pass", "no call recorded in headroom-route.calls.jsonl since the plugin's last "
+                 "start", "2 older calls left aside")
+
+
+def calls_ipv6_proxy():
+    """An IPv6 proxy URL: its host is named once bracketed, and a call to it counts."""
+    v6 = "http://[::1]:9999"
+    text = call_line("anthropic", "https://api.anthropic.com", ago=20) + call_line("anthropic", v6 + "/v1/messages")
+    rc, res, _ = base_url_with(text, "--proxy-url", v6)
+    expect(rc == 1, f"exit {rc}")
+    expect_check(res, "base_url", "fail", "1 of the last 2 calls of this home did not go to [::1]:9999: ")
+    expect("[[" not in res["base_url"][1], res["base_url"][1])
 
 
 def calls_bad_option():
@@ -550,10 +624,12 @@ def chat_then_calls():
     does, then runs the stand-in."""
     line = call_line("anthropic", proxy_url, ago=0).strip()
     cmd = f"f() {{ printf '%s\\n' '{line}' >> \"$HERMES_HOME/headroom-route.calls.jsonl\"; hermes chat -q \"$@\"; }}; f"
-    with CallRecord(good_calls(2, ago=3600)):
+    # a direct call from before the chat, after the plugin's last start, is left aside too
+    with CallRecord(good_calls(2, ago=3600) + call_line("anthropic", "https://api.anthropic.com", ago=1800)):
         rc, res, _ = verify("--check", "chat,base_url", "--chat-cmd", cmd)
         expect(rc == 0, f"exit {rc}: {res}")
-        expect_check(res, "base_url", "pass", "the last", f"calls of this home went to {proxy_host_port}")
+        expect_check(res, "base_url", "pass", "the last", f"calls of this home went to {proxy_host_port}",
+                     "3 older calls, made before the chat started, left aside")
         # a chat whose call the record lacks (a plugin older than the record)
         old = good_calls(2, ago=3600).replace("'", "")
         cmd = f"f() {{ hermes chat -q \"$@\"; r=$?; printf '%s' '{old}' > \"$HERMES_HOME/headroom-route.calls.jsonl\"; " \
@@ -561,6 +637,25 @@ def chat_then_calls():
         rc, res, _ = verify("--check", "chat,base_url", "--chat-cmd", cmd)
     expect(rc == 1, f"exit {rc}")
     expect_check(res, "base_url", "fail", "the chat's Hermes recorded no call", "hr-patch-auth --apply")
+
+
+def chat_without_call_record():
+    """A chat whose call the record lacks fails even when nothing routed is
+    recorded at all: no record, or only older calls of other providers."""
+    gone = 'f() { hermes chat -q "$@"; r=$?; rm -f "$HERMES_HOME/headroom-route.calls.jsonl"; return $r; }; f'
+    with CallRecord(None):
+        rc, res, _ = verify("--check", "chat,base_url", "--chat-cmd", gone)
+    expect(rc == 1, f"no record: exit {rc}: {res}")
+    expect_check(res, "chat", "pass")
+    expect_check(res, "base_url", "fail", "the chat's Hermes recorded no call", "does not exist",
+                 "hr-patch-auth --apply")
+    stale = call_line("openrouter", "https://openrouter.ai/api/v1", ago=3600).replace("'", "")
+    cmd = f"f() {{ hermes chat -q \"$@\"; r=$?; printf '%s' '{stale}' > \"$HERMES_HOME/headroom-route.calls.jsonl\"; " \
+          "return $r; }; f"
+    with CallRecord(None):
+        rc, res, _ = verify("--check", "chat,base_url", "--chat-cmd", cmd)
+    expect(rc == 1, f"stale record: exit {rc}: {res}")
+    expect_check(res, "base_url", "fail", "the chat's Hermes recorded no call", "the last of 1 is from")
 
 
 # ---- settings: hr-verify finds the proxy as hr-proxy resolves its settings ----
@@ -623,6 +718,23 @@ def bad_route_yaml():
     r = subprocess.run([VERIFY, "--check", "logs"], capture_output=True, text=True, env=env(HEADROOM_HOME=hh),
                        timeout=30)
     expect(r.returncode == 2 and "route.yaml:" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
+
+
+def bad_listen_not_needed():
+    """A listen setting that is not an address is a usage error only when the
+    proxy URL must come from it: not with --proxy-url, nor with the plugin
+    block's proxy_url."""
+    hh = os.path.join(tmp, "headroom-bad-listen")
+    os.makedirs(hh)
+    write(os.path.join(hh, "route.yaml"), "listen: nowhere\n")
+    nowhere = os.path.join(tmp, "no-hermes-home")
+    r = subprocess.run([VERIFY, "--check", "health", "--hermes-home", nowhere], capture_output=True, text=True,
+                       env=env(HEADROOM_HOME=hh), timeout=30)
+    expect(r.returncode == 2 and "'nowhere' is not a listen address" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
+    rc, res, doc = verify("--check", "health", "--hermes-home", nowhere, "--proxy-url", proxy_url, HEADROOM_HOME=hh)
+    expect(rc == 0 and doc["proxy_url"] == proxy_url, f"--proxy-url: exit {rc}: {res}")
+    rc, res, doc = verify("--check", "health", HEADROOM_HOME=hh)
+    expect(rc == 0 and doc["proxy_url"] == proxy_url, f"the plugin block's proxy_url: exit {rc}: {res}")
 
 
 def first_use_with_chat():
@@ -720,10 +832,15 @@ try:
     checks.check("calls: none recorded (no file, empty file): the files' verdict, and a note", calls_none_recorded)
     checks.check("calls: good calls do not hide a broken file", calls_good_files_bad)
     checks.check("calls: a provider hr does not route is left aside", calls_unrouted_provider)
+    checks.check("calls: a provider this home does not route is left aside", calls_provider_this_home_does_not_route)
+    checks.check("calls: calls before the plugin's last start are left aside", calls_before_last_start)
+    checks.check("calls: an IPv6 proxy is named with one pair of brackets", calls_ipv6_proxy)
     checks.check("calls: --calls takes 1 to 1000", calls_bad_option)
     checks.check("calls: judged after the chat, whose call must be in the record", chat_then_calls)
+    checks.check("calls: a chat that left no record fails, with no routed call recorded", chat_without_call_record)
     checks.check("settings: route.yaml's log_dir and listen, in hr-proxy's order", route_yaml_log_dir)
     checks.check("settings: a route.yaml that does not parse is a usage error", bad_route_yaml)
+    checks.check("settings: a bad listen is no error when the proxy URL comes from elsewhere", bad_listen_not_needed)
     checks.check("first use: the chat runs before the logs are judged", first_use_with_chat)
     checks.check("proxy: its first lines say how to route Hermes and how to check", proxy_first_lines)
     checks.check("health: proxy stopped; a Hermes started then goes direct, and hr-verify says so", proxy_stopped)

@@ -20,6 +20,7 @@ enum { EX_OK_ = 0, EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_NOINPUT_ = 66, EX_SOFTWA
 static void usage(FILE *out)
 {
     fputs("usage: hr-compress [--format auto|anthropic|openai-chat|openai-responses]\n"
+          "                   [--mode cache|token] [--exact-tools LIST]\n"
           "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
           "                   [--scorer auto|lexical|kompress] [--model DIR]\n"
           "                   [--kompress-backend B] [--stats | --json-stats] [--fail-open]\n"
@@ -27,9 +28,15 @@ static void usage(FILE *out)
           "Compress the context of one LLM API request body (FILE, or standard input)\n"
           "and write the request to send on standard output.\n"
           "  --format NAME        the API shape; auto (default) detects it from the body\n"
-          "  --protect-recent N   leave the last N messages alone (default 5)\n"
+          "  --mode cache|token   cache (default): every tool result, each the same in\n"
+          "                       every request, so the provider's prompt cache holds;\n"
+          "                       token: the messages before the last N, again each time\n"
+          "  --exact-tools LIST   tools whose results are never cut, added to the defaults\n"
+          "                       (read_file, patch, Read, Edit, ...); -NAME removes one\n"
+          "  --protect-recent N   token mode: leave the last N messages alone (default 5)\n"
           "  --min-tokens N       leave units under N tokens alone (default 500)\n"
-          "  --query TEXT         the task's words (default: the latest user message)\n"
+          "  --query TEXT         the task's words (default: the user message before each\n"
+          "                       tool result and its call; token mode: the latest)\n"
           "  --scorer NAME        auto (default: kompress when its model is there), lexical\n"
           "                       or kompress\n"
           "  --model DIR          the Kompress model folder (default: $HEADROOM_KOMPRESS_MODEL,\n"
@@ -43,8 +50,9 @@ static void usage(FILE *out)
           "  --config FILE        settings file (default: $HEADROOM_HOME/route.yaml)\n"
           "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
-          "Settings also come from HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH\n"
-          "and route.yaml (protect_recent, min_tokens_to_crush); flags win over the\n"
+          "Settings also come from HEADROOM_MODE, HEADROOM_EXACT_TOOLS,\n"
+          "HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH and route.yaml (mode,\n"
+          "exact_tools, protect_recent, min_tokens_to_crush); flags win over the\n"
           "environment, which wins over the file.\n",
           out);
 }
@@ -148,6 +156,7 @@ int main(int argc, char **argv)
     int fd = s.path && strcmp(s.path, "-") ? open(s.path, O_RDONLY) : STDIN_FILENO;
     if (fd < 0) {
         fprintf(stderr, "hr-compress: %s: %s\n", s.path, strerror(errno));
+        settings_free(&s);
         return EX_NOINPUT_;
     }
     hr_buf body = HR_BUF_INIT, out = HR_BUF_INIT;

@@ -7,10 +7,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_MODEL, OPT_BACKEND, OPT_STATS, OPT_JSON_STATS,
-       OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES };
+       OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES, OPT_MODE, OPT_EXACT_TOOLS };
 
 /* The numeric settings shared with hr-proxy, resolved by libhr (flag, else
  * environment, else route.yaml); each source is named in the error. */
@@ -24,6 +25,26 @@ static int resolve_numeric(const struct hr__settings *src, enum hr__setting id, 
     hr__settings_where(src, id, from, where, sizeof where);
     snprintf(err, err_len, "%s: '%s' is not a whole number", where, v);
     return -1;
+}
+
+/* mode and exact_tools, resolved as the numbers are; exact_tools copied out. */
+static int resolve_words(const struct hr__settings *src, const char *mode, const char *exact, struct settings *s,
+                         char *err, size_t err_len)
+{
+    char from, where[4200];
+    const char *v = hr__settings_get(src, HR_S_MODE, mode, &from);
+    if (hr_mode_parse(v, &s->opt.mode)) {
+        hr__settings_where(src, HR_S_MODE, from, where, sizeof where);
+        snprintf(err, err_len, "%s: unknown mode '%s' (cache, token)", where, v);
+        return from == 'f' ? SETTINGS_USAGE : SETTINGS_CONFIG;
+    }
+    s->exact_tools = strdup(hr__settings_get(src, HR_S_EXACT_TOOLS, exact, &from));
+    if (!s->exact_tools) {
+        snprintf(err, err_len, "out of memory");
+        return SETTINGS_CONFIG;
+    }
+    s->opt.exact_tools = s->exact_tools;
+    return SETTINGS_OK;
 }
 
 int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
@@ -41,13 +62,15 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         {"fail-open", no_argument, NULL, OPT_FAIL_OPEN},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"exact-tools", required_argument, NULL, OPT_EXACT_TOOLS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(s, 0, sizeof *s);
     hr_compress_options_init(&s->opt);
-    const char *protect = NULL, *min_tokens = NULL, *config = NULL;
+    const char *protect = NULL, *min_tokens = NULL, *config = NULL, *mode = NULL, *exact = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -76,6 +99,8 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_JSON_STATS: s->stats = STATS_JSON; break;
         case OPT_FAIL_OPEN: s->fail_open = 1; break;
         case OPT_CONFIG: config = optarg; break;
+        case OPT_MODE: mode = optarg; break;
+        case OPT_EXACT_TOOLS: exact = optarg; break;
         case OPT_MAX_BYTES:
             if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
                 snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
@@ -108,11 +133,13 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         if (resolve_numeric(&src, nums[i].id, nums[i].flag_value, nums[i].dest, err, err_len, &from_flag))
             rc = from_flag ? SETTINGS_USAGE : SETTINGS_CONFIG;
     }
+    if (!rc) rc = resolve_words(&src, mode, exact, s, err, err_len);
     hr__settings_close(&src); /* the values are copied out: nothing is kept */
     return rc;
 }
 
 void settings_free(struct settings *s)
 {
-    (void)s; /* nothing is kept since the settings moved to libhr; kept for the callers */
+    free(s->exact_tools);
+    s->exact_tools = NULL;
 }

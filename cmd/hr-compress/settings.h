@@ -12,6 +12,7 @@ struct settings {
     const char *path; /* the input; NULL: standard input */
     enum stats_mode stats;
     int fail_open;
+    char *exact_tools; /* owned: opt.exact_tools points here */
 };
 
 /* One of SETTINGS_*; on SETTINGS_USAGE / SETTINGS_CONFIG, err says why. */

@@ -74,13 +74,17 @@ static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p
     return 0;
 }
 
-/* Whether url is the proxy in some routed provider's form: what an earlier
- * hr wrote in model.base_url. */
-static int is_proxy_url(const struct plan *p, const char *proxy, const char *url)
+/* Whether url is a proxy hr wrote in model.base_url: this run's or the one
+ * the plugin's block named before, in any provider's form. */
+static int is_proxy_url(const struct hr__home *h, const char *proxy, const char *url)
 {
-    for (size_t r = 0; r < p->n_routed; r++)
-        if (hr__url_classify(p->routed[r], proxy, url) == HR_URL_PROXY) return 1;
-    return 0;
+    char *before = hr__home_proxy_url(h);
+    int found = 0;
+    for (size_t i = 0; i < hr__n_providers && !found; i++)
+        found = hr__url_classify(&hr__providers[i], proxy, url) == HR_URL_PROXY ||
+                (before && hr__url_classify(&hr__providers[i], before, url) == HR_URL_PROXY);
+    free(before);
+    return found;
 }
 
 /* model.base_url points at the proxy only where Hermes reads it for a routed
@@ -96,7 +100,7 @@ static int plan_model_url(const struct hr__home *h, const char *proxy, struct pl
     const struct hr__ynode *cur = hr__yaml_find(&h->yaml, "model.base_url");
     const char *now = cur && cur->kind == HR_Y_SCALAR ? cur->value : NULL;
     if (!prov || !prov->takes_model_url || !hr__routed_has(p->routed, p->n_routed, prov)) {
-        p->drop_model_url = now && is_proxy_url(p, proxy, now);
+        p->drop_model_url = now && is_proxy_url(h, proxy, now);
         return 0;
     }
     hr__url_kind kind = hr__url_classify(prov, proxy, now);
@@ -135,7 +139,6 @@ static int check_results(const struct hr__home *h, struct plan *p)
     const struct hr__ynode *url = ok ? hr__yaml_find(&y, "model.base_url") : NULL;
     if (ok && p->model_url) ok = url && url->kind == HR_Y_SCALAR && !strcmp(url->value, p->model_url);
     if (ok && p->cfg.base_url_removed) ok = !url;
-    if (ok) ok = !hr__config_plugin_disabled(&y);
     for (size_t i = 0; ok && i < p->auth.n; i++) {
         struct hr__pool_entry *v;
         size_t n;

@@ -92,14 +92,14 @@ int do_status(const struct options *o)
         hr__home_free(&h);
         return rc;
     }
-    char *proxy = proxy_in_use(&h, o), *active = hr__home_model_provider(&h), *report = plugin_report(&h);
+    char *proxy = proxy_in_use(&h, o), *model_provider = hr__home_model_provider(&h), *report = plugin_report(&h);
     int installed = hr__home_plugin_present(&h), enabled;
     const char *loading = hr__home_plugin_loading(&h, &enabled);
     struct hr__route_verdict v[HR_MAX_ROUTED] = {0};
     int ok = n > 0;
     for (size_t i = 0; i < n; i++) {
         v[i].p = routed[i];
-        hr__route_judge(&h, proxy, active, installed && enabled, &v[i]);
+        hr__route_judge(&h, proxy, model_provider, installed && enabled, &v[i]);
         ok &= v[i].via_proxy;
     }
     char **ids;
@@ -109,7 +109,7 @@ int do_status(const struct options *o)
     else print_text(&h, proxy, routed, v, n, installed, loading, report, ids, n_ids);
     backups_free(ids, n_ids);
     free(proxy);
-    free(active);
+    free(model_provider);
     free(report);
     hr__home_free(&h);
     return ok ? EXIT_OK : EXIT_NOT_ROUTED;

@@ -33,6 +33,9 @@ struct exchange {
     double t0, t_forward;
     int status, replying, paused, stream, abort_pending, finished;
     char reason[64];
+    char encoding[32];          /* the answer's Content-Encoding */
+    struct usage_reader *usage; /* reads the answer's usage as it passes */
+    int usage_started;
 };
 
 double now_ms(void)
@@ -76,6 +79,7 @@ static void exchange_free(struct exchange *ex)
     if (ex->req && ex->evcon) evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
     free(ex->body);
     hr_buf_free(&ex->compressed);
+    usage_reader_free(ex->usage);
     ex->p->in_flight--;
     free(ex);
 }
@@ -85,6 +89,7 @@ static void log_exchange(struct exchange *ex)
     ex->rec.total_ms = now_ms() - ex->t0;
     ex->rec.status = ex->status;
     ex->rec.stream = ex->stream;
+    bill_record(&ex->p->set.prices, &ex->rec);
     reqlog_write(ex->p->log, &ex->rec);
     totals_add(&ex->p->totals, &ex->rec, ex->route.provider);
 }
@@ -180,6 +185,8 @@ static void finish(struct exchange *ex, CURLcode rc)
         ex->status = (int)code;
         evhttp_send_reply(watch_flush(ex), (int)code, ex->reason[0] ? ex->reason : NULL, NULL);
     }
+    /* only a whole answer's usage: a broken one's bill is not known */
+    if (rc == CURLE_OK) usage_reader_finish(ex->usage, &ex->rec.usage);
     log_exchange(ex);
     ex->finished = 1;
     if (!ex->abort_pending) exchange_free(ex);
@@ -233,6 +240,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
         size_t e = len;
         while (e > i && (line[e - 1] == '\r' || line[e - 1] == '\n')) e--;
         snprintf(ex->reason, sizeof ex->reason, "%.*s", (int)(e - i), line + i);
+        ex->encoding[0] = '\0';
         evhttp_clear_headers(evhttp_request_get_output_headers(ex->req));
         return len;
     }
@@ -252,6 +260,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
     memcpy(value, v, vlen);
     value[vlen] = '\0';
     if (!strcasecmp(name, "Content-Type") && !strncasecmp(value, "text/event-stream", 17)) ex->stream = 1;
+    if (!strcasecmp(name, "Content-Encoding")) { /* one too long to hold is none usage.c can read */
+        if (vlen < sizeof ex->encoding) memcpy(ex->encoding, value, vlen + 1);
+        else memcpy(ex->encoding, "unknown", 8);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(ex->req), name, value);
     return len;
 }
@@ -286,6 +298,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     evbuffer_add(chunk, data, len);
     evhttp_send_reply_chunk_with_cb(ex->req, chunk, on_client_drained, ex);
     evbuffer_free(chunk);
+    /* the chunk is on its way; reading its usage holds nothing back */
+    if (!ex->usage_started) {
+        ex->usage_started = 1;
+        if (ex->status >= 200 && ex->status < 300)
+            ex->usage = usage_reader_new(ex->route.api, ex->stream, ex->encoding);
+    }
+    usage_reader_feed(ex->usage, data, len);
     return len;
 }
 
@@ -390,8 +409,8 @@ static void take_result(struct exchange *ex, hr_status status, const hr_buf *out
         ex->rec.scorer_backend = st->scorer_backend;
         ex->rec.tokens_before = st->tokens_before;
         ex->rec.tokens_after = st->tokens_after;
-        if (st->units) {
-            hr_buf_append(&ex->compressed, out->data, out->len);
+        if (st->units) { /* observe mode: counted, logged, not sent */
+            if (!ex->rec.observe) hr_buf_append(&ex->compressed, out->data, out->len);
             ex->p->totals.compressed++;
         }
     } else {
@@ -418,6 +437,8 @@ static void on_compressed(struct job *job, void *arg)
 void compress_options(const struct proxy *p, hr_compress_options *opt)
 {
     hr_compress_options_init(opt);
+    opt->mode = p->set.mode;
+    opt->exact_tools = p->set.exact_tools;
     opt->protect_recent = p->set.protect_recent;
     opt->min_tokens = p->set.min_tokens;
     opt->max_bytes = p->set.max_body;
@@ -516,6 +537,7 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     ex->t0 = now_ms();
     ex->status = 502;
     start_record(p, req, &ex->route, &ex->rec);
+    ex->rec.observe = p->set.observe; /* as at its start, whatever a SIGHUP changes */
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     ex->body_len = evbuffer_get_length(in);
     ex->body = malloc(ex->body_len ? ex->body_len : 1);

@@ -58,6 +58,7 @@ static int serve_own_route(struct proxy *p, struct evhttp_request *req, const ch
         return 0;
     }
     struct evbuffer *b = evbuffer_new();
+    p->totals.observe = p->set.observe; /* as now, after any SIGHUP */
     render(&p->totals, b);
     reply(req, 200, b, type);
     evbuffer_free(b);

@@ -81,11 +81,16 @@ static void *work(void *arg)
         report_scorer_note(w->comp);
         if (job->status) snprintf(job->error, sizeof job->error, "%s", hr_compressor_errmsg(w->comp));
         else hr_compressor_stats(w->comp, &job->stats);
+        /* free before the loop hears of it: the client's next request may
+         * come as soon as this answer is relayed, and must find the worker
+         * idle rather than go out uncompressed */
+        pthread_mutex_lock(&p->lock);
+        w->job = NULL;
+        pthread_mutex_unlock(&p->lock);
         ssize_t k;
         do k = write(p->fds[1], &job, sizeof job);
         while (k < 0 && errno == EINTR);
         pthread_mutex_lock(&p->lock);
-        w->job = NULL;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;

@@ -10,6 +10,30 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* ---- prices (bill.c) ------------------------------------------------------- */
+
+#define MAX_MODEL_PRICES 64
+
+/* A model's dollars per million tokens: input (uncached), output. */
+struct model_price {
+    char model[128];
+    double input, output;
+};
+
+/* What a token costs relative to an uncached input token, by provider
+ * (route.yaml prices:), and the models' dollar prices. */
+struct prices {
+    double cache_write, cache_read; /* Anthropic: 1.25, 0.1 */
+    double openai_cached;           /* OpenAI: 0.1 */
+    struct model_price models[MAX_MODEL_PRICES];
+    size_t n_models;
+};
+
+/* prices.models.NAME.input / .output from route.yaml: 0, or -1 with err. */
+int prices_load_models(const hr_config *cfg, struct prices *p, char *err, size_t err_len);
+/* A multiplier or price: a finite number >= 0. 0, or -1. */
+int parse_multiplier(const char *v, double *out);
+
 /* ---- settings (settings.c) ------------------------------------------------- */
 
 struct settings {
@@ -31,6 +55,10 @@ struct settings {
     char kompress_backend[16]; /* auto, cpu, cpu-fp32, cpu-bf16, cuda, pytorch, onnx */
     char config_path[4096];    /* the file read, "" when none */
     char pidfile[4096];
+    int observe;               /* send every body as it came; log what compression would do */
+    struct prices prices;
+    hr_mode mode;              /* cache (each tool result once, the same forever after) or token */
+    char exact_tools[1024];    /* tools added to / removed from the never-cut defaults */
 };
 
 /* The command line as parsed, kept for SIGHUP reloads. */
@@ -51,10 +79,15 @@ void usage(FILE *out);
 
 enum provider { PROVIDER_ANTHROPIC, PROVIDER_OPENAI, PROVIDER_CHATGPT };
 const char *provider_name(enum provider p);
+/* The API whose answers carry usage: Anthropic Messages, Chat Completions,
+ * Responses (OpenAI's and the ChatGPT Codex backend's). */
+enum api { API_NONE, API_ANTHROPIC, API_CHAT, API_RESPONSES };
+const char *api_name(enum api a);
 
 struct route {
     enum provider provider;
     int compress;         /* a request body hr_compress() understands */
+    enum api api;         /* whose usage its answer carries; API_NONE: none read */
     char url[2048];       /* upstream URL, query string included */
     char host[256];       /* upstream host, for the log */
 };
@@ -63,6 +96,31 @@ void route_request(const struct settings *s, enum evhttp_cmd_type method, const 
                    const struct evkeyvalq *headers, struct route *out);
 /* Whether a bearer token is a JWT naming a ChatGPT account. */
 int jwt_names_chatgpt_account(const char *authorization);
+
+/* ---- the provider's usage (usage.c) and the bill (bill.c) ------------------------ */
+
+/* Usage as the provider reported it, normalised: OpenAI's cached tokens are
+ * cache reads, its prompt tokens less those the uncached input. */
+struct usage {
+    int have; /* 0: the answer reported none */
+    enum api api;
+    uint64_t input_uncached, cache_write, cache_read, output;
+};
+
+struct usage_reader;
+/* A reader for an answer of api: stream when it is text/event-stream;
+ * content_encoding as the upstream sent it. NULL when there is nothing to
+ * read (API_NONE, an encoding it cannot undo, no memory). */
+struct usage_reader *usage_reader_new(enum api api, int stream, const char *content_encoding);
+/* The answer's next bytes, after they went to the client. */
+void usage_reader_feed(struct usage_reader *r, const char *data, size_t len);
+/* At the answer's end: 1 with *out filled when it carried usage, else 0. */
+int usage_reader_finish(struct usage_reader *r, struct usage *out);
+void usage_reader_free(struct usage_reader *r);
+
+struct record;
+/* Fills the record's bill from its usage, tokens and observe flag. */
+void bill_record(const struct prices *p, struct record *r);
 
 /* ---- the request log and the totals (reqlog.c, stats.c) -------------------------- */
 
@@ -76,6 +134,12 @@ struct record {
     const char *scorer, *scorer_backend; /* static strings; NULL when nothing was compressed */
     double compress_ms, ttfb_ms, total_ms;
     char error[160];
+    int observe;         /* the body went as it came; tokens_after is what compression would give */
+    struct usage usage;  /* usage.have 0: the answer carried none */
+    double billed;       /* input-token equivalents of what the provider billed */
+    double billed_before, billed_after; /* uncompressed and compressed; one of them estimated */
+    int has_cost;
+    double cost_usd;
 };
 
 struct reqlog;
@@ -89,7 +153,10 @@ struct totals {
     uint64_t requests, errors, tokens_before, tokens_after;
     uint64_t by_provider[3], saved_by_provider[3];
     uint64_t compressed, passed_through, fail_open;
+    uint64_t with_usage; /* requests whose answer reported usage */
+    double billed, billed_before[3], billed_after[3], cost_usd;
     double started;
+    int observe;
 };
 void totals_add(struct totals *t, const struct record *r, enum provider p);
 void totals_json(const struct totals *t, struct evbuffer *out);

@@ -99,6 +99,46 @@ static void put(hr_buf *b, const char *s)
     hr_buf_append(b, s, strlen(s));
 }
 
+/* A number of units or dollars: at most 6 decimals, no trailing zeros
+ * (1.25 x 3 = 3.75, not 3.750000). */
+static void put_number(hr_buf *b, double x)
+{
+    char num[64];
+    int n = snprintf(num, sizeof num, "%.6f", x);
+    while (n > 1 && num[n - 1] == '0') n--;
+    if (n > 1 && num[n - 1] == '.') n--;
+    hr_buf_append(b, num, (size_t)n);
+}
+
+/* "usage" (or null), and the bill read from it. */
+static void put_bill(hr_buf *b, const struct record *r)
+{
+    char num[256];
+    put(b, r->observe ? ",\"observe\":true,\"usage\":" : ",\"observe\":false,\"usage\":");
+    if (!r->usage.have) {
+        put(b, "null");
+        return;
+    }
+    const struct usage *u = &r->usage;
+    snprintf(num, sizeof num,
+             "{\"api\":\"%s\",\"input_uncached\":%llu,\"cache_write\":%llu,\"cache_read\":%llu,\"output\":%llu}",
+             api_name(u->api), (unsigned long long)u->input_uncached, (unsigned long long)u->cache_write,
+             (unsigned long long)u->cache_read, (unsigned long long)u->output);
+    put(b, num);
+    put(b, ",\"billed_units\":");
+    put_number(b, r->billed);
+    put(b, ",\"billed_units_before\":");
+    put_number(b, r->billed_before);
+    if (r->observe) {
+        put(b, ",\"billed_units_after\":");
+        put_number(b, r->billed_after);
+    }
+    if (r->has_cost) {
+        put(b, ",\"cost_usd\":");
+        put_number(b, r->cost_usd);
+    }
+}
+
 void reqlog_write(struct reqlog *log, const struct record *r)
 {
     char ts[40], num[512];
@@ -139,6 +179,7 @@ void reqlog_write(struct reqlog *log, const struct record *r)
     put(&b, ",\"error\":");
     if (r->error[0]) put_string(&b, r->error);
     else put(&b, "null");
+    put_bill(&b, r);
     put(&b, "}\n");
     if (log->fd >= 0 && b.data) {
         rotate_if_big(log);
@@ -146,7 +187,11 @@ void reqlog_write(struct reqlog *log, const struct record *r)
             snprintf(log->problem, sizeof log->problem, "%s: %s", log->path, strerror(errno));
     }
     hr_buf_free(&b);
-    fprintf(stderr, "%s %s %s %s -> %s %d %s%zu -> %zu tokens (-%zu) %.1f ms%s%s\n", ts, r->id, r->method, r->path,
-            r->upstream, r->status, r->stream ? "stream " : "", r->tokens_before, r->tokens_after, saved, r->total_ms,
-            r->error[0] ? " error: " : "", r->error);
+    char bill[96] = "";
+    if (r->usage.have)
+        snprintf(bill, sizeof bill, ", billed %.1f units (%.1f %s)", r->billed,
+                 r->observe ? r->billed_after : r->billed_before, r->observe ? "compressed" : "uncompressed");
+    fprintf(stderr, "%s %s %s %s -> %s %d %s%s%zu -> %zu tokens (-%zu)%s %.1f ms%s%s\n", ts, r->id, r->method, r->path,
+            r->upstream, r->status, r->stream ? "stream " : "", r->observe ? "observe " : "", r->tokens_before,
+            r->tokens_after, saved, bill, r->total_ms, r->error[0] ? " error: " : "", r->error);
 }

@@ -109,15 +109,18 @@ void route_request(const struct settings *s, enum evhttp_cmd_type method, const 
         out->provider = PROVIDER_ANTHROPIC;
         out->compress = post && (!*rest || *rest == '?');
         set_url(out, s->anthropic_url, "/v1/messages", rest);
+        out->api = out->compress ? API_ANTHROPIC : API_NONE; /* count_tokens bills nothing */
     } else if (path_is(uri, "/v1/chat/completions", &rest)) {
         out->provider = PROVIDER_OPENAI;
         out->compress = post && (!*rest || *rest == '?');
         set_url(out, s->openai_url, "/v1/chat/completions", rest);
+        out->api = out->compress ? API_CHAT : API_NONE;
     } else if (path_is(uri, "/v1/responses", &rest) || path_is(uri, "/responses", &rest)) {
         const char *auth = evhttp_find_header(headers, "Authorization");
         int chatgpt = evhttp_find_header(headers, "chatgpt-account-id") || jwt_names_chatgpt_account(auth);
         out->provider = chatgpt ? PROVIDER_CHATGPT : PROVIDER_OPENAI;
         out->compress = post && (!*rest || *rest == '?');
+        out->api = out->compress ? API_RESPONSES : API_NONE;
         if (chatgpt) set_url(out, s->chatgpt_url, "/responses", rest);
         else set_url(out, s->openai_url, "/v1/responses", rest);
     } else { /* any other path: Anthropic credentials or headers say Anthropic */

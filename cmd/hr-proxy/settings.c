@@ -8,10 +8,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* How each setting's text is read; the names and defaults are libhr's
  * (lib/route_settings.c), shared with hr-compress and hr-verify. */
-enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH };
+enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH, K_BOOL, K_RATE, K_MODE, K_TOOLS };
 
 _Static_assert(HR_S_COUNT <= sizeof ((struct cli *)0)->flags / sizeof(const char *), "struct cli: flags too short");
 
@@ -26,6 +27,12 @@ static enum kind kind_of(int i)
     case HR_S_SCORER:
     case HR_S_KOMPRESS_BACKEND: return K_WORD;
     case HR_S_KOMPRESS_MODEL: return K_PATH;
+    case HR_S_OBSERVE: return K_BOOL;
+    case HR_S_MODE: return K_MODE;
+    case HR_S_EXACT_TOOLS: return K_TOOLS;
+    case HR_S_PRICE_ANTHROPIC_CACHE_WRITE:
+    case HR_S_PRICE_ANTHROPIC_CACHE_READ:
+    case HR_S_PRICE_OPENAI_CACHED: return K_RATE;
     default: return K_SIZE;
     }
 }
@@ -39,6 +46,9 @@ void usage(FILE *out)
           "                [--client-timeout S] [--compress-timeout-ms MS] [--shutdown-wait S]\n"
           "                [--log-max-bytes N] [--scorer auto|lexical|kompress]\n"
           "                [--kompress-model DIR] [--kompress-backend B] [--pidfile FILE]\n"
+          "                [--observe] [--price-anthropic-cache-write X]\n"
+          "                [--price-anthropic-cache-read X] [--price-openai-cached X]\n"
+          "                [--mode cache|token] [--exact-tools LIST]\n"
           "The compressing reverse proxy for LLM API requests; runs in the foreground.\n"
           "Settings: flag, else environment (HEADROOM_*), else route.yaml, else default;\n"
           "see hr-proxy(8). -h, --help: this help; -V, --version: the version.\n",
@@ -49,8 +59,9 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
 {
     struct option longopts[HR_S_COUNT + 6];
     memset(cli, 0, sizeof *cli);
-    for (int i = 0; i < HR_S_COUNT; i++)
-        longopts[i] = (struct option){hr__setting_spec(i)->flag, required_argument, NULL, 256 + i};
+    for (int i = 0; i < HR_S_COUNT; i++) /* --observe is a switch: its value is "true" */
+        longopts[i] = (struct option){hr__setting_spec(i)->flag, kind_of(i) == K_BOOL ? no_argument : required_argument,
+                                      NULL, 256 + i};
     longopts[HR_S_COUNT] = (struct option){"config", required_argument, NULL, 'c'};
     longopts[HR_S_COUNT + 1] = (struct option){"allow-remote", no_argument, NULL, 'r'};
     longopts[HR_S_COUNT + 2] = (struct option){"pidfile", required_argument, NULL, 'p'};
@@ -60,7 +71,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        if (c >= 256 && c < 256 + HR_S_COUNT) cli->flags[c - 256] = optarg;
+        if (c >= 256 && c < 256 + HR_S_COUNT) cli->flags[c - 256] = kind_of(c - 256) == K_BOOL ? "true" : optarg;
         else if (c == 'c') cli->config = optarg;
         else if (c == 'r') cli->allow_remote = 1;
         else if (c == 'p') cli->pidfile = optarg;
@@ -106,6 +117,25 @@ static int copy_word(char *out, size_t cap, const char *v)
     return (size_t)snprintf(out, cap, "%s", v) < cap ? 0 : -1;
 }
 
+/* route.yaml's true/false, and what people type in a variable. */
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", NULL}, *const no[] = {"false", "0", "no", "off", NULL};
+    for (int k = 0; yes[k]; k++) {
+        if (!strcasecmp(v, yes[k])) return *out = 1, 0;
+        if (!strcasecmp(v, no[k])) return *out = 0, 0;
+    }
+    return -1;
+}
+
+static int apply_rate(struct settings *s, int i, const char *v)
+{
+    double *to = i == HR_S_PRICE_ANTHROPIC_CACHE_WRITE  ? &s->prices.cache_write
+               : i == HR_S_PRICE_ANTHROPIC_CACHE_READ ? &s->prices.cache_read
+                                                      : &s->prices.openai_cached;
+    return parse_multiplier(v, to);
+}
+
 static int apply(struct settings *s, int i, const char *v)
 {
     size_t n = 0;
@@ -122,6 +152,10 @@ static int apply(struct settings *s, int i, const char *v)
                                                     : s->chatgpt_url,
                          sizeof s->openai_url);
     case K_DIR: return *v ? copy_word(s->log_dir, sizeof s->log_dir, v) : -1;
+    case K_BOOL: return parse_bool(v, &s->observe);
+    case K_MODE: return hr_mode_parse(v, &s->mode) ? -1 : 0;
+    case K_TOOLS: return copy_word(s->exact_tools, sizeof s->exact_tools, v);
+    case K_RATE: return apply_rate(s, i, v);
     case K_SIZE: break;
     }
     if (hr__parse_size(v, &n)) return -1;
@@ -163,6 +197,12 @@ int settings_load(const struct cli *cli, struct settings *s, char *err, size_t e
     int rc = hr__settings_open(&src, NULL, cli->config, err, err_len) ? -1 : 0;
     if (!rc && src.config_path) snprintf(s->config_path, sizeof s->config_path, "%s", src.config_path);
     if (!rc) rc = resolve_all(cli, &src, s, err, err_len);
+    if (!rc && prices_load_models(src.cfg, &s->prices, err, err_len)) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, err_len, "%s: %s", src.config_path ? src.config_path : "route.yaml", why);
+        rc = -1;
+    }
     s->allow_remote = cli->allow_remote;
     if (cli->pidfile) snprintf(s->pidfile, sizeof s->pidfile, "%s", cli->pidfile);
     if (!rc && !s->allow_remote && !is_loopback(s->listen_host)) {

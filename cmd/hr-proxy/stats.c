@@ -1,4 +1,6 @@
-/* Totals since start, as JSON (GET /stats) and Prometheus text (GET /metrics). */
+/* Totals since start, as JSON (GET /stats) and Prometheus text (GET /metrics):
+ * requests and tokens, and the bill as the providers reported it (only
+ * requests whose answer carried usage count there). */
 #include "proxy.h"
 
 #include <event2/buffer.h>
@@ -11,6 +13,24 @@ void totals_add(struct totals *t, const struct record *r, enum provider p)
     t->tokens_before += r->tokens_before;
     t->tokens_after += r->tokens_after;
     if (r->tokens_before > r->tokens_after) t->saved_by_provider[p] += r->tokens_before - r->tokens_after;
+    if (!r->usage.have) return;
+    t->with_usage++;
+    t->billed += r->billed;
+    t->billed_before[p] += r->billed_before;
+    t->billed_after[p] += r->billed_after;
+    if (r->has_cost) t->cost_usd += r->cost_usd;
+}
+
+static double sum3(const double *v)
+{
+    return v[0] + v[1] + v[2];
+}
+
+/* The share of the uncompressed bill that compression saves (or, in observe
+ * mode, would save); 0 before any usage. */
+static double saved_share(double before, double after)
+{
+    return before > 0 ? (before - after) / before : 0;
 }
 
 void totals_json(const struct totals *t, struct evbuffer *out)
@@ -18,16 +38,23 @@ void totals_json(const struct totals *t, struct evbuffer *out)
     evbuffer_add_printf(out,
                         "{\"uptime_s\":%.0f,\"requests\":%llu,\"errors\":%llu,\"compressed\":%llu,"
                         "\"passed_through\":%llu,\"fail_open\":%llu,\"tokens_before\":%llu,\"tokens_after\":%llu,"
-                        "\"tokens_saved\":%llu,\"by_provider\":{",
+                        "\"tokens_saved\":%llu,\"observe\":%s,\"requests_with_usage\":%llu,\"billed_units\":%.2f,"
+                        "\"billed_units_before\":%.2f,\"billed_units_after\":%.2f,\"billed_saved_share\":%.4f,"
+                        "\"cost_usd\":%.6f,\"by_provider\":{",
                         (now_ms() - t->started) / 1000.0, (unsigned long long)t->requests,
                         (unsigned long long)t->errors, (unsigned long long)t->compressed,
                         (unsigned long long)t->passed_through, (unsigned long long)t->fail_open,
                         (unsigned long long)t->tokens_before, (unsigned long long)t->tokens_after,
-                        (unsigned long long)(t->tokens_before - t->tokens_after));
+                        (unsigned long long)(t->tokens_before - t->tokens_after), t->observe ? "true" : "false",
+                        (unsigned long long)t->with_usage, t->billed, sum3(t->billed_before), sum3(t->billed_after),
+                        saved_share(sum3(t->billed_before), sum3(t->billed_after)), t->cost_usd);
     for (int p = 0; p < 3; p++)
-        evbuffer_add_printf(out, "%s\"%s\":{\"requests\":%llu,\"tokens_saved\":%llu}", p ? "," : "",
-                            provider_name((enum provider)p), (unsigned long long)t->by_provider[p],
-                            (unsigned long long)t->saved_by_provider[p]);
+        evbuffer_add_printf(out,
+                            "%s\"%s\":{\"requests\":%llu,\"tokens_saved\":%llu,\"billed_units_before\":%.2f,"
+                            "\"billed_units_after\":%.2f,\"billed_saved_share\":%.4f}",
+                            p ? "," : "", provider_name((enum provider)p), (unsigned long long)t->by_provider[p],
+                            (unsigned long long)t->saved_by_provider[p], t->billed_before[p], t->billed_after[p],
+                            saved_share(t->billed_before[p], t->billed_after[p]));
     evbuffer_add_printf(out, "}}\n");
 }
 
@@ -38,6 +65,13 @@ static void prometheus_by_provider(struct evbuffer *out, const char *name, const
     for (int p = 0; p < 3; p++)
         evbuffer_add_printf(out, "%s{provider=\"%s\"} %llu\n", name, provider_name((enum provider)p),
                             (unsigned long long)values[p]);
+}
+
+static void prometheus_units_by_provider(struct evbuffer *out, const char *name, const char *help, const double *values)
+{
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int p = 0; p < 3; p++)
+        evbuffer_add_printf(out, "%s{provider=\"%s\"} %.2f\n", name, provider_name((enum provider)p), values[p]);
 }
 
 void totals_prometheus(const struct totals *t, struct evbuffer *out)
@@ -56,4 +90,21 @@ void totals_prometheus(const struct totals *t, struct evbuffer *out)
                         "# TYPE hr_fail_open_total counter\nhr_fail_open_total %llu\n",
                         (unsigned long long)t->tokens_before, (unsigned long long)t->tokens_after,
                         (unsigned long long)t->errors, (unsigned long long)t->fail_open);
+    prometheus_units_by_provider(out, "hr_billed_units_before_total",
+                                 "Input-token equivalents billed, or estimated, without compression.", t->billed_before);
+    prometheus_units_by_provider(out, "hr_billed_units_after_total",
+                                 "Input-token equivalents billed, or estimated, with compression.", t->billed_after);
+    evbuffer_add_printf(out,
+                        "# HELP hr_billed_units_total Input-token equivalents the providers billed.\n"
+                        "# TYPE hr_billed_units_total counter\nhr_billed_units_total %.2f\n"
+                        "# HELP hr_billed_saved_ratio Share of the uncompressed bill saved (observe mode: would be).\n"
+                        "# TYPE hr_billed_saved_ratio gauge\nhr_billed_saved_ratio %.4f\n"
+                        "# HELP hr_requests_with_usage_total Requests whose answer reported usage.\n"
+                        "# TYPE hr_requests_with_usage_total counter\nhr_requests_with_usage_total %llu\n"
+                        "# HELP hr_cost_usd_total Dollars billed, for models with prices in route.yaml.\n"
+                        "# TYPE hr_cost_usd_total counter\nhr_cost_usd_total %.6f\n"
+                        "# HELP hr_observe_mode 1 when requests go upstream uncompressed and savings are estimated.\n"
+                        "# TYPE hr_observe_mode gauge\nhr_observe_mode %d\n",
+                        t->billed, saved_share(sum3(t->billed_before), sum3(t->billed_after)),
+                        (unsigned long long)t->with_usage, t->cost_usd, t->observe ? 1 : 0);
 }

@@ -1,7 +1,8 @@
-/* Check 4, base_url: the last calls Hermes made, as the headroom-route
- * plugin recorded them, went to the proxy; and the files Hermes reads send
- * every routed provider to the proxy, the plugin is enabled and installed,
- * and its state file comes from the Hermes process that started last. */
+/* Check 4, base_url: the last calls of Hermes's conversation loop since the
+ * plugin last started, as the headroom-route plugin recorded them, went to
+ * the proxy; and the files Hermes reads send every routed provider to the
+ * proxy, the plugin is enabled and installed, and its state file comes from
+ * the Hermes process that started last. */
 #include "verify.h"
 
 #include <stdarg.h>
@@ -112,37 +113,51 @@ static int judge_freshness(const char *home, const struct hr__plugin_state *s, c
     return 1;
 }
 
-static void judge_home(const struct options *o, const struct run_state *st, struct hr__home *h, struct result *r)
-{
+/* What the files tell the judging of the calls: the providers this home
+ * routes, and when the plugin last started. */
+struct scope {
     const struct hr__provider *routed[HR_MAX_ROUTED];
-    size_t n = 0;
+    size_t n;
+    long long started_ms; /* the state file's time; 0 when unknown */
+    char started[64];     /* that time as written */
+};
+
+static void judge_home(const struct options *o, const struct run_state *st, struct hr__home *h, struct scope *sc,
+                       struct result *r)
+{
     char err[700], names[128], whose[512];
-    if (hr__home_routed(h, 1, routed, &n, err, sizeof err)) {
+    if (hr__home_routed(h, 1, sc->routed, &sc->n, err, sizeof err)) {
+        sc->n = 0;
         result_set(r, V_FAIL, "%s", err);
         return;
     }
-    if (!n) {
+    if (!sc->n) {
         result_set(r, V_FAIL, "%s: no provider hr routes (anthropic, openai-codex, openai-api) is set up", h->dir);
         result_hint(r, "log in to a provider in Hermes, then run hr-patch-auth --apply");
         return;
     }
-    if (judge_files(h, o->proxy_url, routed, n, r)) return;
     struct hr__plugin_state s;
     hr_status rc = hr__plugin_state_read(h->dir, &s, err, sizeof err);
-    if (rc == HR_ENOTFOUND) {
+    long long started = !rc && s.time ? parse_utc_time(s.time) : -1;
+    if (started > 0) {
+        sc->started_ms = started;
+        snprintf(sc->started, sizeof sc->started, "%s", s.time);
+    }
+    if (judge_files(h, o->proxy_url, sc->routed, sc->n, r)) {
+        /* the files' verdict stands */
+    } else if (rc == HR_ENOTFOUND) {
         result_set(r, V_FAIL, "the files route %s to %s, but " HR_PLUGIN_NAME " has never reported: no Hermes has "
                    "started with it", h->dir, o->proxy_url);
         result_hint(r, "restart Hermes: the plugin patches it at start and writes " HR_PLUGIN_NAME ".state.json");
-        return;
-    }
-    if (rc) {
+    } else if (rc) {
         result_set(r, V_FAIL, "%s", err);
-        return;
+    } else {
+        list_names(sc->routed, sc->n, names, sizeof names);
+        if (!judge_report(&s, o->proxy_url, sc->routed, sc->n, r) &&
+            !judge_freshness(h->dir, &s, st, whose, sizeof whose, r))
+            result_set(r, V_PASS, "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
+                       "patched them in %s", names, o->proxy_url, whose);
     }
-    list_names(routed, n, names, sizeof names);
-    if (!judge_report(&s, o->proxy_url, routed, n, r) && !judge_freshness(h->dir, &s, st, whose, sizeof whose, r))
-        result_set(r, V_PASS, "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
-                   "patched them in %s", names, o->proxy_url, whose);
     hr__plugin_state_free(&s);
 }
 
@@ -161,18 +176,24 @@ static void append(char *out, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* What the record holds beside the calls judged: lines that do not parse,
- * providers hr does not route. */
-static void witness_notes(const struct witness *w, char *out, size_t len)
+/* What the record holds beside the calls judged: providers this home does
+ * not route, calls older than the span judged (with older_too), lines that
+ * do not parse. */
+static void witness_notes(const struct witness *w, const char *since, int older_too, char *out, size_t len)
 {
     out[0] = '\0';
-    if (w->n > w->routed) {
-        append(out, len, "; %zu call%s of providers hr does not route left aside (", w->n - w->routed,
-               w->n - w->routed == 1 ? "" : "s");
+    size_t others = w->n - w->older - w->routed;
+    if (others) {
+        append(out, len, "; %zu call%s of providers this home does not route left aside (", others,
+               others == 1 ? "" : "s");
         for (size_t i = 0, k = 0; i < w->n; i++)
-            if (!w->calls[i].routed) append(out, len, "%s%s", k++ ? ", " : "", w->calls[i].provider);
+            if (!w->calls[i].older && !w->calls[i].routed)
+                append(out, len, "%s%s", k++ ? ", " : "", w->calls[i].provider);
         append(out, len, ")");
     }
+    if (w->older && older_too)
+        append(out, len, "; %zu older call%s, made before %s, left aside", w->older, w->older == 1 ? "" : "s",
+               since);
     if (w->unparsed)
         append(out, len, "; %zu line%s that %s not a call ignored (one being written, or Hermes stopped while "
                "writing it)", w->unparsed, w->unparsed == 1 ? "" : "s", w->unparsed == 1 ? "is" : "are");
@@ -185,7 +206,7 @@ static void fail_off(const struct options *o, const struct witness *w, const cha
     char list[1400] = "";
     for (size_t i = 0, k = 0; i < w->n; i++) {
         const struct call *c = &w->calls[i];
-        if (!c->routed || c->via_proxy) continue;
+        if (c->older || !c->routed || c->via_proxy) continue;
         if (k++ == CALLS_NAMED) {
             append(list, sizeof list, "; and %zu more", w->off - CALLS_NAMED);
             break;
@@ -200,23 +221,43 @@ static void fail_off(const struct options *o, const struct witness *w, const cha
                 o->hermes_home);
 }
 
-/* Joins what the files say (already in r) with what the calls say. */
+/* Joins what the files say (already in r) with what the calls say: those
+ * from since on (the chat's start, else the plugin's last start). */
 static void judge_calls(const struct options *o, const struct run_state *st, const struct witness *w,
-                        struct result *r)
+                        const char *since, struct result *r)
 {
-    char where[300], notes[600], files[sizeof r->detail];
+    char where[300], notes[700], files[sizeof r->detail];
     host_port(o->proxy_url, where, sizeof where);
-    witness_notes(w, notes, sizeof notes);
+    witness_notes(w, since, w->n > w->older, notes, sizeof notes);
     snprintf(files, sizeof files, "%s", r->v == V_FAIL ? r->detail : "");
     if (w->err) {
         result_set(r, V_FAIL, "%s: %s%s%s", w->path ? w->path : CALLS_FILE, strerror(w->err),
                    files[0] ? "; and " : "", files);
         return;
     }
-    if (!w->routed) { /* no call recorded yet: the files alone */
-        append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
+    if (st->chat_ran && w->n == w->older) { /* the chat's call is missing, whatever else is there */
+        if (w->n)
+            result_set(r, V_FAIL, "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from "
+                       "%s%s%s", w->n, w->calls[0].time, files[0] ? "; and " : "", files);
+        else
+            result_set(r, V_FAIL, "the chat's Hermes recorded no call: " CALLS_FILE " %s%s%s",
+                       w->found ? "holds none" : "does not exist", files[0] ? "; and " : "", files);
+        result_hint(r, "the plugin did not see the chat's call: the installed " HR_PLUGIN_NAME " is older than "
+                       "this hr (hr-patch-auth --apply installs the current one), or the chat ran another home");
+        return;
+    }
+    if (!w->routed) { /* no call judged: the files alone */
+        if (w->n > w->older)
+            append(r->detail, sizeof r->detail, "; no call of a provider this home routes in " CALLS_FILE "%s",
+                   notes);
+        else if (w->older)
+            append(r->detail, sizeof r->detail, "; no call recorded in " CALLS_FILE " since %s (%zu older call%s "
+                   "left aside)%s", since, w->older, w->older == 1 ? "" : "s", notes);
+        else
+            append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
         if (!r->hint[0])
-            result_hint(r, "the plugin records each call Hermes makes: run one Hermes chat (or hr-verify --chat), "
+            result_hint(r, "the plugin records each call of Hermes's conversation loop (not its auxiliary calls: "
+                           "titles, summaries, context compression): run one Hermes chat (or hr-verify --chat), "
                            "then hr-verify again to check where the calls really went");
         return;
     }
@@ -224,14 +265,7 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
         fail_off(o, w, where, notes, files, r);
         return;
     }
-    if (st->chat_ran && !w->since) {
-        result_set(r, V_FAIL, "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from %s%s%s",
-                   w->routed, w->calls[0].time, files[0] ? "; and " : "", files);
-        result_hint(r, "the plugin did not see the chat's call: the installed " HR_PLUGIN_NAME " is older than "
-                       "this hr (hr-patch-auth --apply installs the current one), or the chat ran another home");
-        return;
-    }
-    char head[600];
+    char head[1024];
     snprintf(head, sizeof head, "the last %zu call%s of this home went to %s%s", w->routed,
              w->routed == 1 ? "" : "s", where, notes);
     if (r->v == V_FAIL) {
@@ -245,14 +279,20 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
 void check_base_url(const struct options *o, struct run_state *st, struct result *r)
 {
     struct hr__home h;
-    char err[700];
+    struct scope sc = {.n = 0};
+    char err[700], since[128];
     if (hr__home_load(&h, o->hermes_home, 0, err, sizeof err)) {
         result_set(r, V_FAIL, "%s", err);
         result_hint(r, "give --hermes-home DIR (or HERMES_HOME) for the Hermes home to check");
     } else {
-        judge_home(o, st, &h, r);
-        witness_read(o->hermes_home, o->proxy_url, o->calls, st->chat_ran ? st->chat_start_ms : 0, &st->calls);
-        judge_calls(o, st, &st->calls, r);
+        judge_home(o, st, &h, &sc, r);
+        /* Calls from before the last start are history: the route may have
+         * been fixed since (hr-patch-auth --apply, hr-proxy started). */
+        long long since_ms = st->chat_ran ? st->chat_start_ms : sc.started_ms;
+        if (st->chat_ran) snprintf(since, sizeof since, "the chat started");
+        else snprintf(since, sizeof since, "the plugin's last start (%s)", sc.started);
+        witness_read(o->hermes_home, o->proxy_url, sc.routed, sc.n, o->calls, since_ms, &st->calls);
+        judge_calls(o, st, &st->calls, since, r);
     }
     hr__home_free(&h);
 }

@@ -1,8 +1,10 @@
 /* The witness of each call: the headroom-route plugin's pre_api_request hook
- * appends one JSON line per API call Hermes makes to
+ * appends one JSON line per API call of Hermes's conversation loop to
  * $HERMES_HOME/headroom-route.calls.jsonl, with the provider and the base_url
- * the call used. Reading its last lines tells where calls really went,
- * which the files can only promise. */
+ * the call used (Hermes's auxiliary client, for titles, summaries and its
+ * own context compression, fires no hook and is not recorded). Reading its
+ * last lines tells where calls really went, which the files can only
+ * promise. */
 #include "verify.h"
 
 #include <ctype.h>
@@ -88,33 +90,16 @@ static void read_calls(const hr_buf *text, long n_max, struct witness *w)
     free(len);
 }
 
-/* scheme://[user@]host[:port]/...: the host (lowercased) and the port, the
- * scheme's own when not given. -1 when url is not http(s). */
+/* The host (lowercased, an IPv6 literal without its brackets) and port of
+ * an http(s) URL, the scheme's port when none is given; -1 when url is not
+ * http(s) or its port is not one. */
 static int authority(const char *url, char *host, size_t host_len, int *port)
 {
-    int tls = !strncasecmp(url, "https://", 8);
-    if (!tls && strncasecmp(url, "http://", 7)) return -1;
-    const char *a = url + (tls ? 8 : 7), *end = a + strcspn(a, "/?#");
-    const char *at = memchr(a, '@', (size_t)(end - a));
-    if (at) a = at + 1;
-    const char *colon = NULL;
-    if (*a == '[') {
-        const char *close = memchr(a, ']', (size_t)(end - a));
-        if (!close) return -1;
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-    } else
-        colon = memchr(a, ':', (size_t)(end - a));
-    size_t n = (size_t)((colon ? colon : end) - a);
-    if (!n || n >= host_len) return -1;
-    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)a[i]);
+    size_t n;
+    const char *h = hr__url_host_port(url, &n, port);
+    if (!h || *port < 0 || n >= host_len) return -1;
+    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)h[i]);
     host[n] = '\0';
-    *port = tls ? 443 : 80;
-    if (colon) {
-        char *stop;
-        long p = strtol(colon + 1, &stop, 10);
-        if (stop != end || p < 1 || p > 65535) return -1;
-        *port = (int)p;
-    }
     return 0;
 }
 
@@ -133,9 +118,11 @@ void host_port(const char *url, char *out, size_t len)
     else snprintf(out, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 }
 
-void witness_read(const char *home, const char *proxy, long n_max, long long since_ms, struct witness *w)
+void witness_read(const char *home, const char *proxy, const struct hr__provider *const *routed, size_t n_routed,
+                  long n_max, long long since_ms, struct witness *w)
 {
     memset(w, 0, sizeof *w);
+    w->since_ms = since_ms > 0 ? since_ms / 1000 * 1000 : 0; /* the record's times are whole seconds */
     w->path = hr__path_join(home, CALLS_FILE);
     hr_buf text = {0};
     int err = w->path ? read_tail(w->path, &text) : ENOMEM;
@@ -147,11 +134,13 @@ void witness_read(const char *home, const char *proxy, long n_max, long long sin
     if (!w->err) w->err = err;
     for (size_t i = 0; i < w->n; i++) {
         struct call *c = &w->calls[i];
-        c->routed = hr__provider_find(c->provider) != NULL;
+        c->older = c->ts_ms < w->since_ms;
+        c->routed = hr__routed_has(routed, n_routed, hr__provider_find(c->provider));
         c->via_proxy = same_host_port(c->base_url, proxy);
+        w->older += c->older;
+        if (c->older) continue;
         w->routed += c->routed;
         w->off += c->routed && !c->via_proxy;
-        w->since += since_ms && c->ts_ms >= since_ms / 1000 * 1000;
     }
     hr_buf_free(&text);
 }

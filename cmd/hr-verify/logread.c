@@ -28,6 +28,19 @@ double json_get_number(const hr_json *d, const char *text, hr_json_node obj, con
     return strtod(text + hr_json_start(d, v), NULL);
 }
 
+/* The bill hr-proxy logs when the answer reported usage: billed_units
+ * (what the provider billed) and billed_units_before (uncompressed); in
+ * observe mode billed_units_after (what compression would have billed). */
+static void read_bill(const hr_json *d, const char *line, hr_json_node root, struct log_record *r)
+{
+    hr_json_node billed = hr_json_get(d, root, "billed_units"), obs = hr_json_get(d, root, "observe");
+    r->observe = obs != HR_JSON_NONE && hr_json_type_of(d, obs) == HR_JSON_TRUE;
+    if (billed == HR_JSON_NONE || hr_json_type_of(d, billed) != HR_JSON_NUMBER) return;
+    r->has_bill = 1;
+    r->billed_before = json_get_number(d, line, root, "billed_units_before");
+    r->billed_after = json_get_number(d, line, root, r->observe ? "billed_units_after" : "billed_units");
+}
+
 /* One line into r; -1 when it is not a record (no parsable ts). */
 static int parse_record(hr_json *d, const char *line, size_t len, struct log_record *r)
 {
@@ -48,6 +61,7 @@ static int parse_record(hr_json *d, const char *line, size_t len, struct log_rec
     r->saved = (unsigned long long)json_get_number(d, line, root, "tokens_saved");
     r->compress_ms = json_get_number(d, line, root, "compress_ms");
     r->total_ms = json_get_number(d, line, root, "total_ms");
+    read_bill(d, line, root, r);
     return 0;
 }
 

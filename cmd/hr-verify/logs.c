@@ -11,6 +11,8 @@
 
 struct tally {
     size_t recent, saved, unauthorized, bad_gateway;
+    size_t billed, observed;              /* records with a bill; of them, in observe mode */
+    double billed_before, billed_after;   /* their sums */
     struct log_record best; /* the newest record that saved tokens */
     int have_best;
 };
@@ -21,6 +23,12 @@ static int count(const struct log_record *r, void *ctx)
     t->recent++;
     t->unauthorized += r->status == 401 || r->status == 403;
     t->bad_gateway += r->status == 502;
+    if (r->has_bill) {
+        t->billed++;
+        t->observed += r->observe;
+        t->billed_before += r->billed_before;
+        t->billed_after += r->billed_after;
+    }
     if (r->saved > 0) {
         t->saved++;
         if (!t->have_best || r->ts_ms >= t->best.ts_ms) t->best = *r, t->have_best = 1;
@@ -67,6 +75,24 @@ static void judge_unsaved(const struct tally *t, const struct run_state *st, con
     hint_for_recent(t, r);
 }
 
+/* "; billed 12,345 input-token units for 3 requests, 18,000 uncompressed
+ * (31.4% saved)", when records carry the providers' usage. */
+static void describe_bill(const struct tally *t, char *out, size_t len)
+{
+    char after[32], before[32];
+    out[0] = '\0';
+    if (!t->billed) return;
+    format_count((unsigned long long)(t->billed_after + 0.5), after, sizeof after);
+    format_count((unsigned long long)(t->billed_before + 0.5), before, sizeof before);
+    double share = t->billed_before > 0 ? 100.0 * (t->billed_before - t->billed_after) / t->billed_before : 0.0;
+    if (t->observed == t->billed)
+        snprintf(out, len, "; observe mode: billed %s input-token units for %zu request(s), %s with compression "
+                 "(%.1f%% would be saved, estimated)", before, t->billed, after, share);
+    else
+        snprintf(out, len, "; billed %s input-token units for %zu request(s), %s uncompressed (%.1f%% saved, "
+                 "estimated)", after, t->billed, before, share);
+}
+
 void check_logs(const struct options *o, const struct run_state *st, struct result *r)
 {
     long long now = now_ms(), since = now - o->max_age_ms;
@@ -95,10 +121,11 @@ void check_logs(const struct options *o, const struct run_state *st, struct resu
     } else if (!t.have_best) {
         judge_unsaved(&t, st, max_age, r);
     } else {
-        char what[1024];
+        char what[1024], bill[300];
         describe(&t.best, now, what, sizeof what);
-        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens", what, t.saved, t.recent,
-                   max_age);
+        describe_bill(&t, bill, sizeof bill);
+        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens%s", what, t.saved, t.recent,
+                   max_age, bill);
         if (t.best.compress_ms > SLOW_COMPRESS_MS)
             result_hint(r, "compression took %.0f ms: " HINT_SLOW, t.best.compress_ms);
     }

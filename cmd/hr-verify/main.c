@@ -27,8 +27,9 @@ static void usage(FILE *out)
           "  --log-dir DIR        the proxy's log folder (default: as hr-proxy resolves it:\n"
           "                       $HEADROOM_LOG_DIR, else route.yaml's log_dir, else HOME/logs)\n"
           "  --max-age DUR        logs: how recent the saving request must be (24h)\n"
-          "  --calls N            base_url: how many of the last calls Hermes made must\n"
-          "                       have gone to the proxy (20)\n"
+          "  --calls N            base_url: how many of the plugin's last recorded calls\n"
+          "                       to read; those since Hermes's last start must have\n"
+          "                       gone to the proxy (20)\n"
           "  --chat               run the chat check even when hermes is not on PATH\n"
           "  --no-chat            skip the chat check (it costs one real request)\n"
           "  --chat-cmd CMD       the chat command; the prompt is its last argument\n"
@@ -165,10 +166,13 @@ static char *under_home(const char *env, const char *dot)
 }
 
 /* The proxy URL: given, else the plugin block's, else where hr-proxy
- * listens (its listen setting); without trailing slashes. */
-static char *proxy_url(const char *given, const char *hermes_home, const char *listen_url)
+ * listens (its listen setting); without trailing slashes. NULL with
+ * *need_listen set when it would be the listen address and that is not one
+ * (listen_url NULL). */
+static char *proxy_url(const char *given, const char *hermes_home, const char *listen_url, int *need_listen)
 {
     char *url = NULL;
+    *need_listen = 0;
     if (given) url = strdup(given);
     else {
         struct hr__home h;
@@ -176,7 +180,9 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
         const struct hr__ynode *u = NULL;
         if (!hr__home_load(&h, hermes_home, 0, err, sizeof err))
             u = hr__yaml_find(&h.yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
-        url = strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : listen_url);
+        if (u && u->kind == HR_Y_SCALAR && *u->value) url = strdup(u->value);
+        else if (listen_url) url = strdup(listen_url);
+        else *need_listen = 1;
         hr__home_free(&h);
     }
     for (size_t n = url ? strlen(url) : 0; n > 0 && url[n - 1] == '/'; n--) url[n - 1] = '\0';
@@ -184,12 +190,16 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
 }
 
 /* What hr-proxy itself would use, by libhr's shared resolution of its
- * settings: the log folder, and the address it listens on as a URL. */
-static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url)
+ * settings: the log folder, and the address it listens on as a URL
+ * (*listen_url NULL, and why in bad_listen, when the setting is not one:
+ * an error only where the proxy URL must come from it). */
+static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url, char *bad_listen,
+                          size_t bad_len)
 {
     struct hr__settings src;
     char err[700], where[300];
     int rc = 0;
+    *listen_url = NULL;
     if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err)) {
         usage_error("%s", err);
         rc = EXIT_USAGE;
@@ -200,8 +210,7 @@ static int proxy_settings(struct options *o, const struct raw *raw, char **liste
         o->settings_path = src.config_path ? strdup(src.config_path) : NULL;
         if (!(*listen_url = hr__listen_url(listen))) {
             hr__settings_where(&src, HR_S_LISTEN, from, where, sizeof where);
-            usage_error("%s: '%s' is not a listen address (HOST:PORT)", where, listen);
-            rc = EXIT_USAGE;
+            snprintf(bad_listen, bad_len, "%s: '%s' is not a listen address (HOST:PORT)", where, listen);
         }
     }
     hr__settings_close(&src);
@@ -210,12 +219,17 @@ static int proxy_settings(struct options *o, const struct raw *raw, char **liste
 
 static int resolve(struct options *o, const struct raw *raw)
 {
-    char *listen_url = NULL;
-    int rc = proxy_settings(o, raw, &listen_url);
+    char *listen_url = NULL, bad_listen[1024] = "";
+    int need_listen = 0;
+    int rc = proxy_settings(o, raw, &listen_url, bad_listen, sizeof bad_listen);
     if (rc) return rc;
     o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : under_home("HERMES_HOME", ".hermes");
-    o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home, listen_url) : NULL;
+    o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home, listen_url, &need_listen) : NULL;
     free(listen_url);
+    if (need_listen) {
+        usage_error("%s", bad_listen);
+        return EXIT_USAGE;
+    }
     if (!o->hermes_home || !o->log_dir || !o->proxy_url) {
         fputs("hr-verify: out of memory\n", stderr);
         return EXIT_USAGE;

@@ -56,17 +56,19 @@ static void json_string_or_null(const char *s)
     else fputs("null", stdout);
 }
 
-/* The call record base_url judged: the file, what was read, the calls that
- * did not go to the proxy. */
+/* The call record base_url judged: the file, what was read, how many of
+ * those were older than the span judged, the calls that did not go to the
+ * proxy. */
 static void json_calls(const struct witness *w)
 {
     printf(", \"calls\": {\"file\": ");
     json_string_or_null(w->path);
-    printf(", \"found\": %s, \"read\": %zu, \"routed\": %zu, \"via_proxy\": %zu, \"unparsed\": %zu, \"not_via_proxy\": [",
-           w->found ? "true" : "false", w->n, w->routed, w->routed - w->off, w->unparsed);
+    printf(", \"found\": %s, \"read\": %zu, \"older\": %zu, \"routed\": %zu, \"via_proxy\": %zu, \"unparsed\": %zu, "
+           "\"not_via_proxy\": [",
+           w->found ? "true" : "false", w->n, w->older, w->routed, w->routed - w->off, w->unparsed);
     for (size_t i = 0, k = 0; i < w->n; i++) {
         const struct call *c = &w->calls[i];
-        if (!c->routed || c->via_proxy) continue;
+        if (c->older || !c->routed || c->via_proxy) continue;
         printf("%s{\"time\": ", k++ ? ", " : "");
         json_string(c->time);
         printf(", \"pid\": %lld, \"provider\": ", c->pid);

@@ -64,7 +64,8 @@ struct options {
 struct call {
     char time[40], provider[64], base_url[512];
     long long ts_ms, pid;
-    int routed;    /* a provider hr routes */
+    int older;     /* made before since_ms: left aside */
+    int routed;    /* a provider this home routes */
     int via_proxy; /* base_url has the proxy's host and port */
 };
 
@@ -74,13 +75,16 @@ struct witness {
     struct call *calls;  /* the last ones, newest first */
     size_t n;            /* calls read: at most --calls */
     size_t unparsed;     /* lines among them that are not a call (one being written) */
-    size_t routed, off;  /* calls of providers hr routes; those of them not via the proxy */
-    size_t since;        /* calls at or after since_ms */
+    long long since_ms;  /* calls before it are left aside (whole seconds); 0: none */
+    size_t older;        /* calls read that are older than since_ms */
+    size_t routed, off;  /* from since_ms on, calls of providers this home routes; those not via the proxy */
 };
 
-/* The last n_max calls of the Hermes home, judged against proxy; since
- * counts those from since_ms on (0: none). w->err says why nothing was read. */
-void witness_read(const char *home, const char *proxy, long n_max, long long since_ms, struct witness *w);
+/* The last n_max calls of the Hermes home, judged against proxy: those from
+ * since_ms on (0: all) of the n_routed providers the home routes. w->err
+ * says why nothing was read. */
+void witness_read(const char *home, const char *proxy, const struct hr__provider *const *routed, size_t n_routed,
+                  long n_max, long long since_ms, struct witness *w);
 void witness_free(struct witness *w);
 /* Whether two http(s) URLs name the same host and port (the scheme's port
  * when none is given); paths, users and queries aside. */
@@ -113,6 +117,9 @@ struct log_record {
     int status;
     unsigned long long before, after, saved;
     double compress_ms, total_ms;
+    int has_bill;                /* the answer reported usage: the record has billed_units */
+    int observe;                 /* observe mode: sent uncompressed, savings estimated */
+    double billed_before, billed_after; /* uncompressed and compressed, one of them estimated */
 };
 
 struct log_scan {

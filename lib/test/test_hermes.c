@@ -4,8 +4,10 @@
 #include "hermes.h"
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct hr__config_settings SETTINGS = {"http://127.0.0.1:8788", "anthropic, openai-api",
                                                     "http://127.0.0.1:8788", 0};
@@ -299,6 +301,37 @@ static void test_drop_model_url(void)
     free(ch.base_url_old);
 }
 
+/* $HERMES_HOME/.env read as python-dotenv reads it, over the environment. */
+static void test_hermes_env(void)
+{
+    char dir[] = "/tmp/hr-test-env-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char *path = hr__path_join(dir, ".env");
+    FILE *f = fopen(path, "w");
+    fputs("# a comment\nexport A='x # y'\nB=1#not a comment\nC=yes # a comment\nD=\"q\"\nE=1\nE=0\n", f);
+    fclose(f);
+    static const struct {
+        const char *key, *want;
+    } cases[] = {{"A", "x # y"}, {"B", "1#not a comment"}, {"C", "yes"}, {"D", "q"}, {"E", "0"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int from = 0;
+        char *v = hr__hermes_env(dir, cases[i].key, &from);
+        CHECK_EQ_S(v, cases[i].want);
+        CHECK(from);
+        free(v);
+    }
+    setenv("HR_TEST_ONLY_ENV", "on", 1);
+    int from = 1;
+    char *v = hr__hermes_env(dir, "HR_TEST_ONLY_ENV", &from);
+    CHECK_EQ_S(v, "on");
+    CHECK(!from && hr__hermes_truthy(v) && hr__hermes_truthy(" TRUE ") && !hr__hermes_truthy("0"));
+    CHECK(!hr__hermes_truthy("1#x") && hr__hermes_safe_mode(dir, NULL) == 0);
+    free(v);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
 int main(void)
 {
     RUN(test_block_list);
@@ -313,5 +346,6 @@ int main(void)
     RUN(test_udiff);
     RUN(test_disabled);
     RUN(test_drop_model_url);
+    RUN(test_hermes_env);
     return unit_any_failed;
 }

@@ -139,6 +139,35 @@ static void test_relative_path(void)
     free(dir);
 }
 
+/* Nested mappings come back under dotted keys (hr-proxy's prices:), top
+ * level keys as before, sequences not at all. */
+static void collect(const char *key, const char *value, void *ctx)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 200 - n, "%s=%s;", key, value);
+}
+
+static void test_nested(void)
+{
+    char path[200], err[300], seen[200] = "";
+    snprintf(path, sizeof path, "%s/nested.yaml", home);
+    write_text(path, "observe: true\nexact_tools: [a, b]\nprices:\n  anthropic: {cache_write: 2, cache_read: 0.5}\n"
+                     "  models:\n    gpt-4.1: {input: 2, output: 8}\n");
+    struct hr__settings s;
+    CHECK(hr__settings_open(&s, home, path, err, sizeof err) == HR_OK);
+    unsetenv("HEADROOM_PRICE_ANTHROPIC_CACHE_WRITE");
+    unsetenv("HEADROOM_OBSERVE");
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_OBSERVE, NULL, NULL), "true");
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_PRICE_ANTHROPIC_CACHE_WRITE, NULL, NULL), "2");
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_PRICE_OPENAI_CACHED, NULL, NULL), "0.1");
+    CHECK_EQ_S(hr_config_get(s.cfg, "exact_tools"), "a, b"); /* a list of scalars reads as one value */
+    hr__config_each(s.cfg, "prices.models.", collect, seen);
+    CHECK_EQ_S(seen, "gpt-4.1.input=2;gpt-4.1.output=8;");
+    hr__settings_close(&s);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(home)) {
@@ -149,6 +178,7 @@ int main(void)
     RUN(test_home);
     RUN(test_listen);
     RUN(test_relative_path);
+    RUN(test_nested);
     rmdir(home);
     return unit_any_failed;
 }

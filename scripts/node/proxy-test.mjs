@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { proxyStarter, sleep } from './proxy-harness.mjs';
 
 const build = process.argv[2] || 'build/release';
 const proxyBin = path.resolve(build, 'hr-proxy');
@@ -17,7 +18,6 @@ const compressBin = path.resolve(build, 'hr-compress');
 const sanitized = path.basename(path.resolve(build)) === 'asan';
 const scenarios = 'testdata/hr-compress/scenarios';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hr-proxy-test-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let failures = 0;
 const ok = (name) => console.log(`ok proxy: ${name}`);
 const notOk = (name, why) => { failures++; console.log(`not ok proxy: ${name}: ${why}`); };
@@ -123,28 +123,7 @@ function send(res, obj, headers = {}, status = 200) {
 }
 
 // ---- the proxy -------------------------------------------------------------------
-const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => {
-  const p = s.address().port; s.close(() => r(p)); }); });
-// Whatever ends this script, no proxy it started outlives it.
-const children = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
-async function startProxy(extra = [], env = {}) {
-  const port = await freePort();
-  const logDir = mkdtempSync(path.join(tmp, 'logs-'));
-  const child = spawn(proxyBin, ['--listen', `127.0.0.1:${port}`, '--log-dir', logDir, ...extra],
-    { env: { ...process.env, HEADROOM_HOME: path.join(tmp, 'no-home'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
-  for (let i = 0; i < 100; i++) {
-    try { const r = await fetch(`http://127.0.0.1:${port}/health`); if (r.status) break; } catch { /* not yet */ }
-    await sleep(50);
-  }
-  return { port, url: `http://127.0.0.1:${port}`, logDir, child, exited, stderr: () => stderr,
-    log: () => (existsSync(path.join(logDir, 'requests.jsonl')) ? readFileSync(path.join(logDir, 'requests.jsonl'), 'utf8')
-      .trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []) };
-}
+const startProxy = proxyStarter(proxyBin, tmp);
 
 await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const up = `http://127.0.0.1:${upstream.address().port}`;

@@ -43,6 +43,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+try:
+    import fcntl
+except ImportError:  # no flock where there is no fcntl: appends still go whole
+    fcntl = None
+
 NAME = "headroom-route"
 DEFAULT_PROXY = "http://127.0.0.1:8788"
 HEALTH_TIMEOUT_S = 2.0
@@ -156,7 +161,7 @@ def _settings():
     no config accessor: the file is read here)."""
     lines = _config_lines(os.path.join(_hermes_home(), "config.yaml"))
     block = _read_block(lines)
-    providers = block.get("providers") or list(PROVIDERS)
+    providers = block["providers"] if "providers" in block else list(PROVIDERS)
     if isinstance(providers, str):
         providers = [p.strip() for p in providers.split(",") if p.strip()]
     return {
@@ -175,12 +180,13 @@ def _health(proxy_url):
     try:
         with urllib.request.urlopen(proxy_url + "/health", timeout=HEALTH_TIMEOUT_S) as r:
             body = r.read(4096)
-            if r.status == 200 and json.loads(body or b"{}").get("status") == "healthy":
+            doc = json.loads(body or b"{}")
+            if r.status == 200 and isinstance(doc, dict) and doc.get("status") == "healthy":
                 return None
             return f"/health answered {r.status}"
     except urllib.error.HTTPError as e:
         return f"/health answered {e.code}"
-    except (OSError, ValueError) as e:
+    except Exception as e:  # refused, timed out, not HTTP, not JSON: all mean "not the proxy"
         return f"cannot reach {proxy_url}/health: {getattr(e, 'reason', e)}"
 
 
@@ -367,9 +373,11 @@ def _wrap_runtime(router):
 
 
 def _attempt(step):
+    """A patch step's outcome; whatever it raises is reported, never passed to
+    Hermes, so that one step failing leaves the others and the report."""
     try:
         return step() or "patched"
-    except (ImportError, AttributeError, KeyError, TypeError) as e:
+    except Exception as e:
         return f"failed: {type(e).__name__}: {e}"
 
 
@@ -441,28 +449,30 @@ def _whole_record(line):
 
 def _trim_calls(path):
     """Keeps the witness small: past CALLS_MAX_BYTES, its newest CALLS_KEEP
-    lines, less any a killed writer left half-written."""
-    try:
-        if os.path.getsize(path) <= CALLS_MAX_BYTES:
-            return
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines(True)
-        _write_whole(path, "".join(line for line in lines[-CALLS_KEEP:] if _whole_record(line)))
-    except OSError:
-        pass
+    lines, less any a killed writer left half-written. Called under the lock."""
+    if os.path.getsize(path) <= CALLS_MAX_BYTES:
+        return
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines(True)
+    _write_whole(path, "".join(line for line in lines[-CALLS_KEEP:] if _whole_record(line)))
 
 
 def _append_line(path, line):
-    """One write with O_APPEND, so lines of concurrent Hermes processes do not
-    mix; a half-written line a killed process left is ended first."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            line = b"\n" + line
-        os.write(fd, line)
-    finally:
-        os.close(fd)
+    """Appends one record under an exclusive lock on a sibling lock file, so
+    that a trim (a rename) of another Hermes process cannot lose it; a
+    half-written line a killed process left is ended first."""
+    with open(path + ".lock", "a") as lock:
+        if fcntl:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        _trim_calls(path)
 
 
 def _witness_hook(proxy):
@@ -480,7 +490,6 @@ def _witness_hook(proxy):
         line = (json.dumps(record) + "\n").encode("utf-8")
         try:
             _append_line(path, line)
-            _trim_calls(path)
         except OSError as e:
             log.warning("cannot record the call in %s: %s", path, e)
 

@@ -1,0 +1,179 @@
+"""hr-compress on a Hermes-shaped session (scripts/hermes_session.py: Hermes's
+tool-result envelopes around real output of this machine), step by step as
+an agent resends it, in the three API shapes: cache mode must never change a
+message that an earlier request sent, must enter the envelopes and save,
+must keep file reads (the tool's and the shell's) byte for byte, every
+planted fact, every searched file and every changed diff line; the billed
+input under Anthropic's and OpenAI's caching rules must go down.
+    python3 scripts/cache-test.py BUILD_DIR
+Prints "ok cache: NAME" / "not ok cache: NAME: why" per test."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hermes_session as hs  # noqa: E402
+from hermes_session import anthropic_bill, items, openai_bill, without_markers  # noqa: E402
+from hermes_testlib import ROOT, Checks, expect  # noqa: E402
+
+BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
+STEPS = len(hs.steps())
+checks = Checks("cache")
+
+
+def compress_raw(body, *args):
+    """hr-compress's output bytes and its --json-stats."""
+    env = dict(os.environ, HEADROOM_HOME="/nonexistent/hr-cache-test")
+    r = subprocess.run([os.path.join(BUILD, "hr-compress"), "--json-stats", *args], input=body,
+                       capture_output=True, env=env, timeout=120)
+    expect(r.returncode == 0, f"hr-compress exited {r.returncode}: {r.stderr[-300:]}")
+    return r.stdout, json.loads(r.stderr.decode().strip().splitlines()[-1])
+
+
+def compress(req, *args):
+    out, stats = compress_raw(json.dumps(req).encode(), *args)
+    return json.loads(out), stats
+
+
+def results(req):
+    """[(tool name, arguments, result text)] in order."""
+    calls, out = {}, []
+    for m in items(req):
+        for b in m.get("content") if isinstance(m.get("content"), list) else []:
+            if b.get("type") == "tool_use":
+                calls[b["id"]] = (b["name"], b["input"])
+            elif b.get("type") == "tool_result":
+                out.append((*calls[b["tool_use_id"]], b["content"]))
+        for c in m.get("tool_calls") or []:
+            calls[c["id"]] = (c["function"]["name"], json.loads(c["function"]["arguments"]))
+        if m.get("role") == "tool":
+            out.append((*calls[m["tool_call_id"]], m["content"]))
+        if m.get("type") == "function_call":
+            calls[m["call_id"]] = (m["name"], json.loads(m["arguments"]))
+        elif m.get("type") == "function_call_output":
+            out.append((*calls[m["call_id"]], m["output"]))
+    return out
+
+
+SESSIONS = {}
+
+
+def session(shape):
+    """[(request, compressed, stats)] for each step, made once."""
+    if shape not in SESSIONS:
+        SESSIONS[shape] = [(hs.request(shape, k), *compress(hs.request(shape, k))) for k in range(1, STEPS + 1)]
+    return SESSIONS[shape]
+
+
+def sent_never_changes(shape):
+    def run():
+        steps = session(shape)
+        changed = []
+        for k in range(1, len(steps)):
+            before, after = items(without_markers(steps[k - 1][1])), items(without_markers(steps[k][1]))
+            if after[:len(before)] != before:
+                changed.append(k + 1)
+        expect(not changed, f"steps whose request rewrote what the one before sent: {changed}")
+        last = steps[-1][2]
+        expect(last["units"] and last["tokens_after"] < last["tokens_before"], f"nothing saved: {last}")
+    return run
+
+
+def envelopes_kept(shape):
+    def run():
+        req, out, _ = session(shape)[-1]
+        for (tool, args, orig), (_, _, got) in zip(results(req), results(out)):
+            e, g = json.loads(orig), json.loads(got)
+            expect(list(e) == list(g), f"{tool}: members {list(g)}, were {list(e)}")
+            bulk = max((k for k in e if isinstance(e[k], str)), key=lambda k: len(e[k]))
+            expect(all(e[k] == g[k] for k in e if k != bulk), f"{tool}: a member besides {bulk} changed")
+            exact = tool == "read_file" or args.get("command", "").startswith("cat ")
+            if exact:
+                expect(got == orig, f"{tool} {args}: a file read was changed")
+    return run
+
+
+def facts_kept(shape):
+    def run():
+        for _, out, _ in session(shape):
+            text = "".join(r[2] for r in results(out))
+            for fact in hs.FACTS:
+                expect(json.dumps(fact)[1:-1] in text, f"lost: {fact}")
+    return run
+
+
+def search_and_diff_kept(shape):
+    def run():
+        req, out, _ = session(shape)[-1]
+        for (tool, args, orig), (_, _, got) in zip(results(req), results(out)):
+            g = json.loads(got)
+            if tool == "search_files":
+                paths = [x for x in json.loads(orig)["matches_text"].splitlines() if x and not x.startswith(" ")]
+                lost = [p for p in paths if p not in g["matches_text"].splitlines()]
+                expect(not lost, f"searched files lost: {lost[:5]}")
+            if "git diff" in args.get("command", ""):
+                want = [x for x in json.loads(orig)["output"].splitlines()
+                        if x.startswith(("+", "-", "diff --git", "@@"))]
+                have = set(g["output"].splitlines())
+                lost = [x for x in want if x not in have]
+                expect(not lost, f"{len(lost)} changed or header lines of the diff lost: {lost[:3]}")
+    return run
+
+
+def idempotent(shape):
+    def run():
+        _, out, _ = session(shape)[-1]
+        again, stats = compress(out)
+        expect(again == out and not stats["units"], f"compressing the output again changed it: {stats}")
+    return run
+
+
+def bill_down(shape):
+    def run():
+        steps = session(shape)
+        plain = [s[0] for s in steps]
+        packed = [s[1] for s in steps]
+        rules = [("openai", openai_bill)] + ([("anthropic", anthropic_bill)] if shape == "anthropic" else [])
+        for name, bill in rules:
+            ratio = bill(packed) / bill(plain)
+            print(f"  {shape}: billed input under {name}'s rules {ratio:.2f}x of the uncompressed session")
+            expect(ratio <= 0.6, f"{name}'s rules: {ratio:.2f}x")
+    return run
+
+
+def proxy_sends_the_same():
+    """hr-proxy, by default, sends each step upstream exactly as hr-compress
+    gives it: cache mode in the proxy too."""
+    import urllib.request
+    from hermes_testlib import World
+    world = World(BUILD, "hr-cache-test.")
+    try:
+        for k in range(1, STEPS + 1):
+            body = json.dumps(hs.request("anthropic", k)).encode()
+            req = urllib.request.Request(world.proxy_url + "/v1/messages", data=body, method="POST", headers={
+                "content-type": "application/json", "x-api-key": "sk-ant-api03-test", "anthropic-version": "2023-06-01"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                expect(r.status == 200, f"step {k}: {r.status}")
+            want, _ = compress_raw(body)
+            expect(world.seen[-1]["body"] == want, f"step {k}: upstream got other bytes than hr-compress gives")
+    finally:
+        world.close()
+
+
+def token_mode_rolls():
+    req = hs.request("anthropic", STEPS)
+    _, stats = compress(req, "--mode", "token", "--protect-recent", "2")
+    expect(stats["units"], f"token mode compressed nothing: {stats}")
+
+
+for shape in hs.SHAPES:
+    checks.check(f"{shape}: no step rewrites a message an earlier step sent; the session saves", sent_never_changes(shape))
+    checks.check(f"{shape}: envelopes keep their members, file reads (read_file, cat) stay exact", envelopes_kept(shape))
+    checks.check(f"{shape}: every planted fact kept in every step", facts_kept(shape))
+    checks.check(f"{shape}: every searched file and every changed diff line kept", search_and_diff_kept(shape))
+    checks.check(f"{shape}: compressing the output again changes nothing", idempotent(shape))
+    checks.check(f"{shape}: the billed input goes down under the providers' caching rules", bill_down(shape))
+checks.check("token mode still compresses the old messages", token_mode_rolls)
+checks.check("hr-proxy sends each step upstream as hr-compress gives it (cache mode by default)", proxy_sends_the_same)
+sys.exit(1 if checks.failures else 0)
