@@ -25,6 +25,8 @@ struct hr_compressor {
     struct hr_scorer *scorer;
     hr_buf text, crushed, encoded, query;
     hr_buf member, member_out, member_enc; /* one string of an envelope */
+    hr_buf sent_bytes;                     /* what was sent of a unit before */
+    size_t first_new;                      /* cache mode: the first message after the model's last turn */
     struct hr_unit_list units, results;
     struct hr_known_count *known;
     size_t cap_known;
@@ -86,6 +88,7 @@ void hr_compressor_free(hr_compressor *c)
     hr_buf_free(&c->member);
     hr_buf_free(&c->member_out);
     hr_buf_free(&c->member_enc);
+    hr_buf_free(&c->sent_bytes);
     free(c->units.v);
     free(c->results.v);
     free(c->known);
@@ -318,15 +321,19 @@ static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const cha
     return HR_OK;
 }
 
-/* Compresses one unit into a splice edit. A failure here leaves the unit as
- * it was (fail open) unless memory ran out. *before gets its token count. */
-static hr_status compress_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                               const struct hr_query *q, const struct hr_unit_ref *u, hr_splice *sp, size_t *before)
+/* Compresses one unit: *kind set and c->encoded the JSON string to send
+ * when it got smaller, *kind NULL when it stays. A failure here leaves the
+ * unit as it was (fail open) unless memory ran out. *before gets its token
+ * count, *after the compressed one. */
+static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
+                            const struct hr_query *q, const struct hr_unit_ref *u, size_t *before, size_t *after,
+                            const char **kind)
 {
     c->text.len = 0;
     c->crushed.len = 0;
     c->encoded.len = 0;
-    *before = 0;
+    *before = *after = 0;
+    *kind = NULL;
     hr_status st = hr_json_string_decode(c->doc, u->node, &c->text);
     if (st) return st;
     if (!c->text.len) return HR_OK;
@@ -335,22 +342,94 @@ static hr_status compress_unit(hr_compressor *c, hr_tokenizer *tok, const hr_com
     if (*before < opt->min_tokens || hr__has_marker(c->text.data, c->text.len)) return HR_OK;
     if (hr__tool_is_exact(c->doc, u->call_name, u->call_args, opt->exact_tools)) return HR_OK;
     struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before};
-    const char *kind = NULL;
-    st = crush_envelope(c, &cx, tok, opt, &kind);
-    if (!st && !kind) {
-        enum hr_kind k = hr__route(&cx, c->text.data, c->text.len);
-        st = crush(&cx, k, c->text.data, c->text.len, &c->crushed);
-        kind = hr__kind_name(k);
+    const char *k = NULL;
+    st = crush_envelope(c, &cx, tok, opt, &k);
+    if (!st && !k) {
+        enum hr_kind routed = hr__route(&cx, c->text.data, c->text.len);
+        st = crush(&cx, routed, c->text.data, c->text.len, &c->crushed);
+        k = hr__kind_name(routed);
     }
     if (st == HR_ENOMEM) return st;
     if (st || !c->crushed.len) return HR_OK;
-    size_t after = 0;
-    if ((st = hr_tokenizer_count(tok, c->crushed.data, c->crushed.len, 0, &after))) return st;
-    if (after >= *before) return HR_OK;
+    if ((st = hr_tokenizer_count(tok, c->crushed.data, c->crushed.len, 0, after))) return st;
+    if (*after >= *before) return HR_OK;
     if ((st = hr_json_encode_string(&c->encoded, c->crushed.data, c->crushed.len))) return st;
+    *kind = k;
+    return HR_OK;
+}
+
+/* Puts c->encoded in the unit's place and records it. */
+static hr_status apply_unit(hr_compressor *c, const struct hr_unit_ref *u, hr_splice *sp, const char *kind,
+                            size_t before, size_t after)
+{
     size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node);
-    if ((st = hr_splice_replace(sp, s, e, c->encoded.data, c->encoded.len))) return st;
-    return record(c, u, kind, *before, after);
+    hr_status st = hr_splice_replace(sp, s, e, c->encoded.data, c->encoded.len);
+    return st ? st : record(c, u, kind, before, after);
+}
+
+/* Tokens of the unit as received, and of the JSON string c->encoded. */
+static hr_status count_both(hr_compressor *c, hr_tokenizer *tok, const struct hr_unit_ref *u, size_t *before,
+                            size_t *after)
+{
+    c->text.len = c->crushed.len = 0;
+    hr_status st = hr_json_string_decode(c->doc, u->node, &c->text);
+    if (!st) st = hr_tokenizer_count(tok, c->text.data ? c->text.data : "", c->text.len, 0, before);
+    if (!st) st = hr_json_parse(c->scratch_doc, c->encoded.data, c->encoded.len);
+    if (!st) st = hr_json_string_decode(c->scratch_doc, hr_json_root(c->scratch_doc), &c->crushed);
+    if (!st) st = hr_tokenizer_count(tok, c->crushed.data ? c->crushed.data : "", c->crushed.len, 0, after);
+    return st;
+}
+
+/* Cache mode with a memory of what was sent: a result sent before leaves as
+ * it did then, whatever the settings say now; a new one (after the model's
+ * last turn) is compressed and remembered; an older one the memory does not
+ * hold went before hr saw this conversation (or hr restarted): it stays as
+ * it came, and that is remembered. Failing open (sent_only), nothing new is
+ * compressed. What was remembered first wins, so that a worker finishing
+ * after its request went out as it came cannot change what later requests
+ * send. */
+static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
+                                 const struct hr_query *q, const struct hr_unit_ref *u, size_t first_new,
+                                 hr_splice *sp, size_t *before)
+{
+    size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node), after = 0;
+    unsigned char key[32];
+    hr__sent_key(c->doc_text + s, e - s, key);
+    c->sent_bytes.len = 0;
+    int raw = 0, found = hr__sent_get(opt->sent, key, &c->sent_bytes, &raw);
+    if (found < 0) return HR_ENOMEM;
+    const char *kind = NULL;
+    hr_status st = HR_OK;
+    *before = 0;
+    if (!found) {
+        if (u->message >= first_new && !opt->sent_only) st = crush_unit(c, tok, opt, q, u, before, &after, &kind);
+        if (!st) st = hr__sent_put(opt->sent, key, kind ? c->encoded.data : NULL, c->encoded.len, &c->sent_bytes, &raw);
+        if (st) return st;
+        if (kind && !raw && c->sent_bytes.len == c->encoded.len &&
+            !memcmp(c->sent_bytes.data, c->encoded.data, c->encoded.len))
+            return apply_unit(c, u, sp, kind, *before, after);
+    }
+    c->encoded.len = 0;
+    if (!raw) st = hr_buf_append(&c->encoded, c->sent_bytes.data, c->sent_bytes.len);
+    if (!st && raw) { /* as it came: only its count */
+        c->text.len = 0;
+        st = hr_json_string_decode(c->doc, u->node, &c->text);
+        if (!st) st = hr_tokenizer_count(tok, c->text.data ? c->text.data : "", c->text.len, 0, before);
+        return st;
+    }
+    if (!st) st = count_both(c, tok, u, before, &after);
+    return st ? st : apply_unit(c, u, sp, "sent before", *before, after);
+}
+
+static hr_status one_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
+                          const struct hr_query *q, const struct hr_unit_ref *u, size_t first_new, hr_splice *sp,
+                          size_t *before)
+{
+    if (opt->sent && opt->mode == HR_MODE_CACHE) return remembered_unit(c, tok, opt, q, u, first_new, sp, before);
+    size_t after;
+    const char *kind;
+    hr_status st = crush_unit(c, tok, opt, q, u, before, &after, &kind);
+    return st || !kind ? st : apply_unit(c, u, sp, kind, *before, after);
 }
 
 /* ---- the whole request ---------------------------------------------------------- */
@@ -376,9 +455,9 @@ static void attach_calls(struct hr_unit_list *units, const struct hr_unit_list *
 static hr_status find_units(hr_compressor *c, const hr_compress_options *opt, size_t task)
 {
     c->units.n = c->results.n = 0;
-    if (opt->mode == HR_MODE_CACHE) return hr__find_tool_results(c->doc, c->stats.format, &c->units);
+    if (opt->mode == HR_MODE_CACHE) return hr__find_tool_results(c->doc, c->stats.format, &c->units, &c->first_new);
     hr_status st = hr__find_units(c->doc, c->stats.format, opt->protect_recent, task, &c->units);
-    if (!st && c->units.n) st = hr__find_tool_results(c->doc, c->stats.format, &c->results);
+    if (!st && c->units.n) st = hr__find_tool_results(c->doc, c->stats.format, &c->results, NULL);
     if (!st) attach_calls(&c->units, &c->results);
     return st;
 }
@@ -433,7 +512,7 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
         size_t before;
         size_t had = c->n_done;
         if (per_unit) st = unit_query(c, &c->units.v[i], &q);
-        if (!st) st = compress_unit(c, tok, opt, &q, &c->units.v[i], sp, &before);
+        if (!st) st = one_unit(c, tok, opt, &q, &c->units.v[i], c->first_new, sp, &before);
         c->known[i] = (struct hr_known_count){c->units.v[i].node, before};
         if (!st && c->n_done > had) saved += c->done[had].before - c->done[had].after;
     }

@@ -201,8 +201,22 @@ hr_status hr__task_message(const hr_json *doc, hr_format format, size_t *index, 
  * leaving out the message at skip: tool results and user text. */
 hr_status hr__find_units(const hr_json *doc, hr_format format, size_t protect_recent, size_t skip,
                          struct hr_unit_list *out);
-/* Every tool result of the request, with its call and task (tool_results.c). */
-hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out);
+/* Every tool result of the request, with its call and task (tool_results.c);
+ * *first_new (may be NULL): the first message after the model's last turn,
+ * where the results it has not seen yet are. */
+hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out, size_t *first_new);
+
+/* ---- what was sent (sent_memory.c) ------------------------------------------ */
+
+/* The key of a tool result: the SHA-256 of its JSON string as received. */
+void hr__sent_key(const char *bytes, size_t len, unsigned char key[32]);
+/* 1 and what was sent instead appended to sent (*raw: it went as it came),
+ * 0 when unknown, -1 out of memory. */
+int hr__sent_get(hr_sent *s, const unsigned char key[32], hr_buf *sent, int *raw);
+/* Remembers bytes (NULL: as it came) unless something was remembered first;
+ * what is remembered now is appended to winner (*raw: as it came). */
+hr_status hr__sent_put(hr_sent *s, const unsigned char key[32], const char *bytes, size_t len, hr_buf *winner,
+                       int *raw);
 /* The text of message index's user content (text parts joined by newlines). */
 hr_status hr__message_text(const hr_json *doc, hr_format format, size_t index, hr_buf *text);
 

@@ -245,11 +245,26 @@ HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size
  * protect_recent, tool results and user text, against the latest task. */
 typedef enum hr_mode { HR_MODE_CACHE = 0, HR_MODE_TOKEN = 1 } hr_mode;
 
+/* What a proxy sent of each tool result (cache mode), so that a result
+ * leaves the same way in every later request: compressed once, when first
+ * sent; as it came when compression failed or timed out then, or when it was
+ * sent before hr saw the conversation. In memory only, bounded by bytes
+ * (least recently used first), safe to share between threads. */
+typedef struct hr_sent hr_sent;
+#define HR_SENT_MAX_BYTES_DEFAULT ((size_t)64 << 20)
+HR_API hr_status hr_sent_new(size_t max_bytes, hr_sent **out); /* 0: the default */
+HR_API void hr_sent_free(hr_sent *s);
+HR_API size_t hr_sent_count(hr_sent *s); /* tool results remembered */
+
 typedef struct hr_compress_options {
     hr_format format;      /* HR_FORMAT_UNKNOWN: detect from the body */
     hr_mode mode;          /* HR_MODE_CACHE */
     const char *exact_tools; /* "name, +name, -name": tools whose results are never cut, added to
                                 or removed from the defaults (read_file, Read, Edit, ...); NULL: defaults */
+    hr_sent *sent;         /* cache mode: what was sent before (NULL: none; each result is then
+                              compressed as if first sent) */
+    int sent_only;         /* with sent, failing open: compress nothing, send what was sent
+                              before and the rest as it came, and remember that */
     size_t protect_recent; /* token mode: last messages / input items left alone (5) */
     size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
     const char *query;     /* the task's words; NULL: the task of each unit (cache mode: the user

@@ -27,6 +27,7 @@ struct walk {
     struct call *calls;
     size_t n_calls, cap_calls;
     size_t message, task; /* the message walked, the last with user text */
+    size_t last_assistant;  /* the last of the model's turns, SIZE_MAX: none */
     hr_status st;
 };
 
@@ -113,6 +114,7 @@ static void anthropic_message(struct walk *w, hr_json_node m, const char *at)
     hr_json_node role = hr_json_get(doc, m, "role"), content = hr_json_get(doc, m, "content");
     int user = str_is(doc, role, "user");
     if (user && has_user_text(doc, content)) w->task = w->message;
+    if (str_is(doc, role, "assistant")) w->last_assistant = w->message;
     if (hr_json_type_of(doc, content) != HR_JSON_ARRAY) return;
     size_t j = 0;
     for (hr_json_node b = hr_json_first(doc, content); b != HR_JSON_NONE; b = hr_json_next(doc, b), j++) {
@@ -135,6 +137,7 @@ static void chat_message(struct walk *w, hr_json_node m, const char *at)
     if (str_is(doc, role, "user") && has_user_text(doc, content)) {
         w->task = w->message;
     } else if (str_is(doc, role, "assistant")) {
+        w->last_assistant = w->message;
         hr_json_node calls = hr_json_get(doc, m, "tool_calls");
         if (hr_json_type_of(doc, calls) != HR_JSON_ARRAY) return;
         for (hr_json_node c = hr_json_first(doc, calls); c != HR_JSON_NONE; c = hr_json_next(doc, c)) {
@@ -152,6 +155,9 @@ static void responses_item(struct walk *w, hr_json_node item, const char *at)
     const hr_json *doc = w->doc;
     hr_json_node type = hr_json_get(doc, item, "type");
     char where[112];
+    if (str_is(doc, type, "function_call") || str_is(doc, type, "custom_tool_call") ||
+        str_is(doc, type, "reasoning") || str_is(doc, hr_json_get(doc, item, "role"), "assistant"))
+        w->last_assistant = w->message;
     if (str_is(doc, type, "function_call")) {
         remember_call(w, hr_json_get(doc, item, "call_id"), hr_json_get(doc, item, "name"),
                       hr_json_get(doc, item, "arguments"));
@@ -166,12 +172,12 @@ static void responses_item(struct walk *w, hr_json_node item, const char *at)
     }
 }
 
-hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out)
+hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out, size_t *first_new)
 {
     hr_json_node list = hr__message_list(doc, format);
     if (list == HR_JSON_NONE || hr_json_type_of(doc, list) != HR_JSON_ARRAY) return HR_OK;
     const char *name = format == HR_FORMAT_OPENAI_RESPONSES ? "input" : "messages";
-    struct walk w = {.doc = doc, .out = out, .task = SIZE_MAX};
+    struct walk w = {.doc = doc, .out = out, .task = SIZE_MAX, .last_assistant = SIZE_MAX};
     for (hr_json_node m = hr_json_first(doc, list); m != HR_JSON_NONE && !w.st; m = hr_json_next(doc, m), w.message++) {
         if (hr_json_type_of(doc, m) != HR_JSON_OBJECT) continue;
         char at[32];
@@ -181,5 +187,6 @@ hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_
         else responses_item(&w, m, at);
     }
     free(w.calls);
+    if (first_new) *first_new = w.last_assistant == SIZE_MAX ? 0 : w.last_assistant + 1;
     return w.st;
 }

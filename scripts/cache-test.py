@@ -161,6 +161,88 @@ def proxy_sends_the_same():
         world.close()
 
 
+def post_steps(world, shape, steps):
+    """Sends the session's steps through the proxy; the bodies the upstream got."""
+    import urllib.request
+    paths = {"anthropic": "/v1/messages", "chat": "/v1/chat/completions", "responses": "/v1/responses"}
+    got = []
+    for k in steps:
+        body = json.dumps(hs.request(shape, k)).encode()
+        req = urllib.request.Request(world.proxy_url + paths[shape], data=body, method="POST", headers={
+            "content-type": "application/json", "x-api-key": "sk-ant-api03-test", "authorization": "Bearer sk-test",
+            "anthropic-version": "2023-06-01"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            expect(r.status == 200, f"step {k}: {r.status}")
+        got.append(json.loads(world.seen[-1]["body"]))
+    return got
+
+
+def expect_prefixes(sent, what):
+    for k in range(1, len(sent)):
+        before, after = items(without_markers(sent[k - 1])), items(without_markers(sent[k]))
+        expect(after[:len(before)] == before, f"{what}: request {k + 1} rewrote what request {k} sent")
+
+
+def reload(world, config, text):
+    """route.yaml rewritten and the proxy told (SIGHUP); waits until it has read it."""
+    import signal
+    import time
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(text)
+    world.proxy.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+
+
+def proxy_remembers_fail_open():
+    """A result that went as it came because compression timed out goes the
+    same way in every later request, after the timeout is raised (SIGHUP)."""
+    from hermes_testlib import World
+    import tempfile
+    config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write("compress_timeout_ms: 0\n")
+    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+    try:
+        for shape in hs.SHAPES:
+            sent = post_steps(world, shape, [1, 2])
+            raw = results(sent[0])[0][2]
+            expect(raw == results(hs.request(shape, 1))[0][2], f"{shape}: step 1 was compressed despite the timeout")
+            reload(world, config, "compress_timeout_ms: 10000\n")
+            sent += post_steps(world, shape, range(3, STEPS + 1))
+            expect_prefixes(sent, shape)
+            expect(results(sent[-1])[0][2] == raw, f"{shape}: the result sent as it came was compressed later")
+            expect(json.dumps(sent[-1]) != json.dumps(hs.request(shape, STEPS)), f"{shape}: nothing compressed once fast")
+            reload(world, config, "compress_timeout_ms: 0\n")
+    finally:
+        world.close()
+
+
+def proxy_history_before_hr():
+    """A conversation hr first sees at step 5: the results sent before it
+    stay as they came, the new one is compressed, and so in later steps; a
+    setting changed mid-conversation (min_tokens, SIGHUP) changes nothing
+    already sent."""
+    from hermes_testlib import World
+    import tempfile
+    config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write("compress_timeout_ms: 10000\n")
+    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+    try:
+        sent = post_steps(world, "chat", [4])
+        plain = results(hs.request("chat", 4))
+        got = results(sent[0])
+        expect([g[2] for g in got[:-1]] == [p[2] for p in plain[:-1]], "results sent before hr were compressed")
+        expect(got[-1][2] != plain[-1][2], "the new result was not compressed")
+        sent += post_steps(world, "chat", [5, 6])
+        reload(world, config, "compress_timeout_ms: 10000\nmin_tokens_to_crush: 1000000\n")
+        sent += post_steps(world, "chat", [7, 8])
+        expect_prefixes(sent, "chat")
+        expect(results(sent[-1])[3][2] == got[-1][2], "a result compressed before changed after SIGHUP")
+    finally:
+        world.close()
+
+
 def token_mode_rolls():
     req = hs.request("anthropic", STEPS)
     _, stats = compress(req, "--mode", "token", "--protect-recent", "2")
@@ -176,4 +258,8 @@ for shape in hs.SHAPES:
     checks.check(f"{shape}: the billed input goes down under the providers' caching rules", bill_down(shape))
 checks.check("token mode still compresses the old messages", token_mode_rolls)
 checks.check("hr-proxy sends each step upstream as hr-compress gives it (cache mode by default)", proxy_sends_the_same)
+checks.check("hr-proxy: a result sent as it came (compression timed out) goes so in every later request",
+             proxy_remembers_fail_open)
+checks.check("hr-proxy: results sent before hr saw the conversation stay as they came; a SIGHUP changes nothing sent",
+             proxy_history_before_hr)
 sys.exit(1 if checks.failures else 0)

@@ -23,7 +23,6 @@ from hermes_testlib import (FIXTURE_HOME, OK_REPLY, PLUGIN, ROOT, Checks, World,
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 VERIFY = os.path.join(BUILD, "hr-verify")
 STANDIN_BIN = os.path.join(ROOT, "testdata", "hermes-standin", "bin")
-LONG_REQUEST = os.path.join(ROOT, "testdata", "hr-compress", "scenarios", "long-anthropic.json")
 world = World(BUILD, "hr-verify-test.")
 tmp, proxy_url = world.tmp, world.proxy_url
 log_path = os.path.join(tmp, "logs", "requests.jsonl")
@@ -669,9 +668,10 @@ def start_proxy(headroom_home, *args, **extra):
 
 
 def post_long(url):
-    """The long request (old tool output, which the proxy compresses) to the proxy at url."""
-    with open(LONG_REQUEST, "rb") as f:
-        body = f.read()
+    """A Hermes request whose newest tool result (the 700 lines of dpkg -l,
+    which the proxy compresses) has just come back, to the proxy at url."""
+    import hermes_session
+    body = json.dumps(hermes_session.request("anthropic", 2)).encode()
     req = urllib.request.Request(url + "/v1/messages", data=body, method="POST",
                                  headers={"content-type": "application/json", "x-api-key": "sk-ant-api03-test",
                                           "anthropic-version": "2023-06-01"})

@@ -398,6 +398,8 @@ static void forward_body(struct exchange *ex)
     else send_upstream(ex, ex->body, ex->body_len);
 }
 
+static void fail_open_body(struct exchange *ex);
+
 /* What compression gave, from a worker or inline: the compressed body when
  * something was compressed, the original otherwise (fail open). */
 static void take_result(struct exchange *ex, hr_status status, const hr_buf *out, const hr_compress_stats *st,
@@ -416,6 +418,7 @@ static void take_result(struct exchange *ex, hr_status status, const hr_buf *out
     } else {
         note_error(ex, "compression failed, sent uncompressed: %s", error);
         ex->p->totals.fail_open++;
+        fail_open_body(ex);
     }
 }
 
@@ -446,6 +449,28 @@ void compress_options(const struct proxy *p, hr_compress_options *opt)
     opt->model_dir = p->set.kompress_model[0] ? p->set.kompress_model : NULL;
     opt->kompress_backend = p->set.kompress_backend;
     opt->kompress_max_concurrent = p->set.max_concurrent;
+    if (p->set.mode == HR_MODE_CACHE && !p->set.observe) opt->sent = p->sent;
+}
+
+/* Failing open in cache mode: the tool results sent before go as they went
+ * then and the new ones as they came (and are remembered so), not the whole
+ * body as it came, which would change what earlier requests sent. Nothing
+ * is compressed here: only what is remembered is looked up, on the loop. */
+static void fail_open_body(struct exchange *ex)
+{
+    struct proxy *p = ex->p;
+    hr_compress_options opt;
+    compress_options(p, &opt);
+    if (!opt.sent || ex->rec.observe) return;
+    opt.sent_only = 1;
+    opt.scorer = "lexical";
+    p->inline_out.len = 0;
+    hr_compress_stats stats;
+    if (hr_compress(p->inline_comp, &opt, ex->body, ex->body_len, &p->inline_out) == HR_OK &&
+        (hr_compressor_stats(p->inline_comp, &stats), stats.units)) {
+        ex->compressed.len = 0;
+        hr_buf_append(&ex->compressed, p->inline_out.data, p->inline_out.len);
+    }
 }
 
 /* A body shorter than min_tokens_to_crush bytes cannot hold a unit that
@@ -477,6 +502,7 @@ static void on_compress_timeout(evutil_socket_t fd, short what, void *arg)
     ex->rec.compress_ms = now_ms() - ex->t0;
     note_error(ex, "%s", "compression timed out, sent uncompressed");
     ex->p->totals.fail_open++;
+    fail_open_body(ex);
     forward_body(ex);
 }
 
@@ -567,6 +593,7 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
             return;
         }
         note_error(ex, "%s", "every compression worker busy (max_concurrent), sent uncompressed");
+        fail_open_body(ex);
     }
     p->totals.passed_through++;
     forward_body(ex);
@@ -647,7 +674,7 @@ int forward_init(struct proxy *p)
     curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
     curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    return hr_compressor_new(&p->inline_comp) ? -1 : 0;
+    return hr_compressor_new(&p->inline_comp) || hr_sent_new(0, &p->sent) ? -1 : 0;
 }
 
 void forward_cleanup(struct proxy *p)
@@ -655,6 +682,7 @@ void forward_cleanup(struct proxy *p)
     if (p->multi) curl_multi_cleanup(p->multi);
     if (p->curl_timer) event_free(p->curl_timer);
     hr_compressor_free(p->inline_comp);
+    hr_sent_free(p->sent);
     hr_buf_free(&p->inline_out);
     curl_global_cleanup();
 }

@@ -193,6 +193,7 @@ struct proxy {
     struct event *curl_timer;
     struct pool *pool;
     hr_compressor *inline_comp; /* the loop thread's own, for bodies too short to compress */
+    hr_sent *sent;             /* cache mode: what was sent of each tool result, kept across SIGHUP */
     hr_buf inline_out;
     struct reqlog *log;
     struct totals totals;

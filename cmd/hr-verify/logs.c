@@ -56,8 +56,9 @@ static void hint_for_recent(const struct tally *t, struct result *r)
     else if (t->bad_gateway)
         result_hint(r, "%zu recent request(s) got 502. " HINT_502, t->bad_gateway);
     else
-        result_hint(r, "requests are below min_tokens_to_crush, or their context is all in the protected recent "
-                       "messages; a longer session saves tokens (see route.yaml)");
+        result_hint(r, "no tool result reached min_tokens_to_crush, or they were file reads, or were sent before "
+                       "hr-proxy saw the conversation (they stay as they went); a session with long tool output "
+                       "saves tokens (see route.yaml)");
 }
 
 /* Recent requests, none of which saved tokens: a fault, unless the chat
@@ -67,8 +68,8 @@ static void judge_unsaved(const struct tally *t, const struct run_state *st, con
     if (st->chat_passed && !t->unauthorized && !t->bad_gateway) {
         result_set(r, V_PASS, "%zu request(s) in the last %s, the chat's among them; none saved tokens yet", t->recent,
                    max_age);
-        result_hint(r, "the newest messages are never cut, so a short session has nothing to compress; after a "
-                       "longer one, hr-verify shows the saving");
+        result_hint(r, "a chat without long tool output has nothing to compress; after a session with some, "
+                       "hr-verify shows the saving");
         return;
     }
     result_set(r, V_FAIL, "%zu requests in the last %s, none with tokens_saved > 0", t->recent, max_age);

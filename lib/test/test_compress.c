@@ -727,6 +727,46 @@ static void test_exact_tools(void)
     hr_json_free(doc);
 }
 
+/* The memory of what was sent: the first value wins, the least recently
+ * used goes past the bound, "as it came" is remembered too. */
+static void test_sent_memory(void)
+{
+    hr_sent *s = NULL;
+    CHECK_EQ_U(hr_sent_new(600, &s), HR_OK);
+    unsigned char k1[32], k2[32], k3[32];
+    hr__sent_key("\"a\"", 3, k1);
+    hr__sent_key("\"b\"", 3, k2);
+    hr__sent_key("\"c\"", 3, k3);
+    hr_buf got = HR_BUF_INIT;
+    int raw = -1;
+    CHECK_EQ_U(hr__sent_get(s, k1, &got, &raw), 0);
+    CHECK_EQ_U(hr__sent_put(s, k1, "\"A\"", 3, &got, &raw), HR_OK);
+    CHECK(!raw && got.len == 3 && !memcmp(got.data, "\"A\"", 3));
+    got.len = 0;
+    CHECK_EQ_U(hr__sent_put(s, k1, NULL, 0, &got, &raw), HR_OK); /* later: the first stays */
+    CHECK(!raw && got.len == 3);
+    got.len = 0;
+    CHECK_EQ_U(hr__sent_put(s, k2, NULL, 0, &got, &raw), HR_OK);
+    CHECK(raw && got.len == 0);
+    CHECK_EQ_U(hr__sent_get(s, k2, &got, &raw), 1);
+    CHECK(raw);
+    CHECK_EQ_U(hr__sent_get(s, k1, &got, &raw), 1); /* k1 now the most recent */
+    for (int i = 0; i < 8; i++) { /* past 600 bytes: k2 goes before k1 */
+        unsigned char k[32];
+        char text[16];
+        snprintf(text, sizeof text, "\"x%d\"", i);
+        hr__sent_key(text, strlen(text), k);
+        got.len = 0;
+        CHECK_EQ_U(hr__sent_put(s, k, text, strlen(text), &got, &raw), HR_OK);
+        if (i == 0) CHECK_EQ_U(hr__sent_get(s, k1, &got, &raw), 1);
+    }
+    CHECK(hr_sent_count(s) < 10);
+    CHECK_EQ_U(hr__sent_get(s, k2, &got, &raw), 0);
+    CHECK_EQ_U(hr__sent_get(s, k3, &got, &raw), 0);
+    hr_buf_free(&got);
+    hr_sent_free(s);
+}
+
 static void test_odd_content(void)
 {
     static const char alphabet[] = "ab  Z9_-./:{}[]\",\n\n\t@+ 0x1f ERROR diff --git @@ -1 +1 @@\n a.c:12:x\n";
@@ -785,6 +825,7 @@ int main(void)
     RUN(test_bad_input);
     RUN(test_odd_content);
     RUN(test_exact_tools);
+    RUN(test_sent_memory);
     hr_compressor_free(comp);
     return unit_any_failed;
 }

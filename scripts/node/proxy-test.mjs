@@ -254,21 +254,36 @@ await check('a short request arrives byte-identical', async () => {
   assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
 });
 
+// Token mode (rolling): the proxy applies libhr's compression exactly as hr-compress does.
+const pxt = await startProxy([...urls, '--mode', 'token']);
 for (const [file, route] of [['long-anthropic.json', '/v1/messages'], ['long-chat.json', '/v1/chat/completions'],
   ['long-responses.json', '/v1/responses']]) {
-  await check(`${file}: arrives compressed exactly as hr-compress does it, log holds its tokens_saved`, async () => {
+  await check(`${file}, token mode: arrives compressed exactly as hr-compress does it, log holds its tokens_saved`, async () => {
     const body = readFileSync(`${scenarios}/${file}`);
-    const r = await rawPost(`${px.url}${route}`, body, { authorization: 'Bearer sk-test' });
+    const r = await rawPost(`${pxt.url}${route}`, body, { authorization: 'Bearer sk-test' });
     await r.arrayBuffer();
     const env = { ...process.env, HEADROOM_HOME: '/nonexistent' };
-    const want = execFileSync(compressBin, [`${scenarios}/${file}`], { env });
-    const stats = JSON.parse(execFileSync('sh', ['-c', `"${compressBin}" --json-stats "${scenarios}/${file}" 2>&1 >/dev/null`],
+    const want = execFileSync(compressBin, ['--mode', 'token', `${scenarios}/${file}`], { env });
+    const stats = JSON.parse(execFileSync('sh', ['-c', `"${compressBin}" --mode token --json-stats "${scenarios}/${file}" 2>&1 >/dev/null`],
       { env }).toString());
     assert(Buffer.compare(lastSeen().body, want) === 0, `upstream got ${lastSeen().body.length} bytes, hr-compress gives ${want.length}`);
     await sleep(50);
-    const rec = px.log().filter((l) => l.path === route).pop();
+    const rec = pxt.log().filter((l) => l.path === route).pop();
     assert(rec && rec.tokens_saved === stats.tokens_saved && rec.tokens_before === stats.tokens_before,
       `log says ${rec && rec.tokens_before}/${rec && rec.tokens_saved}, hr-compress ${stats.tokens_before}/${stats.tokens_saved}`);
+  });
+}
+
+// Cache mode (the default): a conversation the proxy first sees with its tool
+// results already sent, ending in a question, goes as it came: those results
+// went to the provider before hr was in the path, and are cached there so.
+for (const [file, route] of [['long-anthropic.json', '/v1/messages'], ['long-chat.json', '/v1/chat/completions'],
+  ['long-responses.json', '/v1/responses']]) {
+  await check(`${file}, cache mode, first seen: results sent before hr was in the path go as they came`, async () => {
+    const body = readFileSync(`${scenarios}/${file}`);
+    const r = await rawPost(`${px.url}${route}`, body, { authorization: 'Bearer sk-test' });
+    await r.arrayBuffer();
+    assert(Buffer.compare(lastSeen().body, body) === 0, `upstream got ${lastSeen().body.length} bytes, the body has ${body.length}`);
   });
 }
 
@@ -304,8 +319,10 @@ await check('client disconnect cancels the upstream stream', async () => {
 
 await check('/stats and /metrics count requests and tokens saved', async () => {
   const s = await (await fetch(`${px.url}/stats`)).json();
-  assert(s.requests >= 10 && s.tokens_saved > 0 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
-  const m = await (await fetch(`${px.url}/metrics`)).text();
+  assert(s.requests >= 10 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
+  const t = await (await fetch(`${pxt.url}/stats`)).json(); /* the proxy that compressed the long scenarios */
+  assert(t.requests === 3 && t.tokens_saved > 0 && t.by_provider.anthropic.tokens_saved > 0, JSON.stringify(t));
+  const m = await (await fetch(`${pxt.url}/metrics`)).text();
   assert(/hr_tokens_saved_total\{provider="anthropic"\} [1-9]/.test(m), 'metrics lack tokens saved');
 });
 
@@ -408,7 +425,8 @@ await check('SIGTERM: a stream in flight finishes intact, then the proxy exits 0
 });
 
 // ---- a third proxy: slow clients, bad requests, busy workers ----------------------------
-const px3 = await startProxy([...urls, '--client-timeout', '2', '--max-concurrent', '1']);
+// token mode: a long conversation gets compressed whenever a worker takes it
+const px3 = await startProxy([...urls, '--client-timeout', '2', '--max-concurrent', '1', '--mode', 'token']);
 const cpuMs = (pid) => { // user + system time of a process, in ms
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;

@@ -52,11 +52,12 @@ def _parse_env_value(raw):
     return value
 
 
-def load_env():
-    """KEY=VALUE pairs of $HERMES_HOME/.env ("export " allowed, # comments)."""
+def parse_env_file(path):
+    """KEY=VALUE pairs of a .env file ("export " allowed, # comments); {}
+    when it cannot be read."""
     values = {}
     try:
-        with open(get_env_path(), encoding="utf-8-sig", errors="replace") as f:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
             lines = f.readlines()
     except OSError:
         return values
@@ -67,8 +68,14 @@ def load_env():
         if line.startswith("export "):
             line = line[7:]
         key, _, value = line.partition("=")
-        values[key.strip()] = _parse_env_value(value)
+        if key.strip():
+            values[key.strip()] = _parse_env_value(value)
     return values
+
+
+def load_env():
+    """KEY=VALUE pairs of $HERMES_HOME/.env."""
+    return parse_env_file(get_env_path())
 
 
 def get_env_value_prefer_dotenv(key):

@@ -3,7 +3,7 @@ runs at start-up so $HERMES_HOME/.env overrides what the shell exported."""
 import os
 from pathlib import Path
 
-from hermes_cli.config import _parse_env_value
+from hermes_cli.config import parse_env_file
 
 
 def load_hermes_dotenv(*, hermes_home=None, project_env=None):
@@ -14,17 +14,9 @@ def load_hermes_dotenv(*, hermes_home=None, project_env=None):
     for path, override in ((home / ".env", True), (Path(project_env) if project_env else None, False)):
         if path is None or not path.is_file():
             continue
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            for line in f:
-                line = line.strip()
-                if not line or line.startswith("#") or "=" not in line:
-                    continue
-                if line.startswith("export "):
-                    line = line[7:]
-                key, _, value = line.partition("=")
-                key = key.strip()
-                if key and (override or key not in os.environ):
-                    os.environ[key] = _parse_env_value(value)
+        for key, value in parse_env_file(path).items():
+            if override or key not in os.environ:
+                os.environ[key] = value
         loaded.append(path)
     return loaded
 
