@@ -382,9 +382,9 @@ static hr_status count_both(hr_compressor *c, hr_tokenizer *tok, const struct hr
 
 /* Cache mode with a memory of what was sent: a result sent before leaves as
  * it did then, whatever the settings say now; a new one (after the model's
- * last turn) is compressed and remembered; an older one the memory does not
- * hold went before hr saw this conversation (or hr restarted): it stays as
- * it came, and that is remembered. Failing open (sent_only), nothing new is
+ * last turn) is compressed and remembered; an older one that neither the
+ * memory nor its index on disk knows went before hr saw this conversation:
+ * it stays as it came, and that is remembered. Failing open (sent_only), nothing new is
  * compressed. What was remembered first wins, so that a worker finishing
  * after its request went out as it came cannot change what later requests
  * send. */
@@ -402,7 +402,12 @@ static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_c
     hr_status st = HR_OK;
     *before = 0;
     if (!found) {
-        if (u->message >= first_new && !opt->sent_only) st = crush_unit(c, tok, opt, q, u, before, &after, &kind);
+        /* after a restart, the index says how it went: compressed again (the
+         * same bytes when the compression is the same), or as it came */
+        unsigned char hash[32];
+        int went_raw = 0, recalled = hr__sent_recall(opt->sent, key, hash, &went_raw);
+        int fresh = recalled ? !went_raw : u->message >= first_new;
+        if (fresh && !opt->sent_only) st = crush_unit(c, tok, opt, q, u, before, &after, &kind);
         if (!st) st = hr__sent_put(opt->sent, key, kind ? c->encoded.data : NULL, c->encoded.len, &c->sent_bytes, &raw);
         if (st) return st;
         if (kind && !raw && c->sent_bytes.len == c->encoded.len &&

@@ -213,6 +213,9 @@ void hr__sent_key(const char *bytes, size_t len, unsigned char key[32]);
 /* 1 and what was sent instead appended to sent (*raw: it went as it came),
  * 0 when unknown, -1 out of memory. */
 int hr__sent_get(hr_sent *s, const unsigned char key[32], hr_buf *sent, int *raw);
+/* What the index on disk says of key: 1 and *raw, or hash the SHA-256 of
+ * what went instead; 0 when it says nothing. */
+int hr__sent_recall(hr_sent *s, const unsigned char key[32], unsigned char hash[32], int *raw);
 /* Remembers bytes (NULL: as it came) unless something was remembered first;
  * what is remembered now is appended to winner (*raw: as it came). */
 hr_status hr__sent_put(hr_sent *s, const unsigned char key[32], const char *bytes, size_t len, hr_buf *winner,

@@ -42,6 +42,7 @@ typedef enum hr_status {
     HR_ETOOBIG,     /* input larger than supported (4 GiB for JSON) */
     HR_ENOTREQUEST, /* JSON, but not a request of a known API shape */
     HR_EMODEL,      /* the scorer asked for cannot start: its model is missing or broken */
+    HR_EIO,         /* a file could not be read or written */
 } hr_status;
 
 /* A static, human-readable description of a status. */
@@ -255,6 +256,11 @@ typedef struct hr_sent hr_sent;
 HR_API hr_status hr_sent_new(size_t max_bytes, hr_sent **out); /* 0: the default */
 HR_API void hr_sent_free(hr_sent *s);
 HR_API size_t hr_sent_count(hr_sent *s); /* tool results remembered */
+/* Keeps, in the file at path (created 0600), per result only whether it went
+ * as it came or the SHA-256 of what went instead, and reads what it holds:
+ * after a restart a result goes again as it went when compressing it gives
+ * the same bytes. HR_EIO when the file cannot be read or written. */
+HR_API hr_status hr_sent_open_index(hr_sent *s, const char *path);
 
 typedef struct hr_compress_options {
     hr_format format;      /* HR_FORMAT_UNKNOWN: detect from the body */

@@ -243,6 +243,40 @@ def proxy_history_before_hr():
         world.close()
 
 
+def proxy_restart_keeps_what_went():
+    """hr-proxy restarted mid-conversation (a new version, a reboot): the
+    results it sent before go again as they went, from its index of hashes
+    (compressed again to the same bytes, or as they came); a result that went
+    as it came because compression timed out stays so after the restart."""
+    from hermes_testlib import World
+    import tempfile
+    config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write("compress_timeout_ms: 0\n")
+    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+    try:
+        sent = post_steps(world, "responses", [1])
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("compress_timeout_ms: 10000\n")
+        world.restart_proxy()
+        sent += post_steps(world, "responses", [2, 3, 4])
+        world.restart_proxy()
+        sent += post_steps(world, "responses", range(5, STEPS + 1))
+        expect_prefixes(sent, "responses")
+        expect(results(sent[-1])[0][2] == results(hs.request("responses", 1))[0][2],
+               "the result that went as it came was compressed after the restart")
+        expect(results(sent[-1])[1][2] != results(hs.request("responses", 2))[1][2], "nothing was compressed")
+        index = os.path.join(world.tmp, "logs", "sent-index")
+        with open(index, "rb") as f:
+            data = f.read()
+        expect(len(data) % 65 == 0 and len(data) >= 65 * STEPS, f"index of {len(data)} bytes")
+        text = json.dumps(hs.request("responses", STEPS))
+        expect(not any(x in data for x in (b"dpkg", b"status installed", text[:40].encode())),
+               "the index holds text of the results")
+    finally:
+        world.close()
+
+
 def token_mode_rolls():
     req = hs.request("anthropic", STEPS)
     _, stats = compress(req, "--mode", "token", "--protect-recent", "2")
@@ -262,4 +296,6 @@ checks.check("hr-proxy: a result sent as it came (compression timed out) goes so
              proxy_remembers_fail_open)
 checks.check("hr-proxy: results sent before hr saw the conversation stay as they came; a SIGHUP changes nothing sent",
              proxy_history_before_hr)
+checks.check("hr-proxy restarted mid-conversation: results go again as they went; the index holds only hashes",
+             proxy_restart_keeps_what_went)
 sys.exit(1 if checks.failures else 0)

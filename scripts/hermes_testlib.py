@@ -86,13 +86,24 @@ class World:
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         port = free_port()
         self.proxy_url = f"http://127.0.0.1:{port}"
+        self.port = port
+        self.command = [os.path.join(build, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
+                        os.path.join(self.tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
+                        "--chatgpt-api-url", up + "/backend-api/codex", *proxy_args]
+        self.proxy_env = proxy_env
+        self.start_proxy()
+
+    def start_proxy(self):
         self.proxy = subprocess.Popen(
-            [os.path.join(build, "hr-proxy"), "--listen", f"127.0.0.1:{port}", "--log-dir",
-             os.path.join(self.tmp, "logs"), "--anthropic-api-url", up, "--openai-api-url", up,
-             "--chatgpt-api-url", up + "/backend-api/codex", *proxy_args],
-            stderr=subprocess.PIPE if proxy_env is not None else subprocess.DEVNULL,
-            env=dict(os.environ, HEADROOM_HOME=self.tmp, **(proxy_env or {})))
-        wait_port(port)
+            self.command, stderr=subprocess.PIPE if self.proxy_env is not None else subprocess.DEVNULL,
+            env=dict(os.environ, HEADROOM_HOME=self.tmp, **(self.proxy_env or {})))
+        wait_port(self.port)
+
+    def restart_proxy(self):
+        """The same proxy, stopped and started again (as a new version would be)."""
+        self.proxy.terminate()
+        self.proxy.wait(timeout=30)
+        self.start_proxy()
 
     @property
     def reply(self):

@@ -1,6 +1,7 @@
 /* hr-proxy: the compressing reverse proxy. Settings, the listening socket,
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
  * graceful stop; forwarding is forward.c's. */
+#include "file_io.h"
 #include "proxy.h"
 #include "route_settings.h"
 
@@ -213,6 +214,16 @@ static void say_started(const struct settings *s)
     free(usual);
 }
 
+/* What went of each tool result, as hashes, in the log folder: after a
+ * restart results go again as they went. Without it only this run knows. */
+static void open_sent_index(struct proxy *p)
+{
+    char *path = hr__path_join(p->set.log_dir, "sent-index");
+    if (!path || hr_sent_open_index(p->sent, path))
+        fprintf(stderr, "hr-proxy: warning: %s: cannot keep what was sent across restarts\n", path ? path : "sent-index");
+    free(path);
+}
+
 int main(int argc, char **argv)
 {
     struct proxy p;
@@ -250,6 +261,7 @@ int main(int argc, char **argv)
     }
     p.log = reqlog_open(p.set.log_dir, p.set.log_max_bytes, err, sizeof err);
     if (p.log && reqlog_problem(p.log)) fprintf(stderr, "hr-proxy: warning: %s (/health says unhealthy)\n", err);
+    open_sent_index(&p);
     evhttp_set_gencb(p.http, on_request, &p);
     evhttp_set_bevcb(p.http, body_limit_bufferevent, &p);
     evhttp_set_max_body_size(p.http, (ev_ssize_t)p.set.max_body);
