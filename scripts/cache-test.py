@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hermes_session as hs  # noqa: E402
 from hermes_session import anthropic_bill, items, openai_bill, without_markers  # noqa: E402
-from hermes_testlib import ROOT, Checks, expect  # noqa: E402
+from hermes_testlib import ROOT, Checks, World, expect  # noqa: E402
 
 BUILD = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "build/release")
 STEPS = len(hs.steps())
@@ -146,7 +146,6 @@ def proxy_sends_the_same():
     """hr-proxy, by default, sends each step upstream exactly as hr-compress
     gives it: cache mode in the proxy too."""
     import urllib.request
-    from hermes_testlib import World
     world = World(BUILD, "hr-cache-test.")
     try:
         for k in range(1, STEPS + 1):
@@ -193,15 +192,19 @@ def reload(world, config, text):
     time.sleep(0.5)
 
 
-def proxy_remembers_fail_open():
-    """A result that went as it came because compression timed out goes the
-    same way in every later request, after the timeout is raised (SIGHUP)."""
-    from hermes_testlib import World
+def proxy_with_config(text):
+    """A World whose hr-proxy reads route.yaml at config (text), for SIGHUPs."""
     import tempfile
     config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
     with open(config, "w", encoding="utf-8") as f:
-        f.write("compress_timeout_ms: 0\n")
-    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+        f.write(text)
+    return World(BUILD, "hr-cache-test.", proxy_args=("--config", config)), config
+
+
+def proxy_remembers_fail_open():
+    """A result that went as it came because compression timed out goes the
+    same way in every later request, after the timeout is raised (SIGHUP)."""
+    world, config = proxy_with_config("compress_timeout_ms: 0\n")
     try:
         for shape in hs.SHAPES:
             sent = post_steps(world, shape, [1, 2])
@@ -222,12 +225,7 @@ def proxy_history_before_hr():
     stay as they came, the new one is compressed, and so in later steps; a
     setting changed mid-conversation (min_tokens, SIGHUP) changes nothing
     already sent."""
-    from hermes_testlib import World
-    import tempfile
-    config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
-    with open(config, "w", encoding="utf-8") as f:
-        f.write("compress_timeout_ms: 10000\n")
-    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+    world, config = proxy_with_config("compress_timeout_ms: 10000\n")
     try:
         sent = post_steps(world, "chat", [4])
         plain = results(hs.request("chat", 4))
@@ -248,12 +246,7 @@ def proxy_restart_keeps_what_went():
     results it sent before go again as they went, from its index of hashes
     (compressed again to the same bytes, or as they came); a result that went
     as it came because compression timed out stays so after the restart."""
-    from hermes_testlib import World
-    import tempfile
-    config = os.path.join(tempfile.mkdtemp(prefix="hr-cache-route."), "route.yaml")
-    with open(config, "w", encoding="utf-8") as f:
-        f.write("compress_timeout_ms: 0\n")
-    world = World(BUILD, "hr-cache-test.", proxy_args=("--config", config))
+    world, config = proxy_with_config("compress_timeout_ms: 0\n")
     try:
         sent = post_steps(world, "responses", [1])
         with open(config, "w", encoding="utf-8") as f:

@@ -191,14 +191,15 @@ def nothing_saved():
     expect_check(res, "logs", "fail", "none with tokens_saved > 0", "401", "x-api-key", "anthropic-beta")
 
 
+def official(text):
+    """auth.json with its first anthropic entry back on the official host."""
+    doc = json.loads(text)
+    doc["credential_pool"]["anthropic"][0]["base_url"] = "https://api.anthropic.com"
+    return json.dumps(doc, indent=2)
+
+
 def official_base_url():
     auth = os.path.join(home, "auth.json")
-
-    def official(text):
-        doc = json.loads(text)
-        doc["credential_pool"]["anthropic"][0]["base_url"] = "https://api.anthropic.com"
-        return json.dumps(doc, indent=2)
-
     with Edited(auth, official):
         rc, res, _ = verify("--check", "base_url")
     expect(rc == 1, f"exit {rc}")
@@ -521,12 +522,6 @@ def calls_none_recorded():
         expect(c["found"] == (text is not None) and c["read"] == 0, str(c))
     # the files still fail on their own when no call is recorded
     auth = os.path.join(home, "auth.json")
-
-    def official(text):
-        doc = json.loads(text)
-        doc["credential_pool"]["anthropic"][0]["base_url"] = "https://api.anthropic.com"
-        return json.dumps(doc, indent=2)
-
     with Edited(auth, official):
         rc, res, _ = base_url_with(None)
     expect(rc == 1, f"exit {rc}")
