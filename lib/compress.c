@@ -321,12 +321,32 @@ static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const cha
     return HR_OK;
 }
 
+/* The task a cache-mode unit is cut for: the user message before it and the
+ * arguments of the call that produced it (the grep pattern, the path, the
+ * command); nothing that came later. */
+static hr_status unit_query(hr_compressor *c, const struct hr_unit_ref *u, struct hr_query *q)
+{
+    c->query.len = 0;
+    hr_status st = u->task == SIZE_MAX ? HR_OK : hr__message_text(c->doc, c->stats.format, u->task, &c->query);
+    if (!st && u->call_args != HR_JSON_NONE) {
+        st = hr_buf_append(&c->query, "\n", 1);
+        if (!st && hr_json_type_of(c->doc, u->call_args) == HR_JSON_STRING)
+            st = hr_json_string_decode(c->doc, u->call_args, &c->query);
+        else if (!st) {
+            size_t s = hr_json_start(c->doc, u->call_args), e = hr_json_end(c->doc, u->call_args);
+            st = hr_buf_append(&c->query, c->doc_text + s, e - s);
+        }
+    }
+    hr__query_free(q);
+    return st ? st : hr__query_build(q, c->query.data ? c->query.data : "", c->query.len);
+}
+
 /* Compresses one unit: *kind set and c->encoded the JSON string to send
  * when it got smaller, *kind NULL when it stays. A failure here leaves the
  * unit as it was (fail open) unless memory ran out. *before gets its token
  * count, *after the compressed one. */
 static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                            const struct hr_query *q, const struct hr_unit_ref *u, size_t *before, size_t *after,
+                            struct hr_query *q, const struct hr_unit_ref *u, size_t *before, size_t *after,
                             const char **kind)
 {
     c->text.len = 0;
@@ -341,6 +361,8 @@ static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compre
     /* compressed before: idempotence */
     if (*before < opt->min_tokens || hr__has_marker(c->text.data, c->text.len)) return HR_OK;
     if (hr__tool_is_exact(c->doc, u->call_name, u->call_args, opt->exact_tools)) return HR_OK;
+    /* cache mode's task is the unit's own, built only for a unit to be cut */
+    if (opt->mode == HR_MODE_CACHE && !opt->query && (st = unit_query(c, u, q))) return st;
     struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before};
     const char *k = NULL;
     st = crush_envelope(c, &cx, tok, opt, &k);
@@ -389,7 +411,7 @@ static hr_status count_both(hr_compressor *c, hr_tokenizer *tok, const struct hr
  * after its request went out as it came cannot change what later requests
  * send. */
 static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                                 const struct hr_query *q, const struct hr_unit_ref *u, size_t first_new,
+                                 struct hr_query *q, const struct hr_unit_ref *u, size_t first_new,
                                  hr_splice *sp, size_t *before)
 {
     size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node), after = 0;
@@ -427,7 +449,7 @@ static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_c
 }
 
 static hr_status one_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                          const struct hr_query *q, const struct hr_unit_ref *u, size_t first_new, hr_splice *sp,
+                          struct hr_query *q, const struct hr_unit_ref *u, size_t first_new, hr_splice *sp,
                           size_t *before)
 {
     if (opt->sent && opt->mode == HR_MODE_CACHE) return remembered_unit(c, tok, opt, q, u, first_new, sp, before);
@@ -467,26 +489,6 @@ static hr_status find_units(hr_compressor *c, const hr_compress_options *opt, si
     return st;
 }
 
-/* The task a cache-mode unit is cut for: the user message before it and the
- * arguments of the call that produced it (the grep pattern, the path, the
- * command); nothing that came later. */
-static hr_status unit_query(hr_compressor *c, const struct hr_unit_ref *u, struct hr_query *q)
-{
-    c->query.len = 0;
-    hr_status st = u->task == SIZE_MAX ? HR_OK : hr__message_text(c->doc, c->stats.format, u->task, &c->query);
-    if (!st && u->call_args != HR_JSON_NONE) {
-        st = hr_buf_append(&c->query, "\n", 1);
-        if (!st && hr_json_type_of(c->doc, u->call_args) == HR_JSON_STRING)
-            st = hr_json_string_decode(c->doc, u->call_args, &c->query);
-        else if (!st) {
-            size_t s = hr_json_start(c->doc, u->call_args), e = hr_json_end(c->doc, u->call_args);
-            st = hr_buf_append(&c->query, c->doc_text + s, e - s);
-        }
-    }
-    hr__query_free(q);
-    return st ? st : hr__query_build(q, c->query.data ? c->query.data : "", c->query.len);
-}
-
 /* The one query of token mode, or of a query given: the latest task. */
 static hr_status request_query(hr_compressor *c, const hr_compress_options *opt, struct hr_query *q, size_t *task)
 {
@@ -505,7 +507,6 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
     struct hr_query q = {0};
     hr_splice *sp = NULL;
     size_t task = SIZE_MAX, saved = 0, total = 0;
-    int per_unit = opt->mode == HR_MODE_CACHE && !opt->query;
     c->doc_text = body;
     hr_status st = request_query(c, opt, &q, &task);
     if (!st) st = find_units(c, opt, task);
@@ -516,8 +517,7 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
     for (size_t i = 0; !st && i < c->units.n; i++) {
         size_t before;
         size_t had = c->n_done;
-        if (per_unit) st = unit_query(c, &c->units.v[i], &q);
-        if (!st) st = one_unit(c, tok, opt, &q, &c->units.v[i], c->first_new, sp, &before);
+        st = one_unit(c, tok, opt, &q, &c->units.v[i], c->first_new, sp, &before);
         c->known[i] = (struct hr_known_count){c->units.v[i].node, before};
         if (!st && c->n_done > had) saved += c->done[had].before - c->done[had].after;
     }
