@@ -16,7 +16,7 @@
 struct done_unit {
     char where[160];
     const char *kind;
-    size_t message, before, after;
+    size_t message, before, lossless, after;
 };
 
 struct hr_compressor {
@@ -25,6 +25,11 @@ struct hr_compressor {
     struct hr_scorer *scorer;
     hr_buf text, crushed, encoded, query;
     hr_buf member, member_out, member_enc; /* one string of an envelope */
+    hr_buf lossy;                          /* what a lossy stage kept, before re-encoding */
+    hr_buf envelope;                       /* an envelope with its strings compressed */
+    hr_buf lossless_copy;                  /* a unit's lossless form, while it is cut */
+    size_t unit_lossless;                  /* tokens of the unit after the lossless stage */
+    size_t crushed_tokens;                 /* of c->crushed, SIZE_MAX until counted */
     hr_buf sent_bytes;                     /* what was sent of a unit before */
     size_t first_new;                      /* cache mode: the first message after the model's last turn */
     struct hr_unit_list units, results;
@@ -89,6 +94,9 @@ void hr_compressor_free(hr_compressor *c)
     hr_buf_free(&c->member_out);
     hr_buf_free(&c->member_enc);
     hr_buf_free(&c->sent_bytes);
+    hr_buf_free(&c->lossy);
+    hr_buf_free(&c->envelope);
+    hr_buf_free(&c->lossless_copy);
     free(c->units.v);
     free(c->results.v);
     free(c->known);
@@ -115,7 +123,7 @@ hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compress_unit 
 {
     if (!c || !out || i >= c->n_done) return HR_EINVAL;
     const struct done_unit *u = &c->done[i];
-    *out = (hr_compress_unit){u->where, u->kind, u->message, u->before, u->after};
+    *out = (hr_compress_unit){u->where, u->kind, u->message, u->before, u->after, u->lossless};
     return HR_OK;
 }
 
@@ -221,9 +229,25 @@ static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt,
     return HR_OK;
 }
 
-/* ---- one unit ------------------------------------------------------------------- */
+/* ---- one piece of text: lossless first, cut only what is still too big -------- */
 
-static hr_status crush(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t, size_t n, hr_buf *out)
+/* A lossless form at most this many tokens, and at most half the original,
+ * goes as it is: every value and line stays. */
+#define LOSSLESS_ENOUGH_TOKENS 2000
+
+static hr_status lossless(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t, size_t n, hr_buf *out)
+{
+    switch (kind) {
+    case HR_KIND_JSON: return hr__lossless_json(cx->doc, t, n, out);
+    case HR_KIND_SEARCH: return hr__lossless_search(t, n, out);
+    case HR_KIND_LOG: return hr__lossless_log(t, n, out);
+    case HR_KIND_TEXT: /* prose and code: every byte may be a value's */
+    case HR_KIND_DIFF: break; /* every byte of a diff carries meaning */
+    }
+    return hr_buf_append(out, t, n);
+}
+
+static hr_status lossy(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t, size_t n, hr_buf *out)
 {
     switch (kind) {
     case HR_KIND_JSON: return hr__crush_json(cx, t, n, out);
@@ -233,6 +257,50 @@ static hr_status crush(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t
     case HR_KIND_TEXT: break;
     }
     return hr__crush_text(cx, t, n, out);
+}
+
+static int still_too_big(size_t before, size_t lossless_tokens)
+{
+    return lossless_tokens * 2 > before || lossless_tokens > LOSSLESS_ENOUGH_TOKENS;
+}
+
+/* Appends t[0..n) compressed as kind to out: said losslessly, and when
+ * that is still too big (and cutting is allowed), cut by the lossy stage
+ * and what it kept said losslessly. *lossless_tokens: the lossless form's
+ * tokens, *out_tokens those of what was appended. A cut that comes out no shorter than the lossless form (its
+ * markers cost what they stand for) gives way to it.
+ * An error other than HR_ENOMEM leaves out as it was. */
+static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *tok, const hr_compress_options *opt,
+                       enum hr_kind kind, const char *t, size_t n, hr_buf *out, size_t *lossless_tokens,
+                       size_t *out_tokens)
+{
+    size_t mark = out->len;
+    hr_status st = lossless(cx, kind, t, n, out);
+    *lossless_tokens = *out_tokens = cx->tokens;
+    if (!st && (out->len - mark != n || memcmp(out->data + mark, t, n)))
+        st = hr_tokenizer_count(tok, out->data + mark, out->len - mark, 0, lossless_tokens);
+    *out_tokens = *lossless_tokens;
+    if (st || opt->lossless_only || !still_too_big(cx->tokens, *lossless_tokens)) return st;
+    hr_buf *whole = &c->lossless_copy;
+    whole->len = 0;
+    if ((st = hr_buf_append(whole, out->data + mark, out->len - mark))) return st;
+    out->len = mark;
+    if (kind == HR_KIND_JSON) { /* items are weighed as written: aim the budget at what is written */
+        double ratio = (double)cx->tokens / (double)(*lossless_tokens ? *lossless_tokens : 1);
+        cx->budget = (size_t)((double)hr__budget(cx->tokens) * (ratio > 1.0 ? ratio : 1.0));
+        st = hr__crush_json(cx, t, n, out);
+        cx->budget = 0;
+    } else {
+        c->lossy.len = 0;
+        st = lossy(cx, kind, t, n, &c->lossy);
+        if (!st) st = lossless(cx, kind, c->lossy.data ? c->lossy.data : "", c->lossy.len, out);
+    }
+    if (!st) st = hr_tokenizer_count(tok, out->data + mark, out->len - mark, 0, out_tokens);
+    if (st || *out_tokens < *lossless_tokens) return st;
+    /* the markers cost what they stand for: the lossless form goes */
+    out->len = mark;
+    *out_tokens = *lossless_tokens;
+    return hr_buf_append(out, whole->data, whole->len);
 }
 
 /* ---- envelopes: JSON tool results whose strings carry the bulk ------------------ */
@@ -245,7 +313,10 @@ struct envelope {
     hr_tokenizer *tok;
     const hr_compress_options *opt;
     hr_splice *sp;
-    const char *kind; /* of the first member that got smaller */
+    const char *kind;     /* of the first member that got smaller */
+    /* the tokens of the strings compressed, as text, and how many more
+     * their lossless forms had than what went: what was cut */
+    size_t members_before, members_cut;
 };
 
 /* One string of the envelope, compressed by its own kind and spliced back
@@ -254,20 +325,22 @@ static hr_status envelope_string(struct envelope *e, hr_json_node str)
 {
     hr_compressor *c = e->c;
     c->member.len = c->member_out.len = c->member_enc.len = 0;
-    size_t before = 0, after = 0;
+    size_t before = 0, after = 0, member_lossless = 0, known = 0;
     hr_status st = hr_json_string_decode(c->envelope_doc, str, &c->member);
     if (!st && c->member.len) st = hr_tokenizer_count(e->tok, c->member.data, c->member.len, 0, &before);
     if (st || before < e->opt->min_tokens || hr__has_marker(c->member.data, c->member.len)) return st;
     struct hr_crush_ctx cx = *e->cx;
     cx.tokens = before;
     enum hr_kind kind = hr__route(&cx, c->member.data, c->member.len);
-    st = crush(&cx, kind, c->member.data, c->member.len, &c->member_out);
+    st = crush(c, &cx, e->tok, e->opt, kind, c->member.data, c->member.len, &c->member_out, &member_lossless, &known);
     if (st == HR_ENOMEM) return st;
     if (st || !c->member_out.len) return HR_OK;
-    if ((st = hr_tokenizer_count(e->tok, c->member_out.data, c->member_out.len, 0, &after))) return st;
+    after = known;
     if (after >= before) return HR_OK;
     if ((st = hr_json_encode_string(&c->member_enc, c->member_out.data, c->member_out.len))) return st;
     if (!e->kind) e->kind = hr__kind_name(kind);
+    e->members_before += before;
+    if (member_lossless > after) e->members_cut += member_lossless - after;
     return hr_splice_replace(e->sp, hr_json_start(c->envelope_doc, str), hr_json_end(c->envelope_doc, str),
                              c->member_enc.data, c->member_enc.len);
 }
@@ -284,30 +357,50 @@ static hr_status envelope_walk(struct envelope *e, hr_json_node n, unsigned dept
     return st;
 }
 
-/* A tool result that is a JSON envelope (Hermes's {"output": ..., "exit_code":
- * 0}, Codex's {"output": ..., "metadata": ...}, MCP's [{"type": "text",
- * "text": ...}]): each string of min_tokens or more is compressed by its own
- * kind (log, search, diff, JSON, text) and put back, the envelope's other
- * bytes unchanged. *kind stays NULL when c->text is no envelope or nothing
- * in it got smaller. */
-static hr_status crush_envelope(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *tok,
-                                const hr_compress_options *opt, const char **kind)
+/* A tool result that is JSON. Its strings of min_tokens or more (the bulk of
+ * an envelope: Hermes's {"output": ..., "exit_code": 0}, Codex's {"output":
+ * ..., "metadata": ...}, MCP's [{"type": "text", "text": ...}]) are
+ * compressed by their own kind (log, search, diff, JSON, text) and put
+ * back; then the whole goes through the JSON stages (compact, tables, and
+ * items cut only when still too big). *kind stays NULL when c->text is not
+ * JSON; *lossless gets the tokens of the result had nothing been cut (its
+ * strings' cuts estimated in the envelope's tokens). */
+static hr_status crush_json_unit(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *tok,
+                                 const hr_compress_options *opt, const char **kind, size_t *lossless_tokens)
 {
     const char *t = c->text.data;
-    size_t n = c->text.len, i = 0;
+    size_t n = c->text.len, i = 0, outer = 0;
     *kind = NULL;
     while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t')) i++;
     if (i == n || (t[i] != '{' && t[i] != '[') || hr_json_parse(c->envelope_doc, t, n) != HR_OK) return HR_OK;
-    struct envelope e = {c, cx, tok, opt, NULL, NULL};
+    struct envelope e = {c, cx, tok, opt, NULL, NULL, 0, 0};
+    c->envelope.len = 0;
     hr_status st = hr_splice_new(t, n, &e.sp);
     if (!st) st = envelope_walk(&e, hr_json_root(c->envelope_doc), 0);
-    if (!st && e.kind) st = hr_splice_apply(e.sp, &c->crushed);
-    if (!st) *kind = e.kind;
+    if (!st && e.kind) st = hr_splice_apply(e.sp, &c->envelope);
     hr_splice_free(e.sp);
-    return st == HR_ENOMEM ? st : HR_OK;
+    if (st) return st == HR_ENOMEM ? st : HR_OK;
+    const char *whole = e.kind ? c->envelope.data : t;
+    size_t whole_len = e.kind ? c->envelope.len : n;
+    st = crush(c, cx, tok, opt, HR_KIND_JSON, whole, whole_len, &c->crushed, &outer, &c->crushed_tokens);
+    if (st == HR_ENOMEM) return st;
+    if (st) { /* the members alone */
+        c->crushed.len = 0;
+        if (!e.kind) return HR_OK;
+        st = hr_buf_append(&c->crushed, c->envelope.data, c->envelope.len);
+        if (!st) st = hr_tokenizer_count(tok, c->envelope.data, c->envelope.len, 0, &outer);
+        c->crushed_tokens = outer;
+    }
+    /* what the members' cuts took, counted as text, in the envelope's
+     * tokens: escaped, a string costs more (an estimate, not a count) */
+    double scale = e.members_before ? (double)cx->tokens / (double)e.members_before : 1.0;
+    *lossless_tokens = outer + (size_t)((double)e.members_cut * (scale < 1.0 ? 1.0 : scale > 2.0 ? 2.0 : scale));
+    *kind = e.kind ? e.kind : hr__kind_name(HR_KIND_JSON);
+    return st;
 }
 
-static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const char *kind, size_t before, size_t after)
+static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const char *kind, size_t before,
+                        size_t lossless_tokens, size_t after)
 {
     void *p = hr_grow(c->done, &c->cap_done, c->n_done + 1, sizeof *c->done);
     if (!p) return HR_ENOMEM;
@@ -317,6 +410,7 @@ static hr_status record(hr_compressor *c, const struct hr_unit_ref *u, const cha
     d->kind = kind;
     d->message = u->message;
     d->before = before;
+    d->lossless = lossless_tokens < after ? after : lossless_tokens > before ? before : lossless_tokens;
     d->after = after;
     return HR_OK;
 }
@@ -363,17 +457,23 @@ static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compre
     if (hr__tool_is_exact(c->doc, u->call_name, u->call_args, opt->exact_tools)) return HR_OK;
     /* cache mode's task is the unit's own, built only for a unit to be cut */
     if (opt->mode == HR_MODE_CACHE && !opt->query && (st = unit_query(c, u, q))) return st;
-    struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before};
+    struct hr_crush_ctx cx = {q, c->scorer, c->scratch_doc, *before, 0};
     const char *k = NULL;
-    st = crush_envelope(c, &cx, tok, opt, &k);
+    c->unit_lossless = *before;
+    c->crushed_tokens = SIZE_MAX;
+    st = crush_json_unit(c, &cx, tok, opt, &k, &c->unit_lossless);
     if (!st && !k) {
         enum hr_kind routed = hr__route(&cx, c->text.data, c->text.len);
-        st = crush(&cx, routed, c->text.data, c->text.len, &c->crushed);
+        st = crush(c, &cx, tok, opt, routed, c->text.data, c->text.len, &c->crushed, &c->unit_lossless,
+                   &c->crushed_tokens);
         k = hr__kind_name(routed);
     }
     if (st == HR_ENOMEM) return st;
     if (st || !c->crushed.len) return HR_OK;
-    if ((st = hr_tokenizer_count(tok, c->crushed.data, c->crushed.len, 0, after))) return st;
+    *after = c->crushed_tokens;
+    if (*after == SIZE_MAX && (st = hr_tokenizer_count(tok, c->crushed.data, c->crushed.len, 0, after))) return st;
+    /* a saving under 1% is not worth a byte changed */
+    if (*after * 100 > *before * 99) return HR_OK;
     if (*after >= *before) return HR_OK;
     if ((st = hr_json_encode_string(&c->encoded, c->crushed.data, c->crushed.len))) return st;
     *kind = k;
@@ -386,7 +486,9 @@ static hr_status apply_unit(hr_compressor *c, const struct hr_unit_ref *u, hr_sp
 {
     size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node);
     hr_status st = hr_splice_replace(sp, s, e, c->encoded.data, c->encoded.len);
-    return st ? st : record(c, u, kind, before, after);
+    /* a result sent before: how its saving splits is not known again */
+    size_t lossless_tokens = strcmp(kind, "sent before") ? c->unit_lossless : before;
+    return st ? st : record(c, u, kind, before, lossless_tokens, after);
 }
 
 /* Tokens of the unit as received, and of the JSON string c->encoded. */
@@ -528,8 +630,12 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
         c->stats.tokens_before = estimated(c, total);
         c->stats.tokens_after = estimated(c, total - saved);
         c->stats.units = c->n_done;
+        size_t cut = 0;
+        for (size_t i = 0; i < c->n_done; i++) cut += c->done[i].lossless - c->done[i].after;
+        c->stats.tokens_lossless = estimated(c, total - saved + cut);
         for (size_t i = 0; i < c->n_done; i++) {
             c->done[i].before = estimated(c, c->done[i].before);
+            c->done[i].lossless = estimated(c, c->done[i].lossless);
             c->done[i].after = estimated(c, c->done[i].after);
         }
     }

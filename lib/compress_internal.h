@@ -30,10 +30,14 @@ int hr__query_has_term(const struct hr_query *q, uint64_t folded);
 int hr__query_has_ident(const struct hr_query *q, uint64_t exact);
 
 struct hr_seg;
-enum { HR_HIT_TERM = 1, HR_HIT_IDENT = 2 };
+enum { HR_HIT_TERM = 1, HR_HIT_IDENT = 2, HR_HIT_RARE = 4 };
+#define HR_RARE_SEGMENTS 25
 /* hits[i] gets HR_HIT_TERM / HR_HIT_IDENT when segment i holds one of the
  * task's words / identifiers that occurs in at most half of the segments: a
- * word in most of them (the pattern searched for) tells nothing apart. */
+ * word in most of them (the pattern searched for) tells nothing apart; and
+ * HR_HIT_RARE when that word is in at most HR_RARE_SEGMENTS segments. A word
+ * matches a task's word also less a plural 's', a version's trailing digits
+ * or a package's "lib" ("libcurl3" matches curl). */
 hr_status hr__task_hits(const struct hr_query *q, const char *text, const struct hr_seg *segs, size_t n,
                         unsigned char *hits);
 
@@ -155,12 +159,23 @@ struct hr_crush_ctx {
     struct hr_scorer *scorer;
     hr_json *doc;  /* scratch parser for JSON units */
     size_t tokens; /* the unit's exact token count */
+    size_t budget; /* tokens the lossy stage cuts to; 0: hr__budget(tokens) */
 };
+/* The budget of cx: its own, else hr__budget(cx->tokens). */
+size_t hr__ctx_budget(const struct hr_crush_ctx *cx);
 
+/* The parents of the diff hunk whose header s[0..n) is: 1 for a unified
+ * diff's "@@ -", one more per '@' of a merge's combined "@@@ -"; 0 when s
+ * is no hunk header. */
+size_t hr__hunk_parents(const char *s, size_t n);
 /* Length of the path of a "path:N:" match or "path-N-" context line, else 0. */
 size_t hr__search_path_len(const char *s, size_t n);
 /* Length of the "  12: " of a match line grouped under its path, else 0. */
 size_t hr__grouped_match_len(const char *s, size_t n);
+
+/* Whether the line s[0..n) ends as a sentence does ('.', '!', '?', blanks
+ * and '\r' after it aside); a progress line's "..." does not. */
+int hr__ends_sentence(const char *s, size_t n);
 
 /* Prose: mostly letters and spaces, cut into sentences even when wrapped. */
 int hr__is_prose(const char *text, size_t len);
@@ -177,6 +192,39 @@ hr_status hr__crush_log(struct hr_crush_ctx *cx, const char *text, size_t len, h
 hr_status hr__crush_text(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
 /* Prose cut word by word by the scorer's prose_words (crush_words.c). */
 hr_status hr__crush_words(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out);
+
+/* ---- lossless re-encoding (lossless_*.c) -------------------------------------- */
+
+/* Each appends to out a form of text that says the same in fewer tokens and
+ * decodes back to it exactly (the formats are in hr-compress(1)), or text
+ * itself when there is nothing to re-encode. They run before any lossy
+ * stage, and again on what a lossy stage kept. */
+/* JSON: compact, escapes as UTF-8, arrays of same-keyed objects as tables,
+ * numbers as written; doc is scratch. Text that is not JSON stays. */
+hr_status hr__lossless_json(hr_json *doc, const char *text, size_t len, hr_buf *out);
+/* What the lossy JSON stage cut: keep_of(ctx, array) is one HR_DROP /
+ * HR_KEEP / HR_MUST / HR_FOLD per item of that array (NULL: all stay);
+ * gap(ctx, array, a, b, in_table, out) writes the JSON string standing for
+ * the dropped items [a, b), rows of a table when in_table. */
+struct hr_json_cuts {
+    void *ctx;
+    const unsigned char *(*keep_of)(void *ctx, hr_json_node array);
+    hr_status (*gap)(void *ctx, hr_json_node array, size_t a, size_t b, int in_table, hr_buf *out);
+};
+/* The parsed doc of text written as hr__lossless_json does, less what cuts
+ * (NULL: nothing) says to drop. */
+hr_status hr__json_write(const hr_json *doc, const char *text, const struct hr_json_cuts *cuts, hr_buf *out);
+/* "path:N:text" / "path-N-text" lines grouped under their path, when every
+ * line is one (or "--"). */
+hr_status hr__lossless_search(const char *text, size_t len, hr_buf *out);
+/* Blank-normalized (below), then runs of identical lines as one line and a
+ * count, runs differing in one counter or timestamp as a template and its
+ * values. */
+hr_status hr__lossless_log(const char *text, size_t len, hr_buf *out);
+/* Trailing blanks and tabs cut from each line, a run of blank lines made
+ * one: whitespace that carries nothing in logs (never in code, diffs,
+ * prose or other text, where it may be a value's). */
+hr_status hr__lossless_blank(const char *text, size_t len, hr_buf *out);
 
 /* ---- where the units are (units.c) --------------------------------------------- */
 

@@ -1,9 +1,12 @@
-/* JSON in a tool result (API responses, listings): every array of 8+ items
- * keeps its first and last items, items that look like errors or failures,
- * numeric outliers, items holding the task's words, one item of each shape,
- * and the best-scored rest within the budget; duplicates go. Each gap becomes
- * a string item "[hr: N items omitted; fields: ...]", so the result is still
- * JSON, and everything kept is copied byte for byte. */
+/* JSON in a tool result (API responses, listings) that is still too big
+ * once said losslessly: every array of 8+ items keeps its first and last
+ * items, items that look like errors or failures or carry a true flag
+ * (is_anomaly, failed, critical, ...), numeric outliers beyond two standard
+ * deviations, items holding the task's words, one item of each shape, and
+ * the best-scored rest within the budget; duplicates go. Each gap becomes a
+ * string item "[hr: N items omitted; fields: ...]", so the result is still
+ * JSON, and what is kept is written as the lossless stage writes it, every
+ * value as it was. */
 #include "compress_internal.h"
 #include "grow.h"
 #include "json_internal.h"
@@ -18,14 +21,22 @@
 #define TAIL_ITEMS 2
 #define MAX_SHAPES 10      /* shapes beyond this many only score */
 #define MAX_TASK_ITEMS 25  /* more items than this holding task words: they only score */
-#define OUTLIER_Z 3.0
+#define OUTLIER_Z 2.0
 #define MAX_FIELDS_NAMED 8
 #define MAX_DEPTH 64
+
+struct json_cut {
+    hr_json_node array;
+    hr_json_node *items;
+    unsigned char *keep;
+};
 
 struct json_crush {
     struct hr_crush_ctx *cx;
     const hr_json *doc;
     const char *text;
+    struct json_cut *cuts;
+    size_t n_cuts, cap_cuts;
 };
 
 /* ---- what an item says about itself ----------------------------------------- */
@@ -63,8 +74,37 @@ static int http_error_code(const hr_json *doc, hr_json_node v)
            code >= 400 && code <= 599;
 }
 
+/* Whether a key names a flag worth seeing when set: one of its words
+ * (split at '_', '-' and case changes) is a word of trouble. */
+static int is_flag_key(const hr_json *doc, hr_json_node key, const char *text)
+{
+    static const char *const words[] = {"anomaly", "anomalous", "outlier", "error", "errored", "failed",
+                                        "failure", "critical", "alert", "alerting", "flagged", "suspicious",
+                                        "breach", "breached", "violation", "incident", "degraded", "unhealthy",
+                                        NULL};
+    size_t s = hr_json_start(doc, key) + 1, e = hr_json_end(doc, key) - 1;
+    for (size_t i = s; i < e;) {
+        if (text[i] == '_' || text[i] == '-' || text[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t b = i++;
+        while (i < e && text[i] >= 'a' && text[i] <= 'z') i++;
+        char w[16];
+        size_t n = i - b;
+        if (n >= sizeof w) continue;
+        for (size_t k = 0; k < n; k++) w[k] = (char)(text[b + k] >= 'A' && text[b + k] <= 'Z' ? text[b + k] + 32 : text[b + k]);
+        w[n] = '\0';
+        for (const char *const *x = words; *x; x++)
+            if (!strcmp(w, *x)) return 1;
+        while (i < e && text[i] != '_' && text[i] != '-' && text[i] != ' ' && !(text[i] >= 'A' && text[i] <= 'Z')) i++;
+    }
+    return 0;
+}
+
 /* Error-like: an error word in a string, a present "error"/"exception"
- * member, or a 4xx/5xx status code. */
+ * member, a flag such as "is_anomaly" set to true, or a 4xx/5xx status
+ * code. */
 static int looks_like_error(const hr_json *doc, hr_json_node v, const char *text, int depth)
 {
     static const char *const error_keys[] = {"error", "errors", "exception", "failure", "failures",
@@ -81,6 +121,7 @@ static int looks_like_error(const hr_json *doc, hr_json_node v, const char *text
         for (hr_json_node k = hr_json_first(doc, v); k != HR_JSON_NONE; k = hr_json_next(doc, k)) {
             hr_json_node val = hr_json_value(doc, k);
             if (key_is(doc, k, error_keys) && is_present(doc, val, text)) return 1;
+            if (hr_json_type_of(doc, val) == HR_JSON_TRUE && is_flag_key(doc, k, text)) return 1;
             if (key_is(doc, k, status_keys) && http_error_code(doc, val)) return 1;
             if (looks_like_error(doc, val, text, depth + 1)) return 1;
         }
@@ -198,7 +239,7 @@ static hr_status choose_items(struct json_crush *jc, const hr_json_node *items, 
         if (hits[i] && keep[i] == HR_DROP && (n_hits <= MAX_TASK_ITEMS || (hits[i] & HR_HIT_IDENT)))
             keep[i] = HR_MUST;
     if (!st) st = cx->scorer->score(cx->scorer, cx->query, jc->text, segs.v, n, scores);
-    if (!st) st = hr__select_by_budget(jc->text, segs.v, n, scores, keep, hr__budget(cx->tokens));
+    if (!st) st = hr__select_by_budget(jc->text, segs.v, n, scores, keep, hr__ctx_budget(cx));
     hr__segs_free(&segs);
     hr__termtab_free(&seen);
     hr__termtab_free(&shapes);
@@ -214,9 +255,10 @@ static int is_dropped(unsigned char k)
     return k == HR_DROP || k == HR_FOLD;
 }
 
-/* "[hr: N items omitted; fields: a, b, c]" for items[a..b), as a JSON string. */
+/* "[hr: N items omitted; fields: a, b, c]" for items[a..b), as a JSON
+ * string; rows of a table, whose fields its header names, say no fields. */
 static hr_status gap_marker(struct json_crush *jc, const hr_json_node *items, size_t a, size_t b,
-                            const unsigned char *keep, hr_buf *out)
+                            const unsigned char *keep, int in_table, hr_buf *out)
 {
     const hr_json *doc = jc->doc;
     hr_buf detail = HR_BUF_INIT, text = HR_BUF_INIT;
@@ -231,7 +273,7 @@ static hr_status gap_marker(struct json_crush *jc, const hr_json_node *items, si
         st = hr_buf_append(&detail, d, strlen(d));
     }
     size_t fields_at = detail.len;
-    for (size_t i = a; !st && i < b; i++) {
+    for (size_t i = a; !st && !in_table && i < b; i++) {
         if (hr_json_type_of(doc, items[i]) != HR_JSON_OBJECT) continue;
         for (hr_json_node k = hr_json_first(doc, items[i]); !st && k != HR_JSON_NONE; k = hr_json_next(doc, k)) {
             uint64_t h = span_hash(doc, k, jc->text);
@@ -257,56 +299,53 @@ static hr_status gap_marker(struct json_crush *jc, const hr_json_node *items, si
     return st;
 }
 
-/* The array rebuilt: kept items with the separators they had, markers in the
- * gaps, the whitespace inside the brackets as it was. */
-static hr_status write_array(struct json_crush *jc, hr_json_node arr, const hr_json_node *items, size_t n,
-                             const unsigned char *keep, hr_buf *out)
+/* The arrays cut, in the order of their nodes. */
+static struct json_cut *cut_of(struct json_crush *jc, hr_json_node arr)
 {
-    const hr_json *doc = jc->doc;
-    const char *t = jc->text;
-    size_t open = hr_json_start(doc, arr), first = hr_json_start(doc, items[0]);
-    hr_status st = hr_buf_append(out, t + open, first - open);
-    for (size_t i = 0; !st && i < n;) {
-        size_t sep_from = i ? hr_json_end(doc, items[i - 1]) : first;
-        size_t sep_to = hr_json_start(doc, items[i]);
-        st = hr_buf_append(out, t + sep_from, sep_to - sep_from);
-        if (st) break;
-        if (!is_dropped(keep[i])) {
-            size_t s = hr_json_start(doc, items[i]);
-            st = hr_buf_append(out, t + s, hr_json_end(doc, items[i]) - s);
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < n && is_dropped(keep[j])) j++;
-        st = gap_marker(jc, items, i, j, keep, out);
-        i = j;
+    size_t lo = 0, hi = jc->n_cuts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (jc->cuts[mid].array < arr) lo = mid + 1;
+        else hi = mid;
     }
-    size_t last = hr_json_end(doc, items[n - 1]), close = hr_json_end(doc, arr);
-    if (!st) st = hr_buf_append(out, t + last, close - last);
-    return st;
+    return lo < jc->n_cuts && jc->cuts[lo].array == arr ? &jc->cuts[lo] : NULL;
+}
+
+static const unsigned char *keep_of(void *ctx, hr_json_node arr)
+{
+    struct json_cut *c = cut_of(ctx, arr);
+    return c ? c->keep : NULL;
+}
+
+static hr_status gap_of(void *ctx, hr_json_node arr, size_t a, size_t b, int in_table, hr_buf *out)
+{
+    struct json_crush *jc = ctx;
+    struct json_cut *c = cut_of(jc, arr);
+    return gap_marker(jc, c->items, a, b, c->keep, in_table, out);
 }
 
 /* ---- walking ------------------------------------------------------------------ */
 
-/* Compresses arrays under v, copying everything between them; *at is how far
- * the text has been copied to out. */
-static hr_status crush_value(struct json_crush *jc, hr_json_node v, int depth, size_t *at, hr_buf *out, int *changed)
+static hr_status add_cut(struct json_crush *jc, hr_json_node arr, hr_json_node *items, unsigned char *keep)
+{
+    void *p = hr_grow(jc->cuts, &jc->cap_cuts, jc->n_cuts + 1, sizeof *jc->cuts);
+    if (!p) return HR_ENOMEM;
+    jc->cuts = p;
+    jc->cuts[jc->n_cuts++] = (struct json_cut){arr, items, keep};
+    return HR_OK;
+}
+
+/* Chooses the items of the arrays under v; an array that loses some is not
+ * looked into further. */
+static hr_status plan_value(struct json_crush *jc, hr_json_node v, int depth)
 {
     const hr_json *doc = jc->doc;
     hr_json_type type = hr_json_type_of(doc, v);
     if (depth > MAX_DEPTH || (type != HR_JSON_ARRAY && type != HR_JSON_OBJECT)) return HR_OK;
-    if (type == HR_JSON_OBJECT) {
-        for (hr_json_node k = hr_json_first(doc, v); k != HR_JSON_NONE; k = hr_json_next(doc, k)) {
-            hr_status st = crush_value(jc, hr_json_value(doc, k), depth + 1, at, out, changed);
-            if (st) return st;
-        }
-        return HR_OK;
-    }
     size_t n = hr_json_length(doc, v);
-    if (n < MIN_ITEMS) {
+    if (type == HR_JSON_OBJECT || n < MIN_ITEMS) {
         for (hr_json_node e = hr_json_first(doc, v); e != HR_JSON_NONE; e = hr_json_next(doc, e)) {
-            hr_status st = crush_value(jc, e, depth + 1, at, out, changed);
+            hr_status st = plan_value(jc, type == HR_JSON_OBJECT ? hr_json_value(doc, e) : e, depth + 1);
             if (st) return st;
         }
         return HR_OK;
@@ -318,29 +357,27 @@ static hr_status crush_value(struct json_crush *jc, hr_json_node v, int depth, s
     for (hr_json_node e = hr_json_first(doc, v); !st && e != HR_JSON_NONE; e = hr_json_next(doc, e)) items[i++] = e;
     if (!st) st = choose_items(jc, items, n, keep);
     for (i = 0; !st && i < n; i++) dropped += is_dropped(keep[i]);
-    if (!st && dropped) {
-        size_t start = hr_json_start(doc, v);
-        st = hr_buf_append(out, jc->text + *at, start - *at);
-        if (!st) st = write_array(jc, v, items, n, keep, out);
-        *at = hr_json_end(doc, v);
-        *changed = 1;
-    }
-    for (i = 0; !st && !dropped && i < n; i++) /* all kept: look inside the items */
-        st = crush_value(jc, items[i], depth + 1, at, out, changed);
+    if (!st && dropped && !(st = add_cut(jc, v, items, keep))) return HR_OK;
+    for (i = 0; !st && i < n; i++) /* all kept: look inside the items */
+        st = plan_value(jc, items[i], depth + 1);
     free(items);
     free(keep);
     return st;
 }
 
+/* Items chosen as the budget allows, then everything written as the
+ * lossless stage writes it, each run of dropped items one string. */
 hr_status hr__crush_json(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out)
 {
-    struct json_crush jc = {cx, cx->doc, text};
+    struct json_crush jc = {cx, cx->doc, text, NULL, 0, 0};
     if (hr_json_parse(cx->doc, text, len) != HR_OK) return hr_buf_append(out, text, len);
-    size_t at = 0;
-    int changed = 0;
-    size_t mark = out->len;
-    hr_status st = crush_value(&jc, hr_json_root(cx->doc), 0, &at, out, &changed);
-    if (!st) st = hr_buf_append(out, text + at, len - at);
-    if (st) out->len = mark;
+    hr_status st = plan_value(&jc, hr_json_root(cx->doc), 0);
+    struct hr_json_cuts cuts = {&jc, keep_of, gap_of};
+    if (!st) st = hr__json_write(cx->doc, text, &cuts, out);
+    for (size_t i = 0; i < jc.n_cuts; i++) {
+        free(jc.cuts[i].items);
+        free(jc.cuts[i].keep);
+    }
+    free(jc.cuts);
     return st;
 }

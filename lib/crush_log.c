@@ -1,6 +1,7 @@
 /* Logs and command output: fold runs of lines that differ only in numbers,
  * keep every error, warning and failure line with its neighbours, stack
- * traces whole, the head and the tail, then the best-scored lines that fit
+ * traces whole, the head and the tail, commit lines of git log, lines
+ * holding the task's rarer words, then the best-scored lines that fit
  * the budget. */
 #include "compress_internal.h"
 
@@ -11,7 +12,7 @@
 #define TAIL_LINES 5
 #define FOLD_MIN_RUN 3
 /* Occurrences of one line shape kept as errors before the rest only score. */
-#define SEVERE_REPEATS 2
+#define SEVERE_REPEATS 8
 
 /* A line's shape: its words with every word holding a digit replaced by '#',
  * whitespace runs collapsed. Lines that differ in counters, times and ids
@@ -74,6 +75,23 @@ static int continues_trace(const char *s, size_t n)
     size_t i = skip_indent(s, n);
     if (i == n || s[i] == '\n' || s[i] == '\r') return 0;
     return i > 0 || starts(s, n, "at ") || starts(s, n, "...");
+}
+
+/* A line that heads a record of its own: "commit <hash>" in git log. */
+static int opens_record(const char *s, size_t n)
+{
+    if (!starts(s, n, "commit ")) return 0;
+    size_t i = 7, hex = 0;
+    while (i < n && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) i++, hex++;
+    return hex >= 7;
+}
+
+/* Lines holding the task's identifiers, or a word of the task found in few
+ * lines (a path, a package, a pod it names). */
+static void keep_task_lines(const unsigned char *hits, size_t n, unsigned char *keep)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hits[i] & (HR_HIT_IDENT | HR_HIT_RARE)) keep[i] = HR_MUST;
 }
 
 /* Stack traces are kept whole, with the line after them (the exception). */
@@ -144,7 +162,9 @@ hr_status hr__crush_log(struct hr_crush_ctx *cx, const char *text, size_t len, h
     if (!st) {
         for (size_t i = 0; i < n; i++) shapes[i] = line_shape(text + segs.v[i].off, segs.v[i].len);
         for (size_t i = 0; i < n; i++)
-            if (i < HEAD_LINES || i + TAIL_LINES >= n || (hits[i] & HR_HIT_IDENT)) keep[i] = HR_MUST;
+            if (i < HEAD_LINES || i + TAIL_LINES >= n || opens_record(text + segs.v[i].off, segs.v[i].len))
+                keep[i] = HR_MUST;
+        keep_task_lines(hits, n, keep);
         keep_traces(text, segs.v, n, keep);
         st = keep_severe(text, segs.v, n, shapes, keep);
     }
@@ -152,7 +172,7 @@ hr_status hr__crush_log(struct hr_crush_ctx *cx, const char *text, size_t len, h
         fold_runs(shapes, n, keep);
         st = cx->scorer->score(cx->scorer, cx->query, text, segs.v, n, scores);
     }
-    if (!st) st = hr__select_by_budget(text, segs.v, n, scores, keep, hr__budget(cx->tokens));
+    if (!st) st = hr__select_by_budget(text, segs.v, n, scores, keep, hr__ctx_budget(cx));
     if (!st) st = hr__emit_kept(out, text, segs.v, n, keep, "line", 0);
     hr__segs_free(&segs);
     free(shapes);

@@ -1,7 +1,7 @@
 /* Search results, "path:line:text" (grep -n, ripgrep, git grep) or already
  * grouped under each path ("path" then "  12: text", as Hermes's
  * search_files and ripgrep's --heading print them): every path stays with
- * its first match so no file is lost, matches that hold the task's
+ * its first and last match so no file is lost, matches that hold the task's
  * distinguishing words or error words stay, the rest is chosen by the
  * scorer within the budget. */
 #include "compress_internal.h"
@@ -58,21 +58,26 @@ struct search_walk {
     const char *prev_path;
     size_t prev_len;
     int group_has_match; /* grouped output: a match kept under the current path */
+    size_t last_match;   /* the line of the last match seen, SIZE_MAX: none */
+    int file_ended;      /* the line just read starts another file: last_match ended one */
 };
 
 static int must_keep(struct search_walk *w, const char *s, size_t k, unsigned char hit)
 {
     size_t p = hr__search_path_len(s, k), g = p ? 0 : hr__grouped_match_len(s, k);
+    w->file_ended = 0;
     if (g) { /* "  12: text" under a path line */
         int first = !w->group_has_match;
         w->group_has_match = 1;
         return first || hit || hr__has_severity(s + g, k - g);
     }
     if (!p) { /* a path line of grouped output, or other text */
+        w->file_ended = w->group_has_match;
         w->group_has_match = 0;
         return 1;
     }
     int new_file = p != w->prev_len || memcmp(s, w->prev_path, p);
+    w->file_ended = new_file;
     w->prev_path = s;
     w->prev_len = p;
     return new_file || hit || hr__has_severity(s + p, k - p);
@@ -88,11 +93,17 @@ hr_status hr__crush_search(struct hr_crush_ctx *cx, const char *text, size_t len
     float *scores = st ? NULL : malloc((n ? n : 1) * sizeof *scores);
     if (!st && (!keep || !hits || !scores)) st = HR_ENOMEM;
     if (!st) st = hr__task_hits(cx->query, text, segs.v, n, hits);
-    struct search_walk w = {0};
-    for (size_t i = 0; !st && i < n; i++)
-        if (must_keep(&w, text + segs.v[i].off, segs.v[i].len, hits[i])) keep[i] = HR_MUST;
+    struct search_walk w = {NULL, 0, 0, SIZE_MAX, 0};
+    for (size_t i = 0; !st && i < n; i++) {
+        const char *s = text + segs.v[i].off;
+        size_t k = segs.v[i].len;
+        if (must_keep(&w, s, k, hits[i])) keep[i] = HR_MUST;
+        if (w.file_ended && w.last_match != SIZE_MAX) keep[w.last_match] = HR_MUST; /* a file's last match */
+        if (hr__search_path_len(s, k) || hr__grouped_match_len(s, k)) w.last_match = i;
+    }
+    if (!st && w.last_match != SIZE_MAX) keep[w.last_match] = HR_MUST;
     if (!st) st = cx->scorer->score(cx->scorer, cx->query, text, segs.v, n, scores);
-    if (!st) st = hr__select_by_budget(text, segs.v, n, scores, keep, hr__budget(cx->tokens));
+    if (!st) st = hr__select_by_budget(text, segs.v, n, scores, keep, hr__ctx_budget(cx));
     if (!st) st = hr__emit_kept(out, text, segs.v, n, keep, "match", 0);
     hr__segs_free(&segs);
     free(keep);

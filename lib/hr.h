@@ -273,6 +273,8 @@ typedef struct hr_compress_options {
                               before and the rest as it came, and remember that */
     size_t protect_recent; /* token mode: last messages / input items left alone (5) */
     size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
+    int lossless_only;     /* re-encode only (compact JSON, tables, grouped search output,
+                              repeated lines counted): nothing is ever dropped */
     const char *query;     /* the task's words; NULL: the task of each unit (cache mode: the user
                               message before it and its tool call; token mode: the latest) */
     const char *scorer;    /* "auto" (NULL), "lexical" or "kompress" */
@@ -321,19 +323,26 @@ typedef struct hr_compress_stats {
     int is_estimate;
     double estimate_factor;
     size_t tokens_before, tokens_after;
+    /* the request after the lossless stage alone: tokens_before - tokens_lossless
+     * were saved by re-encoding, tokens_lossless - tokens_after by cutting.
+     * Results sent before, whose split is not known again, count as cut; for a
+     * JSON result whose strings were cut, the split is estimated from theirs. */
+    size_t tokens_lossless;
     size_t units;         /* units changed; see hr_compressor_unit() */
     double elapsed_ms;    /* time spent in hr_compress(), counting included */
 } hr_compress_stats;
 
 /* One compressed unit: where it is in the request (e.g.
  * "messages[3].content[0].content"), the compressor that cut it ("json",
- * "log", "search", "diff", "text"), its tokens before and after. Strings are
+ * "log", "search", "diff", "text"), its tokens before, after the lossless
+ * stage, and after. Strings are
  * valid until the next hr_compress() on c. */
 typedef struct hr_compress_unit {
     const char *where;
     const char *kind;
     size_t message;
     size_t tokens_before, tokens_after;
+    size_t tokens_lossless; /* after re-encoding, before any cut */
 } hr_compress_unit;
 
 HR_API void hr_compressor_stats(const hr_compressor *c, hr_compress_stats *out);

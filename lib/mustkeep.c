@@ -5,12 +5,14 @@
 
 #include <string.h>
 
-/* Sorted, lower case. */
+/* Sorted, lower case; with the states of failed Kubernetes pods and
+ * unmet npm dependencies. */
 static const char *const severity_words[] = {
-    "abort", "aborted", "assert", "assertion", "crash", "crashed", "critical", "denied", "err",
-    "error", "errors", "exception", "fail", "failed", "failing", "failure", "failures", "fatal",
-    "forbidden", "killed", "panic", "panicked", "refused", "segfault", "timeout", "traceback",
-    "truncated", "unauthorized", "uncaught", "unhandled", "warn", "warning", "warnings",
+    "abort", "aborted", "assert", "assertion", "crash", "crashed", "crashloopbackoff", "critical",
+    "denied", "err", "errimagepull", "error", "errors", "evicted", "exception", "fail", "failed",
+    "failing", "failure", "failures", "fatal", "forbidden", "imagepullbackoff", "invalid", "killed",
+    "oomkilled", "panic", "panicked", "refused", "segfault", "timeout", "traceback", "truncated",
+    "unauthorized", "uncaught", "unhandled", "unhealthy", "unmet", "warn", "warning", "warnings",
 };
 
 static int in_sorted(const char *const *list, size_t n, const char *w)
@@ -34,7 +36,7 @@ static int ends_with(const char *s, size_t n, const char *suffix)
 
 static int is_severity_word(const char *s, size_t n)
 {
-    char low[16];
+    char low[24];
     /* ValueError, NullPointerException, ... */
     if (ends_with(s, n, "Error") || ends_with(s, n, "Exception")) return 1;
     if (n < 3 || n >= sizeof low) return 0;

@@ -21,8 +21,24 @@ static int starts(const char *s, size_t n, const char *prefix)
     return n >= k && !memcmp(s, prefix, k);
 }
 
+/* A file's header line: "diff --git", git's "diff --cc" / "diff --combined"
+ * of a merge, or the "+++ " of any unified diff. */
+static int is_diff_header(const char *s, size_t n)
+{
+    return starts(s, n, "diff --git ") || starts(s, n, "diff --cc ") || starts(s, n, "diff --combined ") ||
+           starts(s, n, "+++ ");
+}
+
 #define SAMPLE_LINES 400
+#define LONG_LINE 200
 #define SAMPLE_BYTES 65536
+
+int hr__ends_sentence(const char *s, size_t n)
+{
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r')) n--;
+    if (n >= 3 && !memcmp(s + n - 3, "...", 3)) return 0;
+    return n > 0 && (s[n - 1] == '.' || s[n - 1] == '!' || s[n - 1] == '?');
+}
 
 int hr__is_prose(const char *text, size_t len)
 {
@@ -41,7 +57,7 @@ enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
     if (i < len && (text[i] == '{' || text[i] == '[') && hr_json_parse(cx->doc, text, len) == HR_OK)
         return HR_KIND_JSON;
 
-    size_t lines = 0, search = 0, sentence_ends = 0, bytes = 0;
+    size_t lines = 0, search = 0, sentence_ends = 0, short_lines = 0;
     int diff_header = 0, hunk = 0;
     for (size_t at = 0; at < len && lines < SAMPLE_LINES;) {
         const char *nl = memchr(text + at, '\n', len - at);
@@ -49,19 +65,19 @@ enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
         const char *s = text + at;
         if (n) {
             lines++;
-            bytes += n;
-            if (starts(s, n, "diff --git ") || starts(s, n, "+++ ")) diff_header = 1;
-            if (starts(s, n, "@@ -")) hunk = 1;
+            short_lines += n < LONG_LINE;
+            if (is_diff_header(s, n)) diff_header = 1;
+            if (hr__hunk_parents(s, n)) hunk = 1;
             if (hr__search_path_len(s, n) || hr__grouped_match_len(s, n)) search++;
-            size_t k = n;
-            while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\r')) k--;
-            if (k > 0 && (s[k - 1] == '.' || s[k - 1] == '!' || s[k - 1] == '?')) sentence_ends++;
+            sentence_ends += hr__ends_sentence(s, n);
         }
         at = end + 1;
     }
     if (diff_header && hunk) return HR_KIND_DIFF;
     if (lines >= 4 && search * 10 >= lines * 6) return HR_KIND_SEARCH;
     if (hr__is_prose(text, len)) return HR_KIND_TEXT;
-    if (lines >= 8 && bytes / lines < 160 && sentence_ends * 2 < lines) return HR_KIND_LOG;
+    /* most lines short: one very long line (a minified blob, a stack
+     * dump) does not make the rest something else */
+    if (lines >= 8 && short_lines * 10 >= lines * 8 && sentence_ends * 2 < lines) return HR_KIND_LOG;
     return HR_KIND_TEXT;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct hr__setting_spec specs[HR_S_COUNT] = {
     /* cache: each tool result compressed once, the same in every request;
@@ -45,6 +46,8 @@ static const struct hr__setting_spec specs[HR_S_COUNT] = {
     [HR_S_PRICE_ANTHROPIC_CACHE_READ] = {"price-anthropic-cache-read", "HEADROOM_PRICE_ANTHROPIC_CACHE_READ",
                                          "prices.anthropic.cache_read", "0.1"},
     [HR_S_PRICE_OPENAI_CACHED] = {"price-openai-cached", "HEADROOM_PRICE_OPENAI_CACHED", "prices.openai.cached", "0.1"},
+    /* re-encode only, never cut */
+    [HR_S_LOSSLESS] = {"lossless", "HEADROOM_LOSSLESS", "lossless", "false"},
 };
 
 const struct hr__setting_spec *hr__setting_spec(enum hr__setting id)
@@ -107,6 +110,16 @@ void hr__settings_where(const struct hr__settings *s, enum hr__setting id, char 
     else if (from == 'e') snprintf(out, len, "%s", specs[id].env);
     else if (from == 'c') snprintf(out, len, "%s: %s", s->config_path ? s->config_path : "route.yaml", specs[id].key);
     else snprintf(out, len, "default %s", specs[id].key);
+}
+
+int hr__parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", NULL}, *const no[] = {"false", "0", "no", "off", NULL};
+    for (int k = 0; yes[k]; k++) {
+        if (!strcasecmp(v, yes[k])) return *out = 1, 0;
+        if (!strcasecmp(v, no[k])) return *out = 0, 0;
+    }
+    return -1;
 }
 
 int hr__parse_size(const char *v, size_t *out)

@@ -36,6 +36,7 @@ enum hr__setting {
     HR_S_PRICE_OPENAI_CACHED,
     HR_S_MODE,
     HR_S_EXACT_TOOLS,
+    HR_S_LOSSLESS,
     HR_S_COUNT
 };
 
@@ -80,6 +81,8 @@ void hr__config_each(const hr_config *cfg, const char *prefix, void (*fn)(const 
 
 /* A whole number in decimal, nothing else: 0, or -1. */
 int hr__parse_size(const char *v, size_t *out);
+/* true/1/yes/on or false/0/no/off, any case, into *out; -1 for other text. */
+int hr__parse_bool(const char *v, int *out);
 /* "HOST:PORT" or "[IPV6]:PORT" into host[host_len] and *port: 0, or -1. */
 int hr__parse_listen(const char *v, char *host, size_t host_len, int *port);
 /* The URL a client on this machine reaches a listen address at:

@@ -113,6 +113,11 @@ size_t hr__budget(size_t tokens)
     return b < 120 ? 120 : b;
 }
 
+size_t hr__ctx_budget(const struct hr_crush_ctx *cx)
+{
+    return cx->budget ? cx->budget : hr__budget(cx->tokens);
+}
+
 struct ranked {
     float score;
     size_t index;

@@ -122,8 +122,11 @@ hr_status hr__query_build(struct hr_query *q, const char *text, size_t len)
         if (is_identifier(w, wl) &&
             push_u64(&q->idents, &q->n_idents, &q->cap_idents, hr__hash(w, wl)))
             return HR_ENOMEM;
-        if (!hr__is_stopword(w, wl) &&
-            push_u64(&q->terms, &q->n_terms, &q->cap_terms, hr__hash_lower(w, wl)))
+        if (hr__is_stopword(w, wl)) continue;
+        if (push_u64(&q->terms, &q->n_terms, &q->cap_terms, hr__hash_lower(w, wl))) return HR_ENOMEM;
+        /* "changelogs" finds "changelog" too */
+        if (wl >= 5 && (w[wl - 1] | 0x20) == 's' && (w[wl - 2] | 0x20) != 's' &&
+            push_u64(&q->terms, &q->n_terms, &q->cap_terms, hr__hash_lower(w, wl - 1)))
             return HR_ENOMEM;
     }
     q->n_terms = sort_unique(q->terms, q->n_terms);
@@ -161,6 +164,26 @@ int hr__query_has_ident(const struct hr_query *q, uint64_t exact)
     return q && has_u64(q->idents, q->n_idents, exact);
 }
 
+static int has_prefix_lib(const char *w, size_t n)
+{
+    return n > 5 && (w[0] | 0x20) == 'l' && (w[1] | 0x20) == 'i' && (w[2] | 0x20) == 'b';
+}
+
+/* The task's term a word stands for, 0 when none: the word itself, or the
+ * word less a plural 's', a version's trailing digits or a package's "lib"
+ * ("libcurl3" is curl, "changelogs" a changelog). */
+static uint64_t term_of(const struct hr_query *q, const char *w, size_t n)
+{
+    uint64_t h = hr__hash_lower(w, n);
+    if (hr__query_has_term(q, h)) return h;
+    if (n >= 5 && (w[n - 1] | 0x20) == 's' && hr__query_has_term(q, h = hr__hash_lower(w, n - 1))) return h;
+    size_t k = n;
+    while (k > 3 && w[k - 1] >= '0' && w[k - 1] <= '9') k--;
+    if (k < n && hr__query_has_term(q, h = hr__hash_lower(w, k))) return h;
+    if (has_prefix_lib(w, k) && hr__query_has_term(q, h = hr__hash_lower(w + 3, k - 3))) return h;
+    return 0;
+}
+
 hr_status hr__task_hits(const struct hr_query *q, const char *text, const struct hr_seg *segs, size_t n,
                         unsigned char *hits)
 {
@@ -171,8 +194,8 @@ hr_status hr__task_hits(const struct hr_query *q, const char *text, const struct
     for (size_t k = 0; k < n; k++) {
         size_t i = segs[k].off, end = segs[k].off + segs[k].len;
         while ((i = hr__next_word(text, end, i, &ws, &wl)), wl) {
-            uint64_t h = hr__hash_lower(text + ws, wl);
-            if (hr__query_has_term(q, h) && hr__termtab_add(&df, h, (uint32_t)k)) {
+            uint64_t h = term_of(q, text + ws, wl);
+            if (h && hr__termtab_add(&df, h, (uint32_t)k)) {
                 hr__termtab_free(&df);
                 return HR_ENOMEM;
             }
@@ -181,9 +204,10 @@ hr_status hr__task_hits(const struct hr_query *q, const char *text, const struct
     for (size_t k = 0; k < n; k++) {
         size_t i = segs[k].off, end = segs[k].off + segs[k].len;
         while ((i = hr__next_word(text, end, i, &ws, &wl)), wl) {
-            uint64_t h = hr__hash_lower(text + ws, wl);
-            if (!hr__query_has_term(q, h) || (size_t)hr__termtab_df(&df, h) * 2 > n) continue;
-            hits[k] |= HR_HIT_TERM;
+            uint64_t h = term_of(q, text + ws, wl);
+            size_t f = h ? hr__termtab_df(&df, h) : 0;
+            if (!h || f * 2 > n) continue;
+            hits[k] |= HR_HIT_TERM | (f <= HR_RARE_SEGMENTS ? HR_HIT_RARE : 0);
             if (hr__query_has_ident(q, hr__hash(text + ws, wl))) hits[k] |= HR_HIT_IDENT;
         }
     }

@@ -4,6 +4,7 @@
 #include "unicode.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct special_token {
     const char *text;
@@ -20,6 +21,17 @@ static const struct special_token o200k_specials[] = {
 
 typedef size_t (*presplit_fn)(const unsigned char *, size_t, size_t);
 
+/* Counting remembers how many tokens a piece of several tokens made: tool
+ * output repeats its words, keys and paths, and a piece's count never
+ * changes. Direct-mapped, pieces of up to PIECE_CACHE_BYTES bytes. */
+#define PIECE_CACHE_SLOTS 4096
+#define PIECE_CACHE_BYTES 30
+struct piece_count {
+    unsigned char len; /* 0: empty slot */
+    unsigned char bytes[PIECE_CACHE_BYTES];
+    uint32_t tokens;
+};
+
 struct hr_tokenizer {
     const struct hr_vocab *vocab;
     presplit_fn presplit;
@@ -27,6 +39,7 @@ struct hr_tokenizer {
     struct hr_bpe_scratch scratch;
     uint32_t *piece_ids;
     size_t piece_cap;
+    struct piece_count *cache; /* PIECE_CACHE_SLOTS, made on first count */
 };
 
 hr_status hr_tokenizer_new(const char *encoding, hr_tokenizer **out)
@@ -54,6 +67,7 @@ void hr_tokenizer_free(hr_tokenizer *tok)
     if (!tok) return;
     hr_bpe_scratch_free(&tok->scratch);
     free(tok->piece_ids);
+    free(tok->cache);
     free(tok);
 }
 
@@ -97,15 +111,31 @@ static void sink_put(struct sink *k, const uint32_t *ids, size_t n)
 }
 
 /* Ordinary text: pre-split, then BPE each piece. */
+static struct piece_count *cache_slot(hr_tokenizer *t, const unsigned char *s, size_t len)
+{
+    if (len > PIECE_CACHE_BYTES) return NULL;
+    if (!t->cache && !(t->cache = calloc(PIECE_CACHE_SLOTS, sizeof *t->cache))) return NULL;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 16777619u;
+    return &t->cache[(h ^ (h >> 15)) & (PIECE_CACHE_SLOTS - 1)];
+}
+
 static hr_status encode_ordinary(hr_tokenizer *t, const unsigned char *s, size_t n, struct sink *k)
 {
     const struct hr_vocab *v = t->vocab;
     size_t i = 0;
     while (i < n) {
         size_t e = t->presplit(s, n, i), len = e - i;
+        struct piece_count *slot = NULL;
         if (!k->ids) { /* counting: no ids needed for single-token pieces */
             if (len == 1 || hr_vocab_lookup(v, s + i, len) != HR_NO_RANK) {
                 k->n++;
+                i = e;
+                continue;
+            }
+            slot = cache_slot(t, s + i, len);
+            if (slot && slot->len == len && !memcmp(slot->bytes, s + i, len)) {
+                k->n += slot->tokens;
                 i = e;
                 continue;
             }
@@ -119,6 +149,11 @@ static hr_status encode_ordinary(hr_tokenizer *t, const unsigned char *s, size_t
         }
         size_t m = hr_bpe_encode(v, &t->scratch, s + i, len, t->piece_ids);
         if (m == SIZE_MAX) return HR_ENOMEM;
+        if (slot) {
+            slot->len = (unsigned char)len;
+            memcpy(slot->bytes, s + i, len);
+            slot->tokens = (uint32_t)m;
+        }
         sink_put(k, t->piece_ids, m);
         i = e;
     }

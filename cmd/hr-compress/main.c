@@ -20,7 +20,7 @@ enum { EX_OK_ = 0, EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_NOINPUT_ = 66, EX_SOFTWA
 static void usage(FILE *out)
 {
     fputs("usage: hr-compress [--format auto|anthropic|openai-chat|openai-responses]\n"
-          "                   [--mode cache|token] [--exact-tools LIST]\n"
+          "                   [--mode cache|token] [--exact-tools LIST] [--lossless]\n"
           "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
           "                   [--scorer auto|lexical|kompress] [--model DIR]\n"
           "                   [--kompress-backend B] [--stats | --json-stats] [--fail-open]\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out)
           "                       token: the messages before the last N, again each time\n"
           "  --exact-tools LIST   tools whose results are never cut, added to the defaults\n"
           "                       (read_file, patch, Read, Edit, ...); -NAME removes one\n"
+          "  --lossless           re-encode only (compact JSON, tables, grouped matches,\n"
+          "                       repeated lines counted): never drop anything\n"
           "  --protect-recent N   token mode: leave the last N messages alone (default 5)\n"
           "  --min-tokens N       leave units under N tokens alone (default 500)\n"
           "  --query TEXT         the task's words (default: the user message before each\n"
@@ -51,9 +53,9 @@ static void usage(FILE *out)
           "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
           "Settings also come from HEADROOM_MODE, HEADROOM_EXACT_TOOLS,\n"
-          "HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH and route.yaml (mode,\n"
-          "exact_tools, protect_recent, min_tokens_to_crush); flags win over the\n"
-          "environment, which wins over the file.\n",
+          "HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH, HEADROOM_LOSSLESS and\n"
+          "route.yaml (mode, exact_tools, protect_recent, min_tokens_to_crush,\n"
+          "lossless); flags win over the environment, which wins over the file.\n",
           out);
 }
 

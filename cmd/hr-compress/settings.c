@@ -11,7 +11,8 @@
 #include <string.h>
 
 enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_MODEL, OPT_BACKEND, OPT_STATS, OPT_JSON_STATS,
-       OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES, OPT_MODE, OPT_EXACT_TOOLS };
+       OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES, OPT_MODE, OPT_EXACT_TOOLS,
+       OPT_LOSSLESS };
 
 /* The numeric settings shared with hr-proxy, resolved by libhr (flag, else
  * environment, else route.yaml); each source is named in the error. */
@@ -47,6 +48,17 @@ static int resolve_words(const struct hr__settings *src, const char *mode, const
     return SETTINGS_OK;
 }
 
+static int resolve_lossless(const struct hr__settings *src, const char *flag, struct settings *s, char *err,
+                            size_t err_len)
+{
+    char from, where[4200];
+    const char *v = hr__settings_get(src, HR_S_LOSSLESS, flag, &from);
+    if (!hr__parse_bool(v, &s->opt.lossless_only)) return SETTINGS_OK;
+    hr__settings_where(src, HR_S_LOSSLESS, from, where, sizeof where);
+    snprintf(err, err_len, "%s: '%s' is not true or false", where, v);
+    return SETTINGS_CONFIG;
+}
+
 int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
 {
     static const struct option longopts[] = {
@@ -64,13 +76,14 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
         {"mode", required_argument, NULL, OPT_MODE},
         {"exact-tools", required_argument, NULL, OPT_EXACT_TOOLS},
+        {"lossless", no_argument, NULL, OPT_LOSSLESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     memset(s, 0, sizeof *s);
     hr_compress_options_init(&s->opt);
-    const char *protect = NULL, *min_tokens = NULL, *config = NULL, *mode = NULL, *exact = NULL;
+    const char *protect = NULL, *min_tokens = NULL, *config = NULL, *mode = NULL, *exact = NULL, *lossless = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -101,6 +114,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
         case OPT_CONFIG: config = optarg; break;
         case OPT_MODE: mode = optarg; break;
         case OPT_EXACT_TOOLS: exact = optarg; break;
+        case OPT_LOSSLESS: lossless = "true"; break;
         case OPT_MAX_BYTES:
             if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
                 snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
@@ -134,6 +148,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
             rc = from_flag ? SETTINGS_USAGE : SETTINGS_CONFIG;
     }
     if (!rc) rc = resolve_words(&src, mode, exact, s, err, err_len);
+    if (!rc) rc = resolve_lossless(&src, lossless, s, err, err_len);
     hr__settings_close(&src); /* the values are copied out: nothing is kept */
     return rc;
 }

@@ -411,6 +411,7 @@ static void take_result(struct exchange *ex, hr_status status, const hr_buf *out
         ex->rec.scorer_backend = st->scorer_backend;
         ex->rec.tokens_before = st->tokens_before;
         ex->rec.tokens_after = st->tokens_after;
+        ex->rec.tokens_lossless = st->tokens_lossless;
         if (st->units) { /* observe mode: counted, logged, not sent */
             if (!ex->rec.observe) hr_buf_append(&ex->compressed, out->data, out->len);
             ex->p->totals.compressed++;
@@ -442,6 +443,7 @@ void compress_options(const struct proxy *p, hr_compress_options *opt)
     hr_compress_options_init(opt);
     opt->mode = p->set.mode;
     opt->exact_tools = p->set.exact_tools;
+    opt->lossless_only = p->set.lossless;
     opt->protect_recent = p->set.protect_recent;
     opt->min_tokens = p->set.min_tokens;
     opt->max_bytes = p->set.max_body;

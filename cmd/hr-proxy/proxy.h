@@ -56,6 +56,7 @@ struct settings {
     char config_path[4096];    /* the file read, "" when none */
     char pidfile[4096];
     int observe;               /* send every body as it came; log what compression would do */
+    int lossless;              /* re-encode only, never cut */
     struct prices prices;
     hr_mode mode;              /* cache (each tool result once, the same forever after) or token */
     char exact_tools[1024];    /* tools added to / removed from the never-cut defaults */
@@ -131,6 +132,7 @@ struct record {
     char model[128];
     int stream, status;
     size_t tokens_before, tokens_after;
+    size_t tokens_lossless; /* after re-encoding alone: the rest of the saving was cut */
     const char *scorer, *scorer_backend; /* static strings; NULL when nothing was compressed */
     double compress_ms, ttfb_ms, total_ms;
     char error[160];
@@ -146,11 +148,14 @@ struct reqlog;
 struct reqlog *reqlog_open(const char *dir, size_t max_bytes, char *err, size_t err_len);
 void reqlog_close(struct reqlog *log);
 void reqlog_write(struct reqlog *log, const struct record *r);
+/* Of the tokens r saved, those saved by re-encoding alone (the rest were cut). */
+size_t record_saved_lossless(const struct record *r);
 /* Whether the log folder can be written: NULL, or why not. */
 const char *reqlog_problem(struct reqlog *log);
 
 struct totals {
     uint64_t requests, errors, tokens_before, tokens_after;
+    uint64_t saved_lossless, saved_lossy; /* re-encoded, cut */
     uint64_t by_provider[3], saved_by_provider[3];
     uint64_t compressed, passed_through, fail_open;
     uint64_t with_usage; /* requests whose answer reported usage */

@@ -139,6 +139,13 @@ static void put_bill(hr_buf *b, const struct record *r)
     }
 }
 
+size_t record_saved_lossless(const struct record *r)
+{
+    size_t saved = r->tokens_before > r->tokens_after ? r->tokens_before - r->tokens_after : 0;
+    size_t lossless = r->tokens_before > r->tokens_lossless ? r->tokens_before - r->tokens_lossless : 0;
+    return lossless < saved ? lossless : saved;
+}
+
 void reqlog_write(struct reqlog *log, const struct record *r)
 {
     char ts[40], num[512];
@@ -149,6 +156,7 @@ void reqlog_write(struct reqlog *log, const struct record *r)
     size_t k = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + k, sizeof ts - k, ".%03ldZ", now.tv_nsec / 1000000);
     size_t saved = r->tokens_before > r->tokens_after ? r->tokens_before - r->tokens_after : 0;
+    size_t lossless = record_saved_lossless(r);
 
     hr_buf b = HR_BUF_INIT;
     put(&b, "{\"ts\":\"");
@@ -167,9 +175,10 @@ void reqlog_write(struct reqlog *log, const struct record *r)
     put_string(&b, r->model);
     snprintf(num, sizeof num,
              ",\"stream\":%s,\"status\":%d,\"tokens_before\":%zu,\"tokens_after\":%zu,\"tokens_saved\":%zu,"
-             "\"compress_ms\":%.3f,\"ttfb_ms\":%.3f,\"total_ms\":%.3f,\"scorer\":",
-             r->stream ? "true" : "false", r->status, r->tokens_before, r->tokens_after, saved, r->compress_ms,
-             r->ttfb_ms, r->total_ms);
+             "\"saved_lossless\":%zu,\"saved_lossy\":%zu,\"compress_ms\":%.3f,\"ttfb_ms\":%.3f,\"total_ms\":%.3f,"
+             "\"scorer\":",
+             r->stream ? "true" : "false", r->status, r->tokens_before, r->tokens_after, saved, lossless,
+             saved - lossless, r->compress_ms, r->ttfb_ms, r->total_ms);
     put(&b, num);
     if (r->scorer) put_string(&b, r->scorer);
     else put(&b, "null");

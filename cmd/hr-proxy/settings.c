@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* How each setting's text is read; the names and defaults are libhr's
  * (lib/route_settings.c), shared with hr-compress and hr-verify. */
@@ -27,7 +26,8 @@ static enum kind kind_of(int i)
     case HR_S_SCORER:
     case HR_S_KOMPRESS_BACKEND: return K_WORD;
     case HR_S_KOMPRESS_MODEL: return K_PATH;
-    case HR_S_OBSERVE: return K_BOOL;
+    case HR_S_OBSERVE:
+    case HR_S_LOSSLESS: return K_BOOL;
     case HR_S_MODE: return K_MODE;
     case HR_S_EXACT_TOOLS: return K_TOOLS;
     case HR_S_PRICE_ANTHROPIC_CACHE_WRITE:
@@ -48,7 +48,7 @@ void usage(FILE *out)
           "                [--kompress-model DIR] [--kompress-backend B] [--pidfile FILE]\n"
           "                [--observe] [--price-anthropic-cache-write X]\n"
           "                [--price-anthropic-cache-read X] [--price-openai-cached X]\n"
-          "                [--mode cache|token] [--exact-tools LIST]\n"
+          "                [--mode cache|token] [--exact-tools LIST] [--lossless]\n"
           "The compressing reverse proxy for LLM API requests; runs in the foreground.\n"
           "Settings: flag, else environment (HEADROOM_*), else route.yaml, else default;\n"
           "see hr-proxy(8). -h, --help: this help; -V, --version: the version.\n",
@@ -59,7 +59,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
 {
     struct option longopts[HR_S_COUNT + 6];
     memset(cli, 0, sizeof *cli);
-    for (int i = 0; i < HR_S_COUNT; i++) /* --observe is a switch: its value is "true" */
+    for (int i = 0; i < HR_S_COUNT; i++) /* --observe, --lossless: switches, their value "true" */
         longopts[i] = (struct option){hr__setting_spec(i)->flag, kind_of(i) == K_BOOL ? no_argument : required_argument,
                                       NULL, 256 + i};
     longopts[HR_S_COUNT] = (struct option){"config", required_argument, NULL, 'c'};
@@ -118,16 +118,6 @@ static int copy_word(char *out, size_t cap, const char *v)
 }
 
 /* route.yaml's true/false, and what people type in a variable. */
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"true", "1", "yes", "on", NULL}, *const no[] = {"false", "0", "no", "off", NULL};
-    for (int k = 0; yes[k]; k++) {
-        if (!strcasecmp(v, yes[k])) return *out = 1, 0;
-        if (!strcasecmp(v, no[k])) return *out = 0, 0;
-    }
-    return -1;
-}
-
 static int apply_rate(struct settings *s, int i, const char *v)
 {
     double *to = i == HR_S_PRICE_ANTHROPIC_CACHE_WRITE  ? &s->prices.cache_write
@@ -152,7 +142,7 @@ static int apply(struct settings *s, int i, const char *v)
                                                     : s->chatgpt_url,
                          sizeof s->openai_url);
     case K_DIR: return *v ? copy_word(s->log_dir, sizeof s->log_dir, v) : -1;
-    case K_BOOL: return parse_bool(v, &s->observe);
+    case K_BOOL: return hr__parse_bool(v, i == HR_S_OBSERVE ? &s->observe : &s->lossless);
     case K_MODE: return hr_mode_parse(v, &s->mode) ? -1 : 0;
     case K_TOOLS: return copy_word(s->exact_tools, sizeof s->exact_tools, v);
     case K_RATE: return apply_rate(s, i, v);

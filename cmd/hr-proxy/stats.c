@@ -12,7 +12,11 @@ void totals_add(struct totals *t, const struct record *r, enum provider p)
     if (r->status >= 500 || r->status == 0) t->errors++;
     t->tokens_before += r->tokens_before;
     t->tokens_after += r->tokens_after;
-    if (r->tokens_before > r->tokens_after) t->saved_by_provider[p] += r->tokens_before - r->tokens_after;
+    if (r->tokens_before > r->tokens_after) {
+        t->saved_by_provider[p] += r->tokens_before - r->tokens_after;
+        t->saved_lossless += record_saved_lossless(r);
+        t->saved_lossy += r->tokens_before - r->tokens_after - record_saved_lossless(r);
+    }
     if (!r->usage.have) return;
     t->with_usage++;
     t->billed += r->billed;
@@ -38,15 +42,16 @@ void totals_json(const struct totals *t, struct evbuffer *out)
     evbuffer_add_printf(out,
                         "{\"uptime_s\":%.0f,\"requests\":%llu,\"errors\":%llu,\"compressed\":%llu,"
                         "\"passed_through\":%llu,\"fail_open\":%llu,\"tokens_before\":%llu,\"tokens_after\":%llu,"
-                        "\"tokens_saved\":%llu,\"observe\":%s,\"requests_with_usage\":%llu,\"billed_units\":%.2f,"
+                        "\"tokens_saved\":%llu,\"saved_lossless\":%llu,\"saved_lossy\":%llu,\"observe\":%s,\"requests_with_usage\":%llu,\"billed_units\":%.2f,"
                         "\"billed_units_before\":%.2f,\"billed_units_after\":%.2f,\"billed_saved_share\":%.4f,"
                         "\"cost_usd\":%.6f,\"by_provider\":{",
                         (now_ms() - t->started) / 1000.0, (unsigned long long)t->requests,
                         (unsigned long long)t->errors, (unsigned long long)t->compressed,
                         (unsigned long long)t->passed_through, (unsigned long long)t->fail_open,
                         (unsigned long long)t->tokens_before, (unsigned long long)t->tokens_after,
-                        (unsigned long long)(t->tokens_before - t->tokens_after), t->observe ? "true" : "false",
-                        (unsigned long long)t->with_usage, t->billed, sum3(t->billed_before), sum3(t->billed_after),
+                        (unsigned long long)(t->tokens_before - t->tokens_after),
+                        (unsigned long long)t->saved_lossless, (unsigned long long)t->saved_lossy,
+                        t->observe ? "true" : "false", (unsigned long long)t->with_usage, t->billed, sum3(t->billed_before), sum3(t->billed_after),
                         saved_share(sum3(t->billed_before), sum3(t->billed_after)), t->cost_usd);
     for (int p = 0; p < 3; p++)
         evbuffer_add_printf(out,
@@ -84,11 +89,16 @@ void totals_prometheus(const struct totals *t, struct evbuffer *out)
                         "# TYPE hr_tokens_before_total counter\nhr_tokens_before_total %llu\n"
                         "# HELP hr_tokens_after_total Request tokens sent upstream.\n"
                         "# TYPE hr_tokens_after_total counter\nhr_tokens_after_total %llu\n"
+                        "# HELP hr_tokens_saved_lossless_total Request tokens saved by re-encoding, nothing dropped.\n"
+                        "# TYPE hr_tokens_saved_lossless_total counter\nhr_tokens_saved_lossless_total %llu\n"
+                        "# HELP hr_tokens_saved_lossy_total Request tokens saved by cutting.\n"
+                        "# TYPE hr_tokens_saved_lossy_total counter\nhr_tokens_saved_lossy_total %llu\n"
                         "# HELP hr_errors_total Requests that failed or got a 5xx.\n"
                         "# TYPE hr_errors_total counter\nhr_errors_total %llu\n"
                         "# HELP hr_fail_open_total Requests sent uncompressed after a compression error.\n"
                         "# TYPE hr_fail_open_total counter\nhr_fail_open_total %llu\n",
                         (unsigned long long)t->tokens_before, (unsigned long long)t->tokens_after,
+                        (unsigned long long)t->saved_lossless, (unsigned long long)t->saved_lossy,
                         (unsigned long long)t->errors, (unsigned long long)t->fail_open);
     prometheus_units_by_provider(out, "hr_billed_units_before_total",
                                  "Input-token equivalents billed, or estimated, without compression.", t->billed_before);

@@ -306,6 +306,9 @@ static void check_log_unit(const hr_buf *before, const hr_buf *after)
     CHECK(contains(after, " lines omitted]\n", 16));
 }
 
+/* The packages array comes back as a table (note, header, rows) with the
+ * dropped rows said in strings: the must-keep items are rows holding their
+ * values as written, and the rows are far fewer. */
 static void check_json_unit(const hr_buf *before, const hr_buf *after)
 {
     hr_json *a = NULL, *b = NULL;
@@ -314,32 +317,48 @@ static void check_json_unit(const hr_buf *before, const hr_buf *after)
     CHECK_EQ_U(hr_json_parse(a, before->data, before->len), HR_OK);
     CHECK_EQ_U(hr_json_parse(b, after->data, after->len), HR_OK);
     hr_json_node pa = hr_json_get(a, hr_json_root(a), "packages"), pb = hr_json_get(b, hr_json_root(b), "packages");
-    size_t n = hr_json_length(a, pa), i = 0, markers = 0;
-    CHECK(hr_json_length(b, pb) < n / 3);
-    for (hr_json_node e = hr_json_first(a, pa); e != HR_JSON_NONE; e = hr_json_next(a, e), i++) {
-        size_t s = hr_json_start(a, e), len = hr_json_end(a, e) - s;
-        int must = i < 3 || i + 2 >= n || hr_json_get(a, e, "error") != HR_JSON_NONE;
-        if (must) CHECK(contains(after, before->data + s, len)); /* kept byte for byte */
-    }
-    for (hr_json_node e = hr_json_first(b, pb); e != HR_JSON_NONE; e = hr_json_next(b, e)) {
-        if (hr_json_type_of(b, e) != HR_JSON_STRING) continue;
-        hr_buf m = HR_BUF_INIT;
-        hr_json_string_decode(b, e, &m);
-        CHECK(!strncmp(m.data, "[hr: ", 5) && strstr(m.data, " omitted; fields: name, version, architecture, "
-                                                             "installed_size_kb, status]"));
+    size_t n = hr_json_length(a, pa), i = 0, markers = 0, rows = 0;
+    hr_json_node note = hr_json_first(b, pb);
+    hr_buf m = HR_BUF_INIT;
+    CHECK(hr_json_string_decode(b, note, &m) == HR_OK && !strncmp(m.data, "[hr: table", 10));
+    for (hr_json_node e = hr_json_next(b, hr_json_next(b, note)); e != HR_JSON_NONE; e = hr_json_next(b, e)) {
+        if (hr_json_type_of(b, e) == HR_JSON_ARRAY || hr_json_type_of(b, e) == HR_JSON_OBJECT) {
+            rows++; /* a row, or an item of other keys */
+            continue;
+        }
+        m.len = 0;
+        CHECK(hr_json_string_decode(b, e, &m) == HR_OK && !strncmp(m.data, "[hr: ", 5) && strstr(m.data, " omitted]"));
         markers++;
-        hr_buf_free(&m);
     }
+    CHECK(rows < n / 3);
     CHECK(markers > 0);
+    for (hr_json_node e = hr_json_first(a, pa); e != HR_JSON_NONE; e = hr_json_next(a, e), i++) {
+        int must = i < 3 || i + 2 >= n || hr_json_get(a, e, "error") != HR_JSON_NONE;
+        if (!must) continue;
+        hr_json_node name = hr_json_get(a, e, "name"), size = hr_json_get(a, e, "installed_size_kb");
+        size_t ns = hr_json_start(a, name), ss = hr_json_start(a, size);
+        m.len = 0; /* the row or the object: its name, then its values as written */
+        hr_buf_append(&m, "[", 1);
+        hr_buf_append(&m, before->data + ns, hr_json_end(a, name) - ns);
+        int as_row = contains(after, m.data, m.len);
+        m.len = 0;
+        hr_buf_append(&m, "{\"name\":", 8);
+        hr_buf_append(&m, before->data + ns, hr_json_end(a, name) - ns);
+        CHECK(as_row || contains(after, m.data, m.len));
+        CHECK(contains(after, before->data + ss, hr_json_end(a, size) - ss));
+    }
+    hr_buf_free(&m);
     hr_json_free(a);
     hr_json_free(b);
 }
 
+/* Matches come back grouped under their path: every path is a line of its
+ * own, no file is lost. */
 static void check_search_unit(const hr_buf *before, const hr_buf *after)
 {
-    FOR_LINES(before, line, len) { /* no file is lost */
+    FOR_LINES(before, line, len) {
         const char *colon = memchr(line, ':', len);
-        if (colon) CHECK(contains(after, line, (size_t)(colon - line) + 1));
+        if (colon) CHECK(has_line(after, line, (size_t)(colon - line)));
     }
     CHECK(contains(after, " matches omitted]", 17));
 }
@@ -503,32 +522,164 @@ static void test_log_folds_repeats_and_keeps_traces(void)
     hr_buf_free(&got);
 }
 
-static void test_json_keeps_errors_outliers_and_task_items(void)
+/* n items of one shape: item 17 failed, item 33 an outlier, items 50-54
+ * copies of item 49. */
+static void metrics_json(hr_buf *json, int n)
 {
-    hr_buf json = HR_BUF_INIT, got = HR_BUF_INIT;
     char item[200];
-    hr_buf_append(&json, "[", 1);
-    for (int i = 0; i < 60; i++) {
-        int dup = i >= 50 && i < 55; /* five copies of item 49 */
+    hr_buf_append(json, "[", 1);
+    for (int i = 0; i < n; i++) {
+        int dup = i >= 50 && i < 55;
         int k = dup ? 49 : i;
         snprintf(item, sizeof item, "%s{\"id\":%d,\"host\":\"web-%02d\",\"latency_ms\":%d,\"state\":\"%s\"}",
                  i ? "," : "", k, k, i == 33 ? 9800 : 40 + k % 9, i == 17 ? "failed" : "ok");
-        hr_buf_append(&json, item, strlen(item));
+        hr_buf_append(json, item, strlen(item));
     }
-    hr_buf_append(&json, "]", 1);
+    hr_buf_append(json, "]", 1);
+}
+
+static int has(const hr_buf *text, const char *s)
+{
+    return contains(text, s, strlen(s));
+}
+
+/* Too big even as a table: rows are cut, and what must stay stays. */
+static void test_json_keeps_errors_outliers_and_task_items(void)
+{
+    hr_buf json = HR_BUF_INIT, got = HR_BUF_INIT;
+    metrics_json(&json, 400);
     compressed_result(json.data, "what is wrong with web-41 ?", &got);
     hr_json *doc = NULL;
     hr_json_new(&doc);
     CHECK_EQ_U(hr_json_parse(doc, got.data, got.len), HR_OK);
-    CHECK(contains(&got, "{\"id\":0,", 8) && contains(&got, "{\"id\":59,", 9)); /* first, last */
-    CHECK(contains(&got, "\"state\":\"failed\"", 16));                          /* the failure */
-    CHECK(contains(&got, "\"latency_ms\":9800", 17));                           /* the outlier */
-    CHECK(contains(&got, "\"host\":\"web-41\"", 15));                           /* the task's item */
-    CHECK(contains(&got, "duplicates; fields: id, host, latency_ms, state]", 48));
-    CHECK(contains(&got, "\"[hr: ", 6));
+    CHECK(has(&got, "[\"[hr: table: "));
+    CHECK(has(&got, "[\"id\",\"host\",\"latency_ms\",\"state\"]"));
+    CHECK(has(&got, "\n[0,\"web-00\",") && has(&got, "\n[399,\"web-399\",")); /* first, last */
+    CHECK(has(&got, ",\"failed\"]"));                       /* the failure */
+    CHECK(has(&got, ",9800,"));                              /* the outlier */
+    CHECK(has(&got, "[41,\"web-41\","));                    /* the task's item */
+    CHECK(has(&got, " duplicates]"));
+    CHECK(got.len < json.len / 4);
     hr_json_free(doc);
     hr_buf_free(&json);
     hr_buf_free(&got);
+}
+
+/* Small enough as a table: nothing is cut, every value stays as written. */
+static void test_json_said_losslessly_when_small_enough(void)
+{
+    hr_buf json = HR_BUF_INIT, got = HR_BUF_INIT, pretty = HR_BUF_INIT;
+    metrics_json(&json, 60);
+    for (size_t i = 0; i < json.len; i++) { /* as APIs print it: an item per line, indented */
+        const char *add = json.data[i] == '{' ? "\n  {\n    " : json.data[i] == ',' ? ",\n    " : json.data[i] == '}' ? "\n  }" : NULL;
+        if (add) hr_buf_append(&pretty, add, strlen(add));
+        else hr_buf_append(&pretty, json.data + i, 1);
+    }
+    hr_buf_append(&pretty, "", 0);
+    compressed_result(pretty.data, "what is wrong with web-41 ?", &got);
+    CHECK(!has(&got, " omitted"));
+    char row[64];
+    for (int i = 0; i < 60; i++) {
+        int k = i >= 50 && i < 55 ? 49 : i;
+        snprintf(row, sizeof row, "\n[%d,\"web-%02d\",%d,\"%s\"]", k, k, i == 33 ? 9800 : 40 + k % 9,
+                 i == 17 ? "failed" : "ok");
+        CHECK(contains(&got, row, strlen(row)));
+    }
+    CHECK(got.len < pretty.len / 2);
+    hr_buf_free(&json);
+    hr_buf_free(&pretty);
+    hr_buf_free(&got);
+}
+
+/* The tool result of a tool_request() compressed with opt's lossless_only
+ * and min_tokens. */
+static void result_with(const char *text, int lossless_only, size_t min_tokens, hr_buf *result)
+{
+    hr_buf req = HR_BUF_INIT, out = HR_BUF_INIT;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.lossless_only = lossless_only;
+    opt.min_tokens = min_tokens;
+    tool_request(&req, text, "list the open issues");
+    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+    hr_json *doc = NULL;
+    hr_json_new(&doc);
+    result->len = 0;
+    if (hr_json_parse(doc, out.data, out.len) == HR_OK) {
+        hr_json_node m = hr_json_get(doc, hr_json_root(doc), "messages");
+        hr_json_node third = hr_json_next(doc, hr_json_next(doc, hr_json_first(doc, m)));
+        hr_json_node block = hr_json_first(doc, hr_json_get(doc, third, "content"));
+        hr_json_string_decode(doc, hr_json_get(doc, block, "content"), result);
+    }
+    hr_json_free(doc);
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+}
+
+/* A JSON result whose strings are long prose with trailing blanks and
+ * blank lines: said losslessly, each string is still exactly its value,
+ * whitespace and all; only the JSON around them is compact. */
+static void test_lossless_json_strings_stay_exact(void)
+{
+    hr_buf json = HR_BUF_INIT, body = HR_BUF_INIT, got = HR_BUF_INIT, value = HR_BUF_INIT;
+    const char *line = "The build fails on arm64 when the cache is cold.  \n", *end = "\n\n\n\nSteps to reproduce:\t\n";
+    for (int i = 0; i < 40; i++) hr_buf_append(&body, line, strlen(line));
+    hr_buf_append(&body, end, strlen(end));
+    hr_buf_append(&json, "[\n", strlen("[\n"));
+    for (int i = 0; i < 3; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "%s  {\n    \"id\": %d,\n    \"body\": ", i ? ",\n" : "", i + 1);
+        hr_buf_append(&json, head, strlen(head));
+        hr_json_encode_string(&json, body.data, body.len);
+        hr_buf_append(&json, "\n  }", strlen("\n  }"));
+    }
+    hr_buf_append(&json, "\n]", strlen("\n]"));
+    result_with(json.data, 1, 0, &got);
+    hr_json *doc = NULL;
+    hr_json_new(&doc);
+    CHECK_EQ_U(hr_json_parse(doc, got.data, got.len), HR_OK);
+    CHECK(got.len < json.len);
+    size_t bodies = 0;
+    for (hr_json_node e = hr_json_first(doc, hr_json_root(doc)); e != HR_JSON_NONE; e = hr_json_next(doc, e)) {
+        hr_json_node b = hr_json_get(doc, e, "body");
+        if (b == HR_JSON_NONE) continue;
+        value.len = 0;
+        hr_json_string_decode(doc, b, &value);
+        CHECK(value.len == body.len && !memcmp(value.data, body.data, body.len));
+        bodies++;
+    }
+    CHECK_EQ_U(bodies, 3);
+    hr_json_free(doc);
+    hr_buf_free(&json);
+    hr_buf_free(&body);
+    hr_buf_free(&got);
+    hr_buf_free(&value);
+}
+
+/* A Hermes envelope whose output cannot be made shorter stays byte for
+ * byte: saving the spaces after its separators is not worth a change. */
+static void test_envelope_kept_when_saving_is_tiny(void)
+{
+    hr_buf env = HR_BUF_INIT, got = HR_BUF_INIT, diff = HR_BUF_INIT;
+    for (int i = 0; i < 120; i++) {
+        char line[96];
+        snprintf(line, sizeof line, "+static int handler_%d(struct request *r) { return route(r, %d); }\n", i, i * 7);
+        hr_buf_append(&diff, line, strlen(line));
+    }
+    const char *head = "diff --git a/src/h.c b/src/h.c\n--- a/src/h.c\n+++ b/src/h.c\n@@ -0,0 +1,120 @@\n";
+    hr_buf_append(&env, "{\"output\": ", strlen("{\"output\": "));
+    hr_buf text = HR_BUF_INIT;
+    hr_buf_append(&text, head, strlen(head));
+    hr_buf_append(&text, diff.data, diff.len);
+    hr_json_encode_string(&env, text.data, text.len);
+    const char *tail = ", \"exit_code\": 0, \"error\": null}";
+    hr_buf_append(&env, tail, strlen(tail));
+    result_with(env.data, 0, 0, &got);
+    CHECK(got.len == env.len && !memcmp(got.data, env.data, env.len));
+    hr_buf_free(&env);
+    hr_buf_free(&got);
+    hr_buf_free(&diff);
+    hr_buf_free(&text);
 }
 
 static void test_thresholds_and_protection(void)
@@ -852,6 +1003,9 @@ int main(void)
     RUN(test_faithfulness_check_can_fail);
     RUN(test_log_folds_repeats_and_keeps_traces);
     RUN(test_json_keeps_errors_outliers_and_task_items);
+    RUN(test_json_said_losslessly_when_small_enough);
+    RUN(test_lossless_json_strings_stay_exact);
+    RUN(test_envelope_kept_when_saving_is_tiny);
     RUN(test_thresholds_and_protection);
     RUN(test_task_message_kept);
     RUN(test_user_pasted_text);

@@ -51,6 +51,39 @@ static void test_merge_strategies_agree(void)
     }
 }
 
+/* Counting remembers the pieces of several tokens it has seen: on text that
+ * repeats such pieces (words, paths, ids) over and over, cold and warm,
+ * the count is still the number of ids encoding gives. */
+static void test_count_of_repeated_pieces(void)
+{
+    hr_tokenizer *t;
+    CHECK_EQ_U(hr_tokenizer_new("cl100k_base", &t), HR_OK);
+    static char words[400][40];
+    for (int w = 0; w < 400; w++) {
+        size_t len = 3 + next_rand() % 34;
+        for (size_t i = 0; i < len; i++) words[w][i] = (char)(next_rand() % 4 ? 'a' + next_rand() % 26 : '0' + next_rand() % 10);
+        words[w][len] = '\0';
+    }
+    hr_buf text = HR_BUF_INIT;
+    for (int i = 0; i < 20000; i++) {
+        const char *w = words[next_rand() % 400];
+        hr_buf_append(&text, " ", 1);
+        hr_buf_append(&text, w, strlen(w));
+        if (i % 13 == 0) hr_buf_append(&text, "\n", 1);
+    }
+    size_t cap = text.len + 1, k = 0, cold = 0, warm = 0;
+    uint32_t *ids = malloc(cap * sizeof *ids);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &cold), HR_OK);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &warm), HR_OK);
+    CHECK_EQ_U(hr_tokenizer_encode(t, text.data, text.len, 0, ids, cap, &k), HR_OK);
+    CHECK_EQ_U(cold, k);
+    CHECK_EQ_U(warm, k);
+    CHECK(k > text.len / 8);
+    free(ids);
+    hr_buf_free(&text);
+    hr_tokenizer_free(t);
+}
+
 /* Decoding the ids of any text gives back its (UTF-8-cleaned) bytes. */
 static void test_round_trip_and_count(void)
 {
@@ -166,6 +199,7 @@ int main(void)
 {
     RUN(test_merge_strategies_agree);
     RUN(test_round_trip_and_count);
+    RUN(test_count_of_repeated_pieces);
     RUN(test_special_tokens);
     RUN(test_invalid_utf8);
     RUN(test_unicode_classes);

@@ -258,7 +258,7 @@ await check('a short request arrives byte-identical', async () => {
 const pxt = await startProxy([...urls, '--mode', 'token']);
 for (const [file, route] of [['long-anthropic.json', '/v1/messages'], ['long-chat.json', '/v1/chat/completions'],
   ['long-responses.json', '/v1/responses']]) {
-  await check(`${file}, token mode: arrives compressed exactly as hr-compress does it, log holds its tokens_saved`, async () => {
+  await check(`${file}, token mode: arrives compressed exactly as hr-compress does it, log holds its tokens_saved and their split`, async () => {
     const body = readFileSync(`${scenarios}/${file}`);
     const r = await rawPost(`${pxt.url}${route}`, body, { authorization: 'Bearer sk-test' });
     await r.arrayBuffer();
@@ -271,6 +271,9 @@ for (const [file, route] of [['long-anthropic.json', '/v1/messages'], ['long-cha
     const rec = pxt.log().filter((l) => l.path === route).pop();
     assert(rec && rec.tokens_saved === stats.tokens_saved && rec.tokens_before === stats.tokens_before,
       `log says ${rec && rec.tokens_before}/${rec && rec.tokens_saved}, hr-compress ${stats.tokens_before}/${stats.tokens_saved}`);
+    assert(rec.saved_lossless === stats.saved_lossless && rec.saved_lossy === stats.saved_lossy &&
+      rec.saved_lossless > 0 && rec.saved_lossy > 0 && rec.saved_lossless + rec.saved_lossy === rec.tokens_saved,
+      `log splits ${rec.saved_lossless}+${rec.saved_lossy}, hr-compress ${stats.saved_lossless}+${stats.saved_lossy}`);
   });
 }
 
@@ -322,15 +325,18 @@ await check('/stats and /metrics count requests and tokens saved', async () => {
   assert(s.requests >= 10 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
   const t = await (await fetch(`${pxt.url}/stats`)).json(); /* the proxy that compressed the long scenarios */
   assert(t.requests === 3 && t.tokens_saved > 0 && t.by_provider.anthropic.tokens_saved > 0, JSON.stringify(t));
+  assert(t.saved_lossless > 0 && t.saved_lossy > 0 && t.saved_lossless + t.saved_lossy === t.tokens_saved, JSON.stringify(t));
   const m = await (await fetch(`${pxt.url}/metrics`)).text();
   assert(/hr_tokens_saved_total\{provider="anthropic"\} [1-9]/.test(m), 'metrics lack tokens saved');
+  assert(new RegExp(`hr_tokens_saved_lossless_total ${t.saved_lossless}\n`).test(m) &&
+    new RegExp(`hr_tokens_saved_lossy_total ${t.saved_lossy}\n`).test(m), 'metrics lack the lossless / lossy split');
 });
 
 await check('the log: one JSON line per request with the fields, never a credential', async () => {
   const lines = px.log();
   assert(lines.length >= 10, `${lines.length} lines`);
   for (const k of ['ts', 'id', 'method', 'path', 'provider', 'upstream', 'model', 'stream', 'status', 'tokens_before',
-    'tokens_after', 'tokens_saved', 'compress_ms', 'ttfb_ms', 'total_ms', 'error'])
+    'tokens_after', 'tokens_saved', 'saved_lossless', 'saved_lossy', 'compress_ms', 'ttfb_ms', 'total_ms', 'error'])
     assert(k in lines[0], `no ${k}`);
   assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(lines[0].ts), `ts ${lines[0].ts}`);
   const raw = readFileSync(path.join(px.logDir, 'requests.jsonl'), 'utf8') + px.stderr();
