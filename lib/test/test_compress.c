@@ -17,21 +17,6 @@
 static hr_compressor *comp;
 static int quiet; /* set while a check is expected to fail */
 
-static hr_buf read_file(const char *path)
-{
-    hr_buf b = HR_BUF_INIT;
-    FILE *f = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    if (!f) {
-        printf("  cannot open %s (run the tests from the top of the tree)\n", path);
-        return b;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hr_buf_append(&b, chunk, n);
-    fclose(f);
-    return b;
-}
-
 static hr_status compress(const hr_compress_options *opt, const hr_buf *in, hr_buf *out)
 {
     out->len = 0;
@@ -183,7 +168,7 @@ static size_t independent_count(const hr_buf *body)
 
 static void check_facts(const hr_buf *out)
 {
-    hr_buf facts = read_file(SCENARIOS "long.facts");
+    hr_buf facts = unit_read_file(SCENARIOS "long.facts");
     CHECK(facts.len > 0);
     for (char *line = facts.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
@@ -200,7 +185,7 @@ static void check_scenario(const struct scenario *sc)
 {
     char path[256];
     snprintf(path, sizeof path, SCENARIOS "%s", sc->file);
-    hr_buf in = read_file(path), out = HR_BUF_INIT, again = HR_BUF_INIT, fresh = HR_BUF_INIT;
+    hr_buf in = unit_read_file(path), out = HR_BUF_INIT, again = HR_BUF_INIT, fresh = HR_BUF_INIT;
     hr_compress_options opt;
     hr_compress_options_init(&opt);
     opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
@@ -400,7 +385,7 @@ static void unshell_tail(hr_buf *in)
 
 static void test_compressors_on_real_data(void)
 {
-    hr_buf in = read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
+    hr_buf in = unit_read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
     hr_buf before[8], after[8];
     memset(before, 0, sizeof before);
     memset(after, 0, sizeof after);
@@ -431,7 +416,7 @@ static void test_compressors_on_real_data(void)
 /* The checker above must itself catch a changed byte outside the units. */
 static void test_faithfulness_check_can_fail(void)
 {
-    hr_buf in = read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
+    hr_buf in = unit_read_file(SCENARIOS "long-anthropic.json"), out = HR_BUF_INIT;
     hr_compress_options opt;
     hr_compress_options_init(&opt);
     opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
@@ -465,17 +450,12 @@ static void tool_request(hr_buf *req, const char *text, const char *question)
     hr_buf_append(req, "}]}", 3);
 }
 
-/* The compressed tool result of a tool_request(). */
-static void compressed_result(const char *text, const char *question, hr_buf *result)
+/* The tool result of a tool_request() as opt compresses it. */
+static void tool_result_of(const hr_compress_options *opt, const char *text, const char *question, hr_buf *result)
 {
     hr_buf req = HR_BUF_INIT, out = HR_BUF_INIT;
-    hr_compress_options opt;
-    hr_compress_options_init(&opt);
-    opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
-    opt.protect_recent = 2;
-    opt.min_tokens = 50;
     tool_request(&req, text, question);
-    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
+    CHECK_EQ_U(compress(opt, &req, &out), HR_OK);
     hr_json *doc = NULL;
     hr_json_new(&doc);
     result->len = 0;
@@ -488,6 +468,17 @@ static void compressed_result(const char *text, const char *question, hr_buf *re
     hr_json_free(doc);
     hr_buf_free(&req);
     hr_buf_free(&out);
+}
+
+/* The compressed tool result of a tool_request(). */
+static void compressed_result(const char *text, const char *question, hr_buf *result)
+{
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
+    opt.protect_recent = 2;
+    opt.min_tokens = 50;
+    tool_result_of(&opt, text, question, result);
 }
 
 static void test_log_folds_repeats_and_keeps_traces(void)
@@ -595,25 +586,11 @@ static void test_json_said_losslessly_when_small_enough(void)
  * and min_tokens. */
 static void result_with(const char *text, int lossless_only, size_t min_tokens, hr_buf *result)
 {
-    hr_buf req = HR_BUF_INIT, out = HR_BUF_INIT;
     hr_compress_options opt;
     hr_compress_options_init(&opt);
     opt.lossless_only = lossless_only;
     opt.min_tokens = min_tokens;
-    tool_request(&req, text, "list the open issues");
-    CHECK_EQ_U(compress(&opt, &req, &out), HR_OK);
-    hr_json *doc = NULL;
-    hr_json_new(&doc);
-    result->len = 0;
-    if (hr_json_parse(doc, out.data, out.len) == HR_OK) {
-        hr_json_node m = hr_json_get(doc, hr_json_root(doc), "messages");
-        hr_json_node third = hr_json_next(doc, hr_json_next(doc, hr_json_first(doc, m)));
-        hr_json_node block = hr_json_first(doc, hr_json_get(doc, third, "content"));
-        hr_json_string_decode(doc, hr_json_get(doc, block, "content"), result);
-    }
-    hr_json_free(doc);
-    hr_buf_free(&req);
-    hr_buf_free(&out);
+    tool_result_of(&opt, text, "list the open issues", result);
 }
 
 /* A JSON result whose strings are long prose with trailing blanks and
@@ -684,7 +661,7 @@ static void test_envelope_kept_when_saving_is_tiny(void)
 
 static void test_thresholds_and_protection(void)
 {
-    hr_buf in = read_file(SCENARIOS "long-chat.json"), out = HR_BUF_INIT;
+    hr_buf in = unit_read_file(SCENARIOS "long-chat.json"), out = HR_BUF_INIT;
     hr_compress_options opt;
     hr_compress_options_init(&opt);
     opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
@@ -725,7 +702,7 @@ static void test_task_message_kept(void)
  * latest user message (the task) is not. */
 static void test_user_pasted_text(void)
 {
-    hr_buf log = read_file(SCENARIOS "long-chat.json"), req = HR_BUF_INIT, out = HR_BUF_INIT, paste = HR_BUF_INIT;
+    hr_buf log = unit_read_file(SCENARIOS "long-chat.json"), req = HR_BUF_INIT, out = HR_BUF_INIT, paste = HR_BUF_INIT;
     char line[96];
     for (int i = 0; i < 400; i++) {
         snprintf(line, sizeof line, "2026-11-20 10:%02d:%02d INFO worker-%d heartbeat ok queue=%d\n", i / 60, i % 60,

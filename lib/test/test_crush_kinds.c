@@ -18,21 +18,6 @@ static struct hr_scorer *scorer;
 static hr_json *scratch;
 static struct hr_query no_task;
 
-static hr_buf read_file(const char *path)
-{
-    hr_buf b = HR_BUF_INIT;
-    FILE *f = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    if (!f) {
-        printf("  cannot open %s (run the tests from the top of the tree)\n", path);
-        return b;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hr_buf_append(&b, chunk, n);
-    fclose(f);
-    return b;
-}
-
 /* A context as hr_compress makes one, the unit's tokens estimated. */
 static struct hr_crush_ctx ctx_for(const char *text, size_t len)
 {
@@ -162,7 +147,7 @@ static void test_combined_diffs_route_as_diffs(void)
     for (size_t f = 0; f < sizeof combined_fixtures / sizeof combined_fixtures[0]; f++) {
         char path[128];
         snprintf(path, sizeof path, DIFFS "%s", combined_fixtures[f]);
-        hr_buf in = read_file(path);
+        hr_buf in = unit_read_file(path);
         CHECK(in.len > 0);
         struct hr_crush_ctx cx = ctx_for(in.data, in.len);
         enum hr_kind kind = hr__route(&cx, in.data, in.len);
@@ -182,7 +167,7 @@ static void test_combined_diffs_keep_changes(void)
     for (size_t f = 0; f < sizeof combined_fixtures / sizeof combined_fixtures[0]; f++) {
         char path[128];
         snprintf(path, sizeof path, DIFFS "%s", combined_fixtures[f]);
-        hr_buf in = read_file(path), out = HR_BUF_INIT;
+        hr_buf in = unit_read_file(path), out = HR_BUF_INIT;
         struct hr_crush_ctx cx = ctx_for(in.data, in.len);
         CHECK_EQ_U(hr__crush_diff(&cx, in.data, in.len, &out), HR_OK);
         check_diff_cut(combined_fixtures[f], &in, &out);

@@ -45,4 +45,23 @@ static int unit_skipped; /* set by a test that cannot run here; it says why */
         if (unit_failed_checks) unit_any_failed = 1;                                          \
     } while (0)
 
+/* The whole file at path (relative to the top of the tree, where the tests
+ * run); a missing one is a failed check. */
+#include "hr.h"
+static inline hr_buf unit_read_file(const char *path)
+{
+    hr_buf b = HR_BUF_INIT;
+    FILE *f = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    if (!f) {
+        printf("  cannot open %s (run the tests from the top of the tree)\n", path);
+        unit_failed_checks++;
+        return b;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hr_buf_append(&b, chunk, n);
+    fclose(f);
+    return b;
+}
+
 #endif
