@@ -3,8 +3,8 @@
 
 -include config.mk
 
-VERSION     := 0.1.0
-SOVERSION   := 0
+VERSION     := 0.2.0
+SOVERSION   := 1
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib

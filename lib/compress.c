@@ -231,8 +231,8 @@ static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt,
 
 /* ---- one piece of text: lossless first, cut only what is still too big -------- */
 
-/* A lossless form at most this many tokens, and at most half the original,
- * goes as it is: every value and line stays. */
+/* A lossless form of at most this many tokens may go as it is: every value
+ * and line stays (still_too_big says when it does). */
 #define LOSSLESS_ENOUGH_TOKENS 2000
 
 static hr_status lossless(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t, size_t n, hr_buf *out)
@@ -259,28 +259,40 @@ static hr_status lossy(struct hr_crush_ctx *cx, enum hr_kind kind, const char *t
     return hr__crush_text(cx, t, n, out);
 }
 
-static int still_too_big(size_t before, size_t lossless_tokens)
+/* Whether the lossless form L of a unit of `before` tokens is still too
+ * big: more than LOSSLESS_ENOUGH_TOKENS; for a log (or text, or a diff),
+ * also when it is not half the unit or holds no marker. The rule must
+ * decide the same on L as on the unit, so that compressing again changes
+ * nothing: JSON and search output said losslessly are their own lossless
+ * form and only their size decides; a log's form without a marker is the
+ * log itself, to be cut, and one with a marker is never compressed again. */
+static int still_too_big(enum hr_kind kind, const char *l, size_t len, size_t before, size_t lossless_tokens)
 {
-    return lossless_tokens * 2 > before || lossless_tokens > LOSSLESS_ENOUGH_TOKENS;
+    if (lossless_tokens > LOSSLESS_ENOUGH_TOKENS) return 1;
+    if (kind == HR_KIND_JSON || kind == HR_KIND_SEARCH) return 0;
+    return lossless_tokens * 2 > before || !hr__has_marker(l, len);
 }
 
 /* Appends t[0..n) compressed as kind to out: said losslessly, and when
  * that is still too big (and cutting is allowed), cut by the lossy stage
  * and what it kept said losslessly. *lossless_tokens: the lossless form's
- * tokens, *out_tokens those of what was appended. A cut that comes out no shorter than the lossless form (its
+ * tokens, *out_tokens those of what was appended; t_tokens: the tokens
+ * of t, SIZE_MAX when not known. A cut that comes out no shorter than the lossless form (its
  * markers cost what they stand for) gives way to it.
  * An error other than HR_ENOMEM leaves out as it was. */
 static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *tok, const hr_compress_options *opt,
-                       enum hr_kind kind, const char *t, size_t n, hr_buf *out, size_t *lossless_tokens,
-                       size_t *out_tokens)
+                       enum hr_kind kind, const char *t, size_t n, size_t t_tokens, hr_buf *out,
+                       size_t *lossless_tokens, size_t *out_tokens)
 {
     size_t mark = out->len;
     hr_status st = lossless(cx, kind, t, n, out);
-    *lossless_tokens = *out_tokens = cx->tokens;
-    if (!st && (out->len - mark != n || memcmp(out->data + mark, t, n)))
+    *lossless_tokens = t_tokens;
+    if (!st && (t_tokens == SIZE_MAX || out->len - mark != n || memcmp(out->data + mark, t, n)))
         st = hr_tokenizer_count(tok, out->data + mark, out->len - mark, 0, lossless_tokens);
     *out_tokens = *lossless_tokens;
-    if (st || opt->lossless_only || !still_too_big(cx->tokens, *lossless_tokens)) return st;
+    if (st || opt->lossless_only ||
+        !still_too_big(kind, out->data + mark, out->len - mark, cx->tokens, *lossless_tokens))
+        return st;
     hr_buf *whole = &c->lossless_copy;
     whole->len = 0;
     if ((st = hr_buf_append(whole, out->data + mark, out->len - mark))) return st;
@@ -296,8 +308,9 @@ static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *
         if (!st) st = lossless(cx, kind, c->lossy.data ? c->lossy.data : "", c->lossy.len, out);
     }
     if (!st) st = hr_tokenizer_count(tok, out->data + mark, out->len - mark, 0, out_tokens);
-    if (st || *out_tokens < *lossless_tokens) return st;
-    /* the markers cost what they stand for: the lossless form goes */
+    if (st == HR_ENOMEM || (!st && *out_tokens < *lossless_tokens)) return st;
+    /* the markers cost what they stand for, or the cut failed: the lossless
+     * form goes */
     out->len = mark;
     *out_tokens = *lossless_tokens;
     return hr_buf_append(out, whole->data, whole->len);
@@ -332,7 +345,8 @@ static hr_status envelope_string(struct envelope *e, hr_json_node str)
     struct hr_crush_ctx cx = *e->cx;
     cx.tokens = before;
     enum hr_kind kind = hr__route(&cx, c->member.data, c->member.len);
-    st = crush(c, &cx, e->tok, e->opt, kind, c->member.data, c->member.len, &c->member_out, &member_lossless, &known);
+    st = crush(c, &cx, e->tok, e->opt, kind, c->member.data, c->member.len, before, &c->member_out, &member_lossless,
+               &known);
     if (st == HR_ENOMEM) return st;
     if (st || !c->member_out.len) return HR_OK;
     after = known;
@@ -382,7 +396,8 @@ static hr_status crush_json_unit(hr_compressor *c, struct hr_crush_ctx *cx, hr_t
     if (st) return st == HR_ENOMEM ? st : HR_OK;
     const char *whole = e.kind ? c->envelope.data : t;
     size_t whole_len = e.kind ? c->envelope.len : n;
-    st = crush(c, cx, tok, opt, HR_KIND_JSON, whole, whole_len, &c->crushed, &outer, &c->crushed_tokens);
+    st = crush(c, cx, tok, opt, HR_KIND_JSON, whole, whole_len, e.kind ? SIZE_MAX : cx->tokens, &c->crushed, &outer,
+               &c->crushed_tokens);
     if (st == HR_ENOMEM) return st;
     if (st) { /* the members alone */
         c->crushed.len = 0;
@@ -464,7 +479,7 @@ static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compre
     st = crush_json_unit(c, &cx, tok, opt, &k, &c->unit_lossless);
     if (!st && !k) {
         enum hr_kind routed = hr__route(&cx, c->text.data, c->text.len);
-        st = crush(c, &cx, tok, opt, routed, c->text.data, c->text.len, &c->crushed, &c->unit_lossless,
+        st = crush(c, &cx, tok, opt, routed, c->text.data, c->text.len, *before, &c->crushed, &c->unit_lossless,
                    &c->crushed_tokens);
         k = hr__kind_name(routed);
     }

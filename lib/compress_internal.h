@@ -211,6 +211,10 @@ struct hr_json_cuts {
     const unsigned char *(*keep_of)(void *ctx, hr_json_node array);
     hr_status (*gap)(void *ctx, hr_json_node array, size_t a, size_t b, int in_table, hr_buf *out);
 };
+/* Whether a string of the parsed doc reads "[hr:" only once its escapes
+ * are decoded: written plainly it would read as hr's marker (a table's
+ * note) when it is none, so such a document is left as it is. */
+int hr__json_hides_marker(const hr_json *doc);
 /* The parsed doc of text written as hr__lossless_json does, less what cuts
  * (NULL: nothing) says to drop. */
 hr_status hr__json_write(const hr_json *doc, const char *text, const struct hr_json_cuts *cuts, hr_buf *out);

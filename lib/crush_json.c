@@ -370,7 +370,8 @@ static hr_status plan_value(struct json_crush *jc, hr_json_node v, int depth)
 hr_status hr__crush_json(struct hr_crush_ctx *cx, const char *text, size_t len, hr_buf *out)
 {
     struct json_crush jc = {cx, cx->doc, text, NULL, 0, 0};
-    if (hr_json_parse(cx->doc, text, len) != HR_OK) return hr_buf_append(out, text, len);
+    if (hr_json_parse(cx->doc, text, len) != HR_OK || hr__json_hides_marker(cx->doc))
+        return hr_buf_append(out, text, len);
     hr_status st = plan_value(&jc, hr_json_root(cx->doc), 0);
     struct hr_json_cuts cuts = {&jc, keep_of, gap_of};
     if (!st) st = hr__json_write(cx->doc, text, &cuts, out);

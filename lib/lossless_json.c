@@ -281,8 +281,23 @@ hr_status hr__json_write(const hr_json *doc, const char *text, const struct hr_j
     return st;
 }
 
+int hr__json_hides_marker(const hr_json *doc)
+{
+    for (hr_json_node i = 0; i < doc->n_nodes; i++) {
+        const struct hr_json_nodeinfo *nd = &doc->nodes[i];
+        if (nd->type != HR_JSON_STRING || !nd->escaped || nd->end - nd->start < 3) continue;
+        char first = doc->buf[nd->start + 1];
+        if (first != '[' && first != '\\') continue;
+        hr_buf value = HR_BUF_INIT;
+        int hides = hr_json_string_decode(doc, i, &value) == HR_OK && value.len >= 4 && !memcmp(value.data, "[hr:", 4);
+        hr_buf_free(&value);
+        if (hides) return 1;
+    }
+    return 0;
+}
+
 hr_status hr__lossless_json(hr_json *doc, const char *text, size_t len, hr_buf *out)
 {
-    if (hr_json_parse(doc, text, len) != HR_OK) return hr_buf_append(out, text, len);
+    if (hr_json_parse(doc, text, len) != HR_OK || hr__json_hides_marker(doc)) return hr_buf_append(out, text, len);
     return hr__json_write(doc, text, NULL, out);
 }

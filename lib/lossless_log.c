@@ -1,5 +1,6 @@
-/* Logs and command output, re-encoded without loss: the text is first
- * blank-normalized (lossless_blank.c), then
+/* Logs and command output, re-encoded without loss: a log (most lines
+ * begin with a time, a date or a level) is first blank-normalized
+ * (lossless_blank.c), other command output is not, then
  *  - a run of 3+ equal lines is written as its first line and the line
  *      [hr: the line above repeats N more times]
  *  - a run of 4+ lines equal but for one field (a counter, a timestamp, an
@@ -431,12 +432,64 @@ static hr_status encode(const char *s, const struct line *v, size_t n, hr_buf *o
     return flush(&w, n);
 }
 
+/* ---- whether blanks carry nothing ------------------------------------------------ */
+
+#define SAMPLE_LINES 200
+#define STAMP_WITHIN 40
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A time ("12:34"), a date ("2025-06-24", "2025/06/24") or a level word
+ * near the start of line s[0..n): what a log line begins with. */
+static int stamped(const char *s, size_t n)
+{
+    static const char *const levels[] = {"INFO", "WARN", "ERROR", "DEBUG", "TRACE", "FATAL", "NOTICE", "CRIT", NULL};
+    size_t m = n < STAMP_WITHIN ? n : STAMP_WITHIN;
+    for (size_t i = 0; i + 5 <= m; i++) {
+        if (is_digit(s[i]) && is_digit(s[i + 1]) && s[i + 2] == ':' && is_digit(s[i + 3]) && is_digit(s[i + 4]))
+            return 1;
+        if (i + 8 <= m && is_digit(s[i]) && is_digit(s[i + 3]) && (s[i + 4] == '-' || s[i + 4] == '/') &&
+            is_digit(s[i + 5]) && is_digit(s[i + 6]) && s[i + 7] == s[i + 4])
+            return 1;
+    }
+    for (const char *const *l = levels; *l; l++) {
+        size_t k = strlen(*l);
+        for (size_t i = 0; i + k <= m; i++)
+            if (!memcmp(s + i, *l, k)) return 1;
+    }
+    return 0;
+}
+
+/* Whether text is a log: most of its lines (of the first SAMPLE_LINES that
+ * are not blank) stamped. Only then are its blanks cut: in code, a Markdown
+ * or YAML text, a string literal's trailing blanks and blank lines are its
+ * value. */
+static int looks_like_log(const char *text, size_t len)
+{
+    size_t lines = 0, with_stamp = 0;
+    for (size_t at = 0; at < len && lines < SAMPLE_LINES;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t k = at;
+        while (k < end && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
+        if (k < end) {
+            lines++;
+            with_stamp += stamped(text + at, end - at);
+        }
+        at = end + 1;
+    }
+    return lines && with_stamp * 2 >= lines;
+}
+
 hr_status hr__lossless_log(const char *text, size_t len, hr_buf *out)
 {
     hr_buf blank = HR_BUF_INIT;
     struct line *v = NULL;
     size_t n = 0;
-    hr_status st = hr__lossless_blank(text, len, &blank);
+    hr_status st = looks_like_log(text, len) ? hr__lossless_blank(text, len, &blank) : hr_buf_append(&blank, text, len);
     if (!st) st = split(blank.data, blank.len, &v, &n);
     if (!st) {
         count_same(blank.data, v, n);

@@ -431,9 +431,9 @@ def check_lossless(r):
             want = tag(parse(orig))
             have = tag(decoded)
             expect(have == want, "decodes to other JSON: " + first_difference(have, want))
-        elif kind == "log":
+        elif kind == "log":  # a log's blanks may be cut; other output keeps them
             back, want = expand_log(got), blank_normalize(orig)
-            expect(back == want, "decodes to other text: " + first_line_difference(back, want))
+            expect(back in (want, orig), "decodes to other text: " + first_line_difference(back, want))
         elif kind == "search":
             back = expand_search(got)
             expect(back == orig, "decodes to other text: " + first_line_difference(back, orig))
@@ -606,7 +606,7 @@ def random_json_text(rng, depth=0):
                 "plain", "caf\\u00e9", "\\ud83d\\ude00", "\\ud800", "\\udc00x", "\\u0000", "\\u001f",
                 "\\/", "\\\"", "\\\\", "\\n", "\\t", "\\u000a", "\\u0022", "\\u005c", "\\u2028",
                 "\\u007f", "\u00e9t\u00e9", "\U0001f600", "{}", "[hr", " ", "\\b\\f\\r",
-                "\\uD834\\uDD1E", "\\u00E9"]))
+                "\\uD834\\uDD1E", "\\u00E9", "\\u005bhr: table: a", "[\\u0068r: "]))
         return '"' + "".join(parts) + '"'
 
     def number():
@@ -674,8 +674,8 @@ def check_random_json(n):
             text = random_json_text(rng)
             try:
                 want = tag_deep(json_in_strings(parse(text)))
-            except ValueError:
-                continue  # an invalid draw is skipped
+            except (ValueError, AssertionError):
+                want = None  # not JSON, or holding what reads as hr's own marker: it must stay as it is
             fx = {"text": text, "task": "read the response", "command": "curl -s api", "exit_code": 0}
             req, content = request(fx, "bare")
             rc, out, stats, err = run(json.dumps(req).encode(), True)
@@ -683,12 +683,16 @@ def check_random_json(n):
                 bad.append(f"#{i}: exit {rc}: {err.strip()[-120:]}")
                 continue
             got = json.loads(out)["messages"][TOOL_MESSAGE]["content"]
+            if not (stats or {}).get("units"):  # left as it was: nothing to decode
+                if got != content:
+                    bad.append(f"#{i}: no unit listed, yet the result changed")
+                continue
             try:
                 have = tag_deep(json_in_strings(untable(parse(got))))
             except (ValueError, AssertionError) as e:
                 bad.append(f"#{i}: {e}: {got[:100]!r}")
                 continue
-            if have != want:
+            if want is None or have != want:
                 bad.append(f"#{i}: {first_difference(have, want)} in {text[:100]!r}")
         expect(not bad, f"{len(bad)} of {n} differ: " + "; ".join(bad[:3]))
     return fn

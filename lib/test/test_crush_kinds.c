@@ -185,7 +185,7 @@ static void test_octopus_columns(void)
         "index 1,2,3..4\n"
         "--- a/a.txt\n"
         "+++ b/a.txt\n"
-        "@@@@ -1,9 -1,9 -1,9 +1,9 @@@@\n"
+        "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
         "   one\n   two\n   three\n   four\n   five\n   six\n   seven\n"
         " - left only\n"
         "  +from two parents\n"
@@ -196,7 +196,7 @@ static void test_octopus_columns(void)
         "index 1,2,3..4\n"
         "--- a/a.txt\n"
         "+++ b/a.txt\n"
-        "@@@@ -1,9 -1,9 -1,9 +1,9 @@@@\n"
+        "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
         "[hr: 7 context lines omitted]\n"
         " - left only\n"
         "  +from two parents\n"
@@ -218,7 +218,7 @@ static void test_unified_diff_unchanged(void)
         "index 3f2a1c0..9be41d7 100644\n"
         "--- a/lib/pool.c\n"
         "+++ b/lib/pool.c\n"
-        "@@ -10,14 +10,15 @@ struct pool {\n"
+        "@@ -10,15 +10,16 @@ struct pool {\n"
         "     size_t used;\n"
         "     size_t cap;\n"
         "     void **items;\n"
@@ -249,7 +249,7 @@ static void test_unified_diff_unchanged(void)
         "index 3f2a1c0..9be41d7 100644\n"
         "--- a/lib/pool.c\n"
         "+++ b/lib/pool.c\n"
-        "@@ -10,14 +10,15 @@ struct pool {\n"
+        "@@ -10,15 +10,16 @@ struct pool {\n"
         "[hr: 6 context lines omitted]\n"
         "-#define POOL_MIN 16\n"
         "+#define POOL_MIN 64\n"
@@ -268,6 +268,38 @@ static void test_unified_diff_unchanged(void)
     CHECK_EQ_U(hr__route(&cx, in, strlen(in)), HR_KIND_DIFF);
     CHECK_EQ_U(hr__crush_diff(&cx, in, strlen(in), &out), HR_OK);
     CHECK_EQ_S(out.data, want);
+    hr_buf_free(&out);
+}
+
+static int contains(const hr_buf *b, const char *s)
+{
+    return b->len && strstr(b->data, s) != NULL;
+}
+
+/* git log -p: a hunk ends with its last line, so the indented message of
+ * the next commit is no context of it and stays. */
+static void test_log_p_messages_stay(void)
+{
+    hr_buf in = HR_BUF_INIT, out = HR_BUF_INIT;
+    for (int c = 1; c <= 3; c++) {
+        char s[1024];
+        snprintf(s, sizeof s,
+                 "commit %040d\nAuthor: A U Thor <a@example.org>\nDate:   Mon Mar %d 10:00:00 2025 +0000\n\n"
+                 "    Fix overflow in parser number %d\n\n"
+                 "diff --git a/p.c b/p.c\nindex 1111111..2222222 100644\n--- a/p.c\n+++ b/p.c\n"
+                 "@@ -10,7 +10,7 @@\n a\n b\n c\n-int n = %d;\n+long n = %d;\n d\n e\n f\n",
+                 c, c, c, c, c);
+        hr_buf_append(&in, s, strlen(s));
+    }
+    struct hr_crush_ctx cx = ctx_for(in.data, in.len);
+    CHECK_EQ_U(hr__crush_diff(&cx, in.data, in.len, &out), HR_OK);
+    hr_buf_append(&out, "", 0);
+    for (int c = 1; c <= 3; c++) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "    Fix overflow in parser number %d\n", c);
+        CHECK(contains(&out, msg));
+    }
+    hr_buf_free(&in);
     hr_buf_free(&out);
 }
 
@@ -393,11 +425,6 @@ static void numbers_of(const char *text, size_t len, hr_buf *out)
         hr_buf_append(out, " ", 1);
         i = j;
     }
-}
-
-static int contains(const hr_buf *b, const char *s)
-{
-    return b->len && strstr(b->data, s) != NULL;
 }
 
 static void test_number_prose_keeps_numbers(void)
@@ -562,6 +589,7 @@ int main(void)
     RUN(test_combined_diffs_keep_changes);
     RUN(test_octopus_columns);
     RUN(test_unified_diff_unchanged);
+    RUN(test_log_p_messages_stay);
     RUN(test_number_prose_keeps_numbers);
     RUN(test_number_prose_with_plain_sentences);
     RUN(test_number_lines_stay_whole);
