@@ -21,6 +21,8 @@
 #define TAIL_ITEMS 2
 #define MAX_SHAPES 10      /* shapes beyond this many only score */
 #define MAX_TASK_ITEMS 25  /* more items than this holding task words: they only score */
+#define RARE_SHAPE_ITEMS 3 /* a shape of at most this many items is rare, */
+#define MAX_RARE_ITEMS 25  /* and its items stay while there are no more than this */
 #define OUTLIER_Z 2.0
 #define MAX_FIELDS_NAMED 8
 #define MAX_DEPTH 64
@@ -208,6 +210,18 @@ static hr_status mark_outliers(struct json_crush *jc, const hr_json_node *items,
 
 /* ---- choosing ------------------------------------------------------------------- */
 
+/* Items of a shape that few share, among many of one shape: an item with a
+ * key the others lack (a flag, an error, an id that marks it) says so. */
+static void keep_rare_shapes(const struct hr_termtab *shapes, const uint64_t *shape_of, size_t n,
+                             unsigned char *keep)
+{
+    size_t rare = 0;
+    for (size_t i = 0; i < n; i++) rare += hr__termtab_df(shapes, shape_of[i]) <= RARE_SHAPE_ITEMS;
+    if (rare > MAX_RARE_ITEMS || rare * 2 > n) return; /* no shape is the rule */
+    for (size_t i = 0; i < n; i++)
+        if (hr__termtab_df(shapes, shape_of[i]) <= RARE_SHAPE_ITEMS && keep[i] == HR_DROP) keep[i] = HR_MUST;
+}
+
 static hr_status choose_items(struct json_crush *jc, const hr_json_node *items, size_t n, unsigned char *keep)
 {
     const hr_json *doc = jc->doc;
@@ -216,22 +230,23 @@ static hr_status choose_items(struct json_crush *jc, const hr_json_node *items, 
     struct hr_termtab seen = {0}, shapes = {0};
     unsigned char *hits = malloc(n);
     float *scores = malloc(n * sizeof *scores);
-    hr_status st = hits && scores ? HR_OK : HR_ENOMEM;
+    uint64_t *shape_of = malloc(n * sizeof *shape_of);
+    hr_status st = hits && scores && shape_of ? HR_OK : HR_ENOMEM;
     size_t n_shapes = 0, n_hits = 0;
     for (size_t i = 0; !st && i < n; i++) {
         size_t s = hr_json_start(doc, items[i]);
         st = hr__segs_push(&segs, s, hr_json_end(doc, items[i]) - s);
         uint64_t h = span_hash(doc, items[i], jc->text), shape = item_shape(doc, items[i], jc->text);
+        shape_of[i] = shape;
         if (!st) st = hr__termtab_add(&seen, h, (uint32_t)i);
-        if (!st && hr__termtab_df(&shapes, shape) == 0) {
-            st = hr__termtab_add(&shapes, shape, (uint32_t)i);
-            if (++n_shapes <= MAX_SHAPES) keep[i] = HR_MUST;
-        }
+        if (!st && hr__termtab_df(&shapes, shape) == 0 && ++n_shapes <= MAX_SHAPES) keep[i] = HR_MUST;
+        if (!st) st = hr__termtab_add(&shapes, shape, (uint32_t)i);
         if (st) break;
         if (hr__termtab_df(&seen, h) > 1) keep[i] = HR_FOLD; /* a duplicate */
         else if (i < HEAD_ITEMS || i + TAIL_ITEMS >= n || looks_like_error(doc, items[i], jc->text, 0))
             keep[i] = HR_MUST;
     }
+    if (!st) keep_rare_shapes(&shapes, shape_of, n, keep);
     if (!st) st = mark_outliers(jc, items, n, keep);
     if (!st) st = hr__task_hits(cx->query, jc->text, segs.v, n, hits);
     for (size_t i = 0; !st && i < n; i++) n_hits += hits[i] && keep[i] != HR_FOLD;
@@ -245,6 +260,7 @@ static hr_status choose_items(struct json_crush *jc, const hr_json_node *items, 
     hr__termtab_free(&shapes);
     free(hits);
     free(scores);
+    free(shape_of);
     return st;
 }
 

@@ -107,10 +107,16 @@ size_t hr__approx_tokens(const char *s, size_t n)
     return tokens;
 }
 
+/* A fifth of a unit, from 120 tokens to 2000: beyond that a longer result
+ * holds more of the same, and what must stay (errors, flagged items, every
+ * file's first and last match, the task's words) stays beyond the budget. */
+#define MIN_BUDGET 120
+#define MAX_BUDGET 2000
+
 size_t hr__budget(size_t tokens)
 {
     size_t b = tokens / 5;
-    return b < 120 ? 120 : b;
+    return b < MIN_BUDGET ? MIN_BUDGET : b > MAX_BUDGET ? MAX_BUDGET : b;
 }
 
 size_t hr__ctx_budget(const struct hr_crush_ctx *cx)
