@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MUST_FEATURES                                                                           \
     (HR_F_SEVERITY | HR_F_UUID | HR_F_HASH | HR_F_URL | HR_F_PATH | HR_F_FLAG | HR_F_ERRCODE | \
@@ -104,17 +105,30 @@ static int holds_digit(const char *s, size_t n)
 
 #define MAX_SENTENCE_WORDS 256
 #define MIN_WORDS_TO_CUT 10 /* a shorter sentence is all context */
-#define MAX_UNIT_LEN 8      /* "seconds", "requests": a unit after a number */
+#define SHORT_UNIT 3 /* "ms", "GB", "rps": a word this short after a number is its unit */
 
-/* The unit a number may have after it: a short word that is not a stop
- * word ("2.3 seconds", "45 ms"), and not punctuation. */
+/* The unit a number may have after it ("2.3 seconds", "45 ms", "12
+ * requests"): a word of at most SHORT_UNIT letters, or one of the units
+ * counted in tool output and reports, plural or not, a comma after it
+ * aside. */
 static int is_unit_word(const char *s, size_t n)
 {
-    if (!n || n > MAX_UNIT_LEN || hr__is_stopword(s, n)) return 0;
+    static const char *const units[] = {
+        "second", "minute", "hour", "day", "week", "month", "year", "percent", "byte", "kilobyte", "megabyte",
+        "gigabyte", "terabyte", "request", "call", "query", "queries", "user", "node", "host", "pod", "file", "line",
+        "item", "row", "record", "token", "time", "error", "failure", "test", "point", "core", "thread", "worker",
+        "connection", "page", "ticket", "commit", "author", "object", "volume", "replica", "shard", "dollar", "euro",
+        "engineer", "message", "event", "step", NULL};
+    while (n && (s[n - 1] == ',' || s[n - 1] == ';')) n--;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '%' || s[i] == ','))
-            return 0;
-    return 1;
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '%')) return 0;
+    if (!n) return 0;
+    if (n <= SHORT_UNIT) return !hr__is_stopword(s, n);
+    for (const char *const *u = units; *u; u++) {
+        size_t k = strlen(*u);
+        if ((n == k || (n == k + 1 && (s[k] | 0x20) == 's')) && !strncasecmp(s, *u, k)) return 1;
+    }
+    return 0;
 }
 
 /* Appends sentence s[0..n) cut to its words that hold a number, each with
