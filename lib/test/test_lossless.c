@@ -314,7 +314,7 @@ static void log_round_trip(const char *name, const char *x, size_t n, int plain)
     with_range += strstr(data_of(&e), " in turn]") != NULL;
     with_list += strstr(data_of(&e), "in turn: ") != NULL;
     hr_buf dx = decode_log(x, n);
-    int as_is = d.len == dx.len && !memcmp(d.data, dx.data, d.len); /* no blanks cut: not a log */
+    int as_is = d.len == dx.len && !memcmp(data_of(&d), data_of(&dx), d.len); /* no blanks cut: not a log */
     snprintf(what, sizeof what, "%s: decode(log(x)) vs decode(blank(x))", name);
     if (!as_is && !same(what, data_of(&d), d.len, data_of(&db), db.len)) unit_failed_checks++;
     snprintf(what, sizeof what, "%s: decode(log(x)) vs blank(x)", name);
@@ -325,7 +325,7 @@ static void log_round_trip(const char *name, const char *x, size_t n, int plain)
     /* a second pass may find a log where the first did not (its markers
      * change what most lines look like) and cut blanks then, nothing else */
     hr_buf bd = run(hr__lossless_blank, data_of(&d), d.len);
-    int again = d2.len == d.len && !memcmp(d2.data, d.data, d.len);
+    int again = d2.len == d.len && !memcmp(data_of(&d2), data_of(&d), d.len);
     snprintf(what, sizeof what, "%s: decode(log(log(x))) vs decode(log(x)) or its blanks cut", name);
     if (!again && !same(what, data_of(&d2), d2.len, data_of(&bd), bd.len)) unit_failed_checks++;
     hr_buf_free(&bd);
