@@ -126,7 +126,11 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
             } else if (strchr("\"\\/bfnrt", e) && e) {
                 i += 2;
             } else {
-                return fail(d, HR_ESYNTAX, i, "bad escape '\\%c'", e);
+                /* a control byte of the input is named, never printed: it
+                 * would split the message or reach the terminal */
+                if ((unsigned char)e > 0x20 && (unsigned char)e < 0x7f)
+                    return fail(d, HR_ESYNTAX, i, "bad escape '\\%c'", e);
+                return fail(d, HR_ESYNTAX, i, "bad escape: '\\' followed by byte 0x%02x", (unsigned char)e);
             }
             continue;
         }

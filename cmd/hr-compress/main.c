@@ -91,6 +91,21 @@ static int pass_through(int fd, const hr_buf *head)
     return e;
 }
 
+/* --fail-open with a bad setting: the request as it came, and 0. */
+static int copy_unchanged(const char *path)
+{
+    int fd = path && strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
+    if (fd < 0) {
+        fprintf(stderr, "hr-compress: %s: %s\n", path, strerror(errno));
+        return EX_NOINPUT_;
+    }
+    hr_buf none = HR_BUF_INIT;
+    int e = pass_through(fd, &none);
+    if (fd != STDIN_FILENO) close(fd);
+    if (e) fprintf(stderr, "hr-compress: standard output: %s\n", strerror(e));
+    return e ? EX_IOERR_ : EX_OK_;
+}
+
 /* "NAME:LINE:COLUMN: reason" for an error at a byte offset of the body. */
 static void report_position(const char *name, const hr_buf *body, size_t offset, const char *reason)
 {
@@ -152,6 +167,7 @@ int main(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "hr-compress: %s\n", err);
         if (rc == SETTINGS_USAGE) fputs("Try 'hr-compress --help'.\n", stderr);
+        if (rc == SETTINGS_CONFIG && s.fail_open) return copy_unchanged(s.path);
         return rc == SETTINGS_USAGE ? EX_USAGE_ : EX_CONFIG_;
     }
     const char *name = s.path ? s.path : "stdin";

@@ -48,7 +48,7 @@ struct head {
     size_t len;                 /* bytes, blank line included */
     const char *line_end;       /* end of the request line */
     int has_body;               /* a method libevent reads a body for */
-    int content_lengths, bad_length, chunked, expect;
+    int content_lengths, bad_length, conflicting, chunked, expect;
     uint64_t content_length;
 };
 
@@ -103,7 +103,10 @@ static void read_head(const char *buf, size_t len, struct head *h)
         const char *end = memchr(line, '\n', (size_t)(buf + len - line));
         size_t n = (size_t)(end - line);
         if (header_is(line, n, "Content-Length")) {
-            h->bad_length |= parse_length(header_value(line, end, "Content-Length"), end, &h->content_length) != 0;
+            uint64_t v = 0;
+            h->bad_length |= parse_length(header_value(line, end, "Content-Length"), end, &v) != 0;
+            h->conflicting |= h->content_lengths && v != h->content_length;
+            h->content_length = v;
             h->content_lengths++;
         } else if (header_is(line, n, "Transfer-Encoding")) {
             h->chunked = 1;
@@ -133,6 +136,36 @@ static void write_marked_head(const char *buf, const struct head *h, struct evbu
                         (unsigned long long)h->content_length, h->expect ? "Connection: close\r\n" : "");
 }
 
+/* Why the body of a head cannot be framed safely, or NULL: a length that is
+ * not plain digits ("+2", "1,2"), two lengths that differ, a length beside
+ * chunked coding. A server and a proxy that pick different readings of
+ * such a head read different requests in the same bytes (smuggling). */
+static const char *bad_framing(const struct head *h)
+{
+    if (h->bad_length) return "a Content-Length that is not a number";
+    if (h->conflicting) return "two different Content-Length values";
+    if (h->chunked && h->content_lengths) return "Content-Length beside Transfer-Encoding";
+    return NULL;
+}
+
+/* The request line and the marker on_request answers with a 400; the
+ * connection closes after it, the bytes after the head being unframed. */
+static void write_refused_head(const char *buf, const struct head *h, const char *why, struct evbuffer *dst)
+{
+    evbuffer_add(dst, buf, (size_t)(h->line_end + 1 - buf));
+    for (const char *line = h->line_end + 1; line < buf + h->len;) {
+        const char *end = memchr(line, '\n', (size_t)(buf + h->len - line));
+        size_t n = (size_t)(end - line);
+        int blank = n == 0 || (n == 1 && line[0] == '\r');
+        if (!blank && !header_is(line, n, "Content-Length") && !header_is(line, n, "Transfer-Encoding") &&
+            !header_is(line, n, "Expect") && !header_is(line, n, "Connection") &&
+            !header_is(line, n, TOO_LARGE_HEADER) && !header_is(line, n, BAD_FRAMING_HEADER))
+            evbuffer_add(dst, line, n + 1);
+        line = end + 1;
+    }
+    evbuffer_add_printf(dst, "%s: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", BAD_FRAMING_HEADER, why);
+}
+
 /* One head at the start of src: passed on or rewritten, and the state for
  * the bytes after it. 0 when the head is not complete yet. */
 static int take_head(struct body_limit *bl, struct evbuffer *src, struct evbuffer *dst)
@@ -148,7 +181,14 @@ static int take_head(struct body_limit *bl, struct evbuffer *src, struct evbuffe
     struct head h;
     read_head(buf, len, &h);
     bl->state = READ_HEAD;
-    if (h.chunked || h.bad_length || h.content_lengths > 1) {
+    const char *why = bad_framing(&h);
+    if (why) {
+        write_refused_head(buf, &h, why, dst);
+        evbuffer_drain(src, len);
+        bl->state = DROP_ALL;
+        return 1;
+    }
+    if (h.chunked || h.content_lengths > 1) {
         bl->state = PASS_ALL;
     } else if (h.has_body && h.content_lengths && h.content_length > bl->p->set.max_body) {
         write_marked_head(buf, &h, dst);

@@ -229,6 +229,8 @@ void refuse_request(struct proxy *p, struct evhttp_request *req, const struct ro
 /* The marker of a request whose body was over max_body_bytes and was dropped;
  * its value is the announced length. */
 #define TOO_LARGE_HEADER "X-Hr-Body-Too-Large"
+/* on a head whose body length is ambiguous: why, for a 400 */
+#define BAD_FRAMING_HEADER "X-Hr-Bad-Framing"
 /* evhttp_set_bevcb's callback: each client connection reads through a
  * filter that turns a request announcing too large a body into a marked
  * one with no body. arg: the proxy. */

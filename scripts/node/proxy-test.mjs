@@ -395,6 +395,23 @@ await check('after a 413 the connection serves the next request; Expect: 100-con
     /"code":"request_too_large"/.test(expect.got), `answer ${JSON.stringify(expect.got.slice(0, 80))}`);
 });
 
+await check('a body whose length is ambiguous (two Content-Length values, "+2", one beside chunked coding) gets a 400 and the connection closes; nothing goes upstream', async () => {
+  const before = seen.length;
+  const body = '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}';
+  for (const [heads, why] of [
+    [`Content-Length: ${body.length}\r\nContent-Length: 5\r\n`, 'two different Content-Length values'],
+    ['Content-Length: +2\r\n', 'a Content-Length that is not a number'],
+    [`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n`, 'Content-Length beside Transfer-Encoding']]) {
+    const { got, closed } = await rawRequest(px2.port,
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n${heads}\r\n${body}` +
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 1500);
+    const statuses = [...got.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert(statuses.join() === '400' && closed, `${why}: answers ${statuses.join()}, closed ${closed}`);
+    assert(got.includes('"type":"invalid_request_error"') && got.includes(why), `${why}: ${JSON.stringify(got.slice(-200))}`);
+  }
+  assert(seen.length === before, 'a refused request, or the one smuggled behind it, reached the upstream');
+});
+
 await check('502 in OpenAI\'s error format when the upstream is unreachable', async () => {
   const r = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
   assert(r.status === 502, `status ${r.status}`);
