@@ -36,6 +36,7 @@ struct exchange {
     char encoding[32];          /* the answer's Content-Encoding */
     struct usage_reader *usage; /* reads the answer's usage as it passes */
     int usage_started;
+    struct event *silence;      /* fires when the upstream has sent nothing for upstream_timeout */
 };
 
 double now_ms(void)
@@ -71,6 +72,7 @@ static void exchange_free(struct exchange *ex)
 {
     if (ex->job) pool_abandon(ex->job);
     if (ex->job_timer) event_free(ex->job_timer);
+    if (ex->silence) event_free(ex->silence);
     if (ex->easy) {
         curl_multi_remove_handle(ex->p->multi, ex->easy);
         curl_easy_cleanup(ex->easy);
@@ -225,11 +227,14 @@ static void start_reply(struct exchange *ex)
     evhttp_send_reply_start(ex->req, ex->status, ex->reason[0] ? ex->reason : NULL);
 }
 
+static void upstream_spoke(struct exchange *ex);
+
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
     struct exchange *ex = arg;
     size_t len = size * n;
     if (!ex->req) return 0;
+    upstream_spoke(ex);
     if (len >= 5 && !strncmp(line, "HTTP/", 5)) { /* a status line: a new response */
         size_t i = 5;
         while (i < len && line[i] != ' ') i++;
@@ -268,12 +273,38 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* The upstream said something (or the proxy reads again): the silence that
+ * times it out starts over. */
+static void upstream_spoke(struct exchange *ex)
+{
+    struct timeval tv = {ex->p->set.upstream_timeout_s, 0};
+    if (ex->silence) evtimer_add(ex->silence, &tv);
+}
+
+/* upstream_timeout seconds without a byte from the upstream: a 504, or a
+ * broken answer when one has begun. Not while the proxy holds the upstream
+ * back for a slow client: then the silence is its own. Curl's low-speed
+ * check, which this replaces, fired seconds late. */
+static void on_upstream_silent(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct exchange *ex = arg;
+    if (ex->finished) return;
+    if (ex->paused) {
+        upstream_spoke(ex);
+        return;
+    }
+    finish(ex, CURLE_OPERATION_TIMEDOUT);
+}
+
 static void on_client_drained(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     struct exchange *ex = arg;
     if (ex->paused && ex->req && !ex->finished) {
         ex->paused = 0;
+        upstream_spoke(ex);
         curl_easy_pause(ex->easy, CURLPAUSE_CONT);
     }
 }
@@ -289,6 +320,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     struct exchange *ex = arg;
     size_t len = size * n;
     if (!ex->req) return 0; /* the client is gone: abort */
+    upstream_spoke(ex);
     start_reply(ex);
     if (client_backlog(ex) > CLIENT_HIGH_WATER) { /* a slow client: hold the upstream */
         ex->paused = 1;
@@ -370,8 +402,6 @@ static void send_upstream(struct exchange *ex, const char *body, size_t len)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, ex->headers);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->upstream_timeout_s);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, ex);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -387,6 +417,8 @@ static void send_upstream(struct exchange *ex, const char *body, size_t len)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, len ? body : "");
         if (m != EVHTTP_REQ_POST) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
+    ex->silence = evtimer_new(p->base, on_upstream_silent, ex);
+    upstream_spoke(ex);
     curl_multi_add_handle(p->multi, e);
 }
 
