@@ -124,6 +124,10 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     struct exchange *ex = arg;
+    /* libevent hands a request it had not answered yet back to us when its
+     * connection fails, detached from it: ours to free, or it leaks with
+     * every client that hangs up mid-answer */
+    if (ex->req && !evhttp_request_get_connection(ex->req)) evhttp_request_free(ex->req);
     ex->req = NULL;
     if (ex->abort_pending) return;
     ex->abort_pending = 1;

@@ -324,6 +324,23 @@ await check('client disconnect cancels the upstream stream', async () => {
   assert(upstreamClosedEarly, 'the upstream kept streaming');
 });
 
+await check('clients that hang up mid-stream leave nothing behind: 20 of them, then a clean exit (LeakSanitizer in the SANITIZE=1 build)', async () => {
+  const pxh = await startProxy(urls);
+  for (let i = 0; i < 20; i++) {
+    const ac = new AbortController();
+    const r = await rawPost(`${pxh.url}/v1/messages`, JSON.stringify({ model: 'claude-opus-4-6', stream: true,
+      metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'x' }] }), { 'x-api-key': API_KEY }, ac.signal);
+    const reader = r.body.getReader();
+    await reader.read();
+    ac.abort();
+    reader.cancel().catch(() => {});
+  }
+  await sleep(300);
+  const { code } = await pxh.stop();
+  assert(code === 0 && !/LeakSanitizer|AddressSanitizer/.test(pxh.stderr()),
+    `exit ${code}: ${pxh.stderr().split('\n').filter((l) => /Sanitizer|leak/.test(l)).slice(0, 3).join(' | ')}`);
+});
+
 await check('/stats and /metrics count requests and tokens saved', async () => {
   const s = await (await fetch(`${px.url}/stats`)).json();
   assert(s.requests >= 10 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
