@@ -292,6 +292,7 @@ static void body_limit_free(void *arg)
 
 struct bufferevent *body_limit_bufferevent(struct event_base *base, void *arg)
 {
+    listen_accepted(); /* a connection came in: accepting works */
     struct body_limit *bl = calloc(1, sizeof *bl);
     if (!bl) return NULL; /* libevent then makes a plain one */
     bl->p = arg;

@@ -4,6 +4,9 @@
 #include "proxy.h"
 
 #include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -45,4 +48,75 @@ int listen_socket(const char *host, int port, char *err, size_t err_len)
     freeaddrinfo(res);
     if (fd < 0) snprintf(err, err_len, "%s", strerror(saved));
     return fd;
+}
+
+/* ---- out of file descriptors ---------------------------------------------------- */
+
+/* With no descriptor left, accept() fails at once and the listening socket
+ * stays readable: left alone the loop would retry it at full speed and
+ * write each failure out. Instead accepting stops, is tried again after a
+ * pause that doubles up to ACCEPT_PAUSE_MAX_MS, and the log says so once
+ * when it stops and once when it works again. */
+#define ACCEPT_PAUSE_MIN_MS 50
+#define ACCEPT_PAUSE_MAX_MS 1000
+
+struct accept_guard {
+    struct evconnlistener *lev;
+    struct event *resume;
+    long pause_ms;
+    int paused;
+};
+
+static struct accept_guard guard;
+
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (guard.lev) evconnlistener_enable(guard.lev);
+}
+
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    (void)arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+        if (e != EAGAIN && e != EINTR && e != ECONNABORTED)
+            fprintf(stderr, "hr-proxy: accept: %s\n", evutil_socket_error_to_string(e));
+        return;
+    }
+    if (!guard.paused)
+        fprintf(stderr, "hr-proxy: out of file descriptors (%s): not accepting connections for now\n",
+                evutil_socket_error_to_string(e));
+    guard.paused = 1;
+    guard.pause_ms = guard.pause_ms ? guard.pause_ms * 2 : ACCEPT_PAUSE_MIN_MS;
+    if (guard.pause_ms > ACCEPT_PAUSE_MAX_MS) guard.pause_ms = ACCEPT_PAUSE_MAX_MS;
+    evconnlistener_disable(lev);
+    struct timeval tv = {guard.pause_ms / 1000, (guard.pause_ms % 1000) * 1000};
+    evtimer_add(guard.resume, &tv);
+}
+
+int listen_guard(struct event_base *base, struct evhttp_bound_socket *bound)
+{
+    guard.lev = evhttp_bound_socket_get_listener(bound);
+    guard.resume = evtimer_new(base, resume_accepting, NULL);
+    if (!guard.lev || !guard.resume) return -1;
+    evconnlistener_set_error_cb(guard.lev, on_accept_error);
+    return 0;
+}
+
+void listen_accepted(void)
+{
+    if (!guard.paused) return;
+    guard.paused = 0;
+    guard.pause_ms = 0;
+    fprintf(stderr, "hr-proxy: accepting connections again\n");
+}
+
+void listen_guard_free(void)
+{
+    if (guard.resume) event_free(guard.resume);
+    guard.resume = NULL;
+    guard.lev = NULL;
 }

@@ -124,6 +124,7 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     fprintf(stderr, "hr-proxy: %s: no new connections; waiting up to %lds for %d requests in flight\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM", p->set.shutdown_wait_s, p->in_flight);
     if (p->listener) {
+        listen_guard_free();
         evhttp_del_accept_socket(p->http, p->listener);
         p->listener = NULL;
     }
@@ -177,6 +178,7 @@ static int write_pidfile(const char *path)
 
 static void free_proxy(struct proxy *p)
 {
+    listen_guard_free();
     if (p->http) evhttp_free(p->http);
     if (p->pool) pool_free(p->pool);
     forward_cleanup(p);
@@ -277,6 +279,11 @@ int main(int argc, char **argv)
                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     int fd = listen_socket(p.set.listen_host, p.set.listen_port, err, sizeof err);
     p.listener = fd < 0 ? NULL : evhttp_accept_socket_with_handle(p.http, fd);
+    if (p.listener && listen_guard(p.base, p.listener)) {
+        evhttp_del_accept_socket(p.http, p.listener);
+        p.listener = NULL;
+        fd = -1;
+    }
     if (!p.listener) {
         fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
                 fd < 0 ? err : "out of memory");

@@ -239,5 +239,11 @@ struct bufferevent *body_limit_bufferevent(struct event_base *base, void *arg);
 double now_ms(void);
 /* A listening, non-blocking socket on host:port, or -1 with err (listen.c). */
 int listen_socket(const char *host, int port, char *err, size_t err_len);
+/* Out of file descriptors, accepting pauses and backs off instead of
+ * spinning; said once when it stops and once when a connection comes in
+ * again (listen_accepted, from each new connection). */
+int listen_guard(struct event_base *base, struct evhttp_bound_socket *bound);
+void listen_accepted(void);
+void listen_guard_free(void);
 
 #endif

@@ -341,6 +341,41 @@ await check('clients that hang up mid-stream leave nothing behind: 20 of them, t
     `exit ${code}: ${pxh.stderr().split('\n').filter((l) => /Sanitizer|leak/.test(l)).slice(0, 3).join(' | ')}`);
 });
 
+await check('out of file descriptors the proxy pauses accepting, says so once, and serves again once they free up', async () => {
+  // a hard limit of 48 descriptors, under which 80 idle connections exhaust them
+  const port = 30000 + (process.pid % 20000);
+  const logDir = mkdtempSync(path.join(tmp, 'logs-'));
+  const child = spawn('sh', ['-c', `ulimit -n 48 && exec "${proxyBin}" --listen 127.0.0.1:${port} --log-dir "${logDir}"`],
+    { env: { ...process.env, HEADROOM_HOME: path.join(tmp, 'no-home') }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/health`)).status) break; } catch { /* not yet */ }
+    await sleep(50);
+  }
+  const socks = [];
+  for (let i = 0; i < 80; i++) {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.on('error', () => {});
+    socks.push(sock);
+  }
+  await sleep(1500);
+  const said = stderr;
+  for (const sock of socks) sock.destroy();
+  let health = 0;
+  for (let i = 0; i < 60 && health !== 200; i++) {
+    await sleep(100);
+    try { health = (await fetch(`http://127.0.0.1:${port}/health`)).status; } catch { /* still full */ }
+  }
+  child.kill('SIGTERM');
+  const code = await exited;
+  // libevent alone wrote "Too many open files" in a loop, megabytes a minute
+  assert(/out of file descriptors/.test(said) && said.length < 2000, `stderr while full: ${said.length} bytes: ${said.slice(0, 200)}`);
+  assert(health === 200 && /accepting connections again/.test(stderr) && code === 0,
+    `health ${health}, exit ${code}, stderr ${stderr.slice(-300)}`);
+});
+
 await check('/stats and /metrics count requests and tokens saved', async () => {
   const s = await (await fetch(`${px.url}/stats`)).json();
   assert(s.requests >= 10 && s.by_provider.anthropic.requests > 0, JSON.stringify(s));
