@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 const char *hr_strerror(hr_status status)
 {
@@ -37,4 +39,31 @@ hr_status hr__errorf(char *err, size_t err_len, hr_status st, const char *fmt, .
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
     return st;
+}
+
+void hr__printable(char *msg, size_t cap)
+{
+    size_t n = strlen(msg), controls = 0;
+    for (size_t i = 0; i < n; i++) controls += (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f;
+    if (!controls) return;
+    char *copy = malloc(n + 1);
+    if (!copy) { /* no room to say them: blanks then */
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f) msg[i] = ' ';
+        return;
+    }
+    memcpy(copy, msg, n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        unsigned char c = (unsigned char)copy[i];
+        if (c >= 0x20 && c != 0x7f) {
+            msg[k++] = (char)c;
+            continue;
+        }
+        if (k + 5 >= cap) break;
+        snprintf(msg + k, 5, "\\x%02x", c);
+        k += 4;
+    }
+    msg[k] = '\0';
+    free(copy);
 }

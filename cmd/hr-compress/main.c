@@ -1,6 +1,7 @@
 /* hr-compress: a request body in, the same request with compressed context
  * out. Option parsing, settings, I/O and exit statuses; the work is
  * hr_compress() in libhr, the call hr-proxy makes too. */
+#include "errmsg.h"
 #include "file_io.h"
 #include "hr.h"
 #include "settings.h"
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (rc) {
+        hr__printable(err, sizeof err);
         fprintf(stderr, "hr-compress: %s\n", err);
         if (rc == SETTINGS_USAGE) fputs("Try 'hr-compress --help'.\n", stderr);
         if (rc == SETTINGS_CONFIG && s.fail_open) return copy_unchanged(s.path);

@@ -1,6 +1,7 @@
 /* hr-proxy: the compressing reverse proxy. Settings, the listening socket,
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
  * graceful stop; forwarding is forward.c's. */
+#include "errmsg.h"
 #include "file_io.h"
 #include "proxy.h"
 #include "route_settings.h"
@@ -141,6 +142,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     struct settings s;
     char err[512];
     if (settings_load(&p->cli, &s, err, sizeof err)) {
+        hr__printable(err, sizeof err);
         fprintf(stderr, "hr-proxy: SIGHUP: keeping the old settings: %s\n", err);
         return;
     }
@@ -248,10 +250,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (rc) {
+        hr__printable(err, sizeof err);
         fprintf(stderr, "hr-proxy: %s\nTry 'hr-proxy --help'.\n", err);
         return EXIT_USAGE;
     }
     if (settings_load(&p.cli, &p.set, err, sizeof err)) {
+        hr__printable(err, sizeof err);
         fprintf(stderr, "hr-proxy: %s\n", err);
         return EXIT_CONFIG;
     }
