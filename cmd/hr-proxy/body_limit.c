@@ -23,8 +23,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* A head longer than this is left to libevent, and the filter stops looking. */
-#define HEAD_MAX (64 * 1024)
+/* A head longer than this, or of more header lines than MAX_HEADERS, gets
+ * a 431 and its connection closes: libevent would hold any size and count,
+ * and forwarding them costs time that grows with their square. */
+#define HEAD_MAX MAX_HEAD_BYTES
 
 enum framing {
     READ_HEAD,    /* the next bytes start a request head */
@@ -50,6 +52,7 @@ struct head {
     int has_body;               /* a method libevent reads a body for */
     int content_lengths, bad_length, conflicting, chunked, expect;
     uint64_t content_length;
+    size_t headers; /* header lines */
 };
 
 /* The length of the head at the start of buf (up to and including the blank
@@ -102,6 +105,7 @@ static void read_head(const char *buf, size_t len, struct head *h)
     for (const char *line = h->line_end + 1; line < buf + len;) {
         const char *end = memchr(line, '\n', (size_t)(buf + len - line));
         size_t n = (size_t)(end - line);
+        h->headers += n > 1;
         if (header_is(line, n, "Content-Length")) {
             uint64_t v = 0;
             h->bad_length |= parse_length(header_value(line, end, "Content-Length"), end, &v) != 0;
@@ -166,6 +170,23 @@ static void write_refused_head(const char *buf, const struct head *h, const char
     evbuffer_add_printf(dst, "%s: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", BAD_FRAMING_HEADER, why);
 }
 
+/* A head over the limits becomes its request line and the marker
+ * on_request answers with a 431; nothing after it is read. */
+static void refuse_large_head(struct body_limit *bl, struct evbuffer *src, struct evbuffer *dst, const char *buf,
+                              size_t avail, const char *why)
+{
+    const char *nl = memchr(buf, '\n', avail);
+    if (!nl) { /* not even a request line: libevent answers 400 */
+        bl->state = PASS_ALL;
+        return;
+    }
+    evbuffer_add(dst, buf, (size_t)(nl + 1 - buf));
+    evbuffer_add_printf(dst, "%s: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", HEADERS_TOO_LARGE_HEADER,
+                        why);
+    evbuffer_drain(src, avail);
+    bl->state = DROP_ALL;
+}
+
 /* One head at the start of src: passed on or rewritten, and the state for
  * the bytes after it. 0 when the head is not complete yet. */
 static int take_head(struct body_limit *bl, struct evbuffer *src, struct evbuffer *dst)
@@ -175,12 +196,16 @@ static int take_head(struct body_limit *bl, struct evbuffer *src, struct evbuffe
     const char *buf = (const char *)evbuffer_pullup(src, (ev_ssize_t)look);
     size_t len = head_length(buf, look);
     if (!len) {
-        if (look == HEAD_MAX) bl->state = PASS_ALL;
-        return bl->state == PASS_ALL;
+        if (look == HEAD_MAX) refuse_large_head(bl, src, dst, buf, look, "request headers over 64 KiB");
+        return bl->state == PASS_ALL || bl->state == DROP_ALL;
     }
     struct head h;
     read_head(buf, len, &h);
     bl->state = READ_HEAD;
+    if (h.headers > MAX_HEADERS) {
+        refuse_large_head(bl, src, dst, buf, len, "more than 200 request headers");
+        return 1;
+    }
     const char *why = bad_framing(&h);
     if (why) {
         write_refused_head(buf, &h, why, dst);

@@ -75,6 +75,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (m == EVHTTP_REQ_GET && serve_own_route(p, req, uri)) return;
     struct route r;
     route_request(&p->set, m, uri, evhttp_request_get_input_headers(req), &r);
+    const char *big = evhttp_find_header(evhttp_request_get_input_headers(req), HEADERS_TOO_LARGE_HEADER);
+    if (big) {
+        char why[160];
+        snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", big);
+        refuse_request(p, req, &r, 431, "invalid_request_error", why);
+        return;
+    }
     const char *bad = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_FRAMING_HEADER);
     if (bad) {
         char why[160];

@@ -231,6 +231,10 @@ void refuse_request(struct proxy *p, struct evhttp_request *req, const struct ro
 #define TOO_LARGE_HEADER "X-Hr-Body-Too-Large"
 /* on a head whose body length is ambiguous: why, for a 400 */
 #define BAD_FRAMING_HEADER "X-Hr-Bad-Framing"
+/* on a head over the header limits: why, for a 431 */
+#define HEADERS_TOO_LARGE_HEADER "X-Hr-Headers-Too-Large"
+#define MAX_HEADERS 200             /* header lines of a request */
+#define MAX_HEAD_BYTES (64 * 1024)  /* its request line and headers */
 /* evhttp_set_bevcb's callback: each client connection reads through a
  * filter that turns a request announcing too large a body into a marked
  * one with no body. arg: the proxy. */

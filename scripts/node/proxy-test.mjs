@@ -468,6 +468,23 @@ await check('a body whose length is ambiguous (two Content-Length values, "+2", 
   assert(seen.length === before, 'a refused request, or the one smuggled behind it, reached the upstream');
 });
 
+await check('431 for more than 200 request headers or a head over 64 KiB, and the connection closes; 150 headers pass; nothing refused goes upstream', async () => {
+  const before = seen.length;
+  const body = '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}';
+  const lines = (n) => Array.from({ length: n }, (_, i) => `x-h${i}: v\r\n`).join('');
+  for (const [extra, why] of [[lines(300), 'more than 200 request headers'],
+    [`x-big: ${'a'.repeat(100000)}\r\n`, 'request headers over 64 KiB']]) {
+    const { got, closed } = await rawRequest(px2.port,
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`, 1500);
+    assert(/^HTTP\/1\.1 431/.test(got) && closed && got.includes(why) && got.includes('"type":"invalid_request_error"'),
+      `${why}: closed ${closed}, ${JSON.stringify(got.slice(0, 60))}`);
+  }
+  assert(seen.length === before, 'a refused request reached the upstream');
+  const { got } = await rawRequest(px2.port,
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n${lines(150)}Content-Length: ${body.length}\r\n\r\n${body}`, 1500);
+  assert(/^HTTP\/1\.1 200/.test(got) && seen.length === before + 1, `150 headers: ${JSON.stringify(got.slice(0, 40))}`);
+});
+
 await check('502 in OpenAI\'s error format when the upstream is unreachable', async () => {
   const r = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
   assert(r.status === 502, `status ${r.status}`);
