@@ -297,10 +297,12 @@ static hr_status crush(hr_compressor *c, struct hr_crush_ctx *cx, hr_tokenizer *
     whole->len = 0;
     if ((st = hr_buf_append(whole, out->data + mark, out->len - mark))) return st;
     out->len = mark;
-    if (kind == HR_KIND_JSON) { /* items are weighed as written: aim the budget at what is written */
+    if (kind == HR_KIND_JSON) {
+        /* items are weighed as written: aim the budget at what is written;
+         * what the JSON stage keeps it writes losslessly itself */
         double ratio = (double)cx->tokens / (double)(*lossless_tokens ? *lossless_tokens : 1);
         cx->budget = (size_t)((double)hr__budget(cx->tokens) * (ratio > 1.0 ? ratio : 1.0));
-        st = hr__crush_json(cx, t, n, out);
+        st = lossy(cx, kind, t, n, out);
         cx->budget = 0;
     } else {
         c->lossy.len = 0;

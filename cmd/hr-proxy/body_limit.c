@@ -121,21 +121,28 @@ static void read_head(const char *buf, size_t len, struct head *h)
     }
 }
 
-/* The head with no body and the marker on_request answers with a 413. An
- * Expect: 100-continue client has sent no body yet and waits; it gets the
- * answer on a connection that then closes. */
-static void write_marked_head(const char *buf, const struct head *h, struct evbuffer *dst)
+/* The request line and the header lines of the head, less blank lines and
+ * the headers named in drop (NULL-terminated). */
+static void copy_head(const char *buf, const struct head *h, const char *const *drop, struct evbuffer *dst)
 {
     evbuffer_add(dst, buf, (size_t)(h->line_end + 1 - buf));
     for (const char *line = h->line_end + 1; line < buf + h->len;) {
         const char *end = memchr(line, '\n', (size_t)(buf + h->len - line));
         size_t n = (size_t)(end - line);
-        int blank = n == 0 || (n == 1 && line[0] == '\r');
-        if (!blank && !header_is(line, n, "Content-Length") && !header_is(line, n, "Expect") &&
-            !(h->expect && header_is(line, n, "Connection")) && !header_is(line, n, TOO_LARGE_HEADER))
-            evbuffer_add(dst, line, n + 1);
+        int keep = !(n == 0 || (n == 1 && line[0] == '\r'));
+        for (const char *const *d = drop; keep && *d; d++) keep = !header_is(line, n, *d);
+        if (keep) evbuffer_add(dst, line, n + 1);
         line = end + 1;
     }
+}
+
+/* The head with no body and the marker on_request answers with a 413. An
+ * Expect: 100-continue client has sent no body yet and waits; it gets the
+ * answer on a connection that then closes. */
+static void write_marked_head(const char *buf, const struct head *h, struct evbuffer *dst)
+{
+    const char *const drop[] = {"Content-Length", "Expect", TOO_LARGE_HEADER, h->expect ? "Connection" : NULL, NULL};
+    copy_head(buf, h, drop, dst);
     evbuffer_add_printf(dst, "%s: %llu\r\nContent-Length: 0\r\n%s\r\n", TOO_LARGE_HEADER,
                         (unsigned long long)h->content_length, h->expect ? "Connection: close\r\n" : "");
 }
@@ -156,17 +163,9 @@ static const char *bad_framing(const struct head *h)
  * connection closes after it, the bytes after the head being unframed. */
 static void write_refused_head(const char *buf, const struct head *h, const char *why, struct evbuffer *dst)
 {
-    evbuffer_add(dst, buf, (size_t)(h->line_end + 1 - buf));
-    for (const char *line = h->line_end + 1; line < buf + h->len;) {
-        const char *end = memchr(line, '\n', (size_t)(buf + h->len - line));
-        size_t n = (size_t)(end - line);
-        int blank = n == 0 || (n == 1 && line[0] == '\r');
-        if (!blank && !header_is(line, n, "Content-Length") && !header_is(line, n, "Transfer-Encoding") &&
-            !header_is(line, n, "Expect") && !header_is(line, n, "Connection") &&
-            !header_is(line, n, TOO_LARGE_HEADER) && !header_is(line, n, BAD_FRAMING_HEADER))
-            evbuffer_add(dst, line, n + 1);
-        line = end + 1;
-    }
+    static const char *const drop[] = {"Content-Length", "Transfer-Encoding", "Expect", "Connection",
+                                       TOO_LARGE_HEADER, BAD_FRAMING_HEADER, NULL};
+    copy_head(buf, h, drop, dst);
     evbuffer_add_printf(dst, "%s: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", BAD_FRAMING_HEADER, why);
 }
 

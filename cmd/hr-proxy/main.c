@@ -67,6 +67,34 @@ static int serve_own_route(struct proxy *p, struct evhttp_request *req, const ch
     return 1;
 }
 
+/* A head the connection filter (body_limit.c) marked as one to refuse:
+ * answered here, in the provider's format, and 1. */
+static int refuse_marked(struct proxy *p, struct evhttp_request *req, const struct route *r)
+{
+    static const struct {
+        const char *header;
+        int status;
+        const char *type;
+    } marks[] = {
+        {HEADERS_TOO_LARGE_HEADER, 431, "invalid_request_error"},
+        {BAD_FRAMING_HEADER, 400, "invalid_request_error"},
+        {TOO_LARGE_HEADER, 413, "request_too_large"},
+    };
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), marks[i].header);
+        if (!v) continue;
+        char why[160];
+        if (marks[i].status == 413)
+            snprintf(why, sizeof why, "hr-proxy: request body of %.20s bytes is over max_body_bytes (%zu)", v,
+                     p->set.max_body);
+        else
+            snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", v);
+        refuse_request(p, req, r, marks[i].status, marks[i].type, why);
+        return 1;
+    }
+    return 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct proxy *p = arg;
@@ -75,28 +103,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (m == EVHTTP_REQ_GET && serve_own_route(p, req, uri)) return;
     struct route r;
     route_request(&p->set, m, uri, evhttp_request_get_input_headers(req), &r);
-    const char *big = evhttp_find_header(evhttp_request_get_input_headers(req), HEADERS_TOO_LARGE_HEADER);
-    if (big) {
-        char why[160];
-        snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", big);
-        refuse_request(p, req, &r, 431, "invalid_request_error", why);
-        return;
-    }
-    const char *bad = evhttp_find_header(evhttp_request_get_input_headers(req), BAD_FRAMING_HEADER);
-    if (bad) {
-        char why[160];
-        snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", bad);
-        refuse_request(p, req, &r, 400, "invalid_request_error", why);
-        return;
-    }
-    const char *too_large = evhttp_find_header(evhttp_request_get_input_headers(req), TOO_LARGE_HEADER);
-    if (too_large) {
-        char why[160];
-        snprintf(why, sizeof why, "hr-proxy: request body of %.20s bytes is over max_body_bytes (%zu)", too_large,
-                 p->set.max_body);
-        refuse_request(p, req, &r, 413, "request_too_large", why);
-        return;
-    }
+    if (refuse_marked(p, req, &r)) return;
     if (p->stopping) {
         refuse_request(p, req, &r, 503, "overloaded_error", "hr-proxy is shutting down");
         return;

@@ -311,30 +311,27 @@ await check('504 in the provider\'s error format when the upstream does not answ
   assert(j.type === 'error' && j.error.type === 'upstream_timeout', JSON.stringify(j));
 });
 
-await check('client disconnect cancels the upstream stream', async () => {
-  upstreamClosedEarly = false;
+// A client that starts a slow stream, reads its first chunk and hangs up.
+const hangUpMidStream = async (url) => {
   const ac = new AbortController();
-  const r = await rawPost(`${px.url}/v1/messages`, JSON.stringify({ model: 'claude-opus-4-6', stream: true,
+  const r = await rawPost(`${url}/v1/messages`, JSON.stringify({ model: 'claude-opus-4-6', stream: true,
     metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'x' }] }), { 'x-api-key': API_KEY }, ac.signal);
   const reader = r.body.getReader();
   await reader.read();
   ac.abort();
   reader.cancel().catch(() => {});
+};
+
+await check('client disconnect cancels the upstream stream', async () => {
+  upstreamClosedEarly = false;
+  await hangUpMidStream(px.url);
   for (let i = 0; i < 40 && !upstreamClosedEarly; i++) await sleep(50);
   assert(upstreamClosedEarly, 'the upstream kept streaming');
 });
 
 await check('clients that hang up mid-stream leave nothing behind: 20 of them, then a clean exit (LeakSanitizer in the SANITIZE=1 build)', async () => {
   const pxh = await startProxy(urls);
-  for (let i = 0; i < 20; i++) {
-    const ac = new AbortController();
-    const r = await rawPost(`${pxh.url}/v1/messages`, JSON.stringify({ model: 'claude-opus-4-6', stream: true,
-      metadata: { user_id: 'slow' }, messages: [{ role: 'user', content: 'x' }] }), { 'x-api-key': API_KEY }, ac.signal);
-    const reader = r.body.getReader();
-    await reader.read();
-    ac.abort();
-    reader.cancel().catch(() => {});
-  }
+  for (let i = 0; i < 20; i++) await hangUpMidStream(pxh.url);
   await sleep(300);
   const { code } = await pxh.stop();
   assert(code === 0 && !/LeakSanitizer|AddressSanitizer/.test(pxh.stderr()),
