@@ -1,17 +1,26 @@
 /* hr_compress(): parse the request, find its units, route each to a
  * compressor, splice the smaller strings back, count before and after. */
 #include "compress_internal.h"
+#include "json_internal.h"
 #include "kompress.h"
 #include "grow.h"
+#include "tokenizer_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define SCORER_RETRY_MS 60000.0
+/* The longest run of one pre-split piece merged at once when counting
+ * (hr__tokenizer_bound): real text has none near it; a megabytes-long
+ * "word" costs one window's scratch memory instead of 30 bytes per byte. */
+#define PIECE_WINDOW ((size_t)256 << 10)
+/* Scratch memory kept between requests; a larger request's goes back. */
+#define KEEP_SCRATCH ((size_t)4 << 20)
 
 struct done_unit {
     char where[160];
@@ -47,6 +56,7 @@ struct hr_compressor {
     int note_unread;
     char errmsg[HR_SCORER_ERR + 100];
     size_t err_offset;
+    atomic_int cancel; /* hr_compressor_cancel(), from any thread */
 };
 
 void hr_compress_options_init(hr_compress_options *opt)
@@ -102,6 +112,30 @@ void hr_compressor_free(hr_compressor *c)
     free(c->known);
     free(c->done);
     free(c);
+}
+
+void hr_compressor_cancel(hr_compressor *c, int cancel)
+{
+    if (c) atomic_store(&c->cancel, cancel != 0);
+}
+
+static int cancelled(hr_compressor *c)
+{
+    return atomic_load_explicit(&c->cancel, memory_order_relaxed) != 0;
+}
+
+/* After a request of many megabytes: what it grew goes back to the system,
+ * so that one such request does not keep a long-running process large. */
+static void trim_scratch(hr_compressor *c)
+{
+    hr_buf *bufs[] = {&c->text, &c->crushed, &c->encoded, &c->query, &c->member, &c->member_out,
+                      &c->member_enc, &c->lossy, &c->envelope, &c->lossless_copy, &c->sent_bytes};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]->cap > KEEP_SCRATCH) hr_buf_free(bufs[i]);
+    hr_json *docs[] = {c->doc, c->scratch_doc, c->envelope_doc};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) hr__json_trim(docs[i], KEEP_SCRATCH);
+    for (int i = 0; i < 2; i++)
+        if (c->toks[i]) hr__tokenizer_trim(c->toks[i], KEEP_SCRATCH);
 }
 
 const char *hr_compressor_errmsg(const hr_compressor *c)
@@ -166,6 +200,7 @@ static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt
         if (st) return fail(c, st, SIZE_MAX, "cannot load the %s tokenizer: %s", me.encoding, hr_strerror(st));
     }
     *tok = c->toks[slot];
+    hr__tokenizer_bound(*tok, PIECE_WINDOW, &c->cancel);
     c->stats.encoding = hr_tokenizer_encoding(*tok);
     c->stats.is_estimate = me.is_estimate;
     c->stats.estimate_factor = me.is_estimate ? me.estimate_factor : 1.0;
@@ -557,13 +592,14 @@ static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_c
     }
     c->encoded.len = 0;
     if (!raw) st = hr_buf_append(&c->encoded, c->sent_bytes.data, c->sent_bytes.len);
+    if (!st && raw && opt->sent_only) return HR_OK; /* on the proxy's loop: no counting */
     if (!st && raw) { /* as it came: only its count */
         c->text.len = 0;
         st = hr_json_string_decode(c->doc, u->node, &c->text);
         if (!st) st = hr_tokenizer_count(tok, c->text.data ? c->text.data : "", c->text.len, 0, before);
         return st;
     }
-    if (!st) st = count_both(c, tok, u, before, &after);
+    if (!st && !opt->sent_only) st = count_both(c, tok, u, before, &after);
     return st ? st : apply_unit(c, u, sp, "sent before", *before, after);
 }
 
@@ -634,13 +670,17 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
     if (p) c->known = p;
     if (!st) st = hr_splice_new(body, len, &sp);
     for (size_t i = 0; !st && i < c->units.n; i++) {
+        if (cancelled(c)) {
+            st = HR_ECANCELED;
+            break;
+        }
         size_t before;
         size_t had = c->n_done;
         st = one_unit(c, tok, opt, &q, &c->units.v[i], c->first_new, sp, &before);
         c->known[i] = (struct hr_known_count){c->units.v[i].node, before};
         if (!st && c->n_done > had) saved += c->done[had].before - c->done[had].after;
     }
-    if (!st) st = hr__request_total(tok, c->doc, c->stats.format, c->known, c->units.n, &total);
+    if (!st && !opt->sent_only) st = hr__request_total(tok, c->doc, c->stats.format, c->known, c->units.n, &total);
     if (!st && c->n_done) st = hr_splice_apply(sp, out);
     else if (!st) st = hr_buf_append(out, body, len);
     if (!st) {
@@ -673,7 +713,7 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
     c->n_done = 0;
     c->errmsg[0] = '\0';
     c->err_offset = SIZE_MAX;
-    hr_status st = pick_scorer(c, opt);
+    hr_status st = cancelled(c) ? HR_ECANCELED : pick_scorer(c, opt);
     if (!st) st = parse_request(c, opt, body, len);
     if (!st) st = pick_tokenizer(c, opt, &tok);
     if (!st) {
@@ -681,6 +721,8 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
         c->stats.scorer_backend = c->scorer->backend;
         st = compress_units(c, tok, opt, body, len, out);
     }
+    if (st == HR_ECANCELED) fail(c, st, SIZE_MAX, "%s", hr_strerror(st));
+    trim_scratch(c);
     if (st) {
         out->len = mark;
         c->n_done = 0;

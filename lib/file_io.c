@@ -42,6 +42,31 @@ int hr__read_file(const char *path, hr_buf *out)
     return err;
 }
 
+int hr__read_regular_file(const char *path, hr_buf *out, unsigned *mode)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    int err = fstat(fd, &st) ? errno : 0;
+    if (!err && mode) *mode = (unsigned)st.st_mode;
+    if (!err && S_ISDIR(st.st_mode)) err = EISDIR;
+    else if (!err && !S_ISREG(st.st_mode)) err = HR__ENOTREG;
+    if (!err) err = hr__read_fd(fd, out); /* O_NONBLOCK does nothing to a regular file */
+    close(fd);
+    if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0;
+    return err;
+}
+
+const char *hr__file_error(int err, unsigned mode)
+{
+    if (err != HR__ENOTREG) return strerror(err);
+    return S_ISFIFO(mode)  ? "not a regular file (a FIFO)"
+           : S_ISSOCK(mode) ? "not a regular file (a socket)"
+           : S_ISCHR(mode)  ? "not a regular file (a character device)"
+           : S_ISBLK(mode)  ? "not a regular file (a block device)"
+                            : "not a regular file";
+}
+
 int hr__write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

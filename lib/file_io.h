@@ -11,6 +11,17 @@
 int hr__read_fd(int fd, hr_buf *out);
 /* Reads a whole file; an empty one gives "" (out->data not NULL). */
 int hr__read_file(const char *path, hr_buf *out);
+/* What hr__read_regular_file returns for a FIFO, a socket or a device: not
+ * an errno value (those are positive). */
+#define HR__ENOTREG (-1)
+/* hr__read_file for a regular file only, never waiting on what is not one
+ * (opening a FIFO to read waits for a writer): EISDIR for a folder,
+ * HR__ENOTREG for anything else. *mode (may be NULL) gets the file's
+ * st_mode, also when it is refused. */
+int hr__read_regular_file(const char *path, hr_buf *out, unsigned *mode);
+/* "not a regular file (a FIFO)" and the like for HR__ENOTREG with the mode
+ * hr__read_regular_file gave, else strerror(err). */
+const char *hr__file_error(int err, unsigned mode);
 /* Writes all of p to fd (EINTR and short writes retried). */
 int hr__write_all(int fd, const void *p, size_t len);
 /* Replaces path with data so that a crash leaves the old file or the new

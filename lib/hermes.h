@@ -71,6 +71,11 @@ hr_status hr__pool_set_url(const hr_json *doc, const struct hr__pool_entry *e, c
 /* Records the splice that removes e's base_url member. */
 hr_status hr__pool_remove_url(const hr_json *doc, const struct hr__pool_entry *e, hr_splice *sp);
 
+/* auth.json as Hermes reads it (Python's json): HR_ESYNTAX with
+ * "LINE:COL: problem" in err when an object holds a key twice, which
+ * Python's json resolves to the last one and hr's reader to the first. */
+hr_status hr__json_check_unique_keys(const hr_json *doc, char *err, size_t err_len);
+
 /* ---- config.yaml: nodes located by byte span ------------------------------- */
 
 typedef enum hr__ynode_kind {
@@ -83,7 +88,10 @@ typedef enum hr__ynode_kind {
 } hr__ynode_kind;
 
 /* A node of config.yaml down to a few levels, with byte offsets into the
- * text. Mapping values have path "a.b"; sequence items "a.b[]". */
+ * text. Mapping values have path "a.b"; sequence items "a.b[]". A key that
+ * a mapping holds twice is read as PyYAML reads it: the last one counts;
+ * the earlier ones and everything under them are shadowed, which
+ * hr__yaml_find and hr__yaml_find_next skip. */
 struct hr__ynode {
     char *path;
     hr__ynode_kind kind;
@@ -93,6 +101,9 @@ struct hr__ynode {
     size_t start, end;        /* the value: first byte, one past its last */
     size_t last;              /* one past the last byte of the value's subtree */
     size_t line, column;      /* of the key (or item), 0-based; columns count characters */
+    size_t parent;            /* index in hr__yaml.v of the enclosing node; SIZE_MAX for the root */
+    size_t subtree_end;       /* index one past the last node recorded under this one */
+    int shadowed;             /* a later node has the same key in the same mapping, or is above one */
 };
 
 struct hr__yaml {
@@ -103,16 +114,21 @@ struct hr__yaml {
     int root_is_map; /* an empty file has no root */
 };
 
-/* Locates the nodes of text (borrowed). Errors: HR_ESYNTAX with
- * "LINE:COLUMN: problem" in err. */
+/* Locates the nodes of text (borrowed). A UTF-8 byte order mark is
+ * skipped as PyYAML skips it; UTF-16 text is refused (Hermes reads
+ * config.yaml as UTF-8). Errors: HR_ESYNTAX with "LINE:COLUMN: problem" in
+ * err. */
 hr_status hr__yaml_scan(struct hr__yaml *y, const char *text, size_t len, char *err, size_t err_len);
 void hr__yaml_free(struct hr__yaml *y);
 /* The first node with this path, or NULL; the next one after prev. */
 const struct hr__ynode *hr__yaml_find(const struct hr__yaml *y, const char *path);
 const struct hr__ynode *hr__yaml_find_next(const struct hr__yaml *y, const struct hr__ynode *prev,
                                            const char *path);
-/* Offsets of the start of the line holding byte at, and one past its end
- * (its newline included). */
+/* A shadowed node with n's key in n's mapping (the last one before n), or
+ * NULL: what PyYAML would read once n were removed. */
+const struct hr__ynode *hr__yaml_shadowed_twin(const struct hr__yaml *y, const struct hr__ynode *n);
+/* Offsets of the start of the line holding byte at (after a byte order
+ * mark on the first line), and one past its end (its newline included). */
 size_t hr__line_start(const char *text, size_t at);
 size_t hr__line_end(const char *text, size_t len, size_t at);
 
@@ -123,6 +139,9 @@ size_t hr__line_end(const char *text, size_t len, size_t at);
 
 struct hr__home {
     char *dir, *auth_path, *config_path, *lock_path;
+    /* where the files are written: the path itself, or, for a symbolic link
+     * (a dotfile manager's), its target, so that the link stays */
+    char *auth_target, *config_target;
     hr_buf auth, config;
     unsigned auth_mode, config_mode;
     hr_json *auth_doc;
@@ -132,9 +151,15 @@ struct hr__home {
 
 /* Reads and parses dir's auth.json and config.yaml; with lock, first takes
  * Hermes's exclusive flock on auth.lock (waiting up to 10 s), held until
- * hr__home_free. Errors: a one-line "FILE[:LINE:COL]: problem" in err. Call
- * hr__home_free whatever it returns. */
+ * hr__home_free. Only regular files are read (a FIFO is refused, not
+ * waited on); auth.json is refused when it starts with a byte order mark or
+ * holds a key twice, as Hermes would not read it as hr does. Errors: a
+ * one-line "FILE[:LINE:COL]: problem" in err. Call hr__home_free whatever
+ * it returns. */
 hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err, size_t err_len);
+/* Reads and parses both files again (after they were written), the lock
+ * kept. */
+hr_status hr__home_reread(struct hr__home *h, char *err, size_t err_len);
 /* Parses h->auth and h->config again (after the buffers were replaced). */
 hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len);
 void hr__home_free(struct hr__home *h);

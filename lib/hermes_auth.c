@@ -165,3 +165,95 @@ hr_status hr__pool_remove_url(const hr_json *doc, const struct hr__pool_entry *e
         return hr_splice_replace(sp, hr_json_start(doc, e->url_key), hr_json_start(doc, next), NULL, 0);
     return hr_splice_replace(sp, hr_json_start(doc, e->object) + 1, hr_json_end(doc, e->object) - 1, NULL, 0);
 }
+
+/* ---- keys Python's json would read otherwise ------------------------------- */
+
+/* One object key: its object, its node, its decoded text (name, len; at
+ * off in the text they were decoded into, until it stops growing). */
+struct key_ref {
+    hr_json_node object, node;
+    size_t off, len;
+    const char *name;
+};
+
+/* By object, then text, then place in the file: a key held twice sorts
+ * next to its twin, the first one first. */
+static int by_object_and_name(const void *pa, const void *pb)
+{
+    const struct key_ref *a = pa, *b = pb;
+    if (a->object != b->object) return a->object < b->object ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->name, b->name, n);
+    if (c) return c;
+    if (a->len != b->len) return a->len < b->len ? -1 : 1;
+    return (a->node > b->node) - (a->node < b->node);
+}
+
+static int same_key(const struct key_ref *a, const struct key_ref *b)
+{
+    return a->object == b->object && a->len == b->len && !memcmp(a->name, b->name, a->len);
+}
+
+/* Every key of every object, decoded (escapes compare as what they stand
+ * for, as in Python), into *keys and the text they point into. */
+static hr_status collect_keys(const hr_json *doc, struct key_ref **keys, size_t *n, hr_buf *names)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < doc->n_nodes; i++) count += doc->nodes[i].is_key;
+    *n = 0;
+    *keys = calloc(count ? count : 1, sizeof **keys);
+    if (!*keys) return HR_ENOMEM;
+    for (size_t i = 0; i < doc->n_nodes; i++) {
+        if (!doc->nodes[i].is_key) continue;
+        size_t off = names->len;
+        if (hr_json_string_decode(doc, (hr_json_node)i, names)) return HR_ENOMEM;
+        (*keys)[(*n)++] = (struct key_ref){doc->nodes[i].parent, (hr_json_node)i, off, names->len - off, NULL};
+    }
+    for (size_t i = 0; i < *n; i++) (*keys)[i].name = names->data ? names->data + (*keys)[i].off : "";
+    return HR_OK;
+}
+
+static void say_duplicate(const hr_json *doc, const struct key_ref *first, const struct key_ref *again, char *err,
+                          size_t err_len)
+{
+    size_t line, col, first_line, first_col;
+    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, again->node), &line, &col);
+    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, first->node), &first_line, &first_col);
+    hr_buf shown = {0};
+    int cut = again->len > 64; /* a cut may split a character: the encoder writes it as \ufffd */
+    if (hr_json_encode_string(&shown, again->name, cut ? 64 : again->len)) hr_buf_free(&shown);
+    snprintf(err, err_len,
+             "%zu:%zu: duplicate key %s%s (first at line %zu, column %zu); Python's json, which Hermes reads the "
+             "file with, keeps the last one: delete one of them",
+             line, col, shown.data ? shown.data : "?", cut ? "..." : "", first_line, first_col);
+    hr_buf_free(&shown);
+}
+
+hr_status hr__json_check_unique_keys(const hr_json *doc, char *err, size_t err_len)
+{
+    struct key_ref *keys = NULL;
+    size_t n = 0;
+    hr_buf names = {0};
+    hr_status st = collect_keys(doc, &keys, &n, &names);
+    if (!st && n > 1) qsort(keys, n, sizeof *keys, by_object_and_name);
+    /* of the keys held twice, the one whose second place comes first in the
+     * file: each group of equal keys is sorted by place, so its second */
+    const struct key_ref *first = NULL, *again = NULL;
+    for (size_t i = 1, group = 0; !st && i < n; i++) {
+        if (!same_key(&keys[group], &keys[i])) {
+            group = i;
+            continue;
+        }
+        if (i == group + 1 && (!again || keys[i].node < again->node)) {
+            first = &keys[group];
+            again = &keys[i];
+        }
+    }
+    if (again) {
+        say_duplicate(doc, first, again, err, err_len);
+        st = HR_ESYNTAX;
+    }
+    free(keys);
+    hr_buf_free(&names);
+    return st;
+}

@@ -13,6 +13,10 @@ struct plan {
     const char *eol; /* the file's own line ending */
     char *err;
     size_t err_len;
+    /* what goes at the end of the file, in the order planned: a splice takes
+     * one insertion per place, and both a model line and a plugins section
+     * may belong there */
+    hr_buf at_end;
 };
 
 static const char *line_ending(const char *text, size_t len)
@@ -93,19 +97,56 @@ static hr_status put_block(struct plan *p, hr_buf *b, size_t indent, size_t step
 
 static hr_status insert(struct plan *p, size_t at, const hr_buf *b)
 {
-    return b->len ? hr_splice_replace(p->sp, at, at, b->data, b->len) : HR_OK;
+    if (!b->len) return HR_OK;
+    if (at == p->y->len) return hr_buf_append(&p->at_end, b->data, b->len);
+    return hr_splice_replace(p->sp, at, at, b->data, b->len);
+}
+
+/* Replaces [start, end) with text; an insertion at the end of the file (an
+ * empty value there) joins what else goes there, as insert's do. */
+static hr_status replace(struct plan *p, size_t start, size_t end, const char *text, size_t n)
+{
+    if (start == end && start == p->y->len) return n ? hr_buf_append(&p->at_end, text, n) : HR_OK;
+    return hr_splice_replace(p->sp, start, end, text, n);
+}
+
+/* The start of a new item line shaped like the item at `at`, whose line
+ * starts at ls: its indent and "- ", the space added after an empty item's
+ * dash. 0 when that line is not "- " and the item. */
+static int put_item_prefix(hr_buf *b, const char *text, size_t ls, size_t at, hr_status *st)
+{
+    int dash = 0;
+    for (size_t i = ls; i < at; i++) {
+        if (text[i] != ' ' && text[i] != '-') return 0;
+        dash |= text[i] == '-';
+    }
+    if (!dash) return 0; /* the item is on a line below its dash */
+    *st = hr_buf_append(b, text + ls, at - ls);
+    if (!*st && text[at - 1] != ' ') *st = put(b, " ");
+    return 1;
+}
+
+/* Records what was planned for the end of the file, and frees the plan. */
+static hr_status plan_finish(struct plan *p, hr_status st)
+{
+    if (!st && p->at_end.len) st = hr_splice_replace(p->sp, p->y->len, p->y->len, p->at_end.data, p->at_end.len);
+    if (st && !*p->err) /* not a shape of the file's: it has no place to name */
+        snprintf(p->err, p->err_len, " %s", st == HR_ENOMEM ? "out of memory" : hr_splice_errmsg(p->sp));
+    hr_buf_free(&p->at_end);
+    return st;
 }
 
 /* No plugins key: the whole section goes at the end of the file. */
 static hr_status add_plugins_section(struct plan *p, const struct hr__config_settings *s,
                                      struct hr__config_changes *ch)
 {
-    size_t step = indent_step(p->y);
+    /* at the column of the other top-level keys, which need not be 0 */
+    size_t step = indent_step(p->y), top = p->y->n ? indent_of(p->y, p->y->v[0].start) : 0;
     hr_buf b = {0};
     hr_status st = ends_line(p->y) ? HR_OK : put(&b, p->eol);
-    if (!st) st = put_line(p, &b, 0, "plugins", "");
-    if (!st) st = put_enabled(p, &b, step, step);
-    if (!st) st = put_block(p, &b, step, step, s);
+    if (!st) st = put_line(p, &b, top, "plugins", "");
+    if (!st) st = put_enabled(p, &b, top + step, step);
+    if (!st) st = put_block(p, &b, top + step, step, s);
     if (!st) st = insert(p, p->y->len, &b);
     hr_buf_free(&b);
     ch->enabled_added = ch->block_added = 1;
@@ -148,7 +189,7 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
     }
     if (empty_scalar(enabled)) {
         const char *text = enabled->start == enabled->end ? " [" HR_PLUGIN_NAME "]" : "[" HR_PLUGIN_NAME "]";
-        return hr_splice_replace(p->sp, enabled->start, enabled->end, text, strlen(text));
+        return replace(p, enabled->start, enabled->end, text, strlen(text));
     }
     if (enabled->kind == HR_Y_FLOW_SEQ) {
         const char *text = last ? ", " HR_PLUGIN_NAME : HR_PLUGIN_NAME;
@@ -160,11 +201,14 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
     /* a new item line shaped like the last one: same indent, same "- " */
     size_t ls = hr__line_start(y->text, last->start);
     snprintf(what, sizeof what, "%s: an item hr cannot follow", path);
-    for (size_t i = ls; i < last->start; i++)
-        if (y->text[i] != ' ' && y->text[i] != '-') return shape(p, last, what);
     size_t at = hr__line_end(y->text, y->len, last->last);
     hr_buf own = {0}, *b = at == tail_at ? tail : &own;
-    hr_status st = hr_buf_append(b, y->text + ls, last->start - ls);
+    size_t mark = b->len;
+    hr_status st = HR_OK;
+    if (!put_item_prefix(b, y->text, ls, last->start, &st)) {
+        b->len = mark;
+        return shape(p, last, what);
+    }
     if (!st) st = put(b, HR_PLUGIN_NAME);
     if (!st) st = put(b, p->eol);
     if (!st && b == &own) st = insert(p, at, &own);
@@ -198,9 +242,10 @@ static hr_status update_block(struct plan *p, const struct hr__ynode *block, con
     size_t indent = indent_of(y, block->start);
     hr_buf b = {0}, missing = {0};
     hr_status st = HR_OK;
-    if (url && url->kind == HR_Y_SCALAR && strcmp(url->value, s->proxy_url)) {
+    if (url && url->kind != HR_Y_SCALAR) return shape(p, url, "plugins." HR_PLUGIN_NAME ".proxy_url is not a string");
+    if (url && strcmp(url->value, s->proxy_url)) {
         st = styled(url, s->proxy_url, &b);
-        if (!st) st = hr_splice_replace(p->sp, url->start, url->end, b.data, b.len);
+        if (!st) st = replace(p, url->start, url->end, b.data, b.len);
     } else if (!url) {
         st = put_line(p, &missing, indent, "proxy_url", s->proxy_url);
     }
@@ -215,8 +260,10 @@ static hr_status update_block(struct plan *p, const struct hr__ynode *block, con
             const char *colon = memchr(y->text + prov->key_start, ':', prov->start - prov->key_start);
             from = colon ? (size_t)(colon - y->text) + 1 : prov->start;
         }
-        snprintf(text, sizeof text, "%s[%s]", from == prov->start ? "" : " ", s->providers);
-        st = hr_splice_replace(p->sp, from, prov->end, text, strlen(text));
+        /* after the colon: "providers:" with no value has its place there */
+        snprintf(text, sizeof text, "%s[%s]", from != prov->start || prov->start == prov->end ? " " : "",
+                 s->providers);
+        st = replace(p, from, prov->end, text, strlen(text));
     } else if (!st && !prov) {
         char text[512];
         snprintf(text, sizeof text, "[%s]", s->providers);
@@ -314,7 +361,7 @@ static hr_status plan_model_url(struct plan *p, const char *url, struct hr__conf
         hr_buf b = {0};
         ch->base_url_old = strndup(y->text + cur->start, cur->end - cur->start);
         st = ch->base_url_old ? styled(cur, url, &b) : HR_ENOMEM;
-        if (!st) st = hr_splice_replace(p->sp, cur->start, cur->end, b.data, b.len);
+        if (!st) st = replace(p, cur->start, cur->end, b.data, b.len);
         hr_buf_free(&b);
     } else {
         st = insert_model_url(p, model, url);
@@ -323,11 +370,26 @@ static hr_status plan_model_url(struct plan *p, const char *url, struct hr__conf
     return st;
 }
 
-/* Removes model.base_url, keeping its text for rollback. */
+/* Removes model.base_url, keeping its text for rollback. Not when the key
+ * is there twice: PyYAML reads the last one, and with it gone would read
+ * the other. */
 static hr_status drop_model_url(struct plan *p, struct hr__config_changes *ch)
 {
     const struct hr__ynode *cur = hr__yaml_find(p->y, "model.base_url");
     if (!cur || cur->kind != HR_Y_SCALAR) return HR_OK;
+    /* its lines are the whole mapping's in {provider: ..., base_url: ...} */
+    const struct hr__ynode *model = hr__yaml_find(p->y, "model");
+    if (model && model->kind != HR_Y_BLOCK_MAP)
+        return shape(p, model, "model is a flow mapping ({...}); write it as key: value lines for hr-patch-auth "
+                               "to remove model.base_url from it");
+    const struct hr__ynode *twin = hr__yaml_shadowed_twin(p->y, cur);
+    if (twin) {
+        char what[160];
+        snprintf(what, sizeof what, "model.base_url is there twice (also at line %zu, column %zu); with this one "
+                                    "removed Hermes would read the other: delete one of them", twin->line + 1,
+                 twin->column + 1);
+        return shape(p, cur, what);
+    }
     ch->base_url_old = strndup(p->y->text + cur->start, cur->end - cur->start);
     if (!ch->base_url_old) return HR_ENOMEM;
     ch->base_url_removed = 1;
@@ -337,14 +399,18 @@ static hr_status drop_model_url(struct plan *p, struct hr__config_changes *ch)
 hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s, hr_splice *sp,
                                 struct hr__config_changes *ch, char *err, size_t err_len)
 {
-    struct plan p = {y, sp, line_ending(y->text, y->len), err, err_len};
+    struct plan p = {y, sp, line_ending(y->text, y->len), err, err_len, {0}};
     *ch = (struct hr__config_changes){0};
+    *err = '\0';
     if (y->n && !y->root_is_map) return shape(&p, &y->v[0], "not a mapping of settings");
     if (y->n && y->v[0].kind == HR_Y_FLOW_MAP) return shape(&p, &y->v[0], "a flow mapping ({...}) at the top");
-    hr_status st = plan_plugins(&p, s, ch);
-    if (!st && s->model_url) st = plan_model_url(&p, s->model_url, ch);
-    else if (!st && s->drop_model_url) st = drop_model_url(&p, ch);
-    return st;
+    /* model first: where model is the file's last section, its new line goes
+     * at the end before a new plugins section */
+    hr_status st = HR_OK;
+    if (s->model_url) st = plan_model_url(&p, s->model_url, ch);
+    else if (s->drop_model_url) st = drop_model_url(&p, ch);
+    if (!st) st = plan_plugins(&p, s, ch);
+    return plan_finish(&p, st);
 }
 
 int hr__config_plugin_enabled(const struct hr__yaml *y)
@@ -364,25 +430,35 @@ static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *
                              NULL, 0);
 }
 
-/* Takes the plugin out of the list at path ("plugins.enabled"). */
+/* Takes the plugin out of the list at path ("plugins.enabled") wherever the
+ * list names it: Hermes goes by any one mention. In a flow list an item
+ * goes with the ", " after it; those after the last item kept, with the
+ * ", " before them. */
 static hr_status unlist(const struct hr__yaml *y, const char *path, hr_splice *sp)
 {
-    const struct hr__ynode *enabled = hr__yaml_find(y, path);
-    const struct hr__ynode *prev = NULL;
+    const struct hr__ynode *list = hr__yaml_find(y, path), *first = NULL, *last = NULL, *kept_last = NULL;
     char items[64];
     snprintf(items, sizeof items, "%s[]", path);
+    int named = 0;
     for (const struct hr__ynode *it = hr__yaml_find(y, items); it; it = hr__yaml_find_next(y, it, items)) {
-        if (!names_plugin(it)) {
-            prev = it;
-            continue;
-        }
-        if (enabled->kind == HR_Y_BLOCK_SEQ) return remove_lines(y, it, sp);
-        const struct hr__ynode *next = hr__yaml_find_next(y, it, items);
-        if (prev) return hr_splice_replace(sp, prev->last, it->last, NULL, 0);
-        if (next) return hr_splice_replace(sp, it->start, next->start, NULL, 0);
-        return hr_splice_replace(sp, it->start, it->last, NULL, 0);
+        if (!first) first = it;
+        last = it;
+        if (names_plugin(it)) named = 1;
+        else kept_last = it;
     }
-    return HR_OK;
+    if (!named) return HR_OK;
+    int block = list->kind == HR_Y_BLOCK_SEQ;
+    /* the whole flow list, a trailing comma ("[headroom-route, ]") with it */
+    if (!block && !kept_last) return hr_splice_replace(sp, list->start, list->end, "[]", 2);
+    hr_status st = HR_OK;
+    for (const struct hr__ynode *it = first, *next; it && !st; it = next) {
+        next = hr__yaml_find_next(y, it, items);
+        if (!names_plugin(it)) continue;
+        if (block) st = remove_lines(y, it, sp);
+        else if (it->start < kept_last->start) st = hr_splice_replace(sp, it->start, next->start, NULL, 0);
+    }
+    if (!st && !block && last != kept_last) st = hr_splice_replace(sp, kept_last->last, last->last, NULL, 0);
+    return st;
 }
 
 /* Undoing a removal from plugins.disabled: the plugin goes back in, where
@@ -397,7 +473,11 @@ static hr_status relist_disabled(struct plan *p)
          * is where the plugin's own block, which rollback removes, may start */
         size_t ls = hr__line_start(p->y->text, first->start);
         hr_buf b = {0};
-        hr_status st = hr_buf_append(&b, p->y->text + ls, first->start - ls);
+        hr_status st = HR_OK;
+        if (!put_item_prefix(&b, p->y->text, ls, first->start, &st)) {
+            hr_buf_free(&b);
+            return HR_OK; /* a shape the user made since: left to them */
+        }
         if (!st) st = put(&b, HR_PLUGIN_NAME);
         if (!st) st = put(&b, p->eol);
         if (!st) st = insert(p, ls, &b);
@@ -429,11 +509,12 @@ static hr_status restore_model_url(struct plan *p, const struct hr__config_chang
 hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__config_changes *ch,
                                    const char *proxy_model_url, hr_splice *sp)
 {
-    char err[256];
-    struct plan p = {y, sp, line_ending(y->text, y->len), err, sizeof err};
+    char err[256] = "";
+    struct plan p = {y, sp, line_ending(y->text, y->len), err, sizeof err, {0}};
     hr_status st = ch->enabled_added ? unlist(y, "plugins.enabled", sp) : HR_OK;
     const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
     if (!st && ch->block_added && block && block->kind == HR_Y_BLOCK_MAP) st = remove_lines(y, block, sp);
     if (!st && ch->disabled_removed) st = relist_disabled(&p);
-    return st ? st : restore_model_url(&p, ch, proxy_model_url);
+    if (!st) st = restore_model_url(&p, ch, proxy_model_url);
+    return plan_finish(&p, st);
 }

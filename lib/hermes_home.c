@@ -36,28 +36,72 @@ static hr_status take_lock(struct hr__home *h, char *err, size_t err_len)
 
 static hr_status read_one(const char *path, hr_buf *buf, unsigned *mode, char *err, size_t err_len)
 {
-    struct stat st;
-    int e = stat(path, &st) ? errno : 0;
-    if (!e && !S_ISREG(st.st_mode)) e = EISDIR;
-    if (!e) e = hr__read_file(path, buf);
-    if (e) return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path, strerror(e));
-    *mode = st.st_mode & 07777;
+    unsigned st_mode = 0;
+    int e = hr__read_regular_file(path, buf, &st_mode);
+    if (e) return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path,
+                             hr__file_error(e, st_mode));
+    *mode = st_mode & 07777;
     return HR_OK;
+}
+
+/* Where path is written: a symbolic link's target, so that the link (a
+ * dotfile manager's, say) stays a link, as Hermes keeps it; else path. */
+static char *write_target(const char *path)
+{
+    struct stat st;
+    char *target = !lstat(path, &st) && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+    return target ? target : strdup(path);
+}
+
+static hr_status read_both(struct hr__home *h, char *err, size_t err_len)
+{
+    free(h->auth_target);
+    free(h->config_target);
+    hr_buf_free(&h->auth);
+    hr_buf_free(&h->config);
+    h->auth = h->config = (hr_buf){0};
+    h->auth_target = write_target(h->auth_path);
+    h->config_target = write_target(h->config_path);
+    if (!h->auth_target || !h->config_target) return hr__errorf(err, err_len, HR_ENOMEM, "out of memory");
+    hr_status s = read_one(h->auth_path, &h->auth, &h->auth_mode, err, err_len);
+    return s ? s : read_one(h->config_path, &h->config, &h->config_mode, err, err_len);
+}
+
+/* Python's json.loads, which Hermes reads auth.json with, refuses a text
+ * that starts with a byte order mark; Hermes then starts from an empty
+ * store and keeps the file aside as auth.json.corrupt. */
+static int starts_with_bom(const hr_buf *b)
+{
+    return b->len >= 3 && !memcmp(b->data, "\xef\xbb\xbf", 3);
 }
 
 hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len)
 {
     hr__yaml_free(&h->yaml);
+    h->yaml = (struct hr__yaml){0};
+    if (starts_with_bom(&h->auth))
+        return hr__errorf(err, err_len, HR_ESYNTAX,
+                          "%s:1:1: a UTF-8 byte order mark, which Hermes's JSON reader refuses (it would start "
+                          "from an empty store); remove the first 3 bytes", h->auth_path);
     if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
         size_t line, col;
         hr_utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
                        hr_json_error_reason(h->auth_doc));
     }
-    char why[256];
+    char why[512];
+    hr_status s = hr__json_check_unique_keys(h->auth_doc, why, sizeof why);
+    if (s) return s == HR_ESYNTAX ? hr__errorf(err, err_len, s, "%s:%s", h->auth_path, why)
+                                  : hr__errorf(err, err_len, s, "out of memory");
     if (hr__yaml_scan(&h->yaml, h->config.data, h->config.len, why, sizeof why))
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%s", h->config_path, why);
     return HR_OK;
+}
+
+hr_status hr__home_reread(struct hr__home *h, char *err, size_t err_len)
+{
+    hr_status s = read_both(h, err, err_len);
+    return s ? s : hr__home_parse(h, err, err_len);
 }
 
 hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err, size_t err_len)
@@ -72,11 +116,8 @@ hr_status hr__home_load(struct hr__home *h, const char *dir, int lock, char *err
     struct stat st;
     if (stat(h->dir, &st) || !S_ISDIR(st.st_mode))
         return hr__errorf(err, err_len, HR_EINVAL, "%s: %s", h->dir, errno ? strerror(errno) : "not a folder");
-    hr_status s = HR_OK;
-    if (lock) s = take_lock(h, err, err_len);
-    if (!s) s = read_one(h->auth_path, &h->auth, &h->auth_mode, err, err_len);
-    if (!s) s = read_one(h->config_path, &h->config, &h->config_mode, err, err_len);
-    return s ? s : hr__home_parse(h, err, err_len);
+    hr_status s = lock ? take_lock(h, err, err_len) : HR_OK;
+    return s ? s : hr__home_reread(h, err, err_len);
 }
 
 void hr__home_free(struct hr__home *h)
@@ -90,6 +131,8 @@ void hr__home_free(struct hr__home *h)
     free(h->auth_path);
     free(h->config_path);
     free(h->lock_path);
+    free(h->auth_target);
+    free(h->config_target);
 }
 
 char *hr__home_model_provider(const struct hr__home *h)

@@ -43,6 +43,7 @@ typedef enum hr_status {
     HR_ENOTREQUEST, /* JSON, but not a request of a known API shape */
     HR_EMODEL,      /* the scorer asked for cannot start: its model is missing or broken */
     HR_EIO,         /* a file could not be read or written */
+    HR_ECANCELED,   /* stopped by hr_compressor_cancel() */
 } hr_status;
 
 /* A static, human-readable description of a status. */
@@ -270,7 +271,8 @@ typedef struct hr_compress_options {
     hr_sent *sent;         /* cache mode: what was sent before (NULL: none; each result is then
                               compressed as if first sent) */
     int sent_only;         /* with sent, failing open: compress nothing, send what was sent
-                              before and the rest as it came, and remember that */
+                              before and the rest as it came, and remember that; nothing is
+                              counted (tokens 0 in the stats), so that it takes milliseconds */
     size_t protect_recent; /* token mode: last messages / input items left alone (5) */
     size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
     int lossless_only;     /* re-encode only (compact JSON, tables, grouped search output,
@@ -307,6 +309,10 @@ HR_API void hr_compressor_free(hr_compressor *c);
  * callers that fail open then send body as it was. */
 HR_API hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body,
                              size_t len, hr_buf *out);
+/* Stops the hr_compress() running on c, or the next one, from any thread:
+ * it returns HR_ECANCELED within milliseconds and appends nothing. The
+ * request stays cancelled until hr_compressor_cancel(c, 0). */
+HR_API void hr_compressor_cancel(hr_compressor *c, int cancel);
 /* The last error, without position: "unterminated string". */
 HR_API const char *hr_compressor_errmsg(const hr_compressor *c);
 /* Byte offset in the body the last error refers to; SIZE_MAX when none. */

@@ -27,6 +27,10 @@ struct hr_json {
     char errmsg[160];
 };
 
+/* Frees a parsed document's node and stack arrays when they hold more than
+ * keep_bytes; the document is empty afterwards, ready for the next parse. */
+void hr__json_trim(hr_json *doc, size_t keep_bytes);
+
 /* Length of the well-formed UTF-8 sequence at s[0..n), or, when it is
  * ill-formed, minus the length of its maximal subpart. */
 int hr_utf8_sequence_len(const unsigned char *s, size_t n);

@@ -26,6 +26,18 @@ void hr_json_free(hr_json *doc)
     free(doc);
 }
 
+void hr__json_trim(hr_json *doc, size_t keep_bytes)
+{
+    if (!doc || doc->cap_nodes * sizeof *doc->nodes + doc->cap_stack * sizeof *doc->stack <= keep_bytes) return;
+    free(doc->nodes);
+    free(doc->stack);
+    doc->nodes = NULL;
+    doc->stack = NULL;
+    doc->n_nodes = doc->cap_nodes = doc->cap_stack = 0;
+    doc->buf = NULL;
+    doc->len = 0;
+}
+
 void hr_json_set_max_depth(hr_json *doc, unsigned depth)
 {
     if (doc) doc->max_depth = depth ? depth : 1;

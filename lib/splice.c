@@ -16,6 +16,7 @@ struct hr_splice {
     size_t len;
     struct edit *edits;
     size_t n, cap;
+    int out_of_order; /* an edit came before one added earlier */
     hr_buf repl;
     char errmsg[128];
 };
@@ -60,7 +61,12 @@ hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char 
                  start, end, sp->len);
         return HR_EINVAL;
     }
-    for (size_t i = 0; i < sp->n; i++) {
+    /* Edits mostly come in order (a walk of the document): then only the
+     * last can overlap, and n edits cost n checks, not n squared. */
+    const struct edit *last = sp->n ? &sp->edits[sp->n - 1] : NULL;
+    int after_last = !last || (start > last->start && start >= last->end);
+    size_t from = after_last && !sp->out_of_order && sp->n ? sp->n - 1 : 0;
+    for (size_t i = from; i < sp->n; i++) {
         if (overlaps(&sp->edits[i], start, end)) {
             snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) overlaps edit [%zu, %zu)",
                      start, end, sp->edits[i].start, sp->edits[i].end);
@@ -74,6 +80,7 @@ hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char 
     hr_status st = hr_buf_append(&sp->repl, bytes, n);
     if (st) return st;
     sp->edits[sp->n++] = (struct edit){start, end, off, n};
+    if (!after_last) sp->out_of_order = 1;
     return HR_OK;
 }
 

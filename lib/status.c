@@ -23,6 +23,7 @@ const char *hr_strerror(hr_status status)
     case HR_ENOTREQUEST: return "not a recognised API request";
     case HR_EMODEL: return "the scorer's model cannot be loaded";
     case HR_EIO: return "a file could not be read or written";
+    case HR_ECANCELED: return "cancelled";
     }
     return "unknown status";
 }

@@ -3,6 +3,7 @@
 #include "tokenizer_internal.h"
 #include "unicode.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,30 @@ struct hr_tokenizer {
     uint32_t *piece_ids;
     size_t piece_cap;
     struct piece_count *cache; /* PIECE_CACHE_SLOTS, made on first count */
+    size_t window;             /* 0, or the longest run merged as one (hr__tokenizer_bound) */
+    const atomic_int *cancel;  /* NULL, or nonzero to stop */
 };
+
+void hr__tokenizer_bound(hr_tokenizer *t, size_t window, const atomic_int *cancel)
+{
+    t->window = window;
+    t->cancel = cancel;
+}
+
+void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes)
+{
+    if (t->scratch.pos_cap * 5 * sizeof(uint32_t) > keep_bytes) hr_bpe_scratch_free(&t->scratch);
+    if (t->piece_cap * sizeof *t->piece_ids > keep_bytes) {
+        free(t->piece_ids);
+        t->piece_ids = NULL;
+        t->piece_cap = 0;
+    }
+}
+
+static int cancelled(const hr_tokenizer *t)
+{
+    return t->cancel && atomic_load_explicit(t->cancel, memory_order_relaxed);
+}
 
 hr_status hr_tokenizer_new(const char *encoding, hr_tokenizer **out)
 {
@@ -110,6 +134,32 @@ static void sink_put(struct sink *k, const uint32_t *ids, size_t n)
     k->n += n;
 }
 
+/* Byte-pair encodes one piece into the sink. A bounded tokenizer merges a
+ * piece longer than its window window by window, cut at character starts:
+ * the scratch memory stays that of one window, and the count may differ
+ * from the whole piece's by a token or two per cut. */
+static hr_status encode_piece(hr_tokenizer *t, const unsigned char *s, size_t len, struct sink *k)
+{
+    size_t step = t->window && len > t->window ? t->window : len;
+    for (size_t at = 0; at < len;) {
+        size_t w = len - at < step ? len - at : step;
+        while (at + w < len && w > 1 && (s[at + w] & 0xC0) == 0x80) w--;
+        if (k->ids && w > t->piece_cap) {
+            size_t cap = w < 256 ? 256 : w;
+            uint32_t *p = realloc(t->piece_ids, cap * sizeof *p);
+            if (!p) return HR_ENOMEM;
+            t->piece_ids = p;
+            t->piece_cap = cap;
+        }
+        size_t m = hr_bpe_encode(t->vocab, &t->scratch, s + at, w, k->ids ? t->piece_ids : NULL);
+        if (m == SIZE_MAX) return HR_ENOMEM;
+        sink_put(k, t->piece_ids, m);
+        at += w;
+        if (at < len && cancelled(t)) return HR_ECANCELED;
+    }
+    return HR_OK;
+}
+
 /* Ordinary text: pre-split, then BPE each piece. */
 static struct piece_count *cache_slot(hr_tokenizer *t, const unsigned char *s, size_t len)
 {
@@ -120,11 +170,15 @@ static struct piece_count *cache_slot(hr_tokenizer *t, const unsigned char *s, s
     return &t->cache[(h ^ (h >> 15)) & (PIECE_CACHE_SLOTS - 1)];
 }
 
+/* How many pieces go by between looks at the cancel flag. */
+#define CANCEL_EVERY 4096
+
 static hr_status encode_ordinary(hr_tokenizer *t, const unsigned char *s, size_t n, struct sink *k)
 {
     const struct hr_vocab *v = t->vocab;
-    size_t i = 0;
+    size_t i = 0, pieces = 0;
     while (i < n) {
+        if (++pieces % CANCEL_EVERY == 0 && cancelled(t)) return HR_ECANCELED;
         size_t e = t->presplit(s, n, i), len = e - i;
         struct piece_count *slot = NULL;
         if (!k->ids) { /* counting: no ids needed for single-token pieces */
@@ -140,21 +194,14 @@ static hr_status encode_ordinary(hr_tokenizer *t, const unsigned char *s, size_t
                 continue;
             }
         }
-        if (len > t->piece_cap) {
-            size_t cap = len < 256 ? 256 : len;
-            uint32_t *p = realloc(t->piece_ids, cap * sizeof *p);
-            if (!p) return HR_ENOMEM;
-            t->piece_ids = p;
-            t->piece_cap = cap;
-        }
-        size_t m = hr_bpe_encode(v, &t->scratch, s + i, len, t->piece_ids);
-        if (m == SIZE_MAX) return HR_ENOMEM;
+        size_t had = k->n;
+        hr_status st = encode_piece(t, s + i, len, k);
+        if (st) return st;
         if (slot) {
             slot->len = (unsigned char)len;
             memcpy(slot->bytes, s + i, len);
-            slot->tokens = (uint32_t)m;
+            slot->tokens = (uint32_t)(k->n - had);
         }
-        sink_put(k, t->piece_ids, m);
         i = e;
     }
     return HR_OK;

@@ -3,6 +3,7 @@
 #ifndef HR_TOKENIZER_INTERNAL_H
 #define HR_TOKENIZER_INTERNAL_H
 
+#include "hr.h"
 #include "vocab_format.h"
 
 #include <stddef.h>
@@ -58,6 +59,17 @@ struct hr_bpe_scratch {
 };
 
 void hr_bpe_scratch_free(struct hr_bpe_scratch *s);
+
+/* A tokenizer inside the compressor: pieces longer than window bytes (0: no
+ * limit) are merged window by window, and a nonzero *cancel stops encoding
+ * with HR_ECANCELED. hr_tokenizer_new's tokenizers have neither, so hr-count
+ * and the public API stay exact. */
+#ifndef __cplusplus /* C11 atomics; the CUDA backend's C++ needs none of this */
+#include <stdatomic.h>
+void hr__tokenizer_bound(hr_tokenizer *t, size_t window, const atomic_int *cancel);
+#endif
+/* Frees scratch memory over keep_bytes, which a huge piece left behind. */
+void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes);
 
 /* Byte-pair encodes one pre-split piece exactly as tiktoken does (a piece that
  * is itself a token is that token; otherwise repeatedly merge the adjacent

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -40,10 +41,11 @@ def make_home(name):
     return home
 
 
-def run(home, *args, env=None):
+def run(home, *args, env=None, timeout=60):
     e = dict(os.environ, HR_PLUGIN_SOURCE=PLUGIN, **(env or {}))
     e.pop("HERMES_HOME", None)
-    return subprocess.run([TOOL, "--hermes-home", home, *args], capture_output=True, text=True, env=e, timeout=60)
+    return subprocess.run([TOOL, "--hermes-home", home, *args], capture_output=True, text=True, env=e,
+                          timeout=timeout)
 
 
 def apply(home, *args):
@@ -53,13 +55,36 @@ def apply(home, *args):
 
 
 def snapshot(home):
-    """Every file under home: path -> bytes."""
+    """Everything under home: path -> bytes for a file, ("link", target) for
+    a symbolic link, ("mode", kind) for anything else (a FIFO is not opened:
+    that would wait for a writer)."""
     out = {}
-    for d, _, files in os.walk(home):
-        for f in files:
+    for d, dirs, files in os.walk(home):
+        for f in files + [x for x in dirs if os.path.islink(os.path.join(d, x))]:
             p = os.path.join(d, f)
-            out[os.path.relpath(p, home)] = read(p)
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                out[os.path.relpath(p, home)] = ("link", os.readlink(p))
+            elif stat.S_ISREG(st.st_mode):
+                out[os.path.relpath(p, home)] = read(p)
+            else:
+                out[os.path.relpath(p, home)] = ("mode", stat.S_IFMT(st.st_mode))
     return out
+
+
+def temp_files(*dirs):
+    """The temporary files (NAME.hr-XXXXXX) hr-patch-auth left in dirs."""
+    return [os.path.join(d, f) for d in dirs for f in os.listdir(d) if ".hr-" in f]
+
+
+def unchanged(home, before):
+    """home as it was (auth.lock aside): no edit, no backup, no temporary file."""
+    after = snapshot(home)
+    after.pop("auth.lock", None)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    expect(not changed, f"changed: {changed}")
+    expect(not os.path.exists(os.path.join(home, "backups")), f"a backup was left: {os.listdir(home)}")
+    expect(not temp_files(home), f"temporary files: {temp_files(home)}")
 
 
 def backups(home):
@@ -396,18 +421,51 @@ def test_rollback_id_keep_plugin():
 
 
 SHIM = os.path.join(tmp, "crash-at-rename.so")
+FAIL_SHIM = os.path.join(tmp, "fail-at-rename.so")
+# rename(2) onto $HR_FAIL_AT_RENAME fails with EIO, as on a failing disk
+FAIL_SHIM_SOURCE = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rename(const char *from, const char *to)
+{
+    const char *target = getenv("HR_FAIL_AT_RENAME");
+    if (target && !strcmp(to, target)) {
+        errno = EIO;
+        return -1;
+    }
+    int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    return real(from, to);
+}
+"""
+
+
+def build_shims():
+    if os.path.exists(FAIL_SHIM):
+        return
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, os.path.join(ROOT, "scripts", "crash-at-rename.c"), "-ldl"],
+                   check=True)
+    source = os.path.join(tmp, "fail-at-rename.c")
+    write(source, FAIL_SHIM_SOURCE)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", FAIL_SHIM, source, "-ldl"], check=True)
+
+
+def shim_env(shim, variable, path):
+    return {"LD_PRELOAD": shim, variable: path,
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
 
 
 def crash_at(home, name):
-    env = {"LD_PRELOAD": SHIM, "HR_CRASH_AT_RENAME": os.path.join(home, name),
-           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    build_shims()
+    env = shim_env(SHIM, "HR_CRASH_AT_RENAME", os.path.join(home, name))
     r = run(home, "--apply", "--proxy-url", proxy_url, env=env)
     expect(r.returncode == -9, f"the shim did not stop it at the rename of {name}: exit {r.returncode} {r.stderr}")
 
 
 def test_crash_before_rename():
-    subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, os.path.join(ROOT, "scripts", "crash-at-rename.c"), "-ldl"],
-                   check=True)
     home = make_home("crash-auth")
     crash_at(home, "auth.json")
     for name in ("auth.json", "config.yaml"):
@@ -445,6 +503,244 @@ def test_waits_for_hermes_lock():
     expect(pool_urls(home) == WANT_URLS, "not applied once the lock was free")
 
 
+def test_plugin_install_fails():
+    """--apply that cannot install the plugin (plugins is a file) exits 1 and
+    leaves the home as it was: no edit, no backup, no temporary file."""
+    home = make_home("plugins-a-file")
+    write(os.path.join(home, "plugins"), "not a folder\n")
+    before = snapshot(home)
+    r = run(home, "--apply", "--proxy-url", proxy_url)
+    expect(r.returncode == 1 and re.match(r"^hr-patch-auth: \S+/plugins: not a folder\n$", r.stderr),
+           f"exit {r.returncode}: {r.stderr!r}")
+    unchanged(home, before)
+
+
+def test_plugins_read_only():
+    """A read-only plugins folder: exit 1, the home as it was."""
+    home = make_home("plugins-read-only")
+    plugins = os.path.join(home, "plugins")
+    os.mkdir(plugins)
+    os.chmod(plugins, 0o555)
+    try:
+        before = snapshot(home)
+        r = run(home, "--apply", "--proxy-url", proxy_url)
+        expect(r.returncode == 1 and re.match(r"^hr-patch-auth: \S+/plugins/headroom-route: Permission denied\n$",
+                                              r.stderr), f"exit {r.returncode}: {r.stderr!r}")
+        unchanged(home, before)
+    finally:
+        os.chmod(plugins, 0o755)
+
+
+def test_failed_write_undone():
+    """A write that fails after others succeeded (rename(2) failing with EIO
+    on auth.json, then on config.yaml): exit 1, what was written is put back
+    byte for byte with its mode, the plugin removed, no backup left."""
+    build_shims()
+    for name in ("auth.json", "config.yaml"):
+        home = make_home("fail-" + name)
+        before = snapshot(home)
+        r = run(home, "--apply", "--proxy-url", proxy_url,
+                env=shim_env(FAIL_SHIM, "HR_FAIL_AT_RENAME", os.path.join(home, name)))
+        expect(r.returncode == 1 and re.match(rf"^hr-patch-auth: \S+/{re.escape(name)}: Input/output error\n$", r.stderr),
+               f"{name}: exit {r.returncode}: {r.stderr!r}")
+        unchanged(home, before)
+        expect(os.stat(os.path.join(home, "auth.json")).st_mode & 0o777 == 0o600, f"{name}: auth.json mode changed")
+        expect(not os.path.exists(os.path.join(home, "plugins")), f"{name}: the plugin's folder was left")
+
+
+def test_interrupted_apply():
+    """An --apply killed after writing auth.json, then --apply, then one
+    --rollback: the home as it was before hr first touched it."""
+    home = make_home("interrupted")
+    crash_at(home, "config.yaml")
+    expect(pool_urls(home) == WANT_URLS, "the first apply did not write auth.json before it was killed")
+    r = apply(home)
+    expect("interrupted" in r.stdout, f"the apply did not say it undid the interrupted one: {r.stdout}")
+    expect(pool_urls(home) == WANT_URLS and "- headroom-route" in read(os.path.join(home, "config.yaml"), "r"),
+           "the second apply did not route")
+    r = run(home, "--rollback")
+    expect(r.returncode == 0, f"rollback: {r.returncode} {r.stderr}")
+    for name in ("auth.json", "config.yaml"):
+        expect(read(os.path.join(home, name)) == read(os.path.join(FIXTURE_HOME, name)), f"{name} is not the original")
+    expect(not os.path.exists(os.path.join(home, "plugins", "headroom-route")), "plugin left")
+    r = run(home, "--rollback")
+    expect(r.returncode == 1 and "no backup to roll back" in r.stderr, f"a second rollback: {r.returncode} {r.stderr}")
+
+
+def duplicate_pool_url(text, url, key='"base_url"'):
+    """text with a second base_url member after the first anthropic entry's
+    base_url (url): the line of that member and of the new one."""
+    at = text.index(f'"base_url": "{url}",\n')
+    line = text.count("\n", 0, at) + 1
+    return (text.replace(f'"base_url": "{url}",\n', f'"base_url": "{url}",\n        {key}: "https://api.anthropic.com",\n', 1),
+            line, line + 1)
+
+
+def test_duplicate_keys():
+    """auth.json with a key twice in one object (Python's json, which Hermes
+    reads it with, keeps the last one) is refused by every mode with one line
+    naming both places; --status does not call it routed."""
+    home = make_home("dup-status")
+    apply(home)
+    auth = os.path.join(home, "auth.json")
+    text, first, second = duplicate_pool_url(read(auth, "r"), proxy_url)
+    write(auth, text)
+    expect(json.loads(text)["credential_pool"]["anthropic"][0]["base_url"] == "https://api.anthropic.com",
+           "Python does not keep the last one")
+    pattern = rf'^hr-patch-auth: \S+/auth\.json:{second}:9: duplicate key "base_url" \(first at line {first}, column 9\)'
+    before = snapshot(home)
+    for mode in ("--status", "--apply", "--dry-run", "--rollback"):
+        r = run(home, mode)
+        expect(r.returncode == 1 and re.match(pattern + r"[^\n]*\n$", r.stderr) and r.stdout == "",
+               f"{mode}: exit {r.returncode}: {r.stderr!r} {r.stdout!r}")
+    after = snapshot(home)
+    expect(after == before, "something was written")
+    # spelled with an escape, a second pool list, in a home not yet patched
+    home = make_home("dup-apply")
+    auth = os.path.join(home, "auth.json")
+    text, first, second = duplicate_pool_url(read(auth, "r"), "https://api.anthropic.com", key='"base\\u005furl"')
+    write(auth, text)
+    before = snapshot(home)
+    r = run(home, "--apply", "--proxy-url", proxy_url)
+    pattern = rf'^hr-patch-auth: \S+/auth\.json:{second}:9: duplicate key "base_url" \(first at line {first}, column 9\)'
+    expect(r.returncode == 1 and re.match(pattern + r"[^\n]*\n$", r.stderr), f"escaped key: exit {r.returncode}: {r.stderr!r}")
+    unchanged(home, before)
+    home = make_home("dup-pool")
+    auth = os.path.join(home, "auth.json")
+    text = read(auth, "r").replace('  "credential_pool_selections"', '  "credential_pool": {},\n  "credential_pool_selections"')
+    write(auth, text)
+    r = run(home, "--apply", "--proxy-url", proxy_url)
+    line = text[:text.index('"credential_pool": {}')].count("\n") + 1
+    expect(r.returncode == 1 and re.match(rf'^hr-patch-auth: \S+/auth\.json:{line}:3: duplicate key "credential_pool" '
+                                          r'\(first at line \d+, column 3\)[^\n]*\n$', r.stderr),
+           f"second pool: exit {r.returncode}: {r.stderr!r}")
+
+
+BOM = b"\xef\xbb\xbf"
+FIXTURE_CONFIG = read(os.path.join(FIXTURE_HOME, "config.yaml"))
+ORDINARY_CONFIGS = [  # (what, config.yaml, the model.base_url Hermes must read after --apply)
+    ("empty", b"", None),
+    ("comments only", b"# set up later\n", None),
+    ("no model key", b"agent:\n  max_turns: 90\n", None),
+    ("a byte order mark", BOM + FIXTURE_CONFIG, None),
+    ("model.provider openai-api last, no plugins key", b"model:\n  default: gpt-5.1\n  provider: openai-api\n", "/v1"),
+    ("the same without a final newline", b"model:\n  default: gpt-5.1\n  provider: openai-api", "/v1"),
+    ("model.base_url twice (YAML keeps the last)",
+     b"model:\n  provider: openai-api\n  base_url: http://127.0.0.1:9/v1\n  base_url: https://api.openai.com/v1\n"
+     b"agent:\n  max_turns: 90\n", "/v1"),
+    ("plugins twice (YAML keeps the last)",
+     b"plugins:\n  enabled:\n    - quota-guard\nmodel:\n  provider: anthropic\nplugins:\n  enabled:\n    - session-notes\n",
+     None),
+]
+
+
+def hermes_config(home):
+    """config.yaml as Hermes reads it (UTF-8, PyYAML)."""
+    import yaml
+    with open(os.path.join(home, "config.yaml"), encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def test_ordinary_configs():
+    """Ordinary config.yaml files: --apply routes (as Hermes reads the
+    result), --status agrees, --rollback gives the original bytes back."""
+    for i, (what, text, url) in enumerate(ORDINARY_CONFIGS):
+        home = make_home(f"ordinary-{i}")
+        write(os.path.join(home, "config.yaml"), text)
+        r = run(home, "--apply", "--proxy-url", proxy_url)
+        expect(r.returncode == 0, f"{what}: apply exited {r.returncode}: {r.stderr!r}")
+        cfg = hermes_config(home)
+        plugins = cfg.get("plugins") or {}
+        expect("headroom-route" in (plugins.get("enabled") or []) and
+               (plugins.get("headroom-route") or {}).get("proxy_url") == proxy_url, f"{what}: plugins {plugins}")
+        got = (cfg.get("model") or {}).get("base_url") if isinstance(cfg.get("model"), dict) else None
+        expect(got == (proxy_url + url if url else None), f"{what}: Hermes reads model.base_url {got}")
+        r = run(home, "--status")
+        expect(r.returncode == 0, f"{what}: status exited {r.returncode}: {r.stdout} {r.stderr}")
+        r = run(home, "--rollback")
+        expect(r.returncode == 0 and read(os.path.join(home, "config.yaml")) == text,
+               f"{what}: rollback exited {r.returncode}: {r.stderr!r}")
+    # removing a proxy URL an earlier hr wrote, when the key is there twice, is refused: the other would take over
+    home = make_home("ordinary-dup-drop")
+    write(os.path.join(home, "config.yaml"), f"model:\n  default: m\n  base_url: {proxy_url}\n  base_url: {proxy_url}/v1\n")
+    before = snapshot(home)
+    r = run(home, "--apply", "--proxy-url", proxy_url)
+    expect(r.returncode == 1 and re.match(r"^hr-patch-auth: \S+/config\.yaml:4:3: model\.base_url is there twice "
+                                          r"\(also at line 3, column 3\)[^\n]*\n$", r.stderr),
+           f"duplicate to remove: exit {r.returncode}: {r.stderr!r}")
+    unchanged(home, before)
+
+
+def test_symlinked_files():
+    """auth.json and config.yaml as symbolic links into another folder (a
+    dotfile manager's): the targets are edited, written next to themselves,
+    the links stay; --rollback restores the targets and keeps the links."""
+    home = make_home("links")
+    dot = os.path.join(tmp, "dotfiles", "hermes")
+    os.makedirs(dot)
+    links = {"auth.json": os.path.join(dot, "auth.json"), "config.yaml": os.path.join("..", "dotfiles", "hermes",
+                                                                                      "config.yaml")}
+    for name, target in links.items():
+        os.rename(os.path.join(home, name), os.path.join(dot, name))
+        os.symlink(target, os.path.join(home, name))
+    apply(home)
+    for name, target in links.items():
+        expect(os.path.islink(os.path.join(home, name)) and os.readlink(os.path.join(home, name)) == target,
+               f"{name} is no longer the link")
+    expect(pool_urls(home) == WANT_URLS, f"the target's pool URLs {pool_urls(home)}")
+    expect("    - headroom-route\n" in read(os.path.join(dot, "config.yaml"), "r"), "the target config.yaml not edited")
+    expect(os.stat(os.path.join(dot, "auth.json")).st_mode & 0o777 == 0o600, "the target's mode changed")
+    expect(not temp_files(home, dot), f"temporary files: {temp_files(home, dot)}")
+    r = run(home, "--status")
+    expect(r.returncode == 0, f"status: {r.returncode} {r.stdout}")
+    hermes_rewrites(home, refresh)  # Hermes keeps the link too (it writes the resolved path)
+    r = run(home, "--rollback")
+    expect(r.returncode == 0, f"rollback: {r.returncode} {r.stderr}")
+    for name, target in links.items():
+        expect(os.path.islink(os.path.join(home, name)) and os.readlink(os.path.join(home, name)) == target,
+               f"{name} is no longer the link after rollback")
+    want = json.loads(read(os.path.join(FIXTURE_HOME, "auth.json")))
+    refresh(want)
+    expect(json.loads(read(os.path.join(dot, "auth.json"))) == want, "the target auth.json is not the original")
+    expect(read(os.path.join(dot, "config.yaml")) == FIXTURE_CONFIG, "the target config.yaml is not the original")
+    expect(not temp_files(home, dot), f"temporary files: {temp_files(home, dot)}")
+
+
+LARGE_POOL = 20000
+LARGE_TIMEOUT = 60  # seconds each: a few at most are needed; an hr that looks at every pair of entries takes minutes
+
+
+def test_large_pool():
+    """A credential pool of 20,000 entries: apply, status and rollback each
+    end well within a minute."""
+    home = os.path.join(tmp, "large")
+    os.mkdir(home)
+    pool = [{"id": f"e{i:05d}", "label": f"key {i}", "auth_type": "api_key", "priority": i, "source": "manual",
+             "access_token": f"sk-ant-api03-large-{i}", "base_url": "https://api.anthropic.com"}
+            for i in range(LARGE_POOL)]
+    write(os.path.join(home, "auth.json"), json.dumps({"version": 1, "credential_pool": {"anthropic": pool}}, indent=2))
+    os.chmod(os.path.join(home, "auth.json"), 0o600)
+    write(os.path.join(home, "config.yaml"), "model:\n  provider: anthropic\n")
+    for args in (["--dry-run"], ["--apply"], ["--status"]):
+        r = run(home, *args, "--proxy-url", proxy_url, timeout=LARGE_TIMEOUT)
+        expect(r.returncode == 0, f"{args}: exit {r.returncode}: {r.stderr[-300:]}")
+    expect(pool_urls(home)["anthropic"] == [proxy_url] * LARGE_POOL, "not every entry routed")
+    hermes_rewrites(home, lambda d: d["credential_pool"]["anthropic"].reverse())  # by id, not by place
+    r = run(home, "--rollback", timeout=LARGE_TIMEOUT)
+    expect(r.returncode == 0 and pool_urls(home)["anthropic"] == ["https://api.anthropic.com"] * LARGE_POOL,
+           f"rollback: exit {r.returncode}: {r.stderr[-300:]}")
+
+
+def test_fifo_status():
+    """--status on a home whose auth.json is a FIFO says so at once."""
+    home = make_home("fifo-status")
+    os.remove(os.path.join(home, "auth.json"))
+    os.mkfifo(os.path.join(home, "auth.json"))
+    r = run(home, "--status", timeout=20)
+    expect(r.returncode == 1 and re.match(r"^hr-patch-auth: \S+/auth\.json: not a regular file \(a FIFO\)\n$", r.stderr),
+           f"exit {r.returncode}: {r.stderr!r}")
+
+
 BAD = [  # (what, how to break the home, extra args, the one line stderr must match)
     ("auth.json not JSON", lambda h: write(os.path.join(h, "auth.json"), '{\n  "version": 1,\n  "providers": {,\n}\n'),
      [], r"^hr-patch-auth: \S+/auth\.json:3:17: object key \(a string\) expected\n$"),
@@ -467,6 +763,13 @@ BAD = [  # (what, how to break the home, extra args, the one line stderr must ma
      r"^hr-patch-auth: --proxy-url: 'ftp://127\.0\.0\.1:8788' is not an http:// or https:// URL\n$"),
     ("plugin source missing", lambda h: None, ["--plugin-source", "/nonexistent/headroom-route"],
      r"^hr-patch-auth: /nonexistent/headroom-route/plugin\.yaml: No such file or directory .*\n$"),
+    ("auth.json a FIFO", lambda h: (os.remove(os.path.join(h, "auth.json")), os.mkfifo(os.path.join(h, "auth.json"))),
+     [], r"^hr-patch-auth: \S+/auth\.json: not a regular file \(a FIFO\)\n$"),
+    ("auth.json with a byte order mark", lambda h: write(os.path.join(h, "auth.json"),
+                                                         BOM + read(os.path.join(h, "auth.json"))),
+     [], r"^hr-patch-auth: \S+/auth\.json:1:1: a UTF-8 byte order mark, which Hermes's JSON reader refuses .*\n$"),
+    ("config.yaml in UTF-16", lambda h: write(os.path.join(h, "config.yaml"), FIXTURE_CONFIG.decode().encode("utf-16")),
+     [], r"^hr-patch-auth: \S+/config\.yaml:1:1: UTF-16 text; Hermes reads config\.yaml as UTF-8\n$"),
 ]
 
 
@@ -510,6 +813,25 @@ try:
     checks.check("--rollback ID and --keep-plugin", test_rollback_id_keep_plugin)
     checks.check("killed between write and rename: the old file or the new one, never a mix", test_crash_before_rename)
     checks.check("--apply waits while Hermes holds auth.lock", test_waits_for_hermes_lock)
+    checks.check("the plugin cannot be installed (plugins is a file): exit 1, the home as it was",
+                 test_plugin_install_fails)
+    if os.geteuid() == 0:
+        print("skip patch-auth: a read-only plugins folder: exit 1, the home as it was: running as root, where "
+              "mode 0555 does not stop writes (the plugins-is-a-file and failed-rename tests cover it)")
+    else:
+        checks.check("a read-only plugins folder: exit 1, the home as it was", test_plugins_read_only)
+    checks.check("a write that fails after others succeeded: exit 1, what was written put back, no backup left",
+                 test_failed_write_undone)
+    checks.check("an apply killed half-way, an apply, one rollback: the home before hr first touched it",
+                 test_interrupted_apply)
+    checks.check("a duplicate key in auth.json: every mode refuses it with one line naming both places",
+                 test_duplicate_keys)
+    checks.check("ordinary config.yaml files (empty, no model, a byte order mark, model last, keys twice) are "
+                 "routed as Hermes reads them", test_ordinary_configs)
+    checks.check("symbolic links: the targets are edited and restored, the links stay", test_symlinked_files)
+    checks.check(f"a pool of {LARGE_POOL} entries: apply, status, rollback within {LARGE_TIMEOUT} s each",
+                 test_large_pool)
+    checks.check("--status with a FIFO as auth.json: not a regular file, at once", test_fifo_status)
     for what, how, args, pattern in BAD:
         checks.check(f"bad input ({what}): exit 1, one line naming it, nothing written", bad_input(how, args, pattern))
 finally:

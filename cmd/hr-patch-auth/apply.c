@@ -1,5 +1,8 @@
 /* --apply and --dry-run: plan the splices on auth.json and config.yaml,
- * check the results parse, back the originals up, write, install the plugin. */
+ * check the results parse, back the originals up, install the plugin,
+ * write. Exit 1 means nothing changed: when a step fails, what the steps
+ * before it wrote is put back and the backup goes. An apply killed
+ * half-way is undone by the next one before it starts. */
 #include "patch.h"
 #include "sha256.h"
 
@@ -8,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct plan {
     const struct hr__provider *routed[HR_MAX_ROUTED];
@@ -126,31 +130,56 @@ static int plan_config(const struct hr__home *h, const char *proxy, struct plan 
     return 0;
 }
 
-/* The edited files must parse and say what was meant, or nothing is written. */
-static int check_results(const struct hr__home *h, struct plan *p)
+/* Each base_url edit reads back from the edited auth.json: one read of
+ * each provider's pool (edits are grouped by provider), whatever its size. */
+static int auth_reads_back(const hr_json *doc, const struct auth_edits *e)
 {
-    if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) return EXIT_FAIL;
-    hr_json *doc = NULL;
+    int ok = 1;
+    for (size_t i = 0; ok && i < e->n;) {
+        const struct hr__provider *prov = e->v[i].provider;
+        struct hr__pool_entry *v;
+        size_t n;
+        char err[256];
+        if (hr__pool_entries(doc, prov->id, &v, &n, err, sizeof err)) return 0;
+        for (; ok && i < e->n && e->v[i].provider == prov; i++) {
+            const struct auth_edit *a = &e->v[i];
+            ok = a->index < n && v[a->index].base_url && !strcmp(v[a->index].base_url, a->new_url);
+        }
+        hr__pool_entries_free(v, n);
+    }
+    return ok;
+}
+
+/* config.yaml, edited, enables the plugin, has its block, and model.base_url
+ * is what was meant, all as Hermes reads it. */
+static int config_reads_back(const struct plan *p)
+{
     struct hr__yaml y = {0};
     char err[256];
-    int ok = !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) &&
-             !hr__yaml_scan(&y, p->config_new.data, p->config_new.len, err, sizeof err) &&
+    int ok = !hr__yaml_scan(&y, p->config_new.data, p->config_new.len, err, sizeof err) &&
              hr__config_plugin_enabled(&y) && hr__yaml_find(&y, "plugins." HR_PLUGIN_NAME);
     const struct hr__ynode *url = ok ? hr__yaml_find(&y, "model.base_url") : NULL;
     if (ok && p->model_url) ok = url && url->kind == HR_Y_SCALAR && !strcmp(url->value, p->model_url);
     if (ok && p->cfg.base_url_removed) ok = !url;
-    for (size_t i = 0; ok && i < p->auth.n; i++) {
-        struct hr__pool_entry *v;
-        size_t n;
-        const struct auth_edit *a = &p->auth.v[i];
-        ok = !hr__pool_entries(doc, a->provider->id, &v, &n, err, sizeof err);
-        if (ok) ok = a->index < n && v[a->index].base_url && !strcmp(v[a->index].base_url, a->new_url);
-        if (ok) hr__pool_entries_free(v, n);
-    }
-    hr_json_free(doc);
     hr__yaml_free(&y);
-    if (!ok) fail("%s: the edited files did not check out; nothing written (please report this)", h->dir);
-    return ok ? 0 : EXIT_FAIL;
+    return ok;
+}
+
+/* The edited files must parse and say what was meant, or nothing is
+ * written. A miss is hr's own mistake, not the file's. */
+static int check_results(const struct hr__home *h, struct plan *p)
+{
+    if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) {
+        fail("out of memory");
+        return EXIT_FAIL;
+    }
+    hr_json *doc = NULL;
+    int auth_ok = !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) &&
+                  auth_reads_back(doc, &p->auth);
+    hr_json_free(doc);
+    const char *bad = !auth_ok ? h->auth_path : !config_reads_back(p) ? h->config_path : NULL;
+    if (bad) fail("%s: the edited text does not read back as planned; nothing written (please report this)", bad);
+    return bad ? EXIT_FAIL : 0;
 }
 
 static int make_plan(const struct options *o, const struct hr__home *h, const char *proxy, struct plan *p)
@@ -189,97 +218,214 @@ static int print_diff(const struct hr__home *h, struct plan *p)
 
 /* ---- backup ------------------------------------------------------------------ */
 
-static int make_private_dir(const char *path)
+/* A backup being made: its folder, the folders made for it, its manifest. */
+struct backup {
+    char *dir, *top, *all;   /* backups/hr-patch-auth/<id>, backups, backups/hr-patch-auth */
+    int made_top, made_all;  /* created by this run */
+    char id[64], created[32];
+    struct manifest m;       /* borrows the plan's fields */
+};
+
+static int make_private_dir(const char *path, int *made)
 {
-    if (!mkdir(path, 0700) || errno == EEXIST) return 0;
+    if (!mkdir(path, 0700)) {
+        *made = 1;
+        return 0;
+    }
+    if (errno == EEXIST) return 0;
     fail("%s: %s", path, strerror(errno));
     return EXIT_FAIL;
 }
 
 /* backups/hr-patch-auth/<UTC time>[-N]/, created. */
-static char *new_backup(const struct hr__home *h, char *id, size_t id_len)
+static int new_backup(const struct hr__home *h, struct backup *b)
 {
-    char *top = hr__path_join(h->dir, "backups"), *dir = backups_dir(h);
-    char *sub = NULL;
-    if (top && dir && !make_private_dir(top) && !make_private_dir(dir)) {
-        time_t now = time(NULL);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
-        for (int k = 1; k < 100 && !sub; k++) {
-            if (k == 1) snprintf(id, id_len, "%s", stamp);
-            else snprintf(id, id_len, "%s-%d", stamp, k);
-            char *try = hr__path_join(dir, id);
-            if (try && !mkdir(try, 0700)) sub = try;
-            else if (try && errno != EEXIST) {
-                fail("%s: %s", try, strerror(errno));
-                free(try);
-                break;
-            } else {
-                free(try);
-            }
+    b->top = hr__path_join(h->dir, "backups");
+    b->all = backups_dir(h);
+    if (!b->top || !b->all || make_private_dir(b->top, &b->made_top) || make_private_dir(b->all, &b->made_all))
+        return EXIT_FAIL;
+    time_t now = time(NULL);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+    strftime(b->created, sizeof b->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    for (int k = 1; k < 100; k++) {
+        if (k == 1) snprintf(b->id, sizeof b->id, "%s", stamp);
+        else snprintf(b->id, sizeof b->id, "%s-%d", stamp, k);
+        char *try = hr__path_join(b->all, b->id);
+        if (try && !mkdir(try, 0700)) {
+            b->dir = try;
+            return 0;
+        }
+        int err = try ? errno : ENOMEM;
+        free(try);
+        if (err != EEXIST) {
+            fail("%s: %s", b->all, strerror(err));
+            return EXIT_FAIL;
         }
     }
-    free(top);
-    free(dir);
-    return sub;
+    fail("%s: no free backup id for this second", b->all);
+    return EXIT_FAIL;
 }
 
-static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
+static int write_backup_file(const struct backup *b, const char *name, const hr_buf *data)
 {
-    char *dir = new_backup(h, id, id_len);
-    if (!dir) return EXIT_FAIL;
-    char *auth = hr__path_join(dir, "auth.json"), *cfg = hr__path_join(dir, "config.yaml");
-    char *man = hr__path_join(dir, "manifest.json");
-    int rc = !auth || !cfg || !man ? EXIT_FAIL : 0;
-    int err = rc ? 0 : hr__write_file_atomic(auth, h->auth.data, h->auth.len, 0600);
-    if (!err && !rc) err = hr__write_file_atomic(cfg, h->config.data, h->config.len, 0600);
-    if (err) {
-        fail("%s: %s", dir, strerror(err));
-        rc = EXIT_FAIL;
-    }
-    if (!rc) {
-        time_t now = time(NULL);
-        char created[32];
-        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-        struct manifest m = {.id = id, .created = created, .proxy_url = (char *)proxy, .providers = p->providers,
-                             .auth = p->auth, .config = p->cfg, .model_url = p->model_url,
-                             .plugin_installed = p->plugin_needed};
-        hr__sha256_hex(h->auth.data, h->auth.len, m.auth_sha);
-        hr__sha256_hex(p->auth_new.data, p->auth_new.len, m.auth_sha_after);
-        hr__sha256_hex(h->config.data, h->config.len, m.config_sha);
-        hr__sha256_hex(p->config_new.data, p->config_new.len, m.config_sha_after);
-        rc = manifest_write(man, &m);
-    }
-    free(auth);
-    free(cfg);
-    free(man);
-    free(dir);
+    char *path = hr__path_join(b->dir, name);
+    int err = path ? hr__write_file_atomic(path, data->data, data->len, 0600) : ENOMEM;
+    if (err) fail("%s: %s", path ? path : b->dir, strerror(err));
+    free(path);
+    return err ? EXIT_FAIL : 0;
+}
+
+static int write_manifest(const struct backup *b)
+{
+    char *path = hr__path_join(b->dir, "manifest.json");
+    int rc = path ? manifest_write(path, &b->m) : EXIT_FAIL;
+    free(path);
     return rc;
 }
 
-static int write_files(const struct hr__home *h, struct plan *p)
+/* The originals and a manifest that says the apply has not finished. */
+static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, struct backup *b)
 {
-    int err = 0;
-    const char *which = h->auth_path;
-    if (hr_splice_count(p->auth_sp)) err = hr__write_file_atomic(h->auth_path, p->auth_new.data, p->auth_new.len,
-                                                                 h->auth_mode);
-    if (!err && hr_splice_count(p->config_sp)) {
-        which = h->config_path;
-        err = hr__write_file_atomic(h->config_path, p->config_new.data, p->config_new.len, h->config_mode);
+    int rc = new_backup(h, b);
+    if (!rc) rc = write_backup_file(b, "auth.json", &h->auth) || write_backup_file(b, "config.yaml", &h->config);
+    if (rc) return rc;
+    b->m = (struct manifest){.id = b->id, .created = b->created, .proxy_url = (char *)proxy,
+                             .providers = p->providers, .auth = p->auth, .config = p->cfg,
+                             .model_url = p->model_url, .plugin_installed = p->plugin_needed};
+    hr__sha256_hex(h->auth.data, h->auth.len, b->m.auth_sha);
+    hr__sha256_hex(p->auth_new.data, p->auth_new.len, b->m.auth_sha_after);
+    hr__sha256_hex(h->config.data, h->config.len, b->m.config_sha);
+    hr__sha256_hex(p->config_new.data, p->config_new.len, b->m.config_sha_after);
+    return write_manifest(b);
+}
+
+/* A backup of an apply that changed nothing in the end: removed, with the
+ * folders made for it, so that no rollback finds it. */
+static void discard_backup(struct backup *b)
+{
+    static const char *const files[] = {"auth.json", "config.yaml", "manifest.json"};
+    for (size_t i = 0; b->dir && i < 3; i++) {
+        char *path = hr__path_join(b->dir, files[i]);
+        if (path) unlink(path);
+        free(path);
     }
-    if (err) {
-        fail("%s: %s (the backup has the originals; hr-patch-auth --rollback puts them back)", which,
-             strerror(err));
-        return EXIT_FAIL;
+    if (b->dir) rmdir(b->dir);
+    if (b->made_all) rmdir(b->all);
+    if (b->made_top) rmdir(b->top);
+}
+
+static void backup_free(struct backup *b)
+{
+    free(b->dir);
+    free(b->top);
+    free(b->all);
+}
+
+/* ---- writing, and undoing it ------------------------------------------------- */
+
+/* What this apply has written so far. */
+struct written {
+    int auth, config, plugin;
+    struct plugin_undo plugin_undo;
+};
+
+static int write_home_file(const char *target, const hr_buf *data, unsigned mode)
+{
+    int err = hr__write_file_atomic(target, data->data, data->len, mode);
+    if (err) fail("%s: %s", target, strerror(err));
+    return err ? EXIT_FAIL : 0;
+}
+
+/* The plugin first: a fresh one is not enabled yet, so Hermes does not load
+ * it, and a failure there has touched nothing Hermes reads. */
+static int write_all(const struct hr__home *h, struct plan *p, struct written *w)
+{
+    if (p->plugin_needed) {
+        w->plugin = 1; /* a half install is undone too */
+        if (plugin_install(h, &p->pf, &w->plugin_undo)) return EXIT_FAIL;
     }
-    return p->plugin_needed ? plugin_install(h, &p->pf) : 0;
+    if (hr_splice_count(p->auth_sp)) {
+        if (write_home_file(h->auth_target, &p->auth_new, h->auth_mode)) return EXIT_FAIL;
+        w->auth = 1;
+    }
+    if (hr_splice_count(p->config_sp)) {
+        if (write_home_file(h->config_target, &p->config_new, h->config_mode)) return EXIT_FAIL;
+        w->config = 1;
+    }
+    return 0;
+}
+
+/* Puts back, byte for byte and with their modes, the files written; 0 when
+ * all are back. */
+static int unwrite(const struct hr__home *h, struct written *w)
+{
+    int rc = 0;
+    if (w->config && write_home_file(h->config_target, &h->config, h->config_mode)) rc = EXIT_FAIL;
+    if (w->auth && write_home_file(h->auth_target, &h->auth, h->auth_mode)) rc = EXIT_FAIL;
+    if (w->plugin && plugin_install_undo(h, &w->plugin_undo)) rc = EXIT_FAIL;
+    return rc;
+}
+
+/* Backs up, writes, and marks the backup finished; on a failure, undoes
+ * what was written and removes the backup. */
+static int apply_plan(const struct hr__home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
+{
+    struct backup b = {0};
+    struct written w = {0};
+    int rc = back_up(h, p, proxy, &b) || write_all(h, p, &w);
+    if (!rc) {
+        b.m.complete = 1;
+        rc = write_manifest(&b);
+    }
+    if (rc && !unwrite(h, &w)) discard_backup(&b);
+    else if (rc) fail("%s: not all was put back; the next --apply or --rollback undoes the rest", b.dir);
+    snprintf(id, id_len, "%s", b.id);
+    plugin_undo_free(&w.plugin_undo);
+    backup_free(&b);
+    return rc;
+}
+
+/* An earlier apply killed half-way (its backup not marked finished) left
+ * files that are half what it meant: undone before this one starts, so
+ * that this one's backup holds what was there before hr touched the home
+ * and a single rollback gets back to it. *undone: its id, or "". */
+static int undo_interrupted(struct hr__home *h, char *undone, size_t undone_len)
+{
+    char *id = backup_newest(h);
+    int rc = 0;
+    *undone = '\0';
+    if (id && !backup_complete(h, id)) {
+        struct undo u;
+        char err[700];
+        rc = undo_backup(h, id, 0, &u);
+        undo_free(&u);
+        if (!rc && hr__home_reread(h, err, sizeof err)) {
+            fail("%s", err);
+            rc = EXIT_FAIL;
+        }
+        if (!rc) snprintf(undone, undone_len, "%s", id);
+    }
+    free(id);
+    return rc;
+}
+
+/* --dry-run takes no lock and writes nothing: it only says. */
+static void note_interrupted(const struct hr__home *h)
+{
+    char *id = backup_newest(h);
+    if (id && !backup_complete(h, id))
+        fprintf(stderr, "hr-patch-auth: --apply would first undo the interrupted apply of backup %s\n", id);
+    free(id);
 }
 
 /* ---- report ------------------------------------------------------------------ */
 
-static void report_text(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed)
+static void report_text(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed,
+                        const char *undone)
 {
     printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes", p->n_routed ? p->providers : "no provider", proxy);
+    if (*undone) printf("  backup %s: an interrupted apply, undone first (marked rolled back)\n", undone);
     for (size_t i = 0; i < p->auth.n; i++) {
         const struct auth_edit *a = &p->auth.v[i];
         printf("  auth.json credential_pool.%s[%zu]%s%s%s: %s -> %s\n", a->provider->id, a->index, *a->id ? " (" : "",
@@ -300,7 +446,8 @@ static void report_text(const struct hr__home *h, struct plan *p, const char *pr
     printf("  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
 }
 
-static void report_json(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed)
+static void report_json(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed,
+                        const char *undone)
 {
     printf("{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
     json_str(stdout, h->dir);
@@ -308,6 +455,8 @@ static void report_json(const struct hr__home *h, struct plan *p, const char *pr
     json_str(stdout, proxy);
     printf(", \"backup\": ");
     json_str_or_null(stdout, changed ? id : NULL);
+    printf(", \"interrupted_undone\": ");
+    json_str_or_null(stdout, *undone ? undone : NULL);
     printf(", \"routed\": [");
     for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
     printf("], \"not_routed\": [");
@@ -331,15 +480,17 @@ int do_apply(const struct options *o, int dry_run)
     const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
     struct hr__home h;
     struct plan p = {0};
-    char id[64] = "";
+    char id[64] = "", undone[64] = "";
     int rc = home_load(&h, o, !dry_run);
+    if (!rc && dry_run) note_interrupted(&h);
+    else if (!rc) rc = undo_interrupted(&h, undone, sizeof undone);
     if (!rc) rc = make_plan(o, &h, proxy, &p);
     int changed = !rc && changes_anything(&p);
     if (!rc && dry_run) rc = print_diff(&h, &p);
-    else if (!rc && changed) rc = back_up(&h, &p, proxy, id, sizeof id) || write_files(&h, &p);
+    else if (!rc && changed) rc = apply_plan(&h, &p, proxy, id, sizeof id);
     if (!rc && !dry_run) {
-        if (o->json) report_json(&h, &p, proxy, id, changed);
-        else report_text(&h, &p, proxy, id, changed);
+        if (o->json) report_json(&h, &p, proxy, id, changed, undone);
+        else report_text(&h, &p, proxy, id, changed, undone);
     }
     plan_free(&p);
     hr__home_free(&h);

@@ -8,20 +8,40 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A run killed between writing and renaming leaves NAME.hr-XXXXXX behind (a
- * copy of auth.json, secrets and all); with the lock held, none is in use. */
-static void remove_stale_temp_files(const struct hr__home *h)
+/* Removes NAME.hr-XXXXXX, the temporary file of hr__write_file_atomic for
+ * dir/NAME, which a run killed between writing and renaming leaves behind
+ * (a copy of auth.json, secrets and all); with the lock held, none is in
+ * use. */
+static void remove_temp_files_of(const char *dir, const char *name)
 {
-    DIR *d = opendir(h->dir);
+    size_t n = strlen(name);
+    DIR *d = opendir(dir);
     for (struct dirent *e; d && (e = readdir(d));) {
-        const char *n = e->d_name;
-        int ours = (!strncmp(n, "auth.json.hr-", 13) && strlen(n) == 19) ||
-                   (!strncmp(n, "config.yaml.hr-", 15) && strlen(n) == 21);
-        char *p = ours ? hr__path_join(h->dir, n) : NULL;
+        const char *f = e->d_name;
+        if (strncmp(f, name, n) || strncmp(f + n, ".hr-", 4) || strlen(f + n) != 10) continue;
+        char *p = hr__path_join(dir, f);
         if (p) unlink(p);
         free(p);
     }
     if (d) closedir(d);
+}
+
+/* The same for a path: the file's folder and name. */
+static void remove_temp_files_for(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (dir) remove_temp_files_of(dir, slash ? slash + 1 : path);
+    free(dir);
+}
+
+/* In the home, and beside the target of a symbolic link, where hr writes. */
+static void remove_stale_temp_files(const struct hr__home *h)
+{
+    remove_temp_files_of(h->dir, "auth.json");
+    remove_temp_files_of(h->dir, "config.yaml");
+    if (strcmp(h->auth_target, h->auth_path)) remove_temp_files_for(h->auth_target);
+    if (strcmp(h->config_target, h->config_path)) remove_temp_files_for(h->config_target);
 }
 
 int home_load(struct hr__home *h, const struct options *o, int lock)

@@ -89,7 +89,8 @@ int manifest_write(const char *path, const struct manifest *m)
     member(f, ", \"base_url_new\": ", m->model_url);
     fprintf(f, ", \"base_url_removed\": %s, \"disabled_removed\": %s", m->config.base_url_removed ? "true" : "false",
             m->config.disabled_removed ? "true" : "false");
-    fprintf(f, "},\n  \"plugin_installed\": %s\n}\n", m->plugin_installed ? "true" : "false");
+    fprintf(f, "},\n  \"plugin_installed\": %s,\n  \"complete\": %s\n}\n", m->plugin_installed ? "true" : "false",
+            m->complete ? "true" : "false");
     int bad = ferror(f);
     fclose(f);
     int err = bad ? EIO : hr__write_file_atomic(path, text, len, 0600);
@@ -185,6 +186,7 @@ int manifest_read(const char *path, struct manifest *m)
     m->config.base_url_old = get_text(d, cfg, "base_url_old");
     m->model_url = get_text(d, cfg, "base_url_new");
     m->plugin_installed = get_bool(d, root, "plugin_installed");
+    m->complete = hr_json_get(d, root, "complete") == HR_JSON_NONE || get_bool(d, root, "complete");
     rc = 0;
 out:
     hr_json_free(d);
@@ -249,4 +251,29 @@ int backup_rolled_back(const struct hr__home *h, const char *id)
     free(sub);
     free(mark);
     return yes;
+}
+
+char *backup_newest(const struct hr__home *h)
+{
+    char **ids;
+    size_t n;
+    backups_list(h, &ids, &n);
+    char *id = NULL;
+    for (size_t i = n; i-- > 0 && !id;)
+        if (!backup_rolled_back(h, ids[i])) id = strdup(ids[i]);
+    backups_free(ids, n);
+    return id;
+}
+
+int backup_complete(const struct hr__home *h, const char *id)
+{
+    char *dir = backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
+    char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
+    struct manifest m;
+    int complete = !man || manifest_read(man, &m) || m.complete; /* unreadable: not one to undo */
+    if (man) manifest_free(&m);
+    free(dir);
+    free(sub);
+    free(man);
+    return complete;
 }

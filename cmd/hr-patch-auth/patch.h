@@ -63,6 +63,9 @@ struct manifest {
     struct hr__config_changes config;
     char *model_url;                 /* what model.base_url was set to */
     int plugin_installed;            /* apply wrote the plugin's files */
+    /* apply finished: until it has, the files may be half what it meant
+     * (a run killed half-way), and the next --apply undoes it first */
+    int complete;
 };
 int manifest_write(const char *path, const struct manifest *m);
 int manifest_read(const char *path, struct manifest *m);
@@ -73,6 +76,11 @@ char *backups_dir(const struct hr__home *h);
 int backups_list(const struct hr__home *h, char ***ids, size_t *n);
 void backups_free(char **ids, size_t n);
 int backup_rolled_back(const struct hr__home *h, const char *id);
+/* The newest backup not rolled back, malloc'd; NULL when none. */
+char *backup_newest(const struct hr__home *h);
+/* Whether backup id's apply finished (its manifest says so; one from an
+ * earlier version, which does not say, counts as finished). */
+int backup_complete(const struct hr__home *h, const char *id);
 
 /* The plugin's files: shipped copy vs installed copy. */
 struct plugin_files {
@@ -83,9 +91,32 @@ int plugin_source_load(struct plugin_files *pf, const char *source);
 void plugin_source_free(struct plugin_files *pf);
 /* 1 when $home/plugins/headroom-route holds exactly pf's files. */
 int plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf);
-int plugin_install(const struct hr__home *h, const struct plugin_files *pf);
+/* What plugin_install changed, for plugin_install_undo. */
+struct plugin_undo {
+    int made_plugins, made_dir; /* the folders it created */
+    int wrote[2], had[2];       /* each file written; there before */
+    hr_buf old[2];              /* and what it held */
+};
+int plugin_install(const struct hr__home *h, const struct plugin_files *pf, struct plugin_undo *u);
+/* Puts back what plugin_install changed: older files, or none. */
+int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u);
+void plugin_undo_free(struct plugin_undo *u);
 /* Removes the plugin's files and folder; says what stayed. */
 int plugin_remove(const struct hr__home *h);
+
+/* One backup's apply undone in the files as they are now. */
+struct undo {
+    hr_buf auth_new, config_new;
+    int auth_changed, config_changed;
+    int auth_restored, config_restored; /* whole backup put back */
+    size_t urls_restored, urls_kept, urls_reset;
+    int plugin_removed;
+};
+/* Undoes backup id's apply in h (loaded with the lock held): writes the
+ * files, removes the plugin unless keep_plugin, marks the backup rolled
+ * back. Errors are printed; 0 or EXIT_FAIL. Free u with undo_free. */
+int undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u);
+void undo_free(struct undo *u);
 
 int do_apply(const struct options *o, int dry_run);
 int do_rollback(const struct options *o);

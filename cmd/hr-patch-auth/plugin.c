@@ -1,5 +1,6 @@
 /* The headroom-route plugin's files: read from the copy make install ships,
- * installed into $HERMES_HOME/plugins/headroom-route/, removed on rollback. */
+ * installed into $HERMES_HOME/plugins/headroom-route/ (and taken out again
+ * when the rest of an apply fails), removed on rollback. */
 #include "patch.h"
 
 #include <dirent.h>
@@ -57,28 +58,46 @@ int plugin_installed_same(const struct hr__home *h, const struct plugin_files *p
         char *p = plugin_file(h, FILES[i]);
         hr_buf now = {0};
         const hr_buf *want = file_buf((struct plugin_files *)pf, i);
-        same = p && !hr__read_file(p, &now) && now.len == want->len && !memcmp(now.data, want->data, now.len);
+        same = p && !hr__read_regular_file(p, &now, NULL) && now.len == want->len &&
+               !memcmp(now.data, want->data, now.len);
         hr_buf_free(&now);
         free(p);
     }
     return same;
 }
 
-static int make_dir(const char *path)
+/* path as a folder: made (*made set), or already one. */
+static int make_dir(const char *path, int *made)
 {
-    if (!mkdir(path, 0755) || errno == EEXIST) return 0;
-    fail("%s: %s", path, strerror(errno));
+    struct stat st;
+    if (!mkdir(path, 0755)) {
+        *made = 1;
+        return 0;
+    }
+    if (errno == EEXIST && !stat(path, &st) && S_ISDIR(st.st_mode)) return 0;
+    if (errno == EEXIST) fail("%s: not a folder", path);
+    else fail("%s: %s", path, strerror(errno));
     return EXIT_FAIL;
 }
 
-int plugin_install(const struct hr__home *h, const struct plugin_files *pf)
+/* The file at path before it is replaced, kept in u for plugin_install_undo. */
+static void keep_old(const char *path, size_t i, struct plugin_undo *u)
 {
+    u->had[i] = !hr__read_regular_file(path, &u->old[i], NULL);
+    if (!u->had[i]) hr_buf_free(&u->old[i]);
+}
+
+int plugin_install(const struct hr__home *h, const struct plugin_files *pf, struct plugin_undo *u)
+{
+    *u = (struct plugin_undo){0};
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
-    int rc = !plugins || !dir || make_dir(plugins) || make_dir(dir) ? EXIT_FAIL : 0;
+    int rc = !plugins || !dir || make_dir(plugins, &u->made_plugins) || make_dir(dir, &u->made_dir) ? EXIT_FAIL : 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
         char *p = hr__path_join(dir, FILES[i]);
         const hr_buf *b = file_buf((struct plugin_files *)pf, i);
+        if (p) keep_old(p, i, u);
         int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
+        u->wrote[i] = !err;
         if (err) {
             fail("%s: %s", p ? p : dir, strerror(err));
             rc = EXIT_FAIL;
@@ -88,6 +107,40 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf)
     free(plugins);
     free(dir);
     return rc;
+}
+
+int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
+{
+    char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
+    int rc = plugins && dir ? 0 : EXIT_FAIL;
+    for (size_t i = 2; i-- > 0 && !rc;) {
+        char *p = u->wrote[i] ? hr__path_join(dir, FILES[i]) : NULL;
+        int err = !u->wrote[i] ? 0
+                  : !p         ? ENOMEM
+                  : u->had[i]  ? hr__write_file_atomic(p, u->old[i].data, u->old[i].len, 0644)
+                  : unlink(p)  ? errno
+                               : 0;
+        if (err) {
+            fail("%s: %s", p ? p : dir, strerror(err));
+            rc = EXIT_FAIL;
+        }
+        free(p);
+    }
+    const char *made[] = {u->made_dir ? dir : NULL, u->made_plugins ? plugins : NULL};
+    for (size_t i = 0; i < 2 && !rc; i++)
+        if (made[i] && rmdir(made[i])) {
+            fail("%s: %s", made[i], strerror(errno));
+            rc = EXIT_FAIL;
+        }
+    free(plugins);
+    free(dir);
+    return rc;
+}
+
+void plugin_undo_free(struct plugin_undo *u)
+{
+    hr_buf_free(&u->old[0]);
+    hr_buf_free(&u->old[1]);
 }
 
 /* Python's byte-code cache of the plugin: __pycache__/__init__.*.pyc. */

@@ -10,13 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-struct undo {
-    hr_buf auth_new, config_new;
-    int auth_changed, config_changed;
-    int auth_restored, config_restored; /* whole backup put back */
-    size_t urls_restored, urls_kept, urls_reset;
-};
-
 static int read_backup(const char *dir, const char *name, const char *want_sha, hr_buf *out)
 {
     char *p = hr__path_join(dir, name);
@@ -29,19 +22,43 @@ static int read_backup(const char *dir, const char *name, const char *want_sha, 
     return err || strcmp(sha, want_sha) ? EXIT_FAIL : 0;
 }
 
-static int unchanged_since_apply(const hr_buf *now, const char *sha_after)
+static int same_sha(const hr_buf *now, const char *sha_want)
 {
     char sha[65];
     hr__sha256_hex(now->data, now->len, sha);
-    return !strcmp(sha, sha_after);
+    return !strcmp(sha, sha_want);
 }
 
-/* The pool entry an edit was made on: by id when it has one, else by index. */
-static struct hr__pool_entry *find_entry(struct hr__pool_entry *v, size_t n, const struct auth_edit *a)
+/* The pool's entries by id (then place), to find each edit's entry in
+ * n log n however large the pool. */
+static int by_id(const void *a, const void *b)
 {
-    for (size_t i = 0; *a->id && i < n; i++)
-        if (!strcmp(v[i].id, a->id)) return &v[i];
-    return !*a->id && a->index < n ? &v[a->index] : NULL;
+    const struct hr__pool_entry *x = *(struct hr__pool_entry *const *)a, *y = *(struct hr__pool_entry *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static struct hr__pool_entry **index_by_id(struct hr__pool_entry *v, size_t n)
+{
+    struct hr__pool_entry **ix = malloc((n ? n : 1) * sizeof *ix);
+    for (size_t i = 0; ix && i < n; i++) ix[i] = &v[i];
+    if (ix && n > 1) qsort(ix, n, sizeof *ix, by_id);
+    return ix;
+}
+
+/* The pool entry an edit was made on: by id when it has one (the first
+ * entry with that id), else by index. */
+static struct hr__pool_entry *find_entry(struct hr__pool_entry *v, struct hr__pool_entry **ix, size_t n,
+                                         const struct auth_edit *a)
+{
+    if (!*a->id) return a->index < n ? &v[a->index] : NULL;
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first place whose id is not below a->id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix[mid]->id, a->id) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && !strcmp(ix[lo]->id, a->id) ? ix[lo] : NULL;
 }
 
 static int undo_provider(const struct hr__home *h, const struct manifest *m, const struct hr__provider *prov,
@@ -51,10 +68,11 @@ static int undo_provider(const struct hr__home *h, const struct manifest *m, con
     size_t n;
     if (home_pool(h, prov, &v, &n)) return EXIT_FAIL;
     unsigned char *done = calloc(n ? n : 1, 1);
-    int rc = done ? 0 : EXIT_FAIL;
+    struct hr__pool_entry **ix = index_by_id(v, n);
+    int rc = done && ix ? 0 : EXIT_FAIL;
     for (size_t i = 0; i < m->auth.n && !rc; i++) {
         const struct auth_edit *a = &m->auth.v[i];
-        struct hr__pool_entry *e = a->provider == prov ? find_entry(v, n, a) : NULL;
+        struct hr__pool_entry *e = a->provider == prov ? find_entry(v, ix, n, a) : NULL;
         if (!e) continue;
         done[e - v] = 1;
         if (!e->base_url || strcmp(e->base_url, a->new_url)) {
@@ -73,14 +91,17 @@ static int undo_provider(const struct hr__home *h, const struct manifest *m, con
         u->urls_reset++;
     }
     free(done);
+    free(ix);
     hr__pool_entries_free(v, n);
     return rc;
 }
 
 static int undo_auth(const struct hr__home *h, const struct manifest *m, const char *dir, struct undo *u)
 {
-    if (unchanged_since_apply(&h->auth, m->auth_sha_after)) {
-        if (!strcmp(m->auth_sha, m->auth_sha_after)) return 0; /* apply did not touch it */
+    /* as before apply: it did not touch the file, or did not get to (killed
+     * first), or the file was put back since */
+    if (same_sha(&h->auth, m->auth_sha)) return 0;
+    if (same_sha(&h->auth, m->auth_sha_after)) {
         u->auth_restored = u->auth_changed = 1;
         u->urls_restored = m->auth.n;
         return read_backup(dir, "auth.json", m->auth_sha, &u->auth_new);
@@ -98,8 +119,8 @@ static int undo_auth(const struct hr__home *h, const struct manifest *m, const c
 
 static int undo_config(const struct hr__home *h, const struct manifest *m, const char *dir, struct undo *u)
 {
-    if (unchanged_since_apply(&h->config, m->config_sha_after)) {
-        if (!strcmp(m->config_sha, m->config_sha_after)) return 0;
+    if (same_sha(&h->config, m->config_sha)) return 0;
+    if (same_sha(&h->config, m->config_sha_after)) {
         u->config_restored = u->config_changed = 1;
         return read_backup(dir, "config.yaml", m->config_sha, &u->config_new);
     }
@@ -128,11 +149,12 @@ static int check_undo(const struct hr__home *h, struct undo *u)
 
 static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
 {
-    int err = u->auth_changed ? hr__write_file_atomic(h->auth_path, u->auth_new.data, u->auth_new.len, h->auth_mode) : 0;
-    const char *which = h->auth_path;
+    int err = u->auth_changed ? hr__write_file_atomic(h->auth_target, u->auth_new.data, u->auth_new.len, h->auth_mode)
+                              : 0;
+    const char *which = h->auth_target;
     if (!err && u->config_changed) {
-        which = h->config_path;
-        err = hr__write_file_atomic(h->config_path, u->config_new.data, u->config_new.len, h->config_mode);
+        which = h->config_target;
+        err = hr__write_file_atomic(h->config_target, u->config_new.data, u->config_new.len, h->config_mode);
     }
     if (err) {
         fail("%s: %s", which, strerror(err));
@@ -154,9 +176,10 @@ static char *pick_backup(const struct hr__home *h, const char *want)
     size_t n;
     backups_list(h, &ids, &n);
     char *id = NULL;
-    for (size_t i = n; i-- > 0 && !id;)
-        if (want ? !strcmp(ids[i], want) : !backup_rolled_back(h, ids[i])) id = strdup(ids[i]);
+    for (size_t i = n; want && i-- > 0 && !id;)
+        if (!strcmp(ids[i], want)) id = strdup(ids[i]);
     backups_free(ids, n);
+    if (!want) id = backup_newest(h);
     if (!id) {
         char *dir = backups_dir(h);
         if (want) fail("%s/%s: no such backup (hr-patch-auth --status lists them)", dir ? dir : h->dir, want);
@@ -166,8 +189,9 @@ static char *pick_backup(const struct hr__home *h, const char *want)
     return id;
 }
 
-static void report(const struct hr__home *h, const char *id, const struct undo *u, int removed, int json)
+static void report(const struct hr__home *h, const char *id, const struct undo *u, int json)
 {
+    int removed = u->plugin_removed;
     if (json) {
         printf("{\"action\": \"rollback\", \"backup\": ");
         json_str(stdout, id);
@@ -191,34 +215,43 @@ static void report(const struct hr__home *h, const char *id, const struct undo *
     printf("  restart Hermes so that it drops the plugin\n");
 }
 
-int do_rollback(const struct options *o)
+int undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u)
 {
-    struct hr__home h;
     struct manifest m = {0};
-    struct undo u = {0};
-    char *id = NULL, *bdir = NULL, *sub = NULL, *man = NULL;
-    int rc = home_load(&h, o, 1), removed = 0;
-    if (!rc) rc = !(id = pick_backup(&h, o->rollback_id));
-    if (!rc) {
-        bdir = backups_dir(&h);
-        sub = bdir ? hr__path_join(bdir, id) : NULL;
-        man = sub ? hr__path_join(sub, "manifest.json") : NULL;
-        rc = man ? manifest_read(man, &m) : EXIT_FAIL;
+    char *bdir = backups_dir(h), *sub = bdir ? hr__path_join(bdir, id) : NULL;
+    char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
+    *u = (struct undo){0};
+    int rc = man ? manifest_read(man, &m) : EXIT_FAIL;
+    if (!rc) rc = undo_auth(h, &m, sub, u) || undo_config(h, &m, sub, u) || check_undo(h, u);
+    if (!rc) rc = write_undo(h, sub, u);
+    if (!rc && m.plugin_installed && !keep_plugin && hr__home_plugin_present(h)) {
+        rc = plugin_remove(h);
+        u->plugin_removed = !rc;
     }
-    if (!rc) rc = undo_auth(&h, &m, sub, &u) || undo_config(&h, &m, sub, &u) || check_undo(&h, &u);
-    if (!rc) rc = write_undo(&h, sub, &u);
-    if (!rc && m.plugin_installed && !o->keep_plugin && hr__home_plugin_present(&h)) {
-        rc = plugin_remove(&h);
-        removed = !rc;
-    }
-    if (!rc) report(&h, id, &u, removed, o->json);
-    hr_buf_free(&u.auth_new);
-    hr_buf_free(&u.config_new);
     manifest_free(&m);
-    free(id);
     free(bdir);
     free(sub);
     free(man);
+    return rc;
+}
+
+void undo_free(struct undo *u)
+{
+    hr_buf_free(&u->auth_new);
+    hr_buf_free(&u->config_new);
+}
+
+int do_rollback(const struct options *o)
+{
+    struct hr__home h;
+    struct undo u = {0};
+    char *id = NULL;
+    int rc = home_load(&h, o, 1);
+    if (!rc) rc = !(id = pick_backup(&h, o->rollback_id));
+    if (!rc) rc = undo_backup(&h, id, o->keep_plugin, &u);
+    if (!rc) report(&h, id, &u, o->json);
+    undo_free(&u);
+    free(id);
     hr__home_free(&h);
     return rc;
 }

@@ -44,7 +44,10 @@ static void print_text(const struct hr__home *h, const char *proxy, const struct
     printf("  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
     if (!n_ids) printf("  backups: none\n");
     for (size_t i = 0; i < n_ids; i++)
-        printf("  backup %s%s\n", ids[i], backup_rolled_back(h, ids[i]) ? " (rolled back)" : "");
+        printf("  backup %s%s\n", ids[i], backup_rolled_back(h, ids[i]) ? " (rolled back)"
+                                          : !backup_complete(h, ids[i])
+                                              ? " (an interrupted apply: the next --apply or --rollback undoes it)"
+                                              : "");
 }
 
 static void print_json(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
@@ -76,7 +79,9 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
     for (size_t i = 0; i < n_ids; i++) {
         printf("%s{\"id\": ", i ? ", " : "");
         json_str(stdout, ids[i]);
-        printf(", \"rolled_back\": %s}", backup_rolled_back(h, ids[i]) ? "true" : "false");
+        int rolled_back = backup_rolled_back(h, ids[i]);
+        printf(", \"rolled_back\": %s, \"interrupted\": %s}", rolled_back ? "true" : "false",
+               !rolled_back && !backup_complete(h, ids[i]) ? "true" : "false");
     }
     printf("]}\n");
 }

@@ -79,6 +79,7 @@ static void exchange_free(struct exchange *ex)
     }
     curl_slist_free_all(ex->headers);
     if (ex->req && ex->evcon) evhttp_connection_set_closecb(ex->evcon, NULL, NULL);
+    if (ex->body_len + ex->compressed.cap >= LARGE_EXCHANGE) memory_return_later(ex->p->base);
     free(ex->body);
     hr_buf_free(&ex->compressed);
     usage_reader_free(ex->usage);
@@ -509,6 +510,7 @@ static void fail_open_body(struct exchange *ex)
         ex->compressed.len = 0;
         hr_buf_append(&ex->compressed, p->inline_out.data, p->inline_out.len);
     }
+    if (p->inline_out.cap >= LARGE_EXCHANGE) hr_buf_free(&p->inline_out); /* not kept for good */
 }
 
 /* A body shorter than min_tokens_to_crush bytes cannot hold a unit that

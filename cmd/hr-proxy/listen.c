@@ -8,7 +8,9 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +18,32 @@
 
 enum { BACKLOG = 4096 }; /* the kernel caps it at net.core.somaxconn */
 
-int listen_socket(const char *host, int port, char *err, size_t err_len)
+/* 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
+static int loopback_address(const struct sockaddr *a)
+{
+    if (a->sa_family == AF_INET) {
+        const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
+        return b[0] == 127;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct in6_addr *b = &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(b)) return 1;
+        return IN6_IS_ADDR_V4MAPPED(b) && b->s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+static void name_address(const struct sockaddr *a, char *out, size_t cap)
+{
+    const void *bytes = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
+                                                 : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
+    if (!inet_ntop(a->sa_family, bytes, out, (socklen_t)cap)) snprintf(out, cap, "?");
+}
+
+/* The host is checked as resolved, not as written: a name that begins with
+ * "127." or reads "localhost" may resolve to any address, 0.0.0.0 included,
+ * which would open the proxy, and the credentials it relays, to the network. */
+int listen_socket(const char *host, int port, int allow_remote, char *err, size_t err_len)
 {
     struct addrinfo hints, *res = NULL;
     char service[16];
@@ -28,7 +55,15 @@ int listen_socket(const char *host, int port, char *err, size_t err_len)
     int gai = getaddrinfo(host, service, &hints, &res);
     if (gai) {
         snprintf(err, err_len, "%s", gai_strerror(gai));
-        return -1;
+        return LISTEN_FAILED;
+    }
+    for (struct addrinfo *a = res; a && !allow_remote; a = a->ai_next) {
+        if (loopback_address(a->ai_addr)) continue;
+        char addr[INET6_ADDRSTRLEN];
+        name_address(a->ai_addr, addr, sizeof addr);
+        snprintf(err, err_len, "which resolves to %s, not a loopback address (--allow-remote to allow)", addr);
+        freeaddrinfo(res);
+        return LISTEN_REFUSED;
     }
     int fd = -1, saved = 0;
     for (struct addrinfo *a = res; a; a = a->ai_next) {
@@ -47,7 +82,7 @@ int listen_socket(const char *host, int port, char *err, size_t err_len)
     }
     freeaddrinfo(res);
     if (fd < 0) snprintf(err, err_len, "%s", strerror(saved));
-    return fd;
+    return fd < 0 ? LISTEN_FAILED : fd;
 }
 
 /* ---- out of file descriptors ---------------------------------------------------- */

@@ -274,6 +274,7 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     signal(SIGPIPE, SIG_IGN);
+    memory_setup();
     raise_fd_limit();
     event_set_log_callback(on_libevent_log);
     p.totals.started = now_ms();
@@ -295,7 +296,13 @@ int main(int argc, char **argv)
     evhttp_set_timeout(p.http, (int)p.set.client_timeout_s);
     evhttp_set_allowed_methods(p.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    int fd = listen_socket(p.set.listen_host, p.set.listen_port, err, sizeof err);
+    int fd = listen_socket(p.set.listen_host, p.set.listen_port, p.set.allow_remote, err, sizeof err);
+    if (fd == LISTEN_REFUSED) {
+        hr__printable(err, sizeof err);
+        fprintf(stderr, "hr-proxy: refusing to listen on %s, %s\n", p.set.listen_host, err);
+        free_proxy(&p);
+        return EXIT_CONFIG;
+    }
     p.listener = fd < 0 ? NULL : evhttp_accept_socket_with_handle(p.http, fd);
     if (p.listener && listen_guard(p.base, p.listener)) {
         evhttp_del_accept_socket(p.http, p.listener);
@@ -303,6 +310,7 @@ int main(int argc, char **argv)
         fd = -1;
     }
     if (!p.listener) {
+        hr__printable(err, sizeof err);
         fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
                 fd < 0 ? err : "out of memory");
         if (fd >= 0) close(fd);

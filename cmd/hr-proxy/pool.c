@@ -22,6 +22,7 @@ struct job {
     job_done_fn done;
     void *arg;
     int abandoned;
+    struct pool *pool;
 };
 
 struct worker {
@@ -86,6 +87,7 @@ static void *work(void *arg)
          * idle rather than go out uncompressed */
         pthread_mutex_lock(&p->lock);
         w->job = NULL;
+        hr_compressor_cancel(w->comp, 0); /* pool_abandon's, if any: under the lock */
         pthread_mutex_unlock(&p->lock);
         ssize_t k;
         do k = write(p->fds[1], &job, sizeof job);
@@ -180,6 +182,7 @@ struct job *pool_submit(struct pool *p, const hr_compress_options *opt, const ch
     job->len = len;
     job->done = done;
     job->arg = arg;
+    job->pool = p;
     pthread_mutex_lock(&p->lock);
     struct worker *idle = NULL;
     for (size_t i = 0; i < p->n && !idle; i++)
@@ -196,10 +199,17 @@ struct job *pool_submit(struct pool *p, const hr_compress_options *opt, const ch
     return job;
 }
 
+/* The worker still on the job stops compressing it within milliseconds:
+ * nobody waits for the result, and a huge request must not keep a core busy. */
 void pool_abandon(struct job *job)
 {
+    struct pool *p = job->pool;
     job->abandoned = 1;
     job->done = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n; i++)
+        if (p->workers[i].job == job) hr_compressor_cancel(p->workers[i].comp, 1);
+    pthread_mutex_unlock(&p->lock);
 }
 
 hr_status job_status(const struct job *job) { return job->status; }

@@ -211,6 +211,9 @@ struct proxy {
 };
 
 int forward_init(struct proxy *p);
+/* An exchange whose body and compressed copy reach this many bytes gives its
+ * memory back to the system when it ends (memory.c). */
+#define LARGE_EXCHANGE ((size_t)4 << 20)
 /* The settings of every hr_compress() the proxy makes, inline or on a worker. */
 void compress_options(const struct proxy *p, hr_compress_options *opt);
 void forward_cleanup(struct proxy *p);
@@ -241,13 +244,21 @@ void refuse_request(struct proxy *p, struct evhttp_request *req, const struct ro
 struct bufferevent *body_limit_bufferevent(struct event_base *base, void *arg);
 
 double now_ms(void);
-/* A listening, non-blocking socket on host:port, or -1 with err (listen.c). */
-int listen_socket(const char *host, int port, char *err, size_t err_len);
+/* A listening, non-blocking socket on host:port, or LISTEN_FAILED with err,
+ * or LISTEN_REFUSED when, without allow_remote, host resolves to an address
+ * other than loopback (listen.c). */
+enum { LISTEN_FAILED = -1, LISTEN_REFUSED = -2 };
+int listen_socket(const char *host, int port, int allow_remote, char *err, size_t err_len);
 /* Out of file descriptors, accepting pauses and backs off instead of
  * spinning; said once when it stops and once when a connection comes in
  * again (listen_accepted, from each new connection). */
 int listen_guard(struct event_base *base, struct evhttp_bound_socket *bound);
 void listen_accepted(void);
 void listen_guard_free(void);
+
+/* memory.c: large blocks in their own mappings; after a large exchange,
+ * free heap pages back to the system. */
+void memory_setup(void);
+void memory_return_later(struct event_base *base);
 
 #endif

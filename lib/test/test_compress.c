@@ -6,6 +6,7 @@
 #include "unit.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -970,6 +971,120 @@ static void test_odd_content(void)
     hr_buf_free(&again);
 }
 
+/* hr_splice_replace() refuses exactly the edits that clash with one taken
+ * before (ranges that share a byte; insertions at one point), in order or
+ * not: checked against every earlier edit, in a model of its own. */
+struct span {
+    size_t start, end;
+};
+
+static int clash(struct span a, struct span b)
+{
+    if (a.start == a.end || b.start == b.end) {
+        if (a.start == b.start) return 1;
+        struct span range = a.start == a.end ? b : a, point = a.start == a.end ? a : b;
+        return point.start > range.start && point.start < range.end;
+    }
+    return a.start < b.end && b.start < a.end;
+}
+
+static void test_splice_overlaps(void)
+{
+    static char orig[4096];
+    memset(orig, 'x', sizeof orig);
+    unsigned r = 99;
+    for (int round = 0; round < 200; round++) {
+        hr_splice *sp = NULL;
+        CHECK_EQ_U(hr_splice_new(orig, sizeof orig, &sp), HR_OK);
+        struct span taken[300];
+        size_t n = 0, at = 0;
+        for (int k = 0; k < 300; k++) {
+            r = r * 1103515245u + 12345u;
+            struct span e;
+            if ((r >> 8) % 5) { /* mostly onward, as a walk of a document goes */
+                e.start = at + (r >> 12) % 20;
+                e.end = e.start + (r >> 20) % 12;
+            } else { /* anywhere */
+                e.start = (r >> 10) % sizeof orig;
+                e.end = e.start + (r >> 22) % 40;
+            }
+            if (e.end > sizeof orig) continue;
+            int want_ok = 1;
+            for (size_t i = 0; i < n; i++)
+                if (clash(taken[i], e)) want_ok = 0;
+            hr_status st = hr_splice_replace(sp, e.start, e.end, "y", 1);
+            CHECK_EQ_U(st, want_ok ? HR_OK : HR_EINVAL);
+            if (st == HR_OK) {
+                taken[n++] = e;
+                if (e.end > at) at = e.end;
+            }
+        }
+        hr_splice_free(sp);
+    }
+}
+
+struct cancel_run {
+    hr_compressor *c;
+    const hr_buf *req;
+    hr_buf out;
+    hr_status st;
+};
+
+static void *run_compress(void *arg)
+{
+    struct cancel_run *r = arg;
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    r->st = hr_compress(r->c, &opt, r->req->data, r->req->len, &r->out);
+    return NULL;
+}
+
+/* hr_compressor_cancel(): before a call, and from another thread during one
+ * that has megabytes of one word to count; nothing is appended, and the
+ * handle works again once the flag is cleared. */
+static void test_cancel(void)
+{
+    hr_compressor *c;
+    CHECK_EQ_U(hr_compressor_new(&c), HR_OK);
+    hr_buf word = HR_BUF_INIT, req = HR_BUF_INIT, out = HR_BUF_INIT;
+    unsigned r = 7;
+    while (word.len < (12u << 20)) {
+        r = r * 1103515245u + 12345u;
+        char ch = (char)('a' + (r >> 16) % 26);
+        hr_buf_append(&word, &ch, 1);
+    }
+    hr_buf_append(&word, "", 0);
+    tool_request(&req, word.data, "what does it say?");
+    hr_compress_options opt;
+    hr_compress_options_init(&opt);
+    hr_buf_append(&out, "kept", 4);
+    hr_compressor_cancel(c, 1);
+    CHECK_EQ_U(hr_compress(c, &opt, req.data, req.len, &out), HR_ECANCELED);
+    CHECK_EQ_U(out.len, 4);
+    CHECK_EQ_S(hr_compressor_errmsg(c), "cancelled");
+
+    struct cancel_run run = {c, &req, HR_BUF_INIT, HR_OK};
+    hr_compressor_cancel(c, 0);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, run_compress, &run) == 0);
+    usleep(50 * 1000);
+    hr_compressor_cancel(c, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ_U(run.st, HR_ECANCELED);
+    CHECK_EQ_U(run.out.len, 0);
+
+    hr_compressor_cancel(c, 0);
+    const char *small = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    out.len = 0;
+    CHECK_EQ_U(hr_compress(c, &opt, small, strlen(small), &out), HR_OK);
+    CHECK(out.len == strlen(small) && !memcmp(out.data, small, out.len));
+    hr_buf_free(&run.out);
+    hr_buf_free(&word);
+    hr_buf_free(&req);
+    hr_buf_free(&out);
+    hr_compressor_free(c);
+}
+
 int main(void)
 {
     if (hr_compressor_new(&comp)) return 1;
@@ -990,6 +1105,8 @@ int main(void)
     RUN(test_odd_content);
     RUN(test_exact_tools);
     RUN(test_sent_memory);
+    RUN(test_cancel);
+    RUN(test_splice_overlaps);
     hr_compressor_free(comp);
     return unit_any_failed;
 }

@@ -6,6 +6,7 @@
 #include "unicode.h"
 #include "unit.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 static unsigned seed = 12345;
@@ -80,6 +81,71 @@ static void test_count_of_repeated_pieces(void)
     CHECK_EQ_U(warm, k);
     CHECK(k > text.len / 8);
     free(ids);
+    hr_buf_free(&text);
+    hr_tokenizer_free(t);
+}
+
+/* The compressor's tokenizer merges a piece longer than its window window
+ * by window: the bytes all come back, the count stays within a token or two
+ * per cut of the exact one, text of ordinary pieces counts exactly, and the
+ * cancel flag stops it. */
+static void test_bounded_pieces(void)
+{
+    hr_tokenizer *t;
+    CHECK_EQ_U(hr_tokenizer_new("o200k_base", &t), HR_OK);
+    static const char *letters[] = {"a", "b", "k", "Q", "z", "\xc3\xa9", "\xc3\x9f", "\xe6\x97\xa5", "\xd0\x96"};
+    hr_buf text = HR_BUF_INIT;
+    hr_buf_append(&text, "head ", 5);
+    while (text.len < 700000) {
+        const char *l = letters[next_rand() % 9];
+        hr_buf_append(&text, l, strlen(l));
+    }
+    hr_buf_append(&text, " tail\n", 6);
+    size_t exact = 0, bounded = 0, n = 0, cap = text.len;
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &exact), HR_OK);
+    const size_t window = 64 << 10;
+    hr__tokenizer_bound(t, window, NULL);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &bounded), HR_OK);
+    size_t cuts = text.len / window + 1;
+    CHECK(bounded + 2 * cuts >= exact && bounded <= exact + 2 * cuts);
+    CHECK(bounded != 0);
+    uint32_t *ids = malloc(cap * sizeof *ids);
+    CHECK_EQ_U(hr_tokenizer_encode(t, text.data, text.len, 0, ids, cap, &n), HR_OK);
+    CHECK_EQ_U(n, bounded);
+    hr_buf back = HR_BUF_INIT;
+    for (size_t i = 0; i < n && i < cap; i++) {
+        const char *b;
+        size_t len;
+        if (hr_tokenizer_token_bytes(t, ids[i], &b, &len) == HR_OK) hr_buf_append(&back, b, len);
+    }
+    CHECK(back.len == text.len && !memcmp(back.data, text.data, text.len));
+
+    /* ordinary text: every piece under the window, the count is exact */
+    hr_buf plain = HR_BUF_INIT;
+    for (int i = 0; i < 5000; i++) hr_buf_append(&plain, " word12 caf\xc3\xa9 {\"k\": 3}\n", 23);
+    size_t a = 0, b = 0;
+    hr__tokenizer_bound(t, 0, NULL);
+    CHECK_EQ_U(hr_tokenizer_count(t, plain.data, plain.len, 0, &a), HR_OK);
+    hr__tokenizer_bound(t, window, NULL);
+    CHECK_EQ_U(hr_tokenizer_count(t, plain.data, plain.len, 0, &b), HR_OK);
+    CHECK_EQ_U(b, a);
+
+    /* the cancel flag: between pieces and between windows */
+    atomic_int cancel = 1;
+    hr__tokenizer_bound(t, window, &cancel);
+    CHECK_EQ_U(hr_tokenizer_count(t, plain.data, plain.len, 0, &b), HR_ECANCELED);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &b), HR_ECANCELED);
+    atomic_store(&cancel, 0);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &b), HR_OK);
+    CHECK_EQ_U(b, bounded);
+
+    /* scratch given back is made again when needed */
+    hr__tokenizer_trim(t, 0);
+    CHECK_EQ_U(hr_tokenizer_count(t, text.data, text.len, 0, &b), HR_OK);
+    CHECK_EQ_U(b, bounded);
+    free(ids);
+    hr_buf_free(&back);
+    hr_buf_free(&plain);
     hr_buf_free(&text);
     hr_tokenizer_free(t);
 }
@@ -200,6 +266,7 @@ int main(void)
     RUN(test_merge_strategies_agree);
     RUN(test_round_trip_and_count);
     RUN(test_count_of_repeated_pieces);
+    RUN(test_bounded_pieces);
     RUN(test_special_tokens);
     RUN(test_invalid_utf8);
     RUN(test_unicode_classes);

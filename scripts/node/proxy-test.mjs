@@ -482,6 +482,20 @@ await check('431 for more than 200 request headers or a head over 64 KiB, and th
   assert(/^HTTP\/1\.1 200/.test(got) && seen.length === before + 1, `150 headers: ${JSON.stringify(got.slice(0, 40))}`);
 });
 
+await check('a chunked request is answered and its connection closes: a head behind it (two Content-Length values) is never read', async () => {
+  const before = seen.length;
+  const body = '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}';
+  const { got, closed } = await rawRequest(px2.port,
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nTransfer-Encoding: chunked\r\n\r\n` +
+    `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` +
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: ${body.length}\r\nContent-Length: 5\r\n\r\n${body}`,
+    1500);
+  const statuses = [...got.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+  assert(statuses.join() === '200' && closed, `answers ${statuses.join()}, closed ${closed}`);
+  assert(seen.length === before + 1 && seen[seen.length - 1].body.toString() === body,
+    'the upstream did not get the chunked body, or got the request behind it');
+});
+
 await check('502 in OpenAI\'s error format when the upstream is unreachable', async () => {
   const r = await rawPost(`${px2.url}/v1/chat/completions`, '{"model":"gpt-4o","messages":[]}', { authorization: 'Bearer sk-x' });
   assert(r.status === 502, `status ${r.status}`);
@@ -647,6 +661,46 @@ await check('compression that takes longer than compress_timeout_ms: the origina
 });
 px4.child.kill('SIGTERM');
 await px4.exited;
+
+// a tool result of 30 MB that is one word (a blob, a run of one letter): the
+// compression it starts times out; the worker must stop, the memory it and
+// the body took must go back, and the loop must keep answering meanwhile
+const px6 = await startProxy([...urls, '--compress-timeout-ms', '300', '--max-body-bytes', String(64 << 20)]);
+await check('a 30 MB one-word tool result: sent as it came, /health answers meanwhile, the worker stops, memory goes back', async () => {
+  const word = Buffer.alloc(30 << 20);
+  let r = 7;
+  for (let i = 0; i < word.length; i++) { r = (r * 1103515245 + 12345) >>> 0; word[i] = 97 + ((r >>> 16) % 26); }
+  const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [
+    { role: 'user', content: 'what is in the blob?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'read_blob', arguments: '{}' } }] },
+    { role: 'tool', tool_call_id: 'c1', content: word.toString('latin1') }] }));
+  const pid = px6.child.pid, rss0 = rss(pid);
+  let done = false, worst = 0;
+  const post = rawPost(`${px6.url}/v1/chat/completions`, body, { authorization: 'Bearer k' })
+    .then((res) => res.arrayBuffer()).finally(() => { done = true; });
+  while (!done) {
+    const h0 = Date.now();
+    await fetch(`${px6.url}/health`).then((res) => res.arrayBuffer());
+    worst = Math.max(worst, Date.now() - h0);
+    await sleep(20);
+  }
+  await post;
+  assert(Buffer.compare(lastSeen().body, body) === 0, 'the body changed');
+  const cpu0 = cpuMs(pid);
+  await sleep(1000);
+  const cpu = cpuMs(pid) - cpu0;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const peak = Number(status.match(/VmHWM:\s+(\d+)/)[1]) * 1024, after = rss(pid);
+  if (process.env.HR_TEST_VERBOSE) console.log(`  blob: health worst ${worst} ms, cpu ${cpu} ms after, peak ${peak}, rss ${rss0} -> ${after}`);
+  assert(cpu < 300, `the proxy used ${cpu} ms of CPU in the second after answering: the abandoned compression runs on`);
+  assert(worst < 1500, `/health took ${worst} ms while the blob was handled`);
+  if (!sanitized) { // AddressSanitizer's shadow memory and quarantine make these sizes its own
+    assert(peak < 8 * body.length + (100 << 20), `peak memory ${peak} bytes for a body of ${body.length}`);
+    assert(after < rss0 + (48 << 20), `memory after the blob ${after} bytes, before ${rss0}`);
+  }
+});
+px6.child.kill('SIGTERM');
+await px6.exited;
 
 px.child.kill('SIGTERM');
 await px.exited;
