@@ -34,6 +34,12 @@ CFLAGS      ?= $(OPT) -g
 HR_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -fPIC \
                -fvisibility=hidden -Ilib -DHR_VERSION='"$(VERSION)"'
 LDLIBS      := -lyaml -lz -lopenblas -lm -lpthread
+# The fuzz targets (make fuzz) are libFuzzer's, so clang's: libhr is compiled
+# again for them, instrumented, into build/fuzz; the other targets never need
+# clang. Taken here, before SANITIZE and CUDA add to HR_CFLAGS.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := $(HR_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all
 
 # SANITIZE=1 builds everything under ASan+UBSan into its own folder.
 ifeq ($(SANITIZE),1)
@@ -67,7 +73,12 @@ VOCABS      := cl100k_base o200k_base
 VOCAB_BLOBS := $(VOCABS:%=$(GEN)/%.bin)
 MANPAGES    := $(wildcard man/*.1 man/*.7 man/*.8)
 
-.PHONY: all lib cmds check unit-tests bench install uninstall run deps clean distclean lint-man FORCE
+FUZZ_B      := build/fuzz
+FUZZ_NAMES  := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS   := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+FUZZ_OBJS   := $(LIB_SRCS:lib/%.c=$(FUZZ_B)/lib/%.o) $(FUZZ_B)/lib/vocab_blobs.o
+
+.PHONY: all lib cmds check unit-tests fuzz bench install uninstall run deps clean distclean lint-man FORCE
 
 all: lib cmds
 
@@ -95,8 +106,10 @@ $(B)/lib/%.o: lib/%.c | $(B)/lib
 $(B)/libhr.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/libhr.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libhr.so.$(SOVERSION) $(LDFLAGS) -o $(B)/libhr.so.$(VERSION) $^ $(LDLIBS)
+# exports only what lib/libhr.map lists: the HR_API functions of lib/hr.h
+$(B)/libhr.so: $(LIB_OBJS) lib/libhr.map
+	$(CC) -shared -Wl,-soname,libhr.so.$(SOVERSION) -Wl,--version-script=lib/libhr.map $(LDFLAGS) \
+	    -o $(B)/libhr.so.$(VERSION) $(LIB_OBJS) $(LDLIBS)
 	ln -sf libhr.so.$(VERSION) $(B)/libhr.so.$(SOVERSION)
 	ln -sf libhr.so.$(VERSION) $@
 
@@ -149,8 +162,34 @@ unit-tests: $(UNIT_BINS)
 deps:
 	@scripts/install-deps --if-missing
 
+# The fuzz targets run in the plain check only: they carry ASan and UBSan
+# already, and a second run under SANITIZE=1 would only double its time.
+# They are built once deps has had the chance to install clang.
 check: deps all unit-tests
-	@HR_BUILD=$(B) scripts/run-tests
+	@$(if $(filter 1,$(SANITIZE)),:,if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; fi)
+	@HR_BUILD=$(B) $(if $(filter 1,$(SANITIZE)),HR_FUZZ_SECONDS=0) scripts/run-tests
+
+# --- fuzz targets (fuzz/fuzz_NAME.c, corpus in testdata/fuzz/NAME/) -----------
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_B)/lib/%.o: lib/%.c | $(FUZZ_B)/lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_B)/cmd/%.o: cmd/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_B)/lib/vocab_blobs.o: lib/vocab_blobs.S $(VOCAB_BLOBS) | $(FUZZ_B)/lib
+	$(FUZZ_CC) -c -Wa,-I,$(GEN) -o $@ $<
+# shape_error's format is a parameter without the format attribute, which
+# clang's -Wformat-nonliteral wants and gcc's does not
+$(FUZZ_B)/lib/hermes_auth.o: FUZZ_CFLAGS += -Wno-format-nonliteral
+
+$(FUZZ_B)/libhr.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_B)/libhr.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.o,$^) $(FUZZ_B)/libhr.a $(LDLIBS)
+# the proxy's request framing, on bytes alone
+$(FUZZ_B)/fuzz_http: $(FUZZ_B)/cmd/hr-proxy/framing.o
 
 lint-man:
 	mandoc -Tlint -W warning $(MANPAGES)
@@ -201,7 +240,7 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
 	rm -rf $(DESTDIR)$(DATADIR)/hr/headroom-route $(DESTDIR)$(LIBDIR)/hr
 
-$(B) $(B)/lib $(B)/cmd $(B)/test $(GEN):
+$(B) $(B)/lib $(B)/cmd $(B)/test $(GEN) $(FUZZ_B)/lib:
 	mkdir -p $@
 
 clean:
@@ -210,4 +249,4 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache node_modules
 
--include $(LIB_OBJS:.o=.d) $(wildcard $(B)/cmd/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(wildcard $(B)/cmd/*/*.d) $(wildcard $(FUZZ_B)/lib/*.d $(FUZZ_B)/cmd/*/*.d)

@@ -10,7 +10,7 @@
 /* Below this many bytes the quadratic scan beats any bookkeeping. */
 #define SCAN_MAX 128
 
-size_t hr_bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_t n, uint32_t *out)
+size_t hr__bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_t n, uint32_t *out)
 {
     uint32_t start[SCAN_MAX + 1], rank[SCAN_MAX], tok[SCAN_MAX];
     size_t m = n;
@@ -168,8 +168,8 @@ static int rerank(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsi
     return r < current;
 }
 
-size_t hr_bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
-                            const unsigned char *p, size_t n, uint32_t *out)
+size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
+                             const unsigned char *p, size_t n, uint32_t *out)
 {
     if (n >= UINT32_MAX || !scratch_reserve(s, v, n)) return SIZE_MAX;
     int ok = 1;
@@ -222,8 +222,8 @@ size_t hr_bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
     return m;
 }
 
-size_t hr_bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
-                     size_t n, uint32_t *out)
+size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
+                      size_t n, uint32_t *out)
 {
     if (n == 1) {
         if (out) out[0] = v->byte_rank[p[0]];
@@ -234,11 +234,11 @@ size_t hr_bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const u
         if (out) out[0] = whole;
         return 1;
     }
-    if (n <= SCAN_MAX) return hr_bpe_merge_scan(v, p, n, out);
-    return hr_bpe_merge_buckets(v, s, p, n, out);
+    if (n <= SCAN_MAX) return hr__bpe_merge_scan(v, p, n, out);
+    return hr__bpe_merge_buckets(v, s, p, n, out);
 }
 
-void hr_bpe_scratch_free(struct hr_bpe_scratch *s)
+void hr__bpe_scratch_free(struct hr_bpe_scratch *s)
 {
     free(s->next);
     free(s->prev);

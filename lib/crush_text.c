@@ -81,7 +81,7 @@ static hr_status append_number_clauses(const char *s, size_t n, hr_buf *out, siz
             if (*kept && (gap ? hr_buf_append(out, ELLIPSIS, sizeof ELLIPSIS - 1)
                               : hr_buf_append(out, s + sep, start - sep)))
                 return HR_ENOMEM;
-            if (!*kept && gap && hr_buf_append(out, ELLIPSIS + 1, sizeof ELLIPSIS - 2)) return HR_ENOMEM;
+            if (!*kept && gap && hr_buf_append(out, &ELLIPSIS[1], sizeof ELLIPSIS - 2)) return HR_ENOMEM;
             if (hr_buf_append(out, s + start, end - start)) return HR_ENOMEM;
             ++*kept;
             gap = 0;
@@ -176,7 +176,7 @@ static hr_status append_number_words(const char *s, size_t n, hr_buf *out, size_
         }
         size_t j = k;
         while (j + 1 < words && keep[j + 1]) j++;
-        if (k && hr_buf_append(out, any ? ELLIPSIS : ELLIPSIS + 1, any ? sizeof ELLIPSIS - 1 : sizeof ELLIPSIS - 2))
+        if (k && hr_buf_append(out, any ? ELLIPSIS : &ELLIPSIS[1], any ? sizeof ELLIPSIS - 1 : sizeof ELLIPSIS - 2))
             return HR_ENOMEM;
         if (hr_buf_append(out, s + start[k], end[j] - start[k])) return HR_ENOMEM;
         any = 1;

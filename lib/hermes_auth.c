@@ -11,7 +11,7 @@
 static void shape_error(const hr_json *doc, hr_json_node node, char *err, size_t err_len, const char *fmt, ...)
 {
     size_t line, col;
-    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, node), &line, &col);
+    hr__utf8_line_column(doc->buf, doc->len, hr_json_start(doc, node), &line, &col);
     int k = snprintf(err, err_len, "%zu:%zu: ", line, col);
     if (k < 0 || (size_t)k >= err_len) return;
     va_list ap;
@@ -217,8 +217,8 @@ static void say_duplicate(const hr_json *doc, const struct key_ref *first, const
                           size_t err_len)
 {
     size_t line, col, first_line, first_col;
-    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, again->node), &line, &col);
-    hr_utf8_line_column(doc->buf, doc->len, hr_json_start(doc, first->node), &first_line, &first_col);
+    hr__utf8_line_column(doc->buf, doc->len, hr_json_start(doc, again->node), &line, &col);
+    hr__utf8_line_column(doc->buf, doc->len, hr_json_start(doc, first->node), &first_line, &first_col);
     hr_buf shown = {0};
     int cut = again->len > 64; /* a cut may split a character: the encoder writes it as \ufffd */
     if (hr_json_encode_string(&shown, again->name, cut ? 64 : again->len)) hr_buf_free(&shown);

@@ -110,19 +110,22 @@ static hr_status replace(struct plan *p, size_t start, size_t end, const char *t
     return hr_splice_replace(p->sp, start, end, text, n);
 }
 
-/* The start of a new item line shaped like the item at `at`, whose line
- * starts at ls: its indent and "- ", the space added after an empty item's
- * dash. 0 when that line is not "- " and the item. */
-static int put_item_prefix(hr_buf *b, const char *text, size_t ls, size_t at, hr_status *st)
+/* The start of a new item line shaped like the item at `at`: the indent of
+ * its dash, then "- " (an empty item's ends at its dash; an item may sit on
+ * a line below its dash). *ls: where the dash's line starts. 0 when no dash
+ * comes before the item, or more than indent and dashes before that. */
+static int put_item_prefix(hr_buf *b, const char *text, size_t at, size_t *ls, hr_status *st)
 {
-    int dash = 0;
-    for (size_t i = ls; i < at; i++) {
+    size_t dash = at;
+    while (dash > 0 && (text[dash - 1] == ' ' || text[dash - 1] == '\t' || text[dash - 1] == '\n' ||
+                        text[dash - 1] == '\r'))
+        dash--;
+    if (dash == 0 || text[--dash] != '-') return 0;
+    *ls = hr__line_start(text, dash);
+    for (size_t i = *ls; i < dash; i++)
         if (text[i] != ' ' && text[i] != '-') return 0;
-        dash |= text[i] == '-';
-    }
-    if (!dash) return 0; /* the item is on a line below its dash */
-    *st = hr_buf_append(b, text + ls, at - ls);
-    if (!*st && text[at - 1] != ' ') *st = put(b, " ");
+    *st = hr_buf_append(b, text + *ls, dash - *ls);
+    if (!*st) *st = put(b, "- ");
     return 1;
 }
 
@@ -141,7 +144,8 @@ static hr_status add_plugins_section(struct plan *p, const struct hr__config_set
                                      struct hr__config_changes *ch)
 {
     /* at the column of the other top-level keys, which need not be 0 */
-    size_t step = indent_step(p->y), top = p->y->n ? indent_of(p->y, p->y->v[0].start) : 0;
+    size_t top = p->y->n ? indent_of(p->y, p->y->v[0].start) : 0, step = indent_step(p->y);
+    step = step > top ? step - top : 2;
     hr_buf b = {0};
     hr_status st = ends_line(p->y) ? HR_OK : put(&b, p->eol);
     if (!st) st = put_line(p, &b, top, "plugins", "");
@@ -199,13 +203,12 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
     snprintf(what, sizeof what, "%s is not a list", path);
     if (enabled->kind != HR_Y_BLOCK_SEQ || !last) return shape(p, enabled, what);
     /* a new item line shaped like the last one: same indent, same "- " */
-    size_t ls = hr__line_start(y->text, last->start);
     snprintf(what, sizeof what, "%s: an item hr cannot follow", path);
-    size_t at = hr__line_end(y->text, y->len, last->last);
+    size_t at = hr__line_end(y->text, y->len, last->last), ls;
     hr_buf own = {0}, *b = at == tail_at ? tail : &own;
     size_t mark = b->len;
     hr_status st = HR_OK;
-    if (!put_item_prefix(b, y->text, ls, last->start, &st)) {
+    if (!put_item_prefix(b, y->text, last->start, &ls, &st)) {
         b->len = mark;
         return shape(p, last, what);
     }
@@ -217,6 +220,16 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
 }
 
 static hr_status styled(const struct hr__ynode *old, const char *url, hr_buf *b);
+
+/* Spaces to put before a value written where n's was: one on a line below
+ * its key must be indented more than the key, which libyaml does not ask of
+ * a block scalar's indicator (">-" under "base_url:", in the key's column). */
+static size_t deeper(const struct hr__yaml *y, const struct hr__ynode *n)
+{
+    if (!memchr(y->text + n->key_start, '\n', n->start - n->key_start)) return 0;
+    size_t key = indent_of(y, n->key_start), at = indent_of(y, n->start);
+    return at <= key ? key + 1 - at : 0;
+}
 static hr_status unlist(const struct hr__yaml *y, const char *path, hr_splice *sp);
 static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *n, hr_splice *sp);
 
@@ -244,7 +257,8 @@ static hr_status update_block(struct plan *p, const struct hr__ynode *block, con
     hr_status st = HR_OK;
     if (url && url->kind != HR_Y_SCALAR) return shape(p, url, "plugins." HR_PLUGIN_NAME ".proxy_url is not a string");
     if (url && strcmp(url->value, s->proxy_url)) {
-        st = styled(url, s->proxy_url, &b);
+        st = put_indent(&b, deeper(y, url));
+        if (!st) st = styled(url, s->proxy_url, &b);
         if (!st) st = replace(p, url->start, url->end, b.data, b.len);
     } else if (!url) {
         st = put_line(p, &missing, indent, "proxy_url", s->proxy_url);
@@ -260,9 +274,10 @@ static hr_status update_block(struct plan *p, const struct hr__ynode *block, con
             const char *colon = memchr(y->text + prov->key_start, ':', prov->start - prov->key_start);
             from = colon ? (size_t)(colon - y->text) + 1 : prov->start;
         }
-        /* after the colon: "providers:" with no value has its place there */
-        snprintf(text, sizeof text, "%s[%s]", from != prov->start || prov->start == prov->end ? " " : "",
-                 s->providers);
+        /* after the colon: "providers:" with no value has its place there;
+         * in place of a value on a line below, indented past the key */
+        snprintf(text, sizeof text, "%*s%s[%s]", from == prov->start ? (int)deeper(y, prov) : 0, "",
+                 from != prov->start || prov->start == prov->end ? " " : "", s->providers);
         st = replace(p, from, prov->end, text, strlen(text));
     } else if (!st && !prov) {
         char text[512];
@@ -360,7 +375,8 @@ static hr_status plan_model_url(struct plan *p, const char *url, struct hr__conf
         if (cur->kind != HR_Y_SCALAR) return shape(p, cur, "model.base_url is not a string");
         hr_buf b = {0};
         ch->base_url_old = strndup(y->text + cur->start, cur->end - cur->start);
-        st = ch->base_url_old ? styled(cur, url, &b) : HR_ENOMEM;
+        st = ch->base_url_old ? put_indent(&b, deeper(y, cur)) : HR_ENOMEM;
+        if (!st) st = styled(cur, url, &b);
         if (!st) st = replace(p, cur->start, cur->end, b.data, b.len);
         hr_buf_free(&b);
     } else {
@@ -471,10 +487,10 @@ static hr_status relist_disabled(struct plan *p)
     if (list->kind == HR_Y_BLOCK_SEQ && first) {
         /* a line shaped like the first item's, before it: after the last one
          * is where the plugin's own block, which rollback removes, may start */
-        size_t ls = hr__line_start(p->y->text, first->start);
+        size_t ls;
         hr_buf b = {0};
         hr_status st = HR_OK;
-        if (!put_item_prefix(&b, p->y->text, ls, first->start, &st)) {
+        if (!put_item_prefix(&b, p->y->text, first->start, &ls, &st)) {
             hr_buf_free(&b);
             return HR_OK; /* a shape the user made since: left to them */
         }

@@ -85,7 +85,7 @@ hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len)
                           "from an empty store); remove the first 3 bytes", h->auth_path);
     if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
         size_t line, col;
-        hr_utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
+        hr__utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
                        hr_json_error_reason(h->auth_doc));
     }

@@ -199,9 +199,12 @@ static hr_status walk_sequence(struct walker *w, const char *path, size_t slot, 
  * the line break and what comes after it. */
 static size_t block_scalar_end(const char *text, size_t start, size_t end)
 {
-    while (end > start && (text[end - 1] == '\n' || text[end - 1] == '\r' || text[end - 1] == ' ' ||
-                           text[end - 1] == '\t'))
-        end--;
+    /* back to the first line break of the blanks at the end: spaces before
+     * it are the text's own */
+    for (size_t i = end; i > start && (text[i - 1] == '\n' || text[i - 1] == '\r' || text[i - 1] == ' ' ||
+                                       text[i - 1] == '\t');
+         i--)
+        if (text[i - 1] == '\n' || text[i - 1] == '\r') end = i - 1;
     return end;
 }
 
@@ -322,6 +325,13 @@ static hr_status walk_stream(struct walker *w)
             size_t last = 0;
             if ((st = walk(w, &e, root, NO_PARENT, 0, e.start_mark, &last))) return st;
             continue;
+        }
+        /* "...": what hr appends at the end of the file would come after it */
+        if (t == YAML_DOCUMENT_END_EVENT && !e.data.document_end.implicit) {
+            snprintf(w->err, w->err_len, "%zu:%zu: a document end marker (...); hr adds settings at the end of the "
+                     "file", e.start_mark.line + 1, e.start_mark.column + 1);
+            yaml_event_delete(&e);
+            return HR_ESYNTAX;
         }
         yaml_event_delete(&e);
     }

@@ -49,6 +49,13 @@ typedef enum hr_status {
 /* A static, human-readable description of a status. */
 HR_API const char *hr_strerror(hr_status status);
 
+/* The version of this header, for checks at compile time. hr_version() is that
+ * of the library loaded at run time, which may be a later one with the same
+ * soname (libhr.so.1). */
+#define HR_VERSION_MAJOR 0
+#define HR_VERSION_MINOR 2
+#define HR_VERSION_PATCH 0
+
 /* The library version, "MAJOR.MINOR.PATCH". */
 HR_API const char *hr_version(void);
 

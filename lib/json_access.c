@@ -96,7 +96,7 @@ static size_t decode_escape(const char *s, const char *end, char *out, size_t *o
         }
     }
     if (cp >= 0xd800 && cp < 0xe000) cp = 0xfffd; /* lone surrogate */
-    *out_len = hr_utf8_encode(cp, (unsigned char *)out);
+    *out_len = hr__utf8_encode(cp, (unsigned char *)out);
     return used;
 }
 

@@ -25,7 +25,7 @@ hr_status hr_json_encode_string(hr_buf *out, const char *text, size_t len)
         else if (c < 0x20) {
             snprintf(tmp, sizeof tmp, "\\u%04x", c);
             esc = tmp;
-        } else if (c >= 0x80 && (seq = hr_utf8_sequence_len(s + i, len - i)) < 0) {
+        } else if (c >= 0x80 && (seq = hr__utf8_sequence_len(s + i, len - i)) < 0) {
             esc = "\\ufffd"; /* one per maximal ill-formed subpart, as decoders do */
             seq = -seq;
         }

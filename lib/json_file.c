@@ -20,7 +20,7 @@ hr_status hr__json_load_file(const char *path, hr_buf *text, hr_json **doc, char
     hr_json_set_max_depth(*doc, 64);
     if (hr_json_parse(*doc, text->data, text->len)) {
         size_t line, col;
-        hr_utf8_line_column(text->data, text->len, hr_json_error_offset(*doc), &line, &col);
+        hr__utf8_line_column(text->data, text->len, hr_json_error_offset(*doc), &line, &col);
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", path, line, col, hr_json_error_reason(*doc));
     }
     return HR_OK;

@@ -63,7 +63,7 @@ __attribute__((format(printf, 4, 5)))
 static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
 {
     size_t line, col;
-    hr_utf8_line_column(d->buf, d->len, at, &line, &col);
+    hr__utf8_line_column(d->buf, d->len, at, &line, &col);
     int k = snprintf(d->errmsg, sizeof d->errmsg, "line %zu, column %zu (byte %zu): ", line, col, at);
     d->err_reason = k > 0 && (size_t)k < sizeof d->errmsg ? (size_t)k : 0;
     va_list ap;
@@ -146,7 +146,7 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
             }
             continue;
         }
-        int len = hr_utf8_sequence_len(s + i, n - i);
+        int len = hr__utf8_sequence_len(s + i, n - i);
         if (len < 0) return fail(d, HR_EUTF8, i, "invalid UTF-8 byte 0x%02x in string", c);
         i += (size_t)len;
     }

@@ -112,7 +112,7 @@ hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, 
                               size_t *cap);
 
 /* GPT-2's pre-split pattern (byte-level BPE with use_regex); presplit_gpt2.c */
-size_t hr_presplit_gpt2(const unsigned char *s, size_t n, size_t i);
+size_t hr__presplit_gpt2(const unsigned char *s, size_t n, size_t i);
 
 /* ---- compute backends (kompress_cpu.c, kompress_cuda.cu) ----------------- */
 

@@ -372,7 +372,7 @@ void hr__ktokenizer_free(struct hr_ktokenizer *t)
     if (t->whole) map_free(t->whole);
     free(t->whole);
     hr__kadded_free(t->added);
-    hr_bpe_scratch_free(&t->scratch);
+    hr__bpe_scratch_free(&t->scratch);
     memset(t, 0, sizeof *t);
 }
 
@@ -400,7 +400,7 @@ static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, s
     const unsigned char *s = (const unsigned char *)piece.data;
     hr_status st = HR_OK;
     for (size_t i = 0; !st && i < piece.len;) {
-        size_t e = hr_presplit_gpt2(s, piece.len, i);
+        size_t e = hr__presplit_gpt2(s, piece.len, i);
         /* a piece of m bytes gives at most m tokens */
         uint32_t *grown = hr_grow(*ids, cap, *len + (e - i), sizeof **ids);
         if (!grown) {
@@ -414,7 +414,7 @@ static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, s
             i = e;
             continue;
         }
-        size_t got = hr_bpe_encode(&t->vocab, &t->scratch, s + i, e - i, *ids + *len);
+        size_t got = hr__bpe_encode(&t->vocab, &t->scratch, s + i, e - i, *ids + *len);
         if (got == SIZE_MAX) {
             st = HR_ENOMEM;
             break;
@@ -453,8 +453,8 @@ static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *
                                   size_t *len, size_t *cap)
 {
     hr_buf norm = {0};
-    if (t->nfc && !hr_nfc_is_stable(s, n)) {
-        if (hr_nfc_append(s, n, &norm)) return HR_ENOMEM;
+    if (t->nfc && !hr__nfc_is_stable(s, n)) {
+        if (hr__nfc_append(s, n, &norm)) return HR_ENOMEM;
         s = (const unsigned char *)norm.data, n = norm.len;
     }
     hr_status st = split_at_added(t, 1, encode_piece, s, n, ids, len, cap);

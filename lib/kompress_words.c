@@ -20,7 +20,7 @@ static size_t space_len(const char *s, size_t n, size_t i)
     if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return 1;
     if (c < 0x80) return 0;
     size_t len = 1;
-    if (hr_utf8_sequence_len((const unsigned char *)s + i, n - i) <= 0) return 0;
+    if (hr__utf8_sequence_len((const unsigned char *)s + i, n - i) <= 0) return 0;
     uint32_t cp = hr_utf8_decode_valid((const unsigned char *)s + i, &len);
     int space = cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
                 cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;

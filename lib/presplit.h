@@ -37,13 +37,13 @@ static inline int hr_is_crlf(uint32_t cp)
 /* Length of the contraction after an apostrophe at s[i - 1], matching
  * (?i:'s|'t|'re|'ve|'m|'ll|'d) with simple case folding (U+017F folds to s);
  * 0 when none matches. */
-size_t hr_contraction_len(const unsigned char *s, size_t n, size_t i);
+size_t hr__contraction_len(const unsigned char *s, size_t n, size_t i);
 
 /* \p{N}{1,3} after the number at s[i] of `len` bytes: where it ends. */
-size_t hr_split_digits(const unsigned char *s, size_t n, size_t i, size_t len);
+size_t hr__split_digits(const unsigned char *s, size_t n, size_t i, size_t len);
 
 /* The whitespace alternatives both patterns end with:
  * \s*[\r\n]+ | \s+(?!\S) | \s+ ; s[i] is whitespace. */
-size_t hr_split_whitespace(const unsigned char *s, size_t n, size_t i);
+size_t hr__split_whitespace(const unsigned char *s, size_t n, size_t i);
 
 #endif

@@ -33,11 +33,11 @@ static int is_symbol(enum hr_uc_class k)
     return k != HR_UC_SPACE && k != HR_UC_NUMBER && !hr_is_letter(k);
 }
 
-size_t hr_presplit_cl100k(const unsigned char *s, size_t n, size_t i)
+size_t hr__presplit_cl100k(const unsigned char *s, size_t n, size_t i)
 {
     struct hr_ch c0 = hr_ch_at(s, i);
     if (c0.cp == '\'') {
-        size_t m = hr_contraction_len(s, n, i + 1);
+        size_t m = hr__contraction_len(s, n, i + 1);
         if (m) return i + 1 + m;
     }
     if (hr_is_letter(c0.cls)) return letters_end(s, n, i);
@@ -45,8 +45,8 @@ size_t hr_presplit_cl100k(const unsigned char *s, size_t n, size_t i)
     if (i + c0.len < n) c1 = hr_ch_at(s, i + c0.len);
     if (c0.cls != HR_UC_NUMBER && !hr_is_crlf(c0.cp) && c1.len && hr_is_letter(c1.cls))
         return letters_end(s, n, i + c0.len);
-    if (c0.cls == HR_UC_NUMBER) return hr_split_digits(s, n, i, c0.len);
+    if (c0.cls == HR_UC_NUMBER) return hr__split_digits(s, n, i, c0.len);
     if (c0.cp == ' ' && c1.len && is_symbol(c1.cls)) return symbols_end(s, n, i + 1);
     if (is_symbol(c0.cls)) return symbols_end(s, n, i);
-    return hr_split_whitespace(s, n, i);
+    return hr__split_whitespace(s, n, i);
 }

@@ -1,7 +1,7 @@
 /* Pattern pieces shared by the cl100k_base and o200k_base pre-splitters. */
 #include "presplit.h"
 
-size_t hr_contraction_len(const unsigned char *s, size_t n, size_t i)
+size_t hr__contraction_len(const unsigned char *s, size_t n, size_t i)
 {
     if (i >= n) return 0;
     unsigned c = s[i] | 0x20; /* ASCII case fold; only letters are compared below */
@@ -23,7 +23,7 @@ size_t hr_contraction_len(const unsigned char *s, size_t n, size_t i)
     }
 }
 
-size_t hr_split_whitespace(const unsigned char *s, size_t n, size_t i)
+size_t hr__split_whitespace(const unsigned char *s, size_t n, size_t i)
 {
     size_t end = i, last_start = i, chars = 0;
     while (end < n) {
@@ -44,7 +44,7 @@ size_t hr_split_whitespace(const unsigned char *s, size_t n, size_t i)
     return end; /* \s+ */
 }
 
-size_t hr_split_digits(const unsigned char *s, size_t n, size_t i, size_t len)
+size_t hr__split_digits(const unsigned char *s, size_t n, size_t i, size_t len)
 {
     size_t j = i + len;
     for (int k = 1; k < 3 && j < n; k++) {

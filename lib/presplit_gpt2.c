@@ -24,7 +24,7 @@ static int run_class(enum hr_uc_class k)
     return hr_is_letter(k) ? 0 : k == HR_UC_NUMBER ? 1 : 2;
 }
 
-size_t hr_presplit_gpt2(const unsigned char *s, size_t n, size_t i)
+size_t hr__presplit_gpt2(const unsigned char *s, size_t n, size_t i)
 {
     size_t m = contraction_len(s, n, i);
     if (m) return i + m;

@@ -45,7 +45,7 @@ static size_t lowers_end(const unsigned char *s, size_t n, size_t i)
 static size_t with_contraction(const unsigned char *s, size_t n, size_t i)
 {
     if (i < n && s[i] == '\'') {
-        size_t m = hr_contraction_len(s, n, i + 1);
+        size_t m = hr__contraction_len(s, n, i + 1);
         if (m) return i + 1 + m;
     }
     return i;
@@ -85,7 +85,7 @@ static size_t upper_plus_lower_star(const unsigned char *s, size_t n, size_t i)
     return with_contraction(s, n, lowers_end(s, n, j));
 }
 
-size_t hr_presplit_o200k(const unsigned char *s, size_t n, size_t i)
+size_t hr__presplit_o200k(const unsigned char *s, size_t n, size_t i)
 {
     struct hr_ch c0 = hr_ch_at(s, i);
     size_t after = i + c0.len, e;
@@ -96,7 +96,7 @@ size_t hr_presplit_o200k(const unsigned char *s, size_t n, size_t i)
     if (prefixed && (e = upper_plus_lower_star(s, n, after)) != NO_MATCH) return e;
     if ((e = upper_plus_lower_star(s, n, i)) != NO_MATCH) return e;
 
-    if (c0.cls == HR_UC_NUMBER) return hr_split_digits(s, n, i, after - i);
+    if (c0.cls == HR_UC_NUMBER) return hr__split_digits(s, n, i, after - i);
     size_t j = NO_MATCH;
     if (c0.cp == ' ' && after < n && is_symbol(hr_ch_at(s, after).cls))
         j = after;
@@ -111,5 +111,5 @@ size_t hr_presplit_o200k(const unsigned char *s, size_t n, size_t i)
         while (j < n && (s[j] == '\r' || s[j] == '\n' || s[j] == '/')) j++;
         return j;
     }
-    return hr_split_whitespace(s, n, i);
+    return hr__split_whitespace(s, n, i);
 }

@@ -58,7 +58,7 @@ enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
         return HR_KIND_JSON;
 
     size_t lines = 0, search = 0, sentence_ends = 0, short_lines = 0;
-    int diff_header = 0, hunk = 0;
+    int diff_header = 0, hunk = 0, path_line = 0;
     for (size_t at = 0; at < len && lines < SAMPLE_LINES;) {
         const char *nl = memchr(text + at, '\n', len - at);
         size_t end = nl ? (size_t)(nl - text) : len, n = end - at;
@@ -68,7 +68,12 @@ enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
             short_lines += n < LONG_LINE;
             if (is_diff_header(s, n)) diff_header = 1;
             if (hr__hunk_parents(s, n)) hunk = 1;
-            if (hr__search_path_len(s, n) || hr__grouped_match_len(s, n)) search++;
+            int grouped = hr__grouped_match_len(s, n) != 0, hit = grouped || hr__search_path_len(s, n);
+            /* the path line above grouped matches is search output too:
+             * uncounted, grouping (lossless_search.c) would turn output
+             * with one match to most files into a "log" the next time */
+            search += hit + (grouped && path_line);
+            path_line = !hit && !memchr(s, ' ', n) && !memchr(s, '\t', n);
             sentence_ends += hr__ends_sentence(s, n);
         }
         at = end + 1;

@@ -53,7 +53,7 @@ void hr__tokenizer_bound(hr_tokenizer *t, size_t window, const atomic_int *cance
 
 void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes)
 {
-    if (t->scratch.pos_cap * 5 * sizeof(uint32_t) > keep_bytes) hr_bpe_scratch_free(&t->scratch);
+    if (t->scratch.pos_cap * 5 * sizeof(uint32_t) > keep_bytes) hr__bpe_scratch_free(&t->scratch);
     if (t->piece_cap * sizeof *t->piece_ids > keep_bytes) {
         free(t->piece_ids);
         t->piece_ids = NULL;
@@ -70,16 +70,16 @@ hr_status hr_tokenizer_new(const char *encoding, hr_tokenizer **out)
 {
     if (!encoding || !out) return HR_EINVAL;
     *out = NULL;
-    const struct hr_vocab *v = hr_vocab_get(encoding);
+    const struct hr_vocab *v = hr__vocab_get(encoding);
     if (!v) return HR_ENOTFOUND;
     hr_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return HR_ENOMEM;
     t->vocab = v;
     if (!strcmp(encoding, "cl100k_base")) {
-        t->presplit = hr_presplit_cl100k;
+        t->presplit = hr__presplit_cl100k;
         t->specials = cl100k_specials;
     } else {
-        t->presplit = hr_presplit_o200k;
+        t->presplit = hr__presplit_o200k;
         t->specials = o200k_specials;
     }
     *out = t;
@@ -89,7 +89,7 @@ hr_status hr_tokenizer_new(const char *encoding, hr_tokenizer **out)
 void hr_tokenizer_free(hr_tokenizer *tok)
 {
     if (!tok) return;
-    hr_bpe_scratch_free(&tok->scratch);
+    hr__bpe_scratch_free(&tok->scratch);
     free(tok->piece_ids);
     free(tok->cache);
     free(tok);
@@ -151,7 +151,7 @@ static hr_status encode_piece(hr_tokenizer *t, const unsigned char *s, size_t le
             t->piece_ids = p;
             t->piece_cap = cap;
         }
-        size_t m = hr_bpe_encode(t->vocab, &t->scratch, s + at, w, k->ids ? t->piece_ids : NULL);
+        size_t m = hr__bpe_encode(t->vocab, &t->scratch, s + at, w, k->ids ? t->piece_ids : NULL);
         if (m == SIZE_MAX) return HR_ENOMEM;
         sink_put(k, t->piece_ids, m);
         at += w;
@@ -249,11 +249,11 @@ static hr_status encode_any(hr_tokenizer *t, const char *text, size_t len, unsig
 {
     if (!t || (!text && len) || (flags & ~HR_ALLOW_SPECIAL)) return HR_EINVAL;
     const unsigned char *s = (const unsigned char *)text;
-    if (hr_utf8_valid_prefix(s, len) == len) return encode_text(t, s, len, flags, k);
+    if (hr__utf8_valid_prefix(s, len) == len) return encode_text(t, s, len, flags, k);
     if (len > SIZE_MAX / 3) return HR_ENOMEM;
     unsigned char *clean = malloc(3 * len);
     if (!clean) return HR_ENOMEM;
-    size_t n = hr_utf8_sanitize(s, len, clean);
+    size_t n = hr__utf8_sanitize(s, len, clean);
     hr_status st = encode_text(t, clean, n, flags, k);
     free(clean);
     return st;

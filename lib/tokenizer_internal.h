@@ -24,7 +24,7 @@ struct hr_vocab {
 
 /* The vocabulary of an encoding ("cl100k_base", "o200k_base"), or NULL. The
  * tables are static data; the struct is built once and never freed. */
-const struct hr_vocab *hr_vocab_get(const char *encoding);
+const struct hr_vocab *hr__vocab_get(const char *encoding);
 
 static inline uint32_t hr_vocab_lookup(const struct hr_vocab *v, const unsigned char *p, size_t n)
 {
@@ -58,7 +58,7 @@ struct hr_bpe_scratch {
     size_t batch_cap;
 };
 
-void hr_bpe_scratch_free(struct hr_bpe_scratch *s);
+void hr__bpe_scratch_free(struct hr_bpe_scratch *s);
 
 /* A tokenizer inside the compressor: pieces longer than window bytes (0: no
  * limit) are merged window by window, and a nonzero *cancel stops encoding
@@ -76,17 +76,17 @@ void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes);
  * pair of lowest rank, leftmost first). Writes at most n ids to out (which may
  * be NULL to count only) and returns the number of tokens, or SIZE_MAX when
  * scratch memory could not be allocated. */
-size_t hr_bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
-                     size_t n, uint32_t *out);
+size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
+                      size_t n, uint32_t *out);
 
 /* The two merge strategies, exposed so the tests can compare them. */
-size_t hr_bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_t n, uint32_t *out);
-size_t hr_bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
-                            const unsigned char *p, size_t n, uint32_t *out);
+size_t hr__bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_t n, uint32_t *out);
+size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
+                             const unsigned char *p, size_t n, uint32_t *out);
 
 /* Pre-splitters: given valid UTF-8 s[0..n) and a piece start i < n, return
  * the end of the piece, exactly as the encoding's regular expression would. */
-size_t hr_presplit_cl100k(const unsigned char *s, size_t n, size_t i);
-size_t hr_presplit_o200k(const unsigned char *s, size_t n, size_t i);
+size_t hr__presplit_cl100k(const unsigned char *s, size_t n, size_t i);
+size_t hr__presplit_o200k(const unsigned char *s, size_t n, size_t i);
 
 #endif

@@ -16,25 +16,25 @@ enum hr_uc_class {
     HR_UC_NUMBER,       /* Nd, Nl, No */
 };
 
-extern const uint8_t hr_uc_stage1[0x1100];
-extern const uint8_t hr_uc_stage2[][256];
+extern const uint8_t hr__uc_stage1[0x1100];
+extern const uint8_t hr__uc_stage2[][256];
 
 static inline enum hr_uc_class hr_uc_class_of(uint32_t cp)
 {
-    return (enum hr_uc_class)hr_uc_stage2[hr_uc_stage1[cp >> 8]][cp & 0xff];
+    return (enum hr_uc_class)hr__uc_stage2[hr__uc_stage1[cp >> 8]][cp & 0xff];
 }
 
 /* Length of the valid UTF-8 prefix of s[0..n). */
-size_t hr_utf8_valid_prefix(const unsigned char *s, size_t n);
+size_t hr__utf8_valid_prefix(const unsigned char *s, size_t n);
 
 /* Copies s[0..n) to out, replacing each maximal ill-formed subsequence with
  * U+FFFD (EF BF BD), as the WHATWG decoder, Node.js and Python's "replace" do.
  * out must hold 3 * n bytes. Returns the bytes written. */
-size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out);
+size_t hr__utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out);
 
 /* Writes cp (a scalar value) as UTF-8 to out, which holds 4 bytes; returns
  * the bytes written. */
-size_t hr_utf8_encode(uint32_t cp, unsigned char *out);
+size_t hr__utf8_encode(uint32_t cp, unsigned char *out);
 
 /* Decodes one code point from valid UTF-8 at s; stores its length in *len. */
 static inline uint32_t hr_utf8_decode_valid(const unsigned char *s, size_t *len)

@@ -40,17 +40,17 @@ static int in_ranges(uint32_t cp, const struct hr_nfc_range *r, size_t n)
 static unsigned combining_class(uint32_t cp)
 {
     if (quick_stable(cp)) return 0;
-    size_t lo = 0, hi = hr_nfc_n_classes;
+    size_t lo = 0, hi = hr__nfc_n_classes;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp > hr_nfc_classes[mid].hi) lo = mid + 1;
-        else if (cp < hr_nfc_classes[mid].lo) hi = mid;
-        else return hr_nfc_classes[mid].ccc;
+        if (cp > hr__nfc_classes[mid].hi) lo = mid + 1;
+        else if (cp < hr__nfc_classes[mid].lo) hi = mid;
+        else return hr__nfc_classes[mid].ccc;
     }
     return 0;
 }
 
-int hr_nfc_is_stable(const unsigned char *s, size_t n)
+int hr__nfc_is_stable(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         if (s[i] < 0x80) {
@@ -59,7 +59,7 @@ int hr_nfc_is_stable(const unsigned char *s, size_t n)
         }
         size_t len;
         uint32_t cp = hr_utf8_decode_valid(s + i, &len);
-        if (!quick_stable(cp) && in_ranges(cp, hr_nfc_unstable, hr_nfc_n_unstable)) return 0;
+        if (!quick_stable(cp) && in_ranges(cp, hr__nfc_unstable, hr__nfc_n_unstable)) return 0;
         i += len;
     }
     return 1;
@@ -76,14 +76,14 @@ static size_t decompose(uint32_t cp, uint32_t *out)
         out[2] = HANGUL_T + t;
         return 3;
     }
-    size_t lo = 0, hi = quick_stable(cp) ? 0 : hr_nfc_n_decompositions;
+    size_t lo = 0, hi = quick_stable(cp) ? 0 : hr__nfc_n_decompositions;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct hr_nfc_decomposition *d = &hr_nfc_decompositions[mid];
+        const struct hr_nfc_decomposition *d = &hr__nfc_decompositions[mid];
         if (cp > d->cp) lo = mid + 1;
         else if (cp < d->cp) hi = mid;
         else {
-            memcpy(out, hr_nfc_pool + d->off, d->len * sizeof *out);
+            memcpy(out, hr__nfc_pool + d->off, d->len * sizeof *out);
             return d->len;
         }
     }
@@ -100,10 +100,10 @@ static uint32_t compose(uint32_t first, uint32_t second)
     if (first >= HANGUL_S && first < HANGUL_S + HANGUL_SCOUNT && (first - HANGUL_S) % HANGUL_TCOUNT == 0 &&
         second > HANGUL_T && second < HANGUL_T + HANGUL_TCOUNT)
         return first + (second - HANGUL_T);
-    size_t lo = 0, hi = hr_nfc_n_pairs;
+    size_t lo = 0, hi = hr__nfc_n_pairs;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const struct hr_nfc_pair *p = &hr_nfc_pairs[mid];
+        const struct hr_nfc_pair *p = &hr__nfc_pairs[mid];
         if (first > p->first || (first == p->first && second > p->second)) lo = mid + 1;
         else if (first < p->first || second < p->second) hi = mid;
         else return p->composite;
@@ -177,9 +177,9 @@ static size_t canonical_compose(uint32_t *cp, const uint8_t *cc, size_t n)
     return w;
 }
 
-hr_status hr_nfc_append(const unsigned char *s, size_t n, hr_buf *out)
+hr_status hr__nfc_append(const unsigned char *s, size_t n, hr_buf *out)
 {
-    if (hr_nfc_is_stable(s, n)) return hr_buf_append(out, s, n);
+    if (hr__nfc_is_stable(s, n)) return hr_buf_append(out, s, n);
     /* an ASCII byte gives one code point; 2 or more bytes give at most
      * MAX_DECOMPOSITION */
     size_t cap = n / 2 * MAX_DECOMPOSITION + n + 1;
@@ -199,7 +199,7 @@ hr_status hr_nfc_append(const unsigned char *s, size_t n, hr_buf *out)
         canonical_order(cp, cc, m, cp + cap);
         m = canonical_compose(cp, cc, m);
         size_t b = 0;
-        for (size_t i = 0; i < m; i++) b += hr_utf8_encode(cp[i], bytes + b);
+        for (size_t i = 0; i < m; i++) b += hr__utf8_encode(cp[i], bytes + b);
         st = hr_buf_append(out, bytes, b);
     }
     free(cp);

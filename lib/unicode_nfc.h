@@ -10,9 +10,9 @@
 
 /* 1 when NFC leaves valid UTF-8 s[0..n) as it is for certain: none of its
  * code points can change or join the one before it (nearly all text). */
-int hr_nfc_is_stable(const unsigned char *s, size_t n);
+int hr__nfc_is_stable(const unsigned char *s, size_t n);
 
 /* Appends the NFC form of valid UTF-8 s[0..n) to out. */
-hr_status hr_nfc_append(const unsigned char *s, size_t n, hr_buf *out);
+hr_status hr__nfc_append(const unsigned char *s, size_t n, hr_buf *out);
 
 #endif

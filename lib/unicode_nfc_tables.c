@@ -4,9 +4,9 @@
  * 941 primary composites. */
 #include "unicode_nfc_tables.h"
 
-const char hr_nfc_unicode_version[] = "15.0.0";
+const char hr__nfc_unicode_version[] = "15.0.0";
 
-const struct hr_nfc_class_range hr_nfc_classes[] = {
+const struct hr_nfc_class_range hr__nfc_classes[] = {
     {0x0300, 0x0314, 230}, {0x0315, 0x0315, 232}, {0x0316, 0x0319, 220}, {0x031A, 0x031A, 232},
     {0x031B, 0x031B, 216}, {0x031C, 0x0320, 220}, {0x0321, 0x0322, 202}, {0x0323, 0x0326, 220},
     {0x0327, 0x0328, 202}, {0x0329, 0x0333, 220}, {0x0334, 0x0338, 1}, {0x0339, 0x033C, 220},
@@ -105,9 +105,9 @@ const struct hr_nfc_class_range hr_nfc_classes[] = {
     {0x1E2AE, 0x1E2AE, 230}, {0x1E2EC, 0x1E2EF, 230}, {0x1E4EC, 0x1E4ED, 232}, {0x1E4EE, 0x1E4EE, 220},
     {0x1E4EF, 0x1E4EF, 230}, {0x1E8D0, 0x1E8D6, 220}, {0x1E944, 0x1E949, 230}, {0x1E94A, 0x1E94A, 7},
 };
-const size_t hr_nfc_n_classes = sizeof hr_nfc_classes / sizeof *hr_nfc_classes;
+const size_t hr__nfc_n_classes = sizeof hr__nfc_classes / sizeof *hr__nfc_classes;
 
-const struct hr_nfc_range hr_nfc_unstable[] = {
+const struct hr_nfc_range hr__nfc_unstable[] = {
     {0x0300, 0x034E}, {0x0350, 0x036F}, {0x0374, 0x0374}, {0x037E, 0x037E}, {0x0387, 0x0387},
     {0x0483, 0x0487}, {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2}, {0x05C4, 0x05C5},
     {0x05C7, 0x05C7}, {0x0610, 0x061A}, {0x064B, 0x065F}, {0x0670, 0x0670}, {0x06D6, 0x06DC},
@@ -165,9 +165,9 @@ const struct hr_nfc_range hr_nfc_unstable[] = {
     {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF},
     {0x1E8D0, 0x1E8D6}, {0x1E944, 0x1E94A}, {0x2F800, 0x2FA1D},
 };
-const size_t hr_nfc_n_unstable = sizeof hr_nfc_unstable / sizeof *hr_nfc_unstable;
+const size_t hr__nfc_n_unstable = sizeof hr__nfc_unstable / sizeof *hr__nfc_unstable;
 
-const uint32_t hr_nfc_pool[] = {
+const uint32_t hr__nfc_pool[] = {
     0x0041, 0x0300, 0x0041, 0x0301, 0x0041, 0x0302, 0x0041, 0x0303, 0x0041, 0x0308,
     0x0041, 0x030A, 0x0043, 0x0327, 0x0045, 0x0300, 0x0045, 0x0301, 0x0045, 0x0302,
     0x0045, 0x0308, 0x0049, 0x0300, 0x0049, 0x0301, 0x0049, 0x0302, 0x0049, 0x0308,
@@ -511,7 +511,7 @@ const uint32_t hr_nfc_pool[] = {
     0x9EFE, 0x9F05, 0x9F0F, 0x9F16, 0x9F3B, 0x2A600,
 };
 
-const struct hr_nfc_decomposition hr_nfc_decompositions[] = {
+const struct hr_nfc_decomposition hr__nfc_decompositions[] = {
     {0x00C0, 0, 2}, {0x00C1, 2, 2}, {0x00C2, 4, 2}, {0x00C3, 6, 2},
     {0x00C4, 8, 2}, {0x00C5, 10, 2}, {0x00C7, 12, 2}, {0x00C8, 14, 2},
     {0x00C9, 16, 2}, {0x00CA, 18, 2}, {0x00CB, 20, 2}, {0x00CC, 22, 2},
@@ -1029,9 +1029,9 @@ const struct hr_nfc_decomposition hr_nfc_decompositions[] = {
     {0x2FA19, 3401, 1}, {0x2FA1A, 3402, 1}, {0x2FA1B, 3403, 1}, {0x2FA1C, 3404, 1},
     {0x2FA1D, 3405, 1},
 };
-const size_t hr_nfc_n_decompositions = sizeof hr_nfc_decompositions / sizeof *hr_nfc_decompositions;
+const size_t hr__nfc_n_decompositions = sizeof hr__nfc_decompositions / sizeof *hr__nfc_decompositions;
 
-const struct hr_nfc_pair hr_nfc_pairs[] = {
+const struct hr_nfc_pair hr__nfc_pairs[] = {
     {0x003C, 0x0338, 0x226E}, {0x003D, 0x0338, 0x2260}, {0x003E, 0x0338, 0x226F},
     {0x0041, 0x0300, 0x00C0}, {0x0041, 0x0301, 0x00C1}, {0x0041, 0x0302, 0x00C2},
     {0x0041, 0x0303, 0x00C3}, {0x0041, 0x0304, 0x0100}, {0x0041, 0x0306, 0x0102},
@@ -1347,4 +1347,4 @@ const struct hr_nfc_pair hr_nfc_pairs[] = {
     {0x114B9, 0x114BA, 0x114BB}, {0x114B9, 0x114BD, 0x114BE}, {0x115B8, 0x115AF, 0x115BA},
     {0x115B9, 0x115AF, 0x115BB}, {0x11935, 0x11930, 0x11938},
 };
-const size_t hr_nfc_n_pairs = sizeof hr_nfc_pairs / sizeof *hr_nfc_pairs;
+const size_t hr__nfc_n_pairs = sizeof hr__nfc_pairs / sizeof *hr__nfc_pairs;

@@ -15,7 +15,7 @@ struct hr_nfc_range {
     uint32_t lo, hi;
 };
 
-/* cp's full canonical decomposition: hr_nfc_pool[off .. off + len) */
+/* cp's full canonical decomposition: hr__nfc_pool[off .. off + len) */
 struct hr_nfc_decomposition {
     uint32_t cp;
     uint16_t off;
@@ -27,15 +27,15 @@ struct hr_nfc_pair {
     uint32_t first, second, composite;
 };
 
-extern const char hr_nfc_unicode_version[]; /* "15.0.0" */
-extern const struct hr_nfc_class_range hr_nfc_classes[];
-extern const size_t hr_nfc_n_classes;
-extern const struct hr_nfc_range hr_nfc_unstable[];
-extern const size_t hr_nfc_n_unstable;
-extern const uint32_t hr_nfc_pool[];
-extern const struct hr_nfc_decomposition hr_nfc_decompositions[];
-extern const size_t hr_nfc_n_decompositions;
-extern const struct hr_nfc_pair hr_nfc_pairs[];
-extern const size_t hr_nfc_n_pairs;
+extern const char hr__nfc_unicode_version[]; /* "15.0.0" */
+extern const struct hr_nfc_class_range hr__nfc_classes[];
+extern const size_t hr__nfc_n_classes;
+extern const struct hr_nfc_range hr__nfc_unstable[];
+extern const size_t hr__nfc_n_unstable;
+extern const uint32_t hr__nfc_pool[];
+extern const struct hr_nfc_decomposition hr__nfc_decompositions[];
+extern const size_t hr__nfc_n_decompositions;
+extern const struct hr_nfc_pair hr__nfc_pairs[];
+extern const size_t hr__nfc_n_pairs;
 
 #endif

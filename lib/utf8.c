@@ -47,7 +47,7 @@ static size_t ascii_run(const unsigned char *s, size_t n)
     return i;
 }
 
-size_t hr_utf8_valid_prefix(const unsigned char *s, size_t n)
+size_t hr__utf8_valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -60,7 +60,7 @@ size_t hr_utf8_valid_prefix(const unsigned char *s, size_t n)
     return i;
 }
 
-size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out)
+size_t hr__utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out)
 {
     size_t i = 0, o = 0;
     while (i < n) {
@@ -78,12 +78,12 @@ size_t hr_utf8_sanitize(const unsigned char *s, size_t n, unsigned char *out)
     return o;
 }
 
-int hr_utf8_sequence_len(const unsigned char *s, size_t n)
+int hr__utf8_sequence_len(const unsigned char *s, size_t n)
 {
     return utf8_sequence(s, n);
 }
 
-void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column)
+void hr__utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column)
 {
     size_t l = 1, c = 1;
     for (size_t i = 0; i < at && i < len; i++) {
@@ -99,7 +99,7 @@ void hr_utf8_line_column(const char *text, size_t len, size_t at, size_t *line, 
     *column = c;
 }
 
-size_t hr_utf8_encode(uint32_t cp, unsigned char *out)
+size_t hr__utf8_encode(uint32_t cp, unsigned char *out)
 {
     if (cp < 0x80) {
         out[0] = (unsigned char)cp;

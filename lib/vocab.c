@@ -3,8 +3,8 @@
 
 #include <pthread.h>
 
-extern const unsigned char hr_vocab_blob_cl100k_base[];
-extern const unsigned char hr_vocab_blob_o200k_base[];
+extern const unsigned char hr__vocab_blob_cl100k_base[];
+extern const unsigned char hr__vocab_blob_o200k_base[];
 
 static struct hr_vocab vocabs[2];
 static pthread_once_t vocabs_once = PTHREAD_ONCE_INIT;
@@ -29,11 +29,11 @@ static void vocab_init(struct hr_vocab *v, const char *name, const unsigned char
 
 static void vocabs_init(void)
 {
-    vocab_init(&vocabs[0], "cl100k_base", hr_vocab_blob_cl100k_base);
-    vocab_init(&vocabs[1], "o200k_base", hr_vocab_blob_o200k_base);
+    vocab_init(&vocabs[0], "cl100k_base", hr__vocab_blob_cl100k_base);
+    vocab_init(&vocabs[1], "o200k_base", hr__vocab_blob_o200k_base);
 }
 
-const struct hr_vocab *hr_vocab_get(const char *encoding)
+const struct hr_vocab *hr__vocab_get(const char *encoding)
 {
     pthread_once(&vocabs_once, vocabs_init);
     for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++)

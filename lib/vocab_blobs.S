@@ -2,13 +2,13 @@
  * so installed programs need no data files at run time. */
     .section .rodata
     .balign 64
-    .globl hr_vocab_blob_cl100k_base
-    .hidden hr_vocab_blob_cl100k_base
-hr_vocab_blob_cl100k_base:
+    .globl hr__vocab_blob_cl100k_base
+    .hidden hr__vocab_blob_cl100k_base
+hr__vocab_blob_cl100k_base:
     .incbin "cl100k_base.bin"
     .balign 64
-    .globl hr_vocab_blob_o200k_base
-    .hidden hr_vocab_blob_o200k_base
-hr_vocab_blob_o200k_base:
+    .globl hr__vocab_blob_o200k_base
+    .hidden hr__vocab_blob_o200k_base
+hr__vocab_blob_o200k_base:
     .incbin "o200k_base.bin"
     .section .note.GNU-stack,"",@progbits

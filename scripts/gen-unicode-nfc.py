@@ -100,22 +100,22 @@ def main():
               " * %d primary composites. */\n" % (len(ccc_ranges), len(unstable_ranges), len(entries),
                                                    len(pool), len(pairs)))
     out.write('#include "unicode_nfc_tables.h"\n\n')
-    out.write('const char hr_nfc_unicode_version[] = "%s";\n\n' % version())
-    out.write("const struct hr_nfc_class_range hr_nfc_classes[] = {\n")
+    out.write('const char hr__nfc_unicode_version[] = "%s";\n\n' % version())
+    out.write("const struct hr_nfc_class_range hr__nfc_classes[] = {\n")
     out.write(rows(["{0x%04X, 0x%04X, %d}," % (lo, hi, v) for lo, hi, v in ccc_ranges], 4))
-    out.write("\n};\nconst size_t hr_nfc_n_classes = sizeof hr_nfc_classes / sizeof *hr_nfc_classes;\n\n")
-    out.write("const struct hr_nfc_range hr_nfc_unstable[] = {\n")
+    out.write("\n};\nconst size_t hr__nfc_n_classes = sizeof hr__nfc_classes / sizeof *hr__nfc_classes;\n\n")
+    out.write("const struct hr_nfc_range hr__nfc_unstable[] = {\n")
     out.write(rows(["{0x%04X, 0x%04X}," % (lo, hi) for lo, hi, _ in unstable_ranges], 5))
-    out.write("\n};\nconst size_t hr_nfc_n_unstable = sizeof hr_nfc_unstable / sizeof *hr_nfc_unstable;\n\n")
-    out.write("const uint32_t hr_nfc_pool[] = {\n")
+    out.write("\n};\nconst size_t hr__nfc_n_unstable = sizeof hr__nfc_unstable / sizeof *hr__nfc_unstable;\n\n")
+    out.write("const uint32_t hr__nfc_pool[] = {\n")
     out.write(rows(["0x%04X," % x for x in pool], 10))
-    out.write("\n};\n\nconst struct hr_nfc_decomposition hr_nfc_decompositions[] = {\n")
+    out.write("\n};\n\nconst struct hr_nfc_decomposition hr__nfc_decompositions[] = {\n")
     out.write(rows(["{0x%04X, %d, %d}," % e for e in entries], 4))
-    out.write("\n};\nconst size_t hr_nfc_n_decompositions = "
-              "sizeof hr_nfc_decompositions / sizeof *hr_nfc_decompositions;\n\n")
-    out.write("const struct hr_nfc_pair hr_nfc_pairs[] = {\n")
+    out.write("\n};\nconst size_t hr__nfc_n_decompositions = "
+              "sizeof hr__nfc_decompositions / sizeof *hr__nfc_decompositions;\n\n")
+    out.write("const struct hr_nfc_pair hr__nfc_pairs[] = {\n")
     out.write(rows(["{0x%04X, 0x%04X, 0x%04X}," % p for p in pairs], 3))
-    out.write("\n};\nconst size_t hr_nfc_n_pairs = sizeof hr_nfc_pairs / sizeof *hr_nfc_pairs;\n")
+    out.write("\n};\nconst size_t hr__nfc_n_pairs = sizeof hr__nfc_pairs / sizeof *hr__nfc_pairs;\n")
 
 
 if __name__ == "__main__":

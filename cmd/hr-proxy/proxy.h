@@ -2,6 +2,7 @@
 #ifndef HR_PROXY_H
 #define HR_PROXY_H
 
+#include "framing.h"
 #include "hr.h"
 
 #include <curl/curl.h>
@@ -228,16 +229,8 @@ void refuse_request(struct proxy *p, struct evhttp_request *req, const struct ro
                     const char *message);
 
 /* ---- the body limit (body_limit.c) ------------------------------------------------ */
+/* (the markers on_request answers and the head limits are framing.h's) */
 
-/* The marker of a request whose body was over max_body_bytes and was dropped;
- * its value is the announced length. */
-#define TOO_LARGE_HEADER "X-Hr-Body-Too-Large"
-/* on a head whose body length is ambiguous: why, for a 400 */
-#define BAD_FRAMING_HEADER "X-Hr-Bad-Framing"
-/* on a head over the header limits: why, for a 431 */
-#define HEADERS_TOO_LARGE_HEADER "X-Hr-Headers-Too-Large"
-#define MAX_HEADERS 200             /* header lines of a request */
-#define MAX_HEAD_BYTES (64 * 1024)  /* its request line and headers */
 /* evhttp_set_bevcb's callback: each client connection reads through a
  * filter that turns a request announcing too large a body into a marked
  * one with no body. arg: the proxy. */

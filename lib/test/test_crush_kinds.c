@@ -3,7 +3,7 @@
  * fixtures in testdata/diffs) go to the diff compressor and keep every
  * header and changed line; unified diffs are cut as they always were; prose
  * whose every sentence holds a number keeps the numbers, not all the words
- * around them. */
+ * around them; grep output grouped under its paths is still search output. */
 #include "compress_internal.h"
 #include "hr.h"
 #include "unit.h"
@@ -160,6 +160,32 @@ static void test_combined_diffs_route_as_diffs(void)
                       "@@ -3 started\nbuild 3 done\n@@ -4 started\nbuild 4 done\n";
     struct hr_crush_ctx cx = ctx_for(log, strlen(log));
     CHECK(hr__route(&cx, log, strlen(log)) != HR_KIND_DIFF);
+}
+
+/* grep output with one match to most files, grouped under its paths
+ * (lossless_search.c), is still search output: the path lines count, or
+ * compressing the output again would cut it as a log */
+static void test_grouped_search_routes_as_search(void)
+{
+    hr_buf in = {0}, grouped = {0};
+    for (int j = 0; j < 14; j++) {
+        char line[160];
+        snprintf(line, sizeof line, "src/net/transport/connection_manager.c:%d:    c->buf = malloc(c->len + %d);\n",
+                 100 + 9 * j, j);
+        hr_buf_append(&in, line, strlen(line));
+    }
+    for (int i = 0; i < 26; i++) {
+        char line[80];
+        snprintf(line, sizeof line, "lib/m%d.c:%d:    p = malloc(n);\n", i, 10 + i);
+        hr_buf_append(&in, line, strlen(line));
+    }
+    struct hr_crush_ctx cx = ctx_for(in.data, in.len);
+    CHECK_EQ_U(hr__route(&cx, in.data, in.len), HR_KIND_SEARCH);
+    CHECK(!hr__lossless_search(in.data, in.len, &grouped) && grouped.len && grouped.len < in.len);
+    cx = ctx_for(grouped.data, grouped.len);
+    CHECK_EQ_U(hr__route(&cx, grouped.data, grouped.len), HR_KIND_SEARCH);
+    hr_buf_free(&in);
+    hr_buf_free(&grouped);
 }
 
 static void test_combined_diffs_keep_changes(void)
@@ -586,6 +612,7 @@ int main(void)
 {
     if (hr__scorer_lexical_new(&scorer) || hr_json_new(&scratch) || hr__query_build(&no_task, "", 0)) return 1;
     RUN(test_combined_diffs_route_as_diffs);
+    RUN(test_grouped_search_routes_as_search);
     RUN(test_combined_diffs_keep_changes);
     RUN(test_octopus_columns);
     RUN(test_unified_diff_unchanged);

@@ -101,6 +101,86 @@ static void test_missing_keys(void)
     free(got);
 }
 
+/* Shapes that fuzz/fuzz_yaml.c found edited into YAML that does not parse,
+ * or into other values (testdata/fuzz/yaml/regress-*.yaml). */
+static void test_odd_shapes(void)
+{
+    struct hr__config_settings no_model = SETTINGS;
+    no_model.model_url = NULL;
+    struct hr__config_changes ch;
+    /* a block scalar ends with its text, not at the next line */
+    char *got = config_apply("model:\n  base_url: |\n    http://example.com/v1\n  provider: openai-api\n", &ch,
+                             &SETTINGS);
+    CHECK_EQ_S(got, "model:\n  base_url: \"http://127.0.0.1:8788\"\n  provider: openai-api\nplugins:\n  enabled:\n"
+                    "    - headroom-route\n" BLOCK);
+    free(got);
+    free(ch.base_url_old);
+    /* an anchored model: its keys start on the next line */
+    got = config_apply("model: &m\n  default: gpt-5.1\nfallback: *m\n", &ch, &SETTINGS);
+    CHECK_EQ_S(got, "model: &m\n  base_url: http://127.0.0.1:8788\n  default: gpt-5.1\nfallback: *m\nplugins:\n"
+                    "  enabled:\n    - headroom-route\n" BLOCK);
+    free(got);
+    /* top-level keys in column 2 */
+    got = config_apply("  model:\n    provider: anthropic\n", &ch, &no_model);
+    CHECK_EQ_S(got, "  model:\n    provider: anthropic\n  plugins:\n    enabled:\n      - headroom-route\n"
+                    "    headroom-route:\n      proxy_url: http://127.0.0.1:8788\n"
+                    "      providers: [anthropic, openai-api]\n      require_health: true\n");
+    free(got);
+    /* an empty item: the new one gets its "- " whole */
+    got = config_apply("plugins:\n  enabled:\n  - # none yet\n", &ch, &no_model);
+    CHECK_EQ_S(got, "plugins:\n  enabled:\n  - # none yet\n  - headroom-route\n" BLOCK);
+    free(got);
+    /* an empty value at the end of a file with no final newline, and the block after it */
+    got = config_apply("plugins:\n  enabled:", &ch, &no_model);
+    CHECK_EQ_S(got, "plugins:\n  enabled: [headroom-route]\n" BLOCK);
+    free(got);
+    /* the plugin alone in a flow list with a trailing comma */
+    got = config_apply("plugins:\n  enabled: [a]\n  disabled: [headroom-route, ]\n", &ch, &no_model);
+    CHECK_EQ_S(got, "plugins:\n  enabled: [a, headroom-route]\n  disabled: []\n" BLOCK);
+    free(got);
+    /* providers with no value */
+    got = config_apply("plugins:\n  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n    providers:\n", &ch,
+                       &no_model);
+    CHECK_EQ_S(got, "plugins:\n  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n"
+                    "    providers: [anthropic, openai-api]\n  enabled:\n    - headroom-route\n");
+    free(got);
+    /* "model.base_url" at the top is a key of its own, not model's base_url */
+    struct hr__config_settings drop = no_model;
+    drop.drop_model_url = 1;
+    got = config_apply("model.base_url: keep\nmodel:\n  provider: x\n  base_url: http://127.0.0.1:8788\n", &ch, &drop);
+    CHECK_EQ_S(got, "model.base_url: keep\nmodel:\n  provider: x\nplugins:\n  enabled:\n    - headroom-route\n" BLOCK);
+    free(got);
+    free(ch.base_url_old);
+    /* refused: base_url in a flow mapping (its line is the other keys' too), a
+     * proxy_url that is a list, line breaks hr does not count, "...", "? key" */
+    struct hr__yaml y;
+    hr_splice *sp = NULL;
+    char err[256];
+    const char *flow = "model: {provider: anthropic, base_url: \"http://127.0.0.1:8788\"}\n";
+    CHECK(!hr__yaml_scan(&y, flow, strlen(flow), err, sizeof err) && !hr_splice_new(flow, strlen(flow), &sp));
+    CHECK_EQ_U(hr__config_plan_apply(&y, &drop, sp, &ch, err, sizeof err), HR_EINVAL);
+    CHECK(strstr(err, "1:1: model is a flow mapping") == err);
+    hr_splice_free(sp);
+    hr__yaml_free(&y);
+    const char *list = "plugins:\n  headroom-route:\n    proxy_url:\n    - http://127.0.0.1:8788\n";
+    CHECK(!hr__yaml_scan(&y, list, strlen(list), err, sizeof err) && !hr_splice_new(list, strlen(list), &sp));
+    CHECK_EQ_U(hr__config_plan_apply(&y, &no_model, sp, &ch, err, sizeof err), HR_EINVAL);
+    CHECK(strstr(err, "proxy_url is not a string") != NULL);
+    hr_splice_free(sp);
+    hr__yaml_free(&y);
+    static const char *const refused[][2] = {
+        {"model:\r  provider: x\r", "1:7: a carriage return without a line feed"},
+        {"a: \xe2\x80\xa8" "b\n", "1:4: a line or paragraph separator"},
+        {"a: 1\n...\n", "2:1: a document end marker"},
+        {"plugins:\n  q:\n    ? k\n", "3:7: an explicit key"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CHECK_EQ_U(hr__yaml_scan(&y, refused[i][0], strlen(refused[i][0]), err, sizeof err), HR_ESYNTAX);
+        CHECK(strstr(err, refused[i][1]) == err);
+        if (strstr(err, refused[i][1]) != err) printf("  %s\n", err);
+    }
+}
+
 static void test_crlf(void)
 {
     round_trip("plugins:\r\n  enabled:\r\n    - a\r\n",
@@ -337,6 +417,7 @@ int main(void)
     RUN(test_block_list);
     RUN(test_flow_list_and_quoted_url);
     RUN(test_missing_keys);
+    RUN(test_odd_shapes);
     RUN(test_crlf);
     RUN(test_already_there);
     RUN(test_rollback_keeps_user_changes);

@@ -180,8 +180,8 @@ static void test_encode_round_trip(void)
         CHECK_EQ_U(hr_json_string_decode(doc, hr_json_root(doc), &dec), HR_OK);
         /* Valid UTF-8 survives exactly; invalid bytes become U+FFFD. */
         unsigned char *clean = malloc(3 * n + 1);
-        extern size_t hr_utf8_sanitize(const unsigned char *, size_t, unsigned char *);
-        size_t cn = hr_utf8_sanitize((const unsigned char *)raw, n, clean);
+        extern size_t hr__utf8_sanitize(const unsigned char *, size_t, unsigned char *);
+        size_t cn = hr__utf8_sanitize((const unsigned char *)raw, n, clean);
         CHECK(dec.len == cn && (!cn || !memcmp(dec.data, clean, cn)));
         free(clean);
         hr_buf_free(&enc);

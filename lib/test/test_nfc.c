@@ -13,7 +13,7 @@
 
 static size_t put_utf8(uint32_t cp, char *o)
 {
-    return hr_utf8_encode(cp, (unsigned char *)o);
+    return hr__utf8_encode(cp, (unsigned char *)o);
 }
 
 /* A field of hex code points separated by spaces, as UTF-8. */
@@ -33,10 +33,10 @@ static size_t field_utf8(const char *f, char *out, uint32_t *first, size_t *coun
 static int nfc_is(const char *in, size_t n, const char *want, size_t want_n)
 {
     hr_buf out = {0};
-    int same = hr_nfc_append((const unsigned char *)in, n, &out) == HR_OK && out.len == want_n &&
+    int same = hr__nfc_append((const unsigned char *)in, n, &out) == HR_OK && out.len == want_n &&
                (!want_n || !memcmp(out.data, want, want_n));
     /* what the quick check calls stable must come out unchanged */
-    if (hr_nfc_is_stable((const unsigned char *)in, n) && (n != want_n || memcmp(in, want, n))) same = 0;
+    if (hr__nfc_is_stable((const unsigned char *)in, n) && (n != want_n || memcmp(in, want, n))) same = 0;
     hr_buf_free(&out);
     return same;
 }
@@ -57,10 +57,10 @@ static FILE *open_test_file(void)
 static int same_version(const char *line)
 {
     char want[64];
-    snprintf(want, sizeof want, "NormalizationTest-%s.txt", hr_nfc_unicode_version);
+    snprintf(want, sizeof want, "NormalizationTest-%s.txt", hr__nfc_unicode_version);
     if (strstr(line, want)) return 1;
     printf("  the test file is not Unicode %s (%.60s): regenerate lib/unicode_nfc_tables.c with "
-           "scripts/gen-unicode-nfc.py\n", hr_nfc_unicode_version, line);
+           "scripts/gen-unicode-nfc.py\n", hr__nfc_unicode_version, line);
     unit_failed_checks++;
     return 0;
 }
@@ -126,7 +126,7 @@ static void test_long_mark_run(void)
     for (int i = 0; i < 50; i++) w += put_utf8(0x316, want + w);
     for (int i = 0; i < 49; i++) w += put_utf8(0x301, want + w);
     CHECK(nfc_is(in, n, want, w));
-    CHECK(!hr_nfc_is_stable((const unsigned char *)in, n));
+    CHECK(!hr__nfc_is_stable((const unsigned char *)in, n));
 }
 
 int main(void)

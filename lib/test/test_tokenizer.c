@@ -22,7 +22,7 @@ static void test_merge_strategies_agree(void)
 {
     const char *encs[] = {"cl100k_base", "o200k_base"};
     for (int e = 0; e < 2; e++) {
-        const struct hr_vocab *v = hr_vocab_get(encs[e]);
+        const struct hr_vocab *v = hr__vocab_get(encs[e]);
         struct hr_bpe_scratch sc = {0};
         unsigned char piece[128];
         uint32_t a[128], b[128];
@@ -39,8 +39,8 @@ static void test_merge_strategies_agree(void)
                     n += len;
                 }
             }
-            size_t na = hr_bpe_merge_scan(v, piece, n, a);
-            size_t nb = hr_bpe_merge_buckets(v, &sc, piece, n, b);
+            size_t na = hr__bpe_merge_scan(v, piece, n, a);
+            size_t nb = hr__bpe_merge_buckets(v, &sc, piece, n, b);
             CHECK_EQ_U(na, nb);
             if (na == nb && memcmp(a, b, na * sizeof *a)) {
                 printf("  %s: ids differ on a %zu-byte piece (round %d)\n", encs[e], n, round);
@@ -48,7 +48,7 @@ static void test_merge_strategies_agree(void)
             }
             if (unit_failed_checks) break;
         }
-        hr_bpe_scratch_free(&sc);
+        hr__bpe_scratch_free(&sc);
     }
 }
 
@@ -172,7 +172,7 @@ static void test_round_trip_and_count(void)
             hr_buf_append(&back, bytes, len);
         }
         unsigned char *clean = malloc(3 * n + 1);
-        size_t cn = hr_utf8_sanitize((const unsigned char *)text, n, clean);
+        size_t cn = hr__utf8_sanitize((const unsigned char *)text, n, clean);
         CHECK(back.len == cn && (!cn || !memcmp(back.data, clean, cn)));
         free(clean);
         hr_buf_free(&back);

@@ -55,11 +55,11 @@ console.log(`/* Unicode 16.0 character classes for the tokenizer's pre-splitters
  * do not edit. Code points per class: ${counts.join(', ')}. */
 #include "unicode.h"
 
-const uint8_t hr_uc_stage1[0x1100] = {
+const uint8_t hr__uc_stage1[0x1100] = {
 ${rows(stage1, 16)}
 };
 
-const uint8_t hr_uc_stage2[${stage2.length}][256] = {
+const uint8_t hr__uc_stage2[${stage2.length}][256] = {
 ${stage2.map((b) => '  {\n' + rows(b, 32) + '\n  },').join('\n')}
 };`);
 if (stage2.length > 255) throw new Error('stage2 too large for uint8 indexes');

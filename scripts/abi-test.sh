@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# libhr.so's interface is lib/hr.h: the shared library exports exactly the
+# functions hr.h declares HR_API, under the version node of lib/libhr.map, and
+# nothing else (no hr__ internals, no target_clones function or resolver). The
+# version numbers in hr.h are those of the Makefile and configure.ac, and a
+# program built with hr.h alone links every HR_API function from libhr.so.
+#   scripts/abi-test.sh BUILD_DIR
+# Prints "ok abi: NAME" / "not ok abi: NAME: why" per test.
+set -u
+cd "$(dirname "$0")/.."
+B=${1:-build/release}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hr-abi-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+ok() { echo "ok abi: $1"; }
+not_ok() { # name why: the first lines of why, on one line
+    failed=1
+    echo "not ok abi: $1: $(printf '%s\n' "$2" | head -12 | tr '\n' ' ')$(
+        [ "$(printf '%s\n' "$2" | wc -l)" -le 12 ] || echo '...')"
+}
+
+# Every HR_API declaration starts its line with HR_API; the name is the one
+# before the first parenthesis. The count guards against a declaration this
+# pattern would miss.
+sed -nE 's/^HR_API[^(]*[^a-z0-9_](hr_[a-z0-9_]+) *\(.*/\1/p' lib/hr.h | sort > "$tmp/api"
+n_api=$(wc -l < "$tmp/api")
+n_decl=$(grep -c '^HR_API ' lib/hr.h)
+name="lib/hr.h: each of the $n_decl HR_API declarations names one function"
+if [ "$n_api" -eq "$n_decl" ] && [ "$n_api" -gt 0 ] && [ -z "$(uniq -d "$tmp/api")" ]; then ok "$name"
+else not_ok "$name" "$n_api names read from $n_decl declarations"; fi
+
+# The map's global names: the lines of the form "name;" between "global:"
+# and "local:".
+node=$(sed -nE 's/^([A-Za-z_][A-Za-z0-9_.]*) *\{.*/\1/p' lib/libhr.map)
+awk '/^ *global:/ {on = 1; next} /^ *local:/ {on = 0} on && /^ *[a-z_0-9]+;/ {sub(/;.*/, ""); print $1}' \
+    lib/libhr.map | sort > "$tmp/map"
+name="lib/libhr.map lists exactly the HR_API functions of lib/hr.h"
+if cmp -s "$tmp/api" "$tmp/map"; then ok "$name"
+else not_ok "$name" "$(diff "$tmp/api" "$tmp/map" | grep '^[<>]' | sed 's/^</only in hr.h:/; s/^>/only in the map:/')"; fi
+
+so=$B/libhr.so
+if [ ! -f "$so" ]; then
+    not_ok "$so" "not built"
+    exit 1
+fi
+
+# nm -D prints name@@NODE for a versioned definition, and the node itself as
+# an absolute symbol.
+nm -D --defined-only "$so" | awk -v node="$node" '!($2 == "A" && $3 == node) {print $3}' > "$tmp/dyn-versioned"
+sed 's/@.*//' "$tmp/dyn-versioned" | sort > "$tmp/dyn"
+
+name="$so exports every HR_API function of lib/hr.h ($n_api)"
+missing=$(comm -23 "$tmp/api" "$tmp/dyn")
+if [ -z "$missing" ]; then ok "$name"; else not_ok "$name" "not exported: $missing"; fi
+
+name="$so exports nothing else: no hr__ internal, no target_clones function or resolver"
+extra=$(comm -13 "$tmp/api" "$tmp/dyn")
+if [ -z "$extra" ]; then ok "$name"; else not_ok "$name" "also exported: $extra"; fi
+
+sover=$(sed -nE 's/^SOVERSION *:?= *([0-9]+).*/\1/p' Makefile)
+soname=$(readelf -d "$so" | sed -nE 's/.*\(SONAME\).*\[(.*)\]/\1/p')
+unversioned=$(grep -v "@@$node\$" "$tmp/dyn-versioned")
+name="$so is libhr.so.$sover and each export has the version node $node"
+if [ "$soname" = "libhr.so.$sover" ] && [ "$node" = "HR_$sover" ] && [ -z "$unversioned" ]; then ok "$name"
+else not_ok "$name" "soname '$soname', node '$node', without it: $unversioned"; fi
+
+# hr.h's HR_VERSION_* against the Makefile's VERSION, which names libhr.so.X.Y.Z
+# and hr_version(), and against configure.ac's AC_INIT
+major=$(sed -nE 's/^#define HR_VERSION_MAJOR ([0-9]+)$/\1/p' lib/hr.h)
+minor=$(sed -nE 's/^#define HR_VERSION_MINOR ([0-9]+)$/\1/p' lib/hr.h)
+patch=$(sed -nE 's/^#define HR_VERSION_PATCH ([0-9]+)$/\1/p' lib/hr.h)
+header=$major.$minor.$patch
+make_version=$(sed -nE 's/^VERSION *:?= *([0-9.]+).*/\1/p' Makefile)
+ac_version=$(sed -nE 's/^AC_INIT\(\[hr\], *\[([0-9.]+)\]\).*/\1/p' configure.ac)
+name="lib/hr.h's HR_VERSION_MAJOR.MINOR.PATCH ($header) is the Makefile's VERSION and configure.ac's"
+if [ -n "$major" ] && [ -n "$minor" ] && [ -n "$patch" ] && [ "$header" = "$make_version" ] &&
+    [ "$header" = "$ac_version" ]; then
+    ok "$name"
+else
+    not_ok "$name" "hr.h '$header', Makefile '$make_version', configure.ac '$ac_version'"
+fi
+
+# A program as one outside the tree writes it: hr.h and -lhr, nothing of
+# lib/ besides. It takes the address of every HR_API function, so each must
+# resolve in libhr.so, and prints hr_version() beside the header's numbers.
+{
+    echo '#include <stdio.h>'
+    echo '#include <string.h>'
+    echo '#include "hr.h"'
+    echo 'typedef void (*fn)(void);'
+    echo 'static const fn api[] = {'
+    sed 's/.*/    (fn)&,/' "$tmp/api"
+    echo '};'
+    echo 'int main(void)'
+    echo '{'
+    echo '    char header[64];'
+    echo '    snprintf(header, sizeof header, "%d.%d.%d", HR_VERSION_MAJOR, HR_VERSION_MINOR, HR_VERSION_PATCH);'
+    echo '    for (size_t i = 0; i < sizeof api / sizeof *api; i++)'
+    echo '        if (!api[i]) return 2;'
+    echo '    printf("%s %s\n", header, hr_version());'
+    echo '    return strcmp(header, hr_version()) != 0;'
+    echo '}'
+} > "$tmp/probe.c"
+# a sanitized libhr.so needs its runtime in the program, as the build gives it
+flags=()
+nm -D "$so" | grep -q ' __asan_init$' && flags+=(-fsanitize=address,undefined)
+name="a program built with lib/hr.h and -lhr alone links all $n_api functions; hr_version() is $header"
+if out=$(${CC:-cc} -std=c11 -Wall -Wextra -Werror "${flags[@]}" -Ilib -o "$tmp/probe" "$tmp/probe.c" \
+        -L"$B" -lhr 2>&1) &&
+    out=$(LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/probe" 2>&1); then
+    ok "$name"
+else
+    not_ok "$name" "$out"
+fi
+exit $failed
