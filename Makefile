@@ -179,9 +179,6 @@ $(FUZZ_B)/cmd/%.o: cmd/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/lib/vocab_blobs.o: lib/vocab_blobs.S $(VOCAB_BLOBS) | $(FUZZ_B)/lib
 	$(FUZZ_CC) -c -Wa,-I,$(GEN) -o $@ $<
-# shape_error's format is a parameter without the format attribute, which
-# clang's -Wformat-nonliteral wants and gcc's does not
-$(FUZZ_B)/lib/hermes_auth.o: FUZZ_CFLAGS += -Wno-format-nonliteral
 
 $(FUZZ_B)/libhr.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^

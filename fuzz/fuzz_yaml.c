@@ -73,13 +73,12 @@ static void others(const struct hr__yaml *y, hr_buf *out)
     for (size_t i = 0; i < y->n; i++) {
         const struct hr__ynode *n = &y->v[i];
         if (!*n->path || is_plugins(n->path) || !strcmp(n->path, "model.base_url")) continue; /* "": the root */
-        int scalar = n->kind == HR_Y_SCALAR && *n->value;
-        if (!strcmp(n->path, "model") && !scalar) continue; /* a mapping or, once emptied, null */
+        size_t len = n->kind == HR_Y_SCALAR ? strlen(n->value) : 0;
+        if (n->style == YAML_LITERAL_SCALAR_STYLE || n->style == YAML_FOLDED_SCALAR_STYLE)
+            while (len && n->value[len - 1] == '\n') len--;
+        if (!strcmp(n->path, "model") && !len) continue; /* a mapping or, once emptied, null */
         hr_buf_append(out, n->path, strlen(n->path));
-        if (scalar) {
-            size_t len = strlen(n->value);
-            if (n->style == YAML_LITERAL_SCALAR_STYLE || n->style == YAML_FOLDED_SCALAR_STYLE)
-                while (len && n->value[len - 1] == '\n') len--;
+        if (len) {
             hr_buf_append(out, "=", 1);
             hr_buf_append(out, n->value, len);
         }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+__attribute__((format(printf, 5, 6)))
 static void shape_error(const hr_json *doc, hr_json_node node, char *err, size_t err_len, const char *fmt, ...)
 {
     size_t line, col;

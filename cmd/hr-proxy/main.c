@@ -293,6 +293,9 @@ int main(int argc, char **argv)
     evhttp_set_gencb(p.http, on_request, &p);
     evhttp_set_bevcb(p.http, body_limit_bufferevent, &p);
     evhttp_set_max_body_size(p.http, (ev_ssize_t)p.set.max_body);
+    /* the framing filter answers a head over MAX_HEAD_BYTES once its lines
+     * end; a line that never ends reaches libevent, which must not hold it */
+    evhttp_set_max_headers_size(p.http, (ev_ssize_t)MAX_HEAD_BYTES + 4096);
     evhttp_set_timeout(p.http, (int)p.set.client_timeout_s);
     evhttp_set_allowed_methods(p.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
