@@ -238,6 +238,13 @@ size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const 
     return hr__bpe_merge_buckets(v, s, p, n, out);
 }
 
+void hr__bpe_scratch_trim(struct hr_bpe_scratch *s, size_t keep_bytes)
+{
+    size_t held = s->pos_cap * 5 * sizeof(uint32_t) /* next, prev, pair_rank, tok, batch */
+                  + s->nodes_cap * sizeof *s->nodes + s->heap_cap * sizeof *s->heap;
+    if (held > keep_bytes) hr__bpe_scratch_free(s);
+}
+
 void hr__bpe_scratch_free(struct hr_bpe_scratch *s)
 {
     free(s->next);

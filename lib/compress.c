@@ -713,7 +713,8 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
     c->n_done = 0;
     c->errmsg[0] = '\0';
     c->err_offset = SIZE_MAX;
-    hr_status st = cancelled(c) ? HR_ECANCELED : pick_scorer(c, opt);
+    hr_status st = cancelled(c) ? fail(c, HR_ECANCELED, SIZE_MAX, "%s", hr_strerror(HR_ECANCELED))
+                                : pick_scorer(c, opt);
     if (!st) st = parse_request(c, opt, body, len);
     if (!st) st = pick_tokenizer(c, opt, &tok);
     if (!st) {
@@ -721,7 +722,6 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
         c->stats.scorer_backend = c->scorer->backend;
         st = compress_units(c, tok, opt, body, len, out);
     }
-    if (st == HR_ECANCELED) fail(c, st, SIZE_MAX, "%s", hr_strerror(st));
     trim_scratch(c);
     if (st) {
         out->len = mark;

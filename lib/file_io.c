@@ -32,14 +32,19 @@ int hr__read_fd(int fd, hr_buf *out)
     return err;
 }
 
+/* Reads the rest of fd and closes it; an empty file gives "". */
+static int read_and_close(int fd, hr_buf *out)
+{
+    int err = hr__read_fd(fd, out);
+    close(fd);
+    if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0;
+    return err;
+}
+
 int hr__read_file(const char *path, hr_buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = hr__read_fd(fd, out);
-    close(fd);
-    if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0; /* an empty file: "" */
-    return err;
+    return fd < 0 ? errno : read_and_close(fd, out);
 }
 
 int hr__read_regular_file(const char *path, hr_buf *out, unsigned *mode)
@@ -51,10 +56,11 @@ int hr__read_regular_file(const char *path, hr_buf *out, unsigned *mode)
     if (!err && mode) *mode = (unsigned)st.st_mode;
     if (!err && S_ISDIR(st.st_mode)) err = EISDIR;
     else if (!err && !S_ISREG(st.st_mode)) err = HR__ENOTREG;
-    if (!err) err = hr__read_fd(fd, out); /* O_NONBLOCK does nothing to a regular file */
-    close(fd);
-    if (!err && !out->data) err = hr_buf_append(out, "", 0) ? ENOMEM : 0;
-    return err;
+    if (err) {
+        close(fd);
+        return err;
+    }
+    return read_and_close(fd, out); /* O_NONBLOCK does nothing to a regular file */
 }
 
 const char *hr__file_error(int err, unsigned mode)

@@ -53,7 +53,7 @@ void hr__tokenizer_bound(hr_tokenizer *t, size_t window, const atomic_int *cance
 
 void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes)
 {
-    if (t->scratch.pos_cap * 5 * sizeof(uint32_t) > keep_bytes) hr__bpe_scratch_free(&t->scratch);
+    hr__bpe_scratch_trim(&t->scratch, keep_bytes);
     if (t->piece_cap * sizeof *t->piece_ids > keep_bytes) {
         free(t->piece_ids);
         t->piece_ids = NULL;

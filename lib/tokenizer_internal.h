@@ -59,6 +59,9 @@ struct hr_bpe_scratch {
 };
 
 void hr__bpe_scratch_free(struct hr_bpe_scratch *s);
+/* Frees the scratch when its per-position arrays, nodes and heap hold more
+ * than keep_bytes; it grows again on the next long piece. */
+void hr__bpe_scratch_trim(struct hr_bpe_scratch *s, size_t keep_bytes);
 
 /* A tokenizer inside the compressor: pieces longer than window bytes (0: no
  * limit) are merged window by window, and a nonzero *cancel stops encoding

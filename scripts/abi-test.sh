@@ -6,14 +6,8 @@
 # program built with hr.h alone links every HR_API function from libhr.so.
 #   scripts/abi-test.sh BUILD_DIR
 # Prints "ok abi: NAME" / "not ok abi: NAME: why" per test.
-set -u
-cd "$(dirname "$0")/.."
-B=${1:-build/release}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hr-abi-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/test-setup.sh" abi "$@"
 
-ok() { echo "ok abi: $1"; }
 not_ok() { # name why: the first lines of why, on one line
     failed=1
     echo "not ok abi: $1: $(printf '%s\n' "$2" | head -12 | tr '\n' ' ')$(

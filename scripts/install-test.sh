@@ -6,14 +6,8 @@
 # leaves BUILD_DIR as it was.
 #   scripts/install-test.sh BUILD_DIR
 # Prints "ok install: NAME" / "not ok install: NAME: why" per test.
-set -u
-cd "$(dirname "$0")/.."
-B=${1:-build/release}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hr-install-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/test-setup.sh" install "$@"
 
-ok() { echo "ok install: $1"; }
 not_ok() { failed=1; echo "not ok install: $1: $(printf '%s' "$2" | tail -5 | tr '\n' '|')"; }
 
 # The build's own flavour: sanitized or not, with the CUDA plugin or not.
