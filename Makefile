@@ -32,7 +32,7 @@ WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prot
 OPT         ?= -O2
 CFLAGS      ?= $(OPT) -g
 HR_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -fPIC \
-               -fvisibility=hidden -Ilib -DHR_VERSION='"$(VERSION)"'
+               -fvisibility=hidden -Iinclude -Ilib -DHR_VERSION='"$(VERSION)"'
 LDLIBS      := -lyaml -lz -lopenblas -lm -lpthread
 # The fuzz targets (make fuzz) are libFuzzer's, so clang's: libhr is compiled
 # again for them, instrumented, into build/fuzz; the other targets never need
@@ -56,15 +56,17 @@ endif
 NVCC        ?= $(CUDA_HOME)/bin/nvcc
 # Turing to Hopper as machine code, and Hopper's PTX for newer GPUs to compile at load.
 CUDA_ARCHS  ?= 75 80 86 89 90
-NVCC_FLAGS  := -std=c++17 -O2 -Ilib -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror \
+NVCC_FLAGS  := -std=c++17 -O2 -Iinclude -Ilib -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror \
                $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
                -gencode arch=compute_90,code=compute_90
 
 B           := build/$(VARIANT)
 GEN         := build/gen
 
-LIB_SRCS    := $(wildcard lib/*.c)
-LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/vocab_blobs.o
+# libhr by layer, one folder each (lib/README); lib/test holds the unit tests
+LIB_LAYERS  := $(filter-out lib/test/ lib/data/,$(wildcard lib/*/))
+LIB_SRCS    := $(foreach d,$(LIB_LAYERS),$(wildcard $(d)*.c))
+LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/tokenizer/vocab_blobs.o
 CMDS        := hr-count hr-compress hr-proxy hr-patch-auth hr-verify
 CMD_BINS    := $(CMDS:%=$(B)/%)
 UNIT_SRCS   := $(wildcard lib/test/test_*.c)
@@ -76,7 +78,7 @@ MANPAGES    := $(wildcard man/*.1 man/*.7 man/*.8)
 FUZZ_B      := build/fuzz
 FUZZ_NAMES  := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS   := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
-FUZZ_OBJS   := $(LIB_SRCS:lib/%.c=$(FUZZ_B)/lib/%.o) $(FUZZ_B)/lib/vocab_blobs.o
+FUZZ_OBJS   := $(LIB_SRCS:lib/%.c=$(FUZZ_B)/lib/%.o) $(FUZZ_B)/lib/tokenizer/vocab_blobs.o
 
 .PHONY: all lib cmds check unit-tests fuzz bench install uninstall run deps clean distclean lint-man FORCE
 
@@ -87,8 +89,8 @@ cmds: $(CMD_BINS)
 
 # --- generated rank tables -------------------------------------------------
 # mkvocab runs at build time on the build machine, so it is never sanitized.
-$(GEN)/mkvocab: scripts/mkvocab.c lib/vocab_format.h | $(GEN)
-	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -Ilib -o $@ $< -lz
+$(GEN)/mkvocab: scripts/mkvocab.c lib/tokenizer/vocab_format.h | $(GEN)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 $(WARN) -Iinclude -Ilib -o $@ $< -lz
 
 $(GEN)/%.bin: lib/data/%.tiktoken.gz lib/data/SHA256SUMS $(GEN)/mkvocab
 	@want=$$(grep ' $*.tiktoken$$' lib/data/SHA256SUMS | cut -c1-64); \
@@ -96,31 +98,34 @@ $(GEN)/%.bin: lib/data/%.tiktoken.gz lib/data/SHA256SUMS $(GEN)/mkvocab
 	 if [ "$$want" != "$$got" ]; then echo "$<: sha256 $$got, expected $$want" >&2; exit 1; fi
 	$(GEN)/mkvocab $< $@
 
-$(B)/lib/vocab_blobs.o: lib/vocab_blobs.S $(VOCAB_BLOBS) | $(B)/lib
+$(B)/lib/tokenizer/vocab_blobs.o: lib/tokenizer/vocab_blobs.S $(VOCAB_BLOBS)
+	@mkdir -p $(dir $@)
 	$(CC) -c -Wa,-I,$(GEN) -o $@ $<
 
 # --- library -----------------------------------------------------------------
-$(B)/lib/%.o: lib/%.c | $(B)/lib
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(HR_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libhr.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# exports only what lib/libhr.map lists: the HR_API functions of lib/hr.h
+# exports only what lib/libhr.map lists: the HR_API functions of include/hr.h
 $(B)/libhr.so: $(LIB_OBJS) lib/libhr.map
 	$(CC) -shared -Wl,-soname,libhr.so.$(SOVERSION) -Wl,--version-script=lib/libhr.map $(LDFLAGS) \
 	    -o $(B)/libhr.so.$(VERSION) $(LIB_OBJS) $(LDLIBS)
 	ln -sf libhr.so.$(VERSION) $(B)/libhr.so.$(SOVERSION)
 	ln -sf libhr.so.$(VERSION) $@
 
-# the CUDA backend, a plugin libhr opens at run time (lib/kompress_cuda_load.c)
-$(B)/kompress-cuda.so: lib/kompress_cuda.cu lib/kompress.h lib/hr.h lib/safetensors.h lib/tokenizer_internal.h | $(B)
+# the CUDA backend, a plugin libhr opens at run time (lib/kompress/kompress_cuda_load.c)
+$(B)/kompress-cuda.so: lib/kompress/kompress_cuda.cu lib/kompress/kompress.h include/hr.h lib/kompress/safetensors.h \
+                       lib/tokenizer/tokenizer_internal.h lib/settings/route_settings.h | $(B)
 	$(NVCC) $(NVCC_FLAGS) -shared -o $@ $< -L$(CUDA_HOME)/lib64 -lcublas -lcudart \
 	    -Xlinker -rpath,$(CUDA_HOME)/lib64
-$(B)/lib/kompress_cuda_load.o: HR_CFLAGS += -DHR_PKGLIBDIR='"$(LIBDIR)/hr"'
-$(B)/lib/kompress_cuda_load.o: $(B)/HR-PATHS
-# the scorer's exp and erf loops are written to be vectorized (lib/kompress_math.c)
-$(B)/lib/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
+$(B)/lib/kompress/kompress_cuda_load.o: HR_CFLAGS += -DHR_PKGLIBDIR='"$(LIBDIR)/hr"'
+$(B)/lib/kompress/kompress_cuda_load.o: $(B)/HR-PATHS
+# the scorer's exp and erf loops are written to be vectorized (lib/kompress/kompress_math.c)
+$(B)/lib/kompress/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
 
 # --- programs (linked statically against libhr, so they run from the tree) --
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd
@@ -172,12 +177,14 @@ check: deps all unit-tests
 # --- fuzz targets (fuzz/fuzz_NAME.c, corpus in testdata/fuzz/NAME/) -----------
 fuzz: $(FUZZ_BINS)
 
-$(FUZZ_B)/lib/%.o: lib/%.c | $(FUZZ_B)/lib
+$(FUZZ_B)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
-$(FUZZ_B)/lib/vocab_blobs.o: lib/vocab_blobs.S $(VOCAB_BLOBS) | $(FUZZ_B)/lib
+$(FUZZ_B)/lib/tokenizer/vocab_blobs.o: lib/tokenizer/vocab_blobs.S $(VOCAB_BLOBS)
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -c -Wa,-I,$(GEN) -o $@ $<
 
 $(FUZZ_B)/libhr.a: $(FUZZ_OBJS)
@@ -219,7 +226,7 @@ install: all $(B)/libhr.pc
 	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so.$(SOVERSION)
 	ln -sf libhr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libhr.so
 	$(if $(CUDA_PLUGIN),install -d $(DESTDIR)$(LIBDIR)/hr && install -m 755 $(CUDA_PLUGIN) $(DESTDIR)$(LIBDIR)/hr/)
-	install -m 644 lib/hr.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/hr.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(B)/libhr.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(filter %.7,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man7/
@@ -237,7 +244,7 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/hr/hr-proxy.service
 	rm -rf $(DESTDIR)$(DATADIR)/hr/headroom-route $(DESTDIR)$(LIBDIR)/hr
 
-$(B) $(B)/lib $(B)/cmd $(B)/test $(GEN) $(FUZZ_B)/lib:
+$(B) $(B)/cmd $(B)/test $(GEN):
 	mkdir -p $@
 
 clean:
@@ -246,4 +253,4 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache node_modules
 
--include $(LIB_OBJS:.o=.d) $(wildcard $(B)/cmd/*/*.d) $(wildcard $(FUZZ_B)/lib/*.d $(FUZZ_B)/cmd/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(wildcard $(B)/cmd/*/*.d) $(wildcard $(FUZZ_B)/lib/*/*.d $(FUZZ_B)/cmd/*/*.d)

@@ -1,4 +1,4 @@
-/* The JSON scanner (lib/json_scan.c, json_access.c, json_encode.c) on any
+/* The JSON scanner (lib/json/json_scan.c, json_access.c, json_encode.c) on any
  * bytes. Beyond not crashing:
  *  - a refusal has a status of bad input, an offset inside the input and a
  *    one-line printable message;

@@ -1,4 +1,4 @@
-/* The config.yaml editor (lib/hermes_yaml.c, hermes_config.c) on any bytes:
+/* The config.yaml editor (lib/hermes/hermes_yaml.c, hermes_config.c) on any bytes:
  * the edit hr-patch-auth makes (the plugin enabled, its block, and
  * model.base_url set to the proxy or, by the input's hash, dropped), then
  * its rollback. Beyond not crashing:
@@ -11,7 +11,7 @@
  *  - the rollback of that parses too and gives back the plugin's state,
  *    model.base_url and every other value. */
 #include "fuzz.h"
-#include "hermes.h"
+#include "hermes/hermes.h"
 
 #include <string.h>
 #include <yaml.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libhr.so's interface is lib/hr.h: the shared library exports exactly the
+# libhr.so's interface is include/hr.h: the shared library exports exactly the
 # functions hr.h declares HR_API, under the version node of lib/libhr.map, and
 # nothing else (no hr__ internals, no target_clones function or resolver). The
 # version numbers in hr.h are those of the Makefile and configure.ac, and a
@@ -17,10 +17,10 @@ not_ok() { # name why: the first lines of why, on one line
 # Every HR_API declaration starts its line with HR_API; the name is the one
 # before the first parenthesis. The count guards against a declaration this
 # pattern would miss.
-sed -nE 's/^HR_API[^(]*[^a-z0-9_](hr_[a-z0-9_]+) *\(.*/\1/p' lib/hr.h | sort > "$tmp/api"
+sed -nE 's/^HR_API[^(]*[^a-z0-9_](hr_[a-z0-9_]+) *\(.*/\1/p' include/hr.h | sort > "$tmp/api"
 n_api=$(wc -l < "$tmp/api")
-n_decl=$(grep -c '^HR_API ' lib/hr.h)
-name="lib/hr.h: each of the $n_decl HR_API declarations names one function"
+n_decl=$(grep -c '^HR_API ' include/hr.h)
+name="include/hr.h: each of the $n_decl HR_API declarations names one function"
 if [ "$n_api" -eq "$n_decl" ] && [ "$n_api" -gt 0 ] && [ -z "$(uniq -d "$tmp/api")" ]; then ok "$name"
 else not_ok "$name" "$n_api names read from $n_decl declarations"; fi
 
@@ -29,7 +29,7 @@ else not_ok "$name" "$n_api names read from $n_decl declarations"; fi
 node=$(sed -nE 's/^([A-Za-z_][A-Za-z0-9_.]*) *\{.*/\1/p' lib/libhr.map)
 awk '/^ *global:/ {on = 1; next} /^ *local:/ {on = 0} on && /^ *[a-z_0-9]+;/ {sub(/;.*/, ""); print $1}' \
     lib/libhr.map | sort > "$tmp/map"
-name="lib/libhr.map lists exactly the HR_API functions of lib/hr.h"
+name="lib/libhr.map lists exactly the HR_API functions of include/hr.h"
 if cmp -s "$tmp/api" "$tmp/map"; then ok "$name"
 else not_ok "$name" "$(diff "$tmp/api" "$tmp/map" | grep '^[<>]' | sed 's/^</only in hr.h:/; s/^>/only in the map:/')"; fi
 
@@ -44,7 +44,7 @@ fi
 nm -D --defined-only "$so" | awk -v node="$node" '!($2 == "A" && $3 == node) {print $3}' > "$tmp/dyn-versioned"
 sed 's/@.*//' "$tmp/dyn-versioned" | sort > "$tmp/dyn"
 
-name="$so exports every HR_API function of lib/hr.h ($n_api)"
+name="$so exports every HR_API function of include/hr.h ($n_api)"
 missing=$(comm -23 "$tmp/api" "$tmp/dyn")
 if [ -z "$missing" ]; then ok "$name"; else not_ok "$name" "not exported: $missing"; fi
 
@@ -61,13 +61,13 @@ else not_ok "$name" "soname '$soname', node '$node', without it: $unversioned"; 
 
 # hr.h's HR_VERSION_* against the Makefile's VERSION, which names libhr.so.X.Y.Z
 # and hr_version(), and against configure.ac's AC_INIT
-major=$(sed -nE 's/^#define HR_VERSION_MAJOR ([0-9]+)$/\1/p' lib/hr.h)
-minor=$(sed -nE 's/^#define HR_VERSION_MINOR ([0-9]+)$/\1/p' lib/hr.h)
-patch=$(sed -nE 's/^#define HR_VERSION_PATCH ([0-9]+)$/\1/p' lib/hr.h)
+major=$(sed -nE 's/^#define HR_VERSION_MAJOR ([0-9]+)$/\1/p' include/hr.h)
+minor=$(sed -nE 's/^#define HR_VERSION_MINOR ([0-9]+)$/\1/p' include/hr.h)
+patch=$(sed -nE 's/^#define HR_VERSION_PATCH ([0-9]+)$/\1/p' include/hr.h)
 header=$major.$minor.$patch
 make_version=$(sed -nE 's/^VERSION *:?= *([0-9.]+).*/\1/p' Makefile)
 ac_version=$(sed -nE 's/^AC_INIT\(\[hr\], *\[([0-9.]+)\]\).*/\1/p' configure.ac)
-name="lib/hr.h's HR_VERSION_MAJOR.MINOR.PATCH ($header) is the Makefile's VERSION and configure.ac's"
+name="include/hr.h's HR_VERSION_MAJOR.MINOR.PATCH ($header) is the Makefile's VERSION and configure.ac's"
 if [ -n "$major" ] && [ -n "$minor" ] && [ -n "$patch" ] && [ "$header" = "$make_version" ] &&
     [ "$header" = "$ac_version" ]; then
     ok "$name"
@@ -99,8 +99,8 @@ fi
 # a sanitized libhr.so needs its runtime in the program, as the build gives it
 flags=()
 nm -D "$so" | grep -q ' __asan_init$' && flags+=(-fsanitize=address,undefined)
-name="a program built with lib/hr.h and -lhr alone links all $n_api functions; hr_version() is $header"
-if out=$(${CC:-cc} -std=c11 -Wall -Wextra -Werror "${flags[@]}" -Ilib -o "$tmp/probe" "$tmp/probe.c" \
+name="a program built with include/hr.h and -lhr alone links all $n_api functions; hr_version() is $header"
+if out=$(${CC:-cc} -std=c11 -Wall -Wextra -Werror "${flags[@]}" -Iinclude -o "$tmp/probe" "$tmp/probe.c" \
         -L"$B" -lhr 2>&1) &&
     out=$(LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/probe" 2>&1); then
     ok "$name"

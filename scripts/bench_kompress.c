@@ -4,7 +4,7 @@
  * windows, one lane per core. Prints tokens per second and the time to
  * score an 8,000-token request at that rate, best of the runs.
  *   bench_kompress BACKEND WINDOWS RUNS     (BACKEND: cpu, cpu-bf16 or cuda) */
-#include "kompress.h"
+#include "kompress/kompress.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -20,7 +20,7 @@ with open(os.path.join(MODEL, "expected.json"), encoding="utf-8") as f:
     REF = {t["name"]: t for t in json.load(f)["texts"]}
 # the long prose text: three windows, words kept and dropped in each
 TEXT = REF["long"]["text"] + " " + REF["prose"]["text"]
-# hr keeps words that say something failed, whatever a scorer says (lib/mustkeep.c)
+# hr keeps words that say something failed, whatever a scorer says (lib/compress/mustkeep.c)
 SEVERITY = {"abort", "aborted", "crash", "critical", "denied", "error", "errors", "exception", "fail", "failed",
             "failure", "fatal", "forbidden", "killed", "panic", "refused", "timeout", "warning", "warnings"}
 MUST = ["ENOENT", "/var/log/app.log", "30s", "0x7ffd1234", "HttpServerConfig,", "config.yaml", "--max-age"]

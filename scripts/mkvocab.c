@@ -1,7 +1,7 @@
 /* Build-time tool: turns a gzip'ed tiktoken rank file (lines "base64 rank") into
- * the binary table libhr embeds (layout in lib/vocab_format.h).
+ * the binary table libhr embeds (layout in lib/tokenizer/vocab_format.h).
  * Usage: mkvocab IN.tiktoken.gz OUT.bin */
-#include "vocab_format.h"
+#include "tokenizer/vocab_format.h"
 
 #include <stdio.h>
 #include <stdlib.h>

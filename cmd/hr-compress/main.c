@@ -1,8 +1,7 @@
 /* hr-compress: a request body in, the same request with compressed context
  * out. Option parsing, settings, I/O and exit statuses; the work is
  * hr_compress() in libhr, the call hr-proxy makes too. */
-#include "errmsg.h"
-#include "file_io.h"
+#include "hr_internal.h"
 #include "hr.h"
 #include "settings.h"
 #include "stats.h"

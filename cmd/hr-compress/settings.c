@@ -1,8 +1,7 @@
 /* hr-compress's options, and the settings it shares with hr-proxy: a flag
  * wins over the environment, which wins over route.yaml, which wins over
- * the built-in default, as libhr resolves them (lib/route_settings.c). */
-#include "kompress.h"
-#include "route_settings.h"
+ * the built-in default, as libhr resolves them (lib/settings/route_settings.c). */
+#include "hr_internal.h"
 #include "settings.h"
 
 #include <getopt.h>

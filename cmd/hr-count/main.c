@@ -1,6 +1,6 @@
 /* hr-count: token counts and ids of text or of API request bodies. Option
  * parsing, I/O and exit statuses only; the work is libhr's. */
-#include "file_io.h"
+#include "hr_internal.h"
 #include "hr.h"
 
 #include <errno.h>

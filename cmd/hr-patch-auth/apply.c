@@ -4,7 +4,7 @@
  * before it wrote is put back and the backup goes. An apply killed
  * half-way is undone by the next one before it starts. */
 #include "patch.h"
-#include "sha256.h"
+#include "hr_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * that in files Hermes may have rewritten since. JSON, no secrets: URLs,
  * entry ids and checksums only. */
 #include "patch.h"
-#include "grow.h"
+#include "hr_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 #ifndef HR_PATCH_AUTH_H
 #define HR_PATCH_AUTH_H
 
-#include "hermes.h"
+#include "hr_internal.h"
 #include "hr.h"
 
 #include <stdio.h>

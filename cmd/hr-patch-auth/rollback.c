@@ -3,7 +3,7 @@
  * (a refreshed token, a re-seeded pool) gets only apply's own edits undone,
  * and only where they still hold what apply wrote. */
 #include "patch.h"
-#include "sha256.h"
+#include "hr_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * same request would have billed uncompressed (or, in observe mode,
  * compressed), and dollars where route.yaml gives the model's prices. */
 #include "proxy.h"
-#include "route_settings.h"
+#include "hr_internal.h"
 
 #include <math.h>
 #include <stdio.h>

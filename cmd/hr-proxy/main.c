@@ -1,10 +1,8 @@
 /* hr-proxy: the compressing reverse proxy. Settings, the listening socket,
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
  * graceful stop; forwarding is forward.c's. */
-#include "errmsg.h"
-#include "file_io.h"
+#include "hr_internal.h"
 #include "proxy.h"
-#include "route_settings.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

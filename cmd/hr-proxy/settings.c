@@ -1,16 +1,15 @@
 /* hr-proxy settings: each one from its flag, else its environment variable,
  * else route.yaml, else the default, as libhr resolves them for every
- * program (lib/route_settings.c); checked and stored here, read again on SIGHUP. */
-#include "kompress.h"
+ * program (lib/settings/route_settings.c); checked and stored here, read again on SIGHUP. */
+#include "hr_internal.h"
 #include "proxy.h"
-#include "route_settings.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 /* How each setting's text is read; the names and defaults are libhr's
- * (lib/route_settings.c), shared with hr-compress and hr-verify. */
+ * (lib/settings/route_settings.c), shared with hr-compress and hr-verify. */
 enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH, K_BOOL, K_RATE, K_MODE, K_TOOLS };
 
 _Static_assert(HR_S_COUNT <= sizeof ((struct cli *)0)->flags / sizeof(const char *), "struct cli: flags too short");

@@ -1,7 +1,7 @@
 /* hr-verify: the four-point routing checklist (health, logs, chat, base_url),
  * for people and for CI. Options, defaults, the order of the checks and the
  * exit status; each check lives in its own file. */
-#include "route_settings.h"
+#include "hr_internal.h"
 #include "verify.h"
 
 #include <curl/curl.h>

@@ -3,7 +3,7 @@
 #ifndef HR_VERIFY_H
 #define HR_VERIFY_H
 
-#include "hermes.h"
+#include "hr_internal.h"
 #include "hr.h"
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* hr_compress() on the scenarios in testdata/hr-compress/scenarios (real
  * tool output: dpkg's log, dpkg-query as JSON, grep -rn, git diff, the GPL,
  * ls -la, with planted facts) and on small inputs for each compressor. */
-#include "compress_internal.h"
+#include "compress/compress_internal.h"
 #include "hr.h"
 #include "unit.h"
 

@@ -4,7 +4,7 @@
  * header and changed line; unified diffs are cut as they always were; prose
  * whose every sentence holds a number keeps the numbers, not all the words
  * around them; grep output grouped under its paths is still search output. */
-#include "compress_internal.h"
+#include "compress/compress_internal.h"
 #include "hr.h"
 #include "unit.h"
 

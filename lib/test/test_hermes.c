@@ -1,7 +1,7 @@
 /* Hermes file edits: config.yaml shapes (block and flow lists, missing keys,
  * CRLF, no final newline, unicode before the edit), their rollback, and
  * auth.json pool entries with and without base_url. */
-#include "hermes.h"
+#include "hermes/hermes.h"
 #include "unit.h"
 
 #include <stdio.h>

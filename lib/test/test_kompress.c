@@ -6,8 +6,8 @@
  * logits, span and score within 1e-4 of the float64 reference; per word the
  * same keep decision except where the reference lies within 1e-3 of a
  * threshold. Also: choosing the scorer through hr_compress(). */
-#include "../json_internal.h"
-#include "../kompress.h"
+#include "json/json_internal.h"
+#include "kompress/kompress.h"
 #include "unit.h"
 
 #include <math.h>

@@ -6,7 +6,7 @@
  * git grep, date(1) in a loop, seq(1), python -m unittest -v), on lines
  * made like progress, test and timestamped logs, and on random text. Ends
  * with the time each takes on 1 MB. */
-#include "compress_internal.h"
+#include "compress/compress_internal.h"
 #include "hr.h"
 #include "unit.h"
 

@@ -3,9 +3,9 @@
  * unpacks it and names it in HR_NFC_TEST_FILE). Each line c1;c2;c3;c4;c5
  * requires c2 == NFC(c1) == NFC(c2) == NFC(c3) and c4 == NFC(c4) == NFC(c5);
  * every code point that part 1 does not list must be its own NFC. */
-#include "unicode.h"
-#include "unicode_nfc.h"
-#include "unicode_nfc_tables.h"
+#include "unicode/unicode.h"
+#include "kompress/unicode_nfc.h"
+#include "kompress/unicode_nfc_tables.h"
 #include "unit.h"
 
 #include <stdint.h>
@@ -59,7 +59,7 @@ static int same_version(const char *line)
     char want[64];
     snprintf(want, sizeof want, "NormalizationTest-%s.txt", hr__nfc_unicode_version);
     if (strstr(line, want)) return 1;
-    printf("  the test file is not Unicode %s (%.60s): regenerate lib/unicode_nfc_tables.c with "
+    printf("  the test file is not Unicode %s (%.60s): regenerate lib/kompress/unicode_nfc_tables.c with "
            "scripts/gen-unicode-nfc.py\n", hr__nfc_unicode_version, line);
     unit_failed_checks++;
     return 0;

@@ -2,8 +2,8 @@
  * scripts/make-safetensors-fixtures.py with Python's struct module: every
  * value must come out as Python decodes it, bit for bit, and every broken
  * file must be refused with a message naming the tensor at fault. */
-#include "safetensors.h"
-#include "file_io.h"
+#include "kompress/safetensors.h"
+#include "util/file_io.h"
 #include "unit.h"
 
 #include <math.h>

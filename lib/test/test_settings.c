@@ -1,8 +1,8 @@
-/* Tests of the settings every program shares (lib/route_settings.c): the
+/* Tests of the settings every program shares (lib/settings/route_settings.c): the
  * order flag, environment, route.yaml, default; the home and its logs
  * folder; listen addresses; and the install-path helpers of file_io.c. */
-#include "file_io.h"
-#include "route_settings.h"
+#include "util/file_io.h"
+#include "settings/route_settings.h"
 #include "unit.h"
 
 #include <stdio.h>

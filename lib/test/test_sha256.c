@@ -1,5 +1,5 @@
 /* SHA-256 against the FIPS 180-2 example digests and sha256sum(1). */
-#include "sha256.h"
+#include "util/sha256.h"
 #include "unit.h"
 
 #include <stdlib.h>

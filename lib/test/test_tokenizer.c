@@ -2,8 +2,8 @@
  * counting agrees with encoding, special tokens, invalid UTF-8, model names.
  * Token-id parity with tiktoken itself is scripts/node/parity.mjs. */
 #include "hr.h"
-#include "tokenizer_internal.h"
-#include "unicode.h"
+#include "tokenizer/tokenizer_internal.h"
+#include "unicode/unicode.h"
 #include "unit.h"
 
 #include <stdatomic.h>

