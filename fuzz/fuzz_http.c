@@ -133,8 +133,7 @@ static void frame(const uint8_t *data, size_t size, const size_t *cut, size_t nc
             struct frame_step s = framer_next(&f, buf, avail, emit, r);
             free(buf);
             if (s.op == FRAME_WAIT) {
-                FUZZ_CHECK(!r->head.len && before == READ_HEAD && look < HEAD_LIMIT, "waits in state %d",
-                           (int)before);
+                FUZZ_CHECK(!r->head.len && before == READ_HEAD && look < HEAD_LIMIT, "waits in state %d", (int)before);
                 break;
             }
             FUZZ_CHECK(s.n > 0 && s.n <= avail, "a step of %zu of %zu bytes", s.n, avail);
@@ -143,8 +142,7 @@ static void frame(const uint8_t *data, size_t size, const size_t *cut, size_t nc
                 FUZZ_CHECK(!r->head.len, "a head written and its original passed too");
                 if (before == READ_HEAD && f.state == PASS_ALL) /* not a request line: libevent answers 400 */
                     FUZZ_CHECK(!memchr(in + pos, '\n', s.n), "a head passed unframed");
-                else if (before == READ_HEAD)
-                    check_passed(in + pos, s.n, &f);
+                else if (before == READ_HEAD) check_passed(in + pos, s.n, &f);
                 hr_buf_append(&r->out, in + pos, s.n);
             }
             pos += s.n;

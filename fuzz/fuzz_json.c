@@ -71,8 +71,8 @@ static void check_number(const hr_json *d, hr_json_node n, const char *text)
     char back[32];
     snprintf(back, sizeof back, "%" PRId64, v);
     int negative_zero = len == 2 && s[0] == '-' && s[1] == '0';
-    FUZZ_CHECK(negative_zero ? !strcmp(back, "0") : strlen(back) == len && !memcmp(back, s, len),
-               "%.*s read as %s", (int)len, s, back);
+    FUZZ_CHECK(negative_zero ? !strcmp(back, "0") : strlen(back) == len && !memcmp(back, s, len), "%.*s read as %s",
+               (int)len, s, back);
 }
 
 static void check_string(const hr_json *d, hr_json_node n, hr_buf *canon)

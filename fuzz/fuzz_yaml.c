@@ -113,8 +113,8 @@ static void rescan(const hr_buf *text, struct hr__yaml *y, const char *what)
     char err[256] = "";
     const char *t = text->data ? text->data : "";
     FUZZ_CHECK(libyaml_parses(t, text->len), "libyaml cannot parse the %s file:\n%.*s", what, (int)text->len, t);
-    FUZZ_CHECK(hr__yaml_scan(y, t, text->len, err, sizeof err) == HR_OK, "the %s file does not scan: %s\n%.*s",
-               what, err, (int)text->len, t);
+    FUZZ_CHECK(hr__yaml_scan(y, t, text->len, err, sizeof err) == HR_OK, "the %s file does not scan: %s\n%.*s", what,
+               err, (int)text->len, t);
 }
 
 static void check_applied(const struct hr__yaml *before, const struct hr__yaml *y, const struct hr__config_changes *ch,
@@ -209,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hr_buf applied = {0}, back = {0}, kept = {0}, kept2 = {0};
     st = edit(text, size, plan_apply, &y, &a, &applied);
     if (st) {
-        FUZZ_CHECK(st == HR_EINVAL && names_place(a.err) && fuzz_printable(a.err), "apply: %s: \"%s\"",
-                   hr_strerror(st), a.err);
+        FUZZ_CHECK(st == HR_EINVAL && names_place(a.err) && fuzz_printable(a.err), "apply: %s: \"%s\"", hr_strerror(st),
+                   a.err);
         goto out;
     }
     rescan(&applied, &y2, "edited");

@@ -68,7 +68,10 @@ typedef struct hr_buf {
     size_t len;
     size_t cap;
 } hr_buf;
-#define HR_BUF_INIT {NULL, 0, 0}
+#define HR_BUF_INIT                                                                                                    \
+    {                                                                                                                  \
+        NULL, 0, 0                                                                                                     \
+    }
 
 HR_API hr_status hr_buf_append(hr_buf *buf, const void *bytes, size_t len);
 HR_API void hr_buf_free(hr_buf *buf);
@@ -91,17 +94,15 @@ HR_API void hr_tokenizer_free(hr_tokenizer *tok);
 HR_API const char *hr_tokenizer_encoding(const hr_tokenizer *tok);
 
 /* Number of tokens of text[0..len), without storing ids. */
-HR_API hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len,
-                                    unsigned flags, size_t *count);
+HR_API hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len, unsigned flags, size_t *count);
 
 /* Token ids of text[0..len) into ids[0..cap). *n receives the full count; when
  * it exceeds cap, the first cap ids are stored and HR_ERANGE is returned. */
-HR_API hr_status hr_tokenizer_encode(hr_tokenizer *tok, const char *text, size_t len,
-                                     unsigned flags, uint32_t *ids, size_t cap, size_t *n);
+HR_API hr_status hr_tokenizer_encode(hr_tokenizer *tok, const char *text, size_t len, unsigned flags, uint32_t *ids,
+                                     size_t cap, size_t *n);
 
 /* The bytes of token id (borrowed from the library's tables). */
-HR_API hr_status hr_tokenizer_token_bytes(const hr_tokenizer *tok, uint32_t id,
-                                          const char **bytes, size_t *len);
+HR_API hr_status hr_tokenizer_token_bytes(const hr_tokenizer *tok, uint32_t id, const char **bytes, size_t *len);
 
 /* How a model name maps to an encoding. Names are matched by prefix, e.g.
  * "gpt-4o-2024-08-06" as gpt-4o. For models whose tokenizer is not published
@@ -164,8 +165,7 @@ HR_API hr_json_node hr_json_value(const hr_json *doc, hr_json_node key);
 /* The value of the first member named key in an object, or HR_JSON_NONE. */
 HR_API hr_json_node hr_json_get(const hr_json *doc, hr_json_node object, const char *key);
 /* Whether a string node equals the given UTF-8 text once decoded. */
-HR_API int hr_json_string_equals(const hr_json *doc, hr_json_node str, const char *text,
-                                 size_t len);
+HR_API int hr_json_string_equals(const hr_json *doc, hr_json_node str, const char *text, size_t len);
 /* Appends the decoded bytes of a string node. Lone surrogate escapes decode
  * to U+FFFD. */
 HR_API hr_status hr_json_string_decode(const hr_json *doc, hr_json_node str, hr_buf *out);
@@ -189,16 +189,14 @@ HR_API hr_status hr_splice_new(const char *orig, size_t len, hr_splice **out);
 HR_API void hr_splice_free(hr_splice *sp);
 /* Replace orig[start, end) with bytes[0..n) (copied). Ranges may come in any
  * order but must not overlap (HR_EINVAL); start == end inserts. */
-HR_API hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char *bytes,
-                                   size_t n);
+HR_API hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char *bytes, size_t n);
 /* Appends the edited document to out. */
 HR_API hr_status hr_splice_apply(hr_splice *sp, hr_buf *out);
 HR_API const char *hr_splice_errmsg(const hr_splice *sp);
 /* How many edits are recorded, and the i-th in order of start (to show
  * them, as a diff does). The bytes are borrowed from sp. */
 HR_API size_t hr_splice_count(const hr_splice *sp);
-HR_API hr_status hr_splice_edit(hr_splice *sp, size_t i, size_t *start, size_t *end, const char **bytes,
-                                size_t *n);
+HR_API hr_status hr_splice_edit(hr_splice *sp, size_t i, size_t *start, size_t *end, const char **bytes, size_t *n);
 
 /* ---- requests ------------------------------------------------------------- */
 
@@ -225,8 +223,7 @@ HR_API hr_status hr_request_model(const hr_json *doc, hr_buf *out);
  * add are not included. */
 typedef struct hr_request_counts hr_request_counts;
 
-HR_API hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
-                                  hr_request_counts **out);
+HR_API hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format, hr_request_counts **out);
 HR_API void hr_request_counts_free(hr_request_counts *counts);
 HR_API size_t hr_request_counts_system(const hr_request_counts *counts);
 HR_API size_t hr_request_counts_tools(const hr_request_counts *counts);
@@ -234,8 +231,8 @@ HR_API size_t hr_request_counts_total(const hr_request_counts *counts);
 HR_API size_t hr_request_counts_messages(const hr_request_counts *counts);
 /* Message i: its role ("user", "tool", "function_call_output", ...; borrowed
  * from counts) and its tokens. */
-HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i,
-                                           const char **role, size_t *tokens);
+HR_API hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i, const char **role,
+                                           size_t *tokens);
 
 /* ---- compression ------------------------------------------------------------ */
 
@@ -271,29 +268,29 @@ HR_API size_t hr_sent_count(hr_sent *s); /* tool results remembered */
 HR_API hr_status hr_sent_open_index(hr_sent *s, const char *path);
 
 typedef struct hr_compress_options {
-    hr_format format;      /* HR_FORMAT_UNKNOWN: detect from the body */
-    hr_mode mode;          /* HR_MODE_CACHE */
-    const char *exact_tools; /* "name, +name, -name": tools whose results are never cut, added to
-                                or removed from the defaults (read_file, Read, Edit, ...); NULL: defaults */
-    hr_sent *sent;         /* cache mode: what was sent before (NULL: none; each result is then
-                              compressed as if first sent) */
-    int sent_only;         /* with sent, failing open: compress nothing, send what was sent
-                              before and the rest as it came, and remember that; nothing is
-                              counted (tokens 0 in the stats), so that it takes milliseconds */
-    size_t protect_recent; /* token mode: last messages / input items left alone (5) */
-    size_t min_tokens;     /* min_tokens_to_crush: smaller units stay (500) */
-    int lossless_only;     /* re-encode only (compact JSON, tables, grouped search output,
-                              repeated lines counted): nothing is ever dropped */
-    const char *query;     /* the task's words; NULL: the task of each unit (cache mode: the user
-                              message before it and its tool call; token mode: the latest) */
-    const char *scorer;    /* "auto" (NULL), "lexical" or "kompress" */
-    const char *model_dir; /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
-                              else $HEADROOM_HOME/models/kompress-v2-base */
-    const char *kompress_backend; /* "auto", "cpu", "cuda"; NULL: $HEADROOM_KOMPRESS_BACKEND */
+    hr_format format;               /* HR_FORMAT_UNKNOWN: detect from the body */
+    hr_mode mode;                   /* HR_MODE_CACHE */
+    const char *exact_tools;        /* "name, +name, -name": tools whose results are never cut, added to
+                                       or removed from the defaults (read_file, Read, Edit, ...); NULL: defaults */
+    hr_sent *sent;                  /* cache mode: what was sent before (NULL: none; each result is then
+                                       compressed as if first sent) */
+    int sent_only;                  /* with sent, failing open: compress nothing, send what was sent
+                                       before and the rest as it came, and remember that; nothing is
+                                       counted (tokens 0 in the stats), so that it takes milliseconds */
+    size_t protect_recent;          /* token mode: last messages / input items left alone (5) */
+    size_t min_tokens;              /* min_tokens_to_crush: smaller units stay (500) */
+    int lossless_only;              /* re-encode only (compact JSON, tables, grouped search output,
+                                       repeated lines counted): nothing is ever dropped */
+    const char *query;              /* the task's words; NULL: the task of each unit (cache mode: the user
+                                       message before it and its tool call; token mode: the latest) */
+    const char *scorer;             /* "auto" (NULL), "lexical" or "kompress" */
+    const char *model_dir;          /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
+                                       else $HEADROOM_HOME/models/kompress-v2-base */
+    const char *kompress_backend;   /* "auto", "cpu", "cuda"; NULL: $HEADROOM_KOMPRESS_BACKEND */
     size_t kompress_max_concurrent; /* model runs on the GPU at a time, each with its own
                                        memory; 0: 1. Set by the first user of a model folder */
-    const char *encoding;  /* NULL: the encoding of the request's model */
-    size_t max_bytes;      /* larger bodies are refused (HR_ETOOBIG); 0: 256 MiB */
+    const char *encoding;           /* NULL: the encoding of the request's model */
+    size_t max_bytes;               /* larger bodies are refused (HR_ETOOBIG); 0: 256 MiB */
 } hr_compress_options;
 
 #define HR_PROTECT_RECENT_DEFAULT 5
@@ -314,8 +311,8 @@ HR_API void hr_compressor_free(hr_compressor *c);
 /* Appends the request to send to out. On error nothing is appended, and
  * hr_compressor_errmsg() / hr_compressor_error_offset() tell what and where;
  * callers that fail open then send body as it was. */
-HR_API hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body,
-                             size_t len, hr_buf *out);
+HR_API hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len,
+                             hr_buf *out);
 /* Stops the hr_compress() running on c, or the next one, from any thread:
  * it returns HR_ECANCELED within milliseconds and appends nothing. The
  * request stays cancelled until hr_compressor_cancel(c, 0). */
@@ -330,8 +327,8 @@ HR_API size_t hr_compressor_error_offset(const hr_compressor *c);
  * already multiplied by the estimate factor. */
 typedef struct hr_compress_stats {
     hr_format format;
-    const char *encoding; /* static string */
-    const char *scorer;   /* static string: "lexical", "kompress" */
+    const char *encoding;       /* static string */
+    const char *scorer;         /* static string: "lexical", "kompress" */
     const char *scorer_backend; /* static string: "cpu", "cuda"; NULL for lexical */
     int is_estimate;
     double estimate_factor;
@@ -341,8 +338,8 @@ typedef struct hr_compress_stats {
      * Results sent before, whose split is not known again, count as cut; for a
      * JSON result whose strings were cut, the split is estimated from theirs. */
     size_t tokens_lossless;
-    size_t units;         /* units changed; see hr_compressor_unit() */
-    double elapsed_ms;    /* time spent in hr_compress(), counting included */
+    size_t units;      /* units changed; see hr_compressor_unit() */
+    double elapsed_ms; /* time spent in hr_compress(), counting included */
 } hr_compress_stats;
 
 /* One compressed unit: where it is in the request (e.g.
@@ -385,8 +382,8 @@ HR_API const char *hr_config_get(const hr_config *cfg, const char *key);
  * value when given, else the environment variable's when set and not empty,
  * else the file's key, else NULL (the default). *from gets 'f', 'e', 'c' or
  * 'd' for flag, environment, config file, default. */
-HR_API const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg,
-                              const char *key, char *from);
+HR_API const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg, const char *key,
+                              char *from);
 
 #ifdef __cplusplus
 }

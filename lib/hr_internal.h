@@ -6,11 +6,11 @@
 #define HR_INTERNAL_H
 
 #include "hr.h"
-#include "util/errmsg.h"   /* hr__set_error, the one-line error convention */
-#include "util/file_io.h"  /* paths, whole-file reads, atomic writes */
-#include "util/grow.h"     /* growable arrays */
-#include "util/sha256.h"   /* digests for the backup manifest */
+#include "util/errmsg.h"             /* hr__set_error, the one-line error convention */
+#include "util/file_io.h"            /* paths, whole-file reads, atomic writes */
+#include "util/grow.h"               /* growable arrays */
+#include "util/sha256.h"             /* digests for the backup manifest */
 #include "settings/route_settings.h" /* flag > HEADROOM_* > route.yaml > default */
-#include "hermes/hermes.h" /* Hermes's home, config.yaml, auth.json, the routed verdict */
+#include "hermes/hermes.h"           /* Hermes's home, config.yaml, auth.json, the routed verdict */
 
 #endif

@@ -39,8 +39,15 @@ static void base_model(struct hr_kweights *w, struct hr__st_tensor *emb)
 {
     memset(w, 0, sizeof *w);
     struct hr_kconfig *c = &w->cfg;
-    *c = (struct hr_kconfig){.hidden = 768, .layers = 22, .heads = 12, .intermediate = 1152, .vocab = 50368,
-                             .local_window = 128, .norm_eps = 1e-5, .global_theta = 160000, .local_theta = 10000};
+    *c = (struct hr_kconfig){.hidden = 768,
+                             .layers = 22,
+                             .heads = 12,
+                             .intermediate = 1152,
+                             .vocab = 50368,
+                             .local_window = 128,
+                             .norm_eps = 1e-5,
+                             .global_theta = 160000,
+                             .local_theta = 10000};
     for (int i = 0; i < c->layers; i++) c->global[i] = i % 3 == 0;
     size_t H = 768, F = 1152, V = 50368, C = HR_KOMPRESS_SPAN_CHANNELS;
     *emb = (struct hr__st_tensor){.dtype = HR_ST_F32, .ndim = 2, .shape = {(int64_t)V, (int64_t)H}, .count = V * H};

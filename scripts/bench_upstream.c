@@ -26,10 +26,9 @@ static const char FIRST_EVENT[] =
     "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_bench\",\"type\":\"message\","
     "\"role\":\"assistant\",\"model\":\"claude-bench\",\"content\":[]}}\n\n";
 static const char PING[] = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
-static const char LAST_EVENTS[] =
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-    "\"delta\":{\"type\":\"text_delta\",\"text\":\"ok\"}}\n\n"
-    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+static const char LAST_EVENTS[] = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                                  "\"delta\":{\"type\":\"text_delta\",\"text\":\"ok\"}}\n\n"
+                                  "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
 struct held {
     struct evhttp_request *req;
@@ -111,8 +110,8 @@ int main(int argc, char **argv)
     evhttp_set_gencb(http, on_request, base);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     /* A deep accept backlog: the benchmark opens a thousand streams at once. */
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) || listen(fd, 4096) ||

@@ -72,8 +72,7 @@ int main(int argc, char **argv)
         if (!sp) die(in, lineno, "expected 'base64 rank'");
         char *end;
         unsigned long rank = strtoul(sp + 1, &end, 10);
-        if (end == sp + 1 || (*end != '\n' && *end != '\0') || rank >= cap)
-            die(in, lineno, "bad rank");
+        if (end == sp + 1 || (*end != '\n' && *end != '\0') || rank >= cap) die(in, lineno, "bad rank");
         if (tok[rank].bytes) die(in, lineno, "duplicate rank");
         unsigned char buf[768];
         long len = b64_decode(line, (size_t)(sp - line), buf);

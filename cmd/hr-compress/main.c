@@ -15,7 +15,15 @@
 #include <unistd.h>
 
 /* sysexits(3) */
-enum { EX_OK_ = 0, EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_NOINPUT_ = 66, EX_SOFTWARE_ = 70, EX_IOERR_ = 74, EX_CONFIG_ = 78 };
+enum {
+    EX_OK_ = 0,
+    EX_USAGE_ = 64,
+    EX_DATAERR_ = 65,
+    EX_NOINPUT_ = 66,
+    EX_SOFTWARE_ = 70,
+    EX_IOERR_ = 74,
+    EX_CONFIG_ = 78
+};
 
 static void usage(FILE *out)
 {

@@ -9,9 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_FORMAT = 256, OPT_PROTECT, OPT_MIN_TOKENS, OPT_QUERY, OPT_SCORER, OPT_MODEL, OPT_BACKEND, OPT_STATS, OPT_JSON_STATS,
-       OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES, OPT_MODE, OPT_EXACT_TOOLS,
-       OPT_LOSSLESS };
+enum {
+    OPT_FORMAT = 256,
+    OPT_PROTECT,
+    OPT_MIN_TOKENS,
+    OPT_QUERY,
+    OPT_SCORER,
+    OPT_MODEL,
+    OPT_BACKEND,
+    OPT_STATS,
+    OPT_JSON_STATS,
+    OPT_FAIL_OPEN,
+    OPT_CONFIG,
+    OPT_MAX_BYTES,
+    OPT_MODE,
+    OPT_EXACT_TOOLS,
+    OPT_LOSSLESS
+};
 
 /* The numeric settings shared with hr-proxy, resolved by libhr (flag, else
  * environment, else route.yaml); each source is named in the error. */

@@ -53,14 +53,14 @@ void print_stats_json(const hr_compressor *c)
 {
     hr_compress_stats st;
     hr_compressor_stats(c, &st);
-    fprintf(stderr, "{\"format\":\"%s\",\"encoding\":\"%s\",\"estimate\":%s,\"scorer\":\"%s\",", hr_format_name(st.format),
-            st.encoding, st.is_estimate ? "true" : "false", st.scorer);
+    fprintf(stderr, "{\"format\":\"%s\",\"encoding\":\"%s\",\"estimate\":%s,\"scorer\":\"%s\",",
+            hr_format_name(st.format), st.encoding, st.is_estimate ? "true" : "false", st.scorer);
     if (st.scorer_backend) fprintf(stderr, "\"scorer_backend\":\"%s\",", st.scorer_backend);
     fprintf(stderr,
             "\"tokens_before\":%zu,\"tokens_after\":%zu,\"tokens_saved\":%zu,\"saved_lossless\":%zu,"
             "\"saved_lossy\":%zu,\"units\":[",
-            st.tokens_before, st.tokens_after, st.tokens_before - st.tokens_after, st.tokens_before - st.tokens_lossless,
-            st.tokens_lossless - st.tokens_after);
+            st.tokens_before, st.tokens_after, st.tokens_before - st.tokens_after,
+            st.tokens_before - st.tokens_lossless, st.tokens_lossless - st.tokens_after);
     hr_compress_unit u;
     for (size_t i = 0; hr_compressor_unit(c, i, &u) == HR_OK; i++) {
         fputs(i ? ",{\"where\":" : "{\"where\":", stderr);

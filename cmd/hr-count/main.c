@@ -76,8 +76,7 @@ static void print_json_string(const char *s)
     hr_buf_free(&b);
 }
 
-static void print_json_head(const char *path, const char *encoding, const char *model,
-                            const hr_model_encoding *me)
+static void print_json_head(const char *path, const char *encoding, const char *model, const hr_model_encoding *me)
 {
     fputs("{\"file\":", stdout);
     print_json_string(path);
@@ -91,8 +90,7 @@ static void print_json_head(const char *path, const char *encoding, const char *
 }
 
 /* How to count: -e, else -m, else the request's model, else the default. */
-static const char *choose_encoding(const struct options *o, const char *request_model,
-                                   hr_model_encoding *me)
+static const char *choose_encoding(const struct options *o, const char *request_model, hr_model_encoding *me)
 {
     me->is_estimate = 0;
     me->estimate_factor = 1.0;
@@ -122,8 +120,7 @@ static int count_request(struct state *s, const char *path, hr_format format)
     } else if (s->opt.json) {
         print_json_head(path, encoding, shown_model, &me);
         printf(",\"format\":\"%s\",\"system\":%zu,\"tools\":%zu,\"messages\":[", hr_format_name(format),
-               estimated(hr_request_counts_system(rc_counts), &me),
-               estimated(hr_request_counts_tools(rc_counts), &me));
+               estimated(hr_request_counts_system(rc_counts), &me), estimated(hr_request_counts_tools(rc_counts), &me));
         for (size_t i = 0; i < hr_request_counts_messages(rc_counts); i++) {
             const char *role;
             size_t tokens;
@@ -195,8 +192,8 @@ static int count_input(struct state *s, const char *path, int several)
         return EXIT_INPUT;
     }
     hr_format format = HR_FORMAT_UNKNOWN;
-    int as_request = !s->opt.ids && s->opt.mode != MODE_TEXT &&
-                     (s->opt.mode == MODE_MESSAGES || looks_like_json_object(&in));
+    int as_request =
+        !s->opt.ids && s->opt.mode != MODE_TEXT && (s->opt.mode == MODE_MESSAGES || looks_like_json_object(&in));
     if (as_request) {
         hr_status st = hr_json_parse(s->doc, in.data, in.len);
         if (!st) format = hr_request_detect(s->doc);
@@ -207,10 +204,8 @@ static int count_input(struct state *s, const char *path, int several)
             return EXIT_INPUT;
         }
     }
-    if (format != HR_FORMAT_UNKNOWN)
-        rc = count_request(s, path, format);
-    else
-        rc = count_text(s, path, &in);
+    if (format != HR_FORMAT_UNKNOWN) rc = count_request(s, path, format);
+    else rc = count_text(s, path, &in);
     if (rc == -1) { /* finish the plain "N" or "N FILE" line */
         if (several) printf(" %s", path);
         putchar('\n');
@@ -225,10 +220,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     enum { OPT_IDS = 256, OPT_SPECIAL, OPT_JSON, OPT_MESSAGES, OPT_TEXT };
     static const struct option longopts[] = {
         {"encoding", required_argument, NULL, 'e'}, {"model", required_argument, NULL, 'm'},
-        {"ids", no_argument, NULL, OPT_IDS},       {"allow-special", no_argument, NULL, OPT_SPECIAL},
-        {"json", no_argument, NULL, OPT_JSON},     {"messages", no_argument, NULL, OPT_MESSAGES},
-        {"text", no_argument, NULL, OPT_TEXT},     {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"ids", no_argument, NULL, OPT_IDS},        {"allow-special", no_argument, NULL, OPT_SPECIAL},
+        {"json", no_argument, NULL, OPT_JSON},      {"messages", no_argument, NULL, OPT_MESSAGES},
+        {"text", no_argument, NULL, OPT_TEXT},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "e:m:hV", longopts, NULL)) != -1) {
@@ -285,10 +280,8 @@ int main(int argc, char **argv)
     } else {
         for (int i = optind; i < argc; i++) rc |= count_input(&s, argv[i], n_inputs > 1);
         if (n_inputs > 1 && !s.opt.ids) {
-            if (s.opt.json)
-                printf("{\"total\":%zu}\n", s.total);
-            else
-                printf("%zu total\n", s.total);
+            if (s.opt.json) printf("{\"total\":%zu}\n", s.total);
+            else printf("%zu total\n", s.total);
         }
     }
     hr_json_free(s.doc);

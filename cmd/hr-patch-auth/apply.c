@@ -16,13 +16,13 @@
 struct plan {
     const struct hr__provider *routed[HR_MAX_ROUTED];
     size_t n_routed;
-    char providers[128];      /* "a, b" */
+    char providers[128]; /* "a, b" */
     hr_splice *auth_sp, *config_sp;
     struct auth_edits auth;
     struct hr__config_changes cfg;
-    char *model_url;          /* model.base_url's new value, NULL: left alone */
-    int drop_model_url;       /* model.base_url holds an earlier proxy URL: removed */
-    hr_buf left_alone;        /* "what (why)" lines for the summary */
+    char *model_url;    /* model.base_url's new value, NULL: left alone */
+    int drop_model_url; /* model.base_url holds an earlier proxy URL: removed */
+    hr_buf left_alone;  /* "what (why)" lines for the summary */
     struct plugin_files pf;
     int plugin_needed;
     hr_buf auth_new, config_new;
@@ -174,8 +174,8 @@ static int check_results(const struct hr__home *h, struct plan *p)
         return EXIT_FAIL;
     }
     hr_json *doc = NULL;
-    int auth_ok = !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) &&
-                  auth_reads_back(doc, &p->auth);
+    int auth_ok =
+        !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) && auth_reads_back(doc, &p->auth);
     hr_json_free(doc);
     const char *bad = !auth_ok ? h->auth_path : !config_reads_back(p) ? h->config_path : NULL;
     if (bad) fail("%s: the edited text does not read back as planned; nothing written (please report this)", bad);
@@ -186,8 +186,8 @@ static int make_plan(const struct options *o, const struct hr__home *h, const ch
 {
     if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return EXIT_FAIL;
     for (size_t i = 0; i < p->n_routed; i++)
-        snprintf(p->providers + strlen(p->providers), sizeof p->providers - strlen(p->providers), "%s%s",
-                 i ? ", " : "", p->routed[i]->id);
+        snprintf(p->providers + strlen(p->providers), sizeof p->providers - strlen(p->providers), "%s%s", i ? ", " : "",
+                 p->routed[i]->id);
     if (hr_splice_new(h->auth.data, h->auth.len, &p->auth_sp) ||
         hr_splice_new(h->config.data, h->config.len, &p->config_sp) || plugin_source_load(&p->pf, o->plugin_source))
         return EXIT_FAIL;
@@ -210,8 +210,8 @@ static int print_diff(const struct hr__home *h, struct plan *p)
                  : 0;
     if (!rc && out.len) fwrite(out.data, 1, out.len, stdout);
     if (!rc && p->plugin_needed)
-        fprintf(stderr, "hr-patch-auth: would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/\n",
-                p->pf.dir, h->dir, HR_PLUGIN_NAME);
+        fprintf(stderr, "hr-patch-auth: would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/\n", p->pf.dir,
+                h->dir, HR_PLUGIN_NAME);
     hr_buf_free(&out);
     return rc;
 }
@@ -220,10 +220,10 @@ static int print_diff(const struct hr__home *h, struct plan *p)
 
 /* A backup being made: its folder, the folders made for it, its manifest. */
 struct backup {
-    char *dir, *top, *all;   /* backups/hr-patch-auth/<id>, backups, backups/hr-patch-auth */
-    int made_top, made_all;  /* created by this run */
+    char *dir, *top, *all;  /* backups/hr-patch-auth/<id>, backups, backups/hr-patch-auth */
+    int made_top, made_all; /* created by this run */
     char id[64], created[32];
-    struct manifest m;       /* borrows the plan's fields */
+    struct manifest m; /* borrows the plan's fields */
 };
 
 static int make_private_dir(const char *path, int *made)
@@ -290,9 +290,14 @@ static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, 
     int rc = new_backup(h, b);
     if (!rc) rc = write_backup_file(b, "auth.json", &h->auth) || write_backup_file(b, "config.yaml", &h->config);
     if (rc) return rc;
-    b->m = (struct manifest){.id = b->id, .created = b->created, .proxy_url = (char *)proxy,
-                             .providers = p->providers, .auth = p->auth, .config = p->cfg,
-                             .model_url = p->model_url, .plugin_installed = p->plugin_needed};
+    b->m = (struct manifest){.id = b->id,
+                             .created = b->created,
+                             .proxy_url = (char *)proxy,
+                             .providers = p->providers,
+                             .auth = p->auth,
+                             .config = p->cfg,
+                             .model_url = p->model_url,
+                             .plugin_installed = p->plugin_needed};
     hr__sha256_hex(h->auth.data, h->auth.len, b->m.auth_sha);
     hr__sha256_hex(p->auth_new.data, p->auth_new.len, b->m.auth_sha_after);
     hr__sha256_hex(h->config.data, h->config.len, b->m.config_sha);
@@ -424,7 +429,8 @@ static void note_interrupted(const struct hr__home *h)
 static void report_text(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed,
                         const char *undone)
 {
-    printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes", p->n_routed ? p->providers : "no provider", proxy);
+    printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes",
+           p->n_routed ? p->providers : "no provider", proxy);
     if (*undone) printf("  backup %s: an interrupted apply, undone first (marked rolled back)\n", undone);
     for (size_t i = 0; i < p->auth.n; i++) {
         const struct auth_edit *a = &p->auth.v[i];
@@ -433,11 +439,13 @@ static void report_text(const struct hr__home *h, struct plan *p, const char *pr
     }
     if (p->cfg.enabled_added) printf("  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
     if (p->cfg.block_added) printf("  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
-    if (p->cfg.disabled_removed) printf("  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
+    if (p->cfg.disabled_removed)
+        printf("  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
     if (p->cfg.base_url_set) printf("  config.yaml: model.base_url -> %s\n", p->model_url);
     if (p->cfg.base_url_removed)
         printf("  config.yaml: model.base_url %s removed (Hermes does not use it for this provider; with no "
-               "model.provider it would make every call a custom endpoint)\n", p->cfg.base_url_old);
+               "model.provider it would make every call a custom endpoint)\n",
+               p->cfg.base_url_old);
     if (p->plugin_needed) printf("  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
     if (p->left_alone.len) printf("  %s", p->left_alone.data);
     print_not_routed(h, p->routed, p->n_routed, stdout, 0);

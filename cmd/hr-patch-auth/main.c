@@ -141,12 +141,18 @@ static int set_mode(enum mode *m, enum mode want)
 static int parse(int argc, char **argv, struct options *o, enum mode *mode)
 {
     static const struct option longopts[] = {
-        {"apply", no_argument, NULL, 'a'},          {"dry-run", no_argument, NULL, 'n'},
-        {"status", no_argument, NULL, 's'},         {"rollback", optional_argument, NULL, 'r'},
-        {"hermes-home", required_argument, NULL, 'H'}, {"proxy-url", required_argument, NULL, 'u'},
-        {"providers", required_argument, NULL, 'p'}, {"plugin-source", required_argument, NULL, 'P'},
-        {"keep-plugin", no_argument, NULL, 'k'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"apply", no_argument, NULL, 'a'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"status", no_argument, NULL, 's'},
+        {"rollback", optional_argument, NULL, 'r'},
+        {"hermes-home", required_argument, NULL, 'H'},
+        {"proxy-url", required_argument, NULL, 'u'},
+        {"providers", required_argument, NULL, 'p'},
+        {"plugin-source", required_argument, NULL, 'P'},
+        {"keep-plugin", no_argument, NULL, 'k'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     for (int c; (c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1;) {

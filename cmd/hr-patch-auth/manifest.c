@@ -74,15 +74,17 @@ int manifest_write(const char *path, const struct manifest *m)
     member(f, ",\n  \"created\": ", m->created);
     member(f, ",\n  \"proxy_url\": ", m->proxy_url);
     member(f, ",\n  \"providers\": ", m->providers);
-    fprintf(f, ",\n  \"files\": {\n    \"auth.json\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"},\n"
-               "    \"config.yaml\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"}\n  },\n  \"auth_edits\": [",
+    fprintf(f,
+            ",\n  \"files\": {\n    \"auth.json\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"},\n"
+            "    \"config.yaml\": {\"sha256\": \"%s\", \"sha256_after\": \"%s\"}\n  },\n  \"auth_edits\": [",
             m->auth_sha, m->auth_sha_after, m->config_sha, m->config_sha_after);
     for (size_t i = 0; i < m->auth.n; i++) {
         fputs(i ? ",\n    " : "\n    ", f);
         json_auth_edit(f, &m->auth.v[i]);
     }
-    fprintf(f, "%s],\n  \"config_edits\": {\"enabled_added\": %s, \"block_added\": %s, \"base_url_set\": %s, "
-               "\"base_url_old\": ",
+    fprintf(f,
+            "%s],\n  \"config_edits\": {\"enabled_added\": %s, \"block_added\": %s, \"base_url_set\": %s, "
+            "\"base_url_old\": ",
             m->auth.n ? "\n  " : "", m->config.enabled_added ? "true" : "false",
             m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
     json_str_or_null(f, m->config.base_url_old);

@@ -57,12 +57,12 @@ void auth_edits_free(struct auth_edits *e);
 /* Everything apply records and rollback reads. */
 struct manifest {
     char *id, *created, *proxy_url;
-    char *providers;                 /* "a, b" */
+    char *providers; /* "a, b" */
     char auth_sha[65], auth_sha_after[65], config_sha[65], config_sha_after[65];
     struct auth_edits auth;
     struct hr__config_changes config;
-    char *model_url;                 /* what model.base_url was set to */
-    int plugin_installed;            /* apply wrote the plugin's files */
+    char *model_url;      /* what model.base_url was set to */
+    int plugin_installed; /* apply wrote the plugin's files */
     /* apply finished: until it has, the files may be half what it meant
      * (a run killed half-way), and the next --apply undoes it first */
     int complete;
@@ -84,8 +84,8 @@ int backup_complete(const struct hr__home *h, const char *id);
 
 /* The plugin's files: shipped copy vs installed copy. */
 struct plugin_files {
-    char *dir;            /* where the shipped copy was read */
-    hr_buf yaml, init;    /* plugin.yaml, __init__.py */
+    char *dir;         /* where the shipped copy was read */
+    hr_buf yaml, init; /* plugin.yaml, __init__.py */
 };
 int plugin_source_load(struct plugin_files *pf, const char *source);
 void plugin_source_free(struct plugin_files *pf);

@@ -24,8 +24,7 @@ int plugin_source_load(struct plugin_files *pf, const char *source)
         char *p = hr__path_join(source, FILES[i]);
         int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
         if (err)
-            fail("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
-                 strerror(err));
+            fail("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source, strerror(err));
         free(p);
         if (err) return EXIT_FAIL;
     }

@@ -149,8 +149,8 @@ static int check_undo(const struct hr__home *h, struct undo *u)
 
 static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
 {
-    int err = u->auth_changed ? hr__write_file_atomic(h->auth_target, u->auth_new.data, u->auth_new.len, h->auth_mode)
-                              : 0;
+    int err =
+        u->auth_changed ? hr__write_file_atomic(h->auth_target, u->auth_new.data, u->auth_new.len, h->auth_mode) : 0;
     const char *which = h->auth_target;
     if (!err && u->config_changed) {
         which = h->config_target;
@@ -197,19 +197,25 @@ static void report(const struct hr__home *h, const char *id, const struct undo *
         json_str(stdout, id);
         printf(", \"auth_json\": \"%s\", \"config_yaml\": \"%s\", \"urls_restored\": %zu, \"urls_kept\": %zu, "
                "\"urls_reset\": %zu, \"plugin_removed\": %s}\n",
-               u->auth_restored ? "restored" : u->auth_changed ? "edited" : "unchanged",
-               u->config_restored ? "restored" : u->config_changed ? "edited" : "unchanged", u->urls_restored,
-               u->urls_kept, u->urls_reset, removed ? "true" : "false");
+               u->auth_restored  ? "restored"
+               : u->auth_changed ? "edited"
+                                 : "unchanged",
+               u->config_restored  ? "restored"
+               : u->config_changed ? "edited"
+                                   : "unchanged",
+               u->urls_restored, u->urls_kept, u->urls_reset, removed ? "true" : "false");
         return;
     }
     printf("hr-patch-auth: rolled back %s\n", id);
     printf("  auth.json: %s\n", u->auth_restored  ? "restored from the backup (unchanged since apply)"
-                               : u->auth_changed  ? "apply's base_url edits undone; Hermes's later changes kept"
+                                : u->auth_changed ? "apply's base_url edits undone; Hermes's later changes kept"
                                                   : "nothing to undo");
     if (u->urls_kept) printf("  auth.json: %zu base_url changed since apply, left as it is\n", u->urls_kept);
-    if (u->urls_reset) printf("  auth.json: %zu entries Hermes saved with the proxy URL set back to the official one\n", u->urls_reset);
+    if (u->urls_reset)
+        printf("  auth.json: %zu entries Hermes saved with the proxy URL set back to the official one\n",
+               u->urls_reset);
     printf("  config.yaml: %s\n", u->config_restored  ? "restored from the backup (unchanged since apply)"
-                                 : u->config_changed  ? "apply's edits undone; other changes kept"
+                                  : u->config_changed ? "apply's edits undone; other changes kept"
                                                       : "nothing to undo");
     if (removed) printf("  plugin: removed from %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
     printf("  restart Hermes so that it drops the plugin\n");

@@ -29,8 +29,8 @@ static char *plugin_report(const struct hr__home *h)
 }
 
 static void print_text(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct hr__route_verdict *v, size_t n, int installed,
-                       const char *enabled, const char *report, char **ids, size_t n_ids)
+                       struct hr__route_verdict *v, size_t n, int installed, const char *enabled, const char *report,
+                       char **ids, size_t n_ids)
 {
     printf("hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
     for (size_t i = 0; i < n; i++) {
@@ -44,15 +44,15 @@ static void print_text(const struct hr__home *h, const char *proxy, const struct
     printf("  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
     if (!n_ids) printf("  backups: none\n");
     for (size_t i = 0; i < n_ids; i++)
-        printf("  backup %s%s\n", ids[i], backup_rolled_back(h, ids[i]) ? " (rolled back)"
-                                          : !backup_complete(h, ids[i])
-                                              ? " (an interrupted apply: the next --apply or --rollback undoes it)"
-                                              : "");
+        printf("  backup %s%s\n", ids[i],
+               backup_rolled_back(h, ids[i]) ? " (rolled back)"
+               : !backup_complete(h, ids[i]) ? " (an interrupted apply: the next --apply or --rollback undoes it)"
+                                             : "");
 }
 
 static void print_json(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct hr__route_verdict *v, size_t n, int installed,
-                       int enabled, const char *loading, const char *report, char **ids, size_t n_ids, int ok)
+                       struct hr__route_verdict *v, size_t n, int installed, int enabled, const char *loading,
+                       const char *report, char **ids, size_t n_ids, int ok)
 {
     printf("{\"hermes_home\": ");
     json_str(stdout, h->dir);
@@ -60,8 +60,8 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
     json_str(stdout, proxy);
     printf(", \"ok\": %s, \"providers\": [", ok ? "true" : "false");
     for (size_t i = 0; i < n; i++) {
-        printf("%s{\"id\": \"%s\", \"via\": \"%s\", \"pool_entries\": %zu, \"reasons\": [", i ? ", " : "",
-               v[i].p->id, v[i].via_proxy ? "proxy" : "direct", v[i].n_entries);
+        printf("%s{\"id\": \"%s\", \"via\": \"%s\", \"pool_entries\": %zu, \"reasons\": [", i ? ", " : "", v[i].p->id,
+               v[i].via_proxy ? "proxy" : "direct", v[i].n_entries);
         for (size_t r = 0; r < v[i].n_reasons; r++) {
             if (r) printf(", ");
             json_str(stdout, v[i].reasons[r]);

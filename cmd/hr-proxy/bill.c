@@ -80,8 +80,10 @@ static void add_model_price(const char *key, const char *value, void *arg)
     double x;
     size_t n = dot ? (size_t)(dot - key) : 0;
     if ((!input && !output) || !n || n >= sizeof c->p->models[0].model || parse_price(value, &x)) {
-        snprintf(c->err, c->err_len, "prices.models.%s: bad price '%s' (NAME: {input: USD, output: USD} per "
-                 "million tokens)", key, value);
+        snprintf(c->err, c->err_len,
+                 "prices.models.%s: bad price '%s' (NAME: {input: USD, output: USD} per "
+                 "million tokens)",
+                 key, value);
         c->failed = 1;
         return;
     }

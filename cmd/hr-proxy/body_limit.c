@@ -126,8 +126,8 @@ struct bufferevent *body_limit_bufferevent(struct event_base *base, void *arg)
     bl->kick = event_new(base, -1, 0, on_writable, bl);
     bl->sock = bl->kick ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (bl->sock)
-        bl->filter = bufferevent_filter_new(bl->sock, filter_input, filter_output, BEV_OPT_CLOSE_ON_FREE,
-                                            body_limit_free, bl);
+        bl->filter =
+            bufferevent_filter_new(bl->sock, filter_input, filter_output, BEV_OPT_CLOSE_ON_FREE, body_limit_free, bl);
     struct bufferevent *filter = bl->filter;
     if (!filter) {
         if (bl->sock) bufferevent_free(bl->sock);

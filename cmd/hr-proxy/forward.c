@@ -36,7 +36,7 @@ struct exchange {
     char encoding[32];          /* the answer's Content-Encoding */
     struct usage_reader *usage; /* reads the answer's usage as it passes */
     int usage_started;
-    struct event *silence;      /* fires when the upstream has sent nothing for upstream_timeout */
+    struct event *silence; /* fires when the upstream has sent nothing for upstream_timeout */
 };
 
 double now_ms(void)
@@ -97,8 +97,7 @@ static void log_exchange(struct exchange *ex)
     totals_add(&ex->p->totals, &ex->rec, ex->route.provider);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void note_error(struct exchange *ex, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) static void note_error(struct exchange *ex, const char *fmt, ...);
 static void note_error(struct exchange *ex, const char *fmt, ...)
 {
     va_list ap;
@@ -216,9 +215,17 @@ void forward_check_done(struct proxy *p)
 
 static int is_hop_by_hop(const char *name, size_t n)
 {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                                      "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-                                      "proxy-connection", NULL};
+    static const char *const hop[] = {"connection",
+                                      "keep-alive",
+                                      "proxy-authenticate",
+                                      "proxy-authorization",
+                                      "te",
+                                      "trailer",
+                                      "trailers",
+                                      "transfer-encoding",
+                                      "upgrade",
+                                      "proxy-connection",
+                                      NULL};
     for (const char *const *h = hop; *h; h++)
         if (strlen(*h) == n && !strncasecmp(name, *h, n)) return 1;
     return 0;
@@ -382,7 +389,7 @@ static struct curl_slist *upstream_headers(struct evhttp_request *req)
         list = curl_slist_append(list, line);
         free(line);
     }
-    list = curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    list = curl_slist_append(list, "Expect:");              /* no 100-continue round trip */
     if (!accept) list = curl_slist_append(list, "Accept:"); /* add none the client did not send */
     return list;
 }
@@ -413,9 +420,14 @@ static void send_upstream(struct exchange *ex, const char *body, size_t len)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, ex);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     enum evhttp_cmd_type m = evhttp_request_get_command(ex->req);
-    const char *method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : m == EVHTTP_REQ_PUT ? "PUT"
-                       : m == EVHTTP_REQ_DELETE ? "DELETE" : m == EVHTTP_REQ_PATCH ? "PATCH"
-                       : m == EVHTTP_REQ_HEAD ? "HEAD" : m == EVHTTP_REQ_OPTIONS ? "OPTIONS" : "POST";
+    const char *method = m == EVHTTP_REQ_GET       ? "GET"
+                         : m == EVHTTP_REQ_POST    ? "POST"
+                         : m == EVHTTP_REQ_PUT     ? "PUT"
+                         : m == EVHTTP_REQ_DELETE  ? "DELETE"
+                         : m == EVHTTP_REQ_PATCH   ? "PATCH"
+                         : m == EVHTTP_REQ_HEAD    ? "HEAD"
+                         : m == EVHTTP_REQ_OPTIONS ? "OPTIONS"
+                                                   : "POST";
     if (m == EVHTTP_REQ_HEAD) curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     else if (m != EVHTTP_REQ_GET || len) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

@@ -76,8 +76,7 @@ void http_head_read(const char *buf, size_t len, struct http_head *h)
 
 /* The request line and the header lines of the head, less blank lines and
  * the headers named in drop (NULL-terminated). */
-static void copy_head(const char *buf, const struct http_head *h, const char *const *drop, frame_emit emit,
-                      void *ctx)
+static void copy_head(const char *buf, const struct http_head *h, const char *const *drop, frame_emit emit, void *ctx)
 {
     emit(ctx, buf, (size_t)(h->line_end + 1 - buf));
     for (const char *line = h->line_end + 1; line < buf + h->len;) {
@@ -125,11 +124,10 @@ static const char *bad_framing(const struct http_head *h)
 
 /* The request line and the marker on_request answers with a 400; the
  * connection closes after it, the bytes after the head being unframed. */
-static void write_refused_head(const char *buf, const struct http_head *h, const char *why, frame_emit emit,
-                               void *ctx)
+static void write_refused_head(const char *buf, const struct http_head *h, const char *why, frame_emit emit, void *ctx)
 {
     static const char *const drop[] = {"Content-Length", "Transfer-Encoding", "Expect", "Connection",
-                                       TOO_LARGE_HEADER, BAD_FRAMING_HEADER, NULL};
+                                       TOO_LARGE_HEADER, BAD_FRAMING_HEADER,  NULL};
     copy_head(buf, h, drop, emit, ctx);
     emit_marker(emit, ctx, BAD_FRAMING_HEADER, why, 1);
 }
@@ -215,10 +213,8 @@ struct frame_step framer_next(struct framer *f, const char *buf, size_t avail, f
     if (!avail) return (struct frame_step){FRAME_WAIT, 0};
     size_t n = f->remaining < avail ? (size_t)f->remaining : avail;
     switch (f->state) {
-    case PASS_ALL:
-        return (struct frame_step){FRAME_PASS, avail};
-    case DROP_ALL:
-        return (struct frame_step){FRAME_DROP, avail};
+    case PASS_ALL: return (struct frame_step){FRAME_PASS, avail};
+    case DROP_ALL: return (struct frame_step){FRAME_DROP, avail};
     case PASS_BODY:
     case DROP_BODY: {
         struct frame_step s = {f->state == PASS_BODY ? FRAME_PASS : FRAME_DROP, n};
@@ -226,8 +222,7 @@ struct frame_step framer_next(struct framer *f, const char *buf, size_t avail, f
         if (!f->remaining) f->state = READ_HEAD;
         return s;
     }
-    case READ_HEAD:
-        break;
+    case READ_HEAD: break;
     }
     return take_head(f, buf, avail, emit, ctx);
 }

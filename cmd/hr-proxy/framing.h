@@ -14,8 +14,8 @@
 #define BAD_FRAMING_HEADER "X-Hr-Bad-Framing"
 /* on a head over the header limits: why, for a 431 */
 #define HEADERS_TOO_LARGE_HEADER "X-Hr-Headers-Too-Large"
-#define MAX_HEADERS 200             /* header lines of a request */
-#define MAX_HEAD_BYTES (64 * 1024)  /* its request line and headers */
+#define MAX_HEADERS 200            /* header lines of a request */
+#define MAX_HEAD_BYTES (64 * 1024) /* its request line and headers */
 
 enum framing {
     READ_HEAD, /* the next bytes start a request head */

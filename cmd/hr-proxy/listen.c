@@ -35,8 +35,9 @@ static int loopback_address(const struct sockaddr *a)
 
 static void name_address(const struct sockaddr *a, char *out, size_t cap)
 {
-    const void *bytes = a->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
-                                                 : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
+    const void *bytes = a->sa_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
     if (!inet_ntop(a->sa_family, bytes, out, (socklen_t)cap)) snprintf(out, cap, "?");
 }
 
@@ -74,8 +75,7 @@ int listen_socket(const char *host, int port, int allow_remote, char *err, size_
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (!bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, BACKLOG) && !evutil_make_socket_nonblocking(fd))
-            break;
+        if (!bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, BACKLOG) && !evutil_make_socket_nonblocking(fd)) break;
         saved = errno;
         close(fd);
         fd = -1;

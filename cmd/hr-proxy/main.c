@@ -85,8 +85,7 @@ static int refuse_marked(struct proxy *p, struct evhttp_request *req, const stru
         if (marks[i].status == 413)
             snprintf(why, sizeof why, "hr-proxy: request body of %.20s bytes is over max_body_bytes (%zu)", v,
                      p->set.max_body);
-        else
-            snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", v);
+        else snprintf(why, sizeof why, "hr-proxy: request refused: %.100s", v);
         refuse_request(p, req, r, marks[i].status, marks[i].type, why);
         return 1;
     }
@@ -175,8 +174,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     p->set = s;
     evhttp_set_max_body_size(p->http, (ev_ssize_t)s.max_body);
     evhttp_set_timeout(p->http, (int)s.client_timeout_s);
-    fprintf(stderr, "hr-proxy: SIGHUP: settings read again%s%s\n", s.config_path[0] ? " from " : "",
-            s.config_path);
+    fprintf(stderr, "hr-proxy: SIGHUP: settings read again%s%s\n", s.config_path[0] ? " from " : "", s.config_path);
 }
 
 static int write_pidfile(const char *path)
@@ -243,7 +241,8 @@ static void open_sent_index(struct proxy *p)
 {
     char *path = hr__path_join(p->set.log_dir, "sent-index");
     if (!path || hr_sent_open_index(p->sent, path))
-        fprintf(stderr, "hr-proxy: warning: %s: cannot keep what was sent across restarts\n", path ? path : "sent-index");
+        fprintf(stderr, "hr-proxy: warning: %s: cannot keep what was sent across restarts\n",
+                path ? path : "sent-index");
     free(path);
 }
 

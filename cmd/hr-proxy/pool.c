@@ -169,8 +169,8 @@ void pool_free(struct pool *p)
     free(p);
 }
 
-struct job *pool_submit(struct pool *p, const hr_compress_options *opt, const char *body, size_t len,
-                        job_done_fn done, void *arg)
+struct job *pool_submit(struct pool *p, const hr_compress_options *opt, const char *body, size_t len, job_done_fn done,
+                        void *arg)
 {
     struct job *job = calloc(1, sizeof *job);
     if (!job || !(job->body = malloc(len ? len : 1))) {
@@ -212,10 +212,22 @@ void pool_abandon(struct job *job)
     pthread_mutex_unlock(&p->lock);
 }
 
-hr_status job_status(const struct job *job) { return job->status; }
-const hr_buf *job_output(const struct job *job) { return &job->out; }
-const hr_compress_stats *job_stats(const struct job *job) { return &job->stats; }
-const char *job_error(const struct job *job) { return job->error; }
+hr_status job_status(const struct job *job)
+{
+    return job->status;
+}
+const hr_buf *job_output(const struct job *job)
+{
+    return &job->out;
+}
+const hr_compress_stats *job_stats(const struct job *job)
+{
+    return &job->stats;
+}
+const char *job_error(const struct job *job)
+{
+    return job->error;
+}
 
 void job_free(struct job *job)
 {

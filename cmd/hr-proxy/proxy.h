@@ -43,24 +43,24 @@ struct settings {
     int allow_remote;
     char anthropic_url[1024], openai_url[1024], chatgpt_url[1024];
     size_t protect_recent, min_tokens, max_concurrent;
-    size_t max_body;           /* bytes */
-    long upstream_timeout_s;   /* no byte from upstream for this long: 504 */
+    size_t max_body;         /* bytes */
+    long upstream_timeout_s; /* no byte from upstream for this long: 504 */
     long connect_timeout_s;
-    long client_timeout_s;     /* idle client */
-    long compress_timeout_ms;  /* forward uncompressed after this */
-    long shutdown_wait_s;      /* in-flight work gets this long on SIGTERM */
-    size_t log_max_bytes;      /* rotate requests.jsonl past this */
+    long client_timeout_s;    /* idle client */
+    long compress_timeout_ms; /* forward uncompressed after this */
+    long shutdown_wait_s;     /* in-flight work gets this long on SIGTERM */
+    size_t log_max_bytes;     /* rotate requests.jsonl past this */
     char log_dir[4096];
     char scorer[16];           /* auto, lexical, kompress */
     char kompress_model[4096]; /* "": libhr's default folder */
     char kompress_backend[16]; /* auto, cpu, cpu-fp32, cpu-bf16, cuda, pytorch, onnx */
     char config_path[4096];    /* the file read, "" when none */
     char pidfile[4096];
-    int observe;               /* send every body as it came; log what compression would do */
-    int lossless;              /* re-encode only, never cut */
+    int observe;  /* send every body as it came; log what compression would do */
+    int lossless; /* re-encode only, never cut */
     struct prices prices;
-    hr_mode mode;              /* cache (each tool result once, the same forever after) or token */
-    char exact_tools[1024];    /* tools added to / removed from the never-cut defaults */
+    hr_mode mode;           /* cache (each tool result once, the same forever after) or token */
+    char exact_tools[1024]; /* tools added to / removed from the never-cut defaults */
 };
 
 /* The command line as parsed, kept for SIGHUP reloads. */
@@ -88,10 +88,10 @@ const char *api_name(enum api a);
 
 struct route {
     enum provider provider;
-    int compress;         /* a request body hr_compress() understands */
-    enum api api;         /* whose usage its answer carries; API_NONE: none read */
-    char url[2048];       /* upstream URL, query string included */
-    char host[256];       /* upstream host, for the log */
+    int compress;   /* a request body hr_compress() understands */
+    enum api api;   /* whose usage its answer carries; API_NONE: none read */
+    char url[2048]; /* upstream URL, query string included */
+    char host[256]; /* upstream host, for the log */
 };
 /* Where a request goes. headers: the client's. */
 void route_request(const struct settings *s, enum evhttp_cmd_type method, const char *uri,
@@ -133,13 +133,13 @@ struct record {
     char model[128];
     int stream, status;
     size_t tokens_before, tokens_after;
-    size_t tokens_lossless; /* after re-encoding alone: the rest of the saving was cut */
+    size_t tokens_lossless;              /* after re-encoding alone: the rest of the saving was cut */
     const char *scorer, *scorer_backend; /* static strings; NULL when nothing was compressed */
     double compress_ms, ttfb_ms, total_ms;
     char error[160];
-    int observe;         /* the body went as it came; tokens_after is what compression would give */
-    struct usage usage;  /* usage.have 0: the answer carried none */
-    double billed;       /* input-token equivalents of what the provider billed */
+    int observe;                        /* the body went as it came; tokens_after is what compression would give */
+    struct usage usage;                 /* usage.have 0: the answer carried none */
+    double billed;                      /* input-token equivalents of what the provider billed */
     double billed_before, billed_after; /* uncompressed and compressed; one of them estimated */
     int has_cost;
     double cost_usd;
@@ -199,14 +199,14 @@ struct proxy {
     struct event *curl_timer;
     struct pool *pool;
     hr_compressor *inline_comp; /* the loop thread's own, for bodies too short to compress */
-    hr_sent *sent;             /* cache mode: what was sent of each tool result, kept across SIGHUP */
+    hr_sent *sent;              /* cache mode: what was sent of each tool result, kept across SIGHUP */
     hr_buf inline_out;
     struct reqlog *log;
     struct totals totals;
     struct settings set;
     struct cli cli;
-    int in_flight;             /* exchanges not finished */
-    int flushing;              /* finished answers whose last bytes are not yet written */
+    int in_flight; /* exchanges not finished */
+    int flushing;  /* finished answers whose last bytes are not yet written */
     int stopping;
     uint64_t next_id;
 };

@@ -12,7 +12,7 @@
  * (lib/settings/route_settings.c), shared with hr-compress and hr-verify. */
 enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH, K_BOOL, K_RATE, K_MODE, K_TOOLS };
 
-_Static_assert(HR_S_COUNT <= sizeof ((struct cli *)0)->flags / sizeof(const char *), "struct cli: flags too short");
+_Static_assert(HR_S_COUNT <= sizeof((struct cli *)0)->flags / sizeof(const char *), "struct cli: flags too short");
 
 static enum kind kind_of(int i)
 {
@@ -120,8 +120,8 @@ static int copy_word(char *out, size_t cap, const char *v)
 static int apply_rate(struct settings *s, int i, const char *v)
 {
     double *to = i == HR_S_PRICE_ANTHROPIC_CACHE_WRITE  ? &s->prices.cache_write
-               : i == HR_S_PRICE_ANTHROPIC_CACHE_READ ? &s->prices.cache_read
-                                                      : &s->prices.openai_cached;
+                 : i == HR_S_PRICE_ANTHROPIC_CACHE_READ ? &s->prices.cache_read
+                                                        : &s->prices.openai_cached;
     return parse_multiplier(v, to);
 }
 
@@ -136,9 +136,10 @@ static int apply(struct settings *s, int i, const char *v)
         return copy_word(s->kompress_model, sizeof s->kompress_model, v);
     case K_LISTEN: return hr__parse_listen(v, s->listen_host, sizeof s->listen_host, &s->listen_port);
     case K_URL:
-        return parse_url(v, i == HR_S_ANTHROPIC_URL ? s->anthropic_url
-                            : i == HR_S_OPENAI_URL  ? s->openai_url
-                                                    : s->chatgpt_url,
+        return parse_url(v,
+                         i == HR_S_ANTHROPIC_URL ? s->anthropic_url
+                         : i == HR_S_OPENAI_URL  ? s->openai_url
+                                                 : s->chatgpt_url,
                          sizeof s->openai_url);
     case K_DIR: return *v ? copy_word(s->log_dir, sizeof s->log_dir, v) : -1;
     case K_BOOL: return hr__parse_bool(v, i == HR_S_OBSERVE ? &s->observe : &s->lossless);

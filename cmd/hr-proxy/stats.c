@@ -42,16 +42,17 @@ void totals_json(const struct totals *t, struct evbuffer *out)
     evbuffer_add_printf(out,
                         "{\"uptime_s\":%.0f,\"requests\":%llu,\"errors\":%llu,\"compressed\":%llu,"
                         "\"passed_through\":%llu,\"fail_open\":%llu,\"tokens_before\":%llu,\"tokens_after\":%llu,"
-                        "\"tokens_saved\":%llu,\"saved_lossless\":%llu,\"saved_lossy\":%llu,\"observe\":%s,\"requests_with_usage\":%llu,\"billed_units\":%.2f,"
+                        "\"tokens_saved\":%llu,\"saved_lossless\":%llu,\"saved_lossy\":%llu,\"observe\":%s,\"requests_"
+                        "with_usage\":%llu,\"billed_units\":%.2f,"
                         "\"billed_units_before\":%.2f,\"billed_units_after\":%.2f,\"billed_saved_share\":%.4f,"
                         "\"cost_usd\":%.6f,\"by_provider\":{",
                         (now_ms() - t->started) / 1000.0, (unsigned long long)t->requests,
                         (unsigned long long)t->errors, (unsigned long long)t->compressed,
                         (unsigned long long)t->passed_through, (unsigned long long)t->fail_open,
                         (unsigned long long)t->tokens_before, (unsigned long long)t->tokens_after,
-                        (unsigned long long)(t->tokens_before - t->tokens_after),
-                        (unsigned long long)t->saved_lossless, (unsigned long long)t->saved_lossy,
-                        t->observe ? "true" : "false", (unsigned long long)t->with_usage, t->billed, sum3(t->billed_before), sum3(t->billed_after),
+                        (unsigned long long)(t->tokens_before - t->tokens_after), (unsigned long long)t->saved_lossless,
+                        (unsigned long long)t->saved_lossy, t->observe ? "true" : "false",
+                        (unsigned long long)t->with_usage, t->billed, sum3(t->billed_before), sum3(t->billed_after),
                         saved_share(sum3(t->billed_before), sum3(t->billed_after)), t->cost_usd);
     for (int p = 0; p < 3; p++)
         evbuffer_add_printf(out,
@@ -101,7 +102,8 @@ void totals_prometheus(const struct totals *t, struct evbuffer *out)
                         (unsigned long long)t->saved_lossless, (unsigned long long)t->saved_lossy,
                         (unsigned long long)t->errors, (unsigned long long)t->fail_open);
     prometheus_units_by_provider(out, "hr_billed_units_before_total",
-                                 "Input-token equivalents billed, or estimated, without compression.", t->billed_before);
+                                 "Input-token equivalents billed, or estimated, without compression.",
+                                 t->billed_before);
     prometheus_units_by_provider(out, "hr_billed_units_after_total",
                                  "Input-token equivalents billed, or estimated, with compression.", t->billed_after);
     evbuffer_add_printf(out,

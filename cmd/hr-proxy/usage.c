@@ -27,12 +27,12 @@ struct usage_reader {
     int stream;
     int inflating, inflate_done;
     z_stream z;
-    hr_buf text;     /* a JSON answer; in a stream, the current line */
-    hr_buf data;     /* in a stream, the current event's data */
-    int skip_line;   /* the current line outgrew MAX_EVENT */
-    int skip_event;  /* so did the current event */
-    int after_cr;    /* the last byte ended a line with '\r' */
-    int failed;      /* nothing more can be read */
+    hr_buf text;    /* a JSON answer; in a stream, the current line */
+    hr_buf data;    /* in a stream, the current event's data */
+    int skip_line;  /* the current line outgrew MAX_EVENT */
+    int skip_event; /* so did the current event */
+    int after_cr;   /* the last byte ended a line with '\r' */
+    int failed;     /* nothing more can be read */
     hr_json *doc;
     struct raw raw;
 };
@@ -137,8 +137,7 @@ static void read_object(struct usage_reader *r, const char *text, size_t len, in
         if (type == HR_JSON_NONE) return;
         if (hr_json_string_equals(d, type, "message_start", 13))
             merge_usage(r, get_object(d, get_object(d, root, "message"), "usage"));
-        else if (hr_json_string_equals(d, type, "message_delta", 13))
-            merge_usage(r, get_object(d, root, "usage"));
+        else if (hr_json_string_equals(d, type, "message_delta", 13)) merge_usage(r, get_object(d, root, "usage"));
     } else { /* Responses: response.completed (or incomplete, failed) carries it */
         merge_usage(r, get_object(d, get_object(d, root, "response"), "usage"));
     }
@@ -257,7 +256,7 @@ int usage_reader_finish(struct usage_reader *r, struct usage *out)
     if (!r->stream) read_object(r, r->text.data ? r->text.data : "", r->text.len, 0);
     else {
         if (r->text.len || r->skip_line) end_line(r); /* a last line without its newline */
-        end_event(r);                                  /* a last event without its blank line */
+        end_event(r);                                 /* a last event without its blank line */
     }
     if (!r->raw.have) return 0;
     out->have = 1;

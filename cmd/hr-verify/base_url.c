@@ -13,13 +13,12 @@
 static void list_names(const struct hr__provider *const *routed, size_t n, char *out, size_t len)
 {
     out[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", routed[i]->id);
+    for (size_t i = 0; i < n; i++) snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", routed[i]->id);
 }
 
 /* The files: 0 when every routed provider goes to the proxy. */
-static int judge_files(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
-                       size_t n, struct result *r)
+static int judge_files(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed, size_t n,
+                       struct result *r)
 {
     char *active = hr__home_model_provider(h);
     int enabled, installed = hr__home_plugin_present(h), bad = 0;
@@ -36,15 +35,15 @@ static int judge_files(const struct hr__home *h, const char *proxy, const struct
     if (!enabled || !installed)
         snprintf(why + strlen(why), sizeof why - strlen(why), "%s" HR_PLUGIN_NAME " is %s", bad++ ? "; " : "",
                  !installed ? (enabled ? "enabled but not installed in plugins/" : "not installed") : loading);
-    if (!enabled && !installed)
-        snprintf(why + strlen(why), sizeof why - strlen(why), " (%s)", loading);
+    if (!enabled && !installed) snprintf(why + strlen(why), sizeof why - strlen(why), " (%s)", loading);
     if (!bad) return 0;
     result_set(r, V_FAIL, "%s", why);
-    result_hint(r, "%s", !enabled || !installed
-                             ? "without the plugin, Hermes re-seeds credentials with the official URL and bypasses "
-                               "the proxy: run hr-patch-auth --apply, then restart Hermes"
-                             : "a base_url goes to the official host (Hermes rewrites auth.json on token refresh): "
-                               "run hr-patch-auth --apply, then restart Hermes");
+    result_hint(r, "%s",
+                !enabled || !installed
+                    ? "without the plugin, Hermes re-seeds credentials with the official URL and bypasses "
+                      "the proxy: run hr-patch-auth --apply, then restart Hermes"
+                    : "a base_url goes to the official host (Hermes rewrites auth.json on token refresh): "
+                      "run hr-patch-auth --apply, then restart Hermes");
     return 1;
 }
 
@@ -107,8 +106,10 @@ static int judge_freshness(const char *home, const struct hr__plugin_state *s, c
         return 0;
     }
     format_age(now_ms() - p.start_ms, at, sizeof at);
-    result_set(r, V_FAIL, "the running Hermes (pid %d, started %s ago: %s) did not load the plugin; its last report "
-               "is from pid %lld at %s", (int)p.pid, at, p.cmd, s->pid, s->time ? s->time : "?");
+    result_set(r, V_FAIL,
+               "the running Hermes (pid %d, started %s ago: %s) did not load the plugin; its last report "
+               "is from pid %lld at %s",
+               (int)p.pid, at, p.cmd, s->pid, s->time ? s->time : "?");
     result_hint(r, "%s", HINT_DIRECT "; restart Hermes after hr-patch-auth --apply");
     return 1;
 }
@@ -146,8 +147,10 @@ static void judge_home(const struct options *o, const struct run_state *st, stru
     if (judge_files(h, o->proxy_url, sc->routed, sc->n, r)) {
         /* the files' verdict stands */
     } else if (rc == HR_ENOTFOUND) {
-        result_set(r, V_FAIL, "the files route %s to %s, but " HR_PLUGIN_NAME " has never reported: no Hermes has "
-                   "started with it", h->dir, o->proxy_url);
+        result_set(r, V_FAIL,
+                   "the files route %s to %s, but " HR_PLUGIN_NAME " has never reported: no Hermes has "
+                   "started with it",
+                   h->dir, o->proxy_url);
         result_hint(r, "restart Hermes: the plugin patches it at start and writes " HR_PLUGIN_NAME ".state.json");
     } else if (rc) {
         result_set(r, V_FAIL, "%s", err);
@@ -155,8 +158,10 @@ static void judge_home(const struct options *o, const struct run_state *st, stru
         list_names(sc->routed, sc->n, names, sizeof names);
         if (!judge_report(&s, o->proxy_url, sc->routed, sc->n, r) &&
             !judge_freshness(h->dir, &s, st, whose, sizeof whose, r))
-            result_set(r, V_PASS, "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
-                       "patched them in %s", names, o->proxy_url, whose);
+            result_set(r, V_PASS,
+                       "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
+                       "patched them in %s",
+                       names, o->proxy_url, whose);
     }
     hr__plugin_state_free(&s);
 }
@@ -192,11 +197,12 @@ static void witness_notes(const struct witness *w, const char *since, int older_
         append(out, len, ")");
     }
     if (w->older && older_too)
-        append(out, len, "; %zu older call%s, made before %s, left aside", w->older, w->older == 1 ? "" : "s",
-               since);
+        append(out, len, "; %zu older call%s, made before %s, left aside", w->older, w->older == 1 ? "" : "s", since);
     if (w->unparsed)
-        append(out, len, "; %zu line%s that %s not a call ignored (one being written, or Hermes stopped while "
-               "writing it)", w->unparsed, w->unparsed == 1 ? "" : "s", w->unparsed == 1 ? "is" : "are");
+        append(out, len,
+               "; %zu line%s that %s not a call ignored (one being written, or Hermes stopped while "
+               "writing it)",
+               w->unparsed, w->unparsed == 1 ? "" : "s", w->unparsed == 1 ? "is" : "are");
 }
 
 /* Calls that did not go to the proxy: named, newest first. */
@@ -215,30 +221,33 @@ static void fail_off(const struct options *o, const struct witness *w, const cha
     }
     result_set(r, V_FAIL, "%zu of the last %zu call%s of this home did not go to %s: %s%s%s%s", w->off, w->routed,
                w->routed == 1 ? "" : "s", where, list, notes, files[0] ? "; and " : "", files);
-    result_hint(r, "Hermes made these calls past the proxy (a credential re-seeded with the official URL, a "
-                   "client the plugin did not patch, or a Hermes started before hr-patch-auth --apply): run "
-                   "hr-patch-auth --apply and restart Hermes; hr-patch-auth --status shows what is not routed (%s)",
+    result_hint(r,
+                "Hermes made these calls past the proxy (a credential re-seeded with the official URL, a "
+                "client the plugin did not patch, or a Hermes started before hr-patch-auth --apply): run "
+                "hr-patch-auth --apply and restart Hermes; hr-patch-auth --status shows what is not routed (%s)",
                 o->hermes_home);
 }
 
 /* Joins what the files say (already in r) with what the calls say: those
  * from since on (the chat's start, else the plugin's last start). */
-static void judge_calls(const struct options *o, const struct run_state *st, const struct witness *w,
-                        const char *since, struct result *r)
+static void judge_calls(const struct options *o, const struct run_state *st, const struct witness *w, const char *since,
+                        struct result *r)
 {
     char where[300], notes[700], files[sizeof r->detail];
     host_port(o->proxy_url, where, sizeof where);
     witness_notes(w, since, w->n > w->older, notes, sizeof notes);
     snprintf(files, sizeof files, "%s", r->v == V_FAIL ? r->detail : "");
     if (w->err) {
-        result_set(r, V_FAIL, "%s: %s%s%s", w->path ? w->path : CALLS_FILE, strerror(w->err),
-                   files[0] ? "; and " : "", files);
+        result_set(r, V_FAIL, "%s: %s%s%s", w->path ? w->path : CALLS_FILE, strerror(w->err), files[0] ? "; and " : "",
+                   files);
         return;
     }
     if (st->chat_ran && w->n == w->older) { /* the chat's call is missing, whatever else is there */
         if (w->n)
-            result_set(r, V_FAIL, "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from "
-                       "%s%s%s", w->n, w->calls[0].time, files[0] ? "; and " : "", files);
+            result_set(r, V_FAIL,
+                       "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from "
+                       "%s%s%s",
+                       w->n, w->calls[0].time, files[0] ? "; and " : "", files);
         else
             result_set(r, V_FAIL, "the chat's Hermes recorded no call: " CALLS_FILE " %s%s%s",
                        w->found ? "holds none" : "does not exist", files[0] ? "; and " : "", files);
@@ -248,13 +257,13 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
     }
     if (!w->routed) { /* no call judged: the files alone */
         if (w->n > w->older)
-            append(r->detail, sizeof r->detail, "; no call of a provider this home routes in " CALLS_FILE "%s",
-                   notes);
+            append(r->detail, sizeof r->detail, "; no call of a provider this home routes in " CALLS_FILE "%s", notes);
         else if (w->older)
-            append(r->detail, sizeof r->detail, "; no call recorded in " CALLS_FILE " since %s (%zu older call%s "
-                   "left aside)%s", since, w->older, w->older == 1 ? "" : "s", notes);
-        else
-            append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
+            append(r->detail, sizeof r->detail,
+                   "; no call recorded in " CALLS_FILE " since %s (%zu older call%s "
+                   "left aside)%s",
+                   since, w->older, w->older == 1 ? "" : "s", notes);
+        else append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
         if (!r->hint[0])
             result_hint(r, "the plugin records each call of Hermes's conversation loop (not its auxiliary calls: "
                            "titles, summaries, context compression): run one Hermes chat (or hr-verify --chat), "
@@ -266,8 +275,8 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
         return;
     }
     char head[1024];
-    snprintf(head, sizeof head, "the last %zu call%s of this home went to %s%s", w->routed,
-             w->routed == 1 ? "" : "s", where, notes);
+    snprintf(head, sizeof head, "the last %zu call%s of this home went to %s%s", w->routed, w->routed == 1 ? "" : "s",
+             where, notes);
     if (r->v == V_FAIL) {
         result_set(r, V_FAIL, "%s; yet %s", head, files);
     } else {

@@ -19,8 +19,8 @@
  * that a command echoing it cannot look like a 401 or a 429. */
 static void make_prompt(hr_buf *b)
 {
-    static const char *const who[] = {"the parser", "the cache", "worker alpha", "worker beta", "the scheduler",
-                                      "the indexer", "the uploader"};
+    static const char *const who[] = {"the parser",    "the cache",   "worker alpha", "worker beta",
+                                      "the scheduler", "the indexer", "the uploader"};
     static const char *const did[] = {"finished its step", "retried a slow read", "flushed pending writes",
                                       "skipped an unchanged file", "merged two partial results"};
     static const char *const how[] = {"without errors", "after a short wait", "as planned", "on the second try"};
@@ -79,12 +79,19 @@ static const char *first_word_of(const char *text, const char *const *words)
     return NULL;
 }
 
-static const char *const AUTH_WORDS[] = {"401", "unauthorized", "authentication_error", "invalid x-api-key",
-                                         "invalid_api_key", "invalid api key", NULL};
+static const char *const AUTH_WORDS[] = {
+    "401", "unauthorized", "authentication_error", "invalid x-api-key", "invalid_api_key", "invalid api key", NULL};
 /* Not "quota" alone: plugins (quota-guard) and prompts say it in passing. */
-static const char *const QUOTA_WORDS[] = {"429", "insufficient_quota", "exceeded your current quota", "quota exceeded",
-                                          "rate_limit_error", "rate_limit_exceeded", "rate limit", "usage limit",
-                                          "too many requests", NULL};
+static const char *const QUOTA_WORDS[] = {"429",
+                                          "insufficient_quota",
+                                          "exceeded your current quota",
+                                          "quota exceeded",
+                                          "rate_limit_error",
+                                          "rate_limit_exceeded",
+                                          "rate limit",
+                                          "usage limit",
+                                          "too many requests",
+                                          NULL};
 
 struct seen {
     long long until_ms;
@@ -137,8 +144,8 @@ static void judge(const char *shown, int status, int timed_out, long timeout_s, 
     const char *auth = first_word_of(text, AUTH_WORDS), *quota = first_word_of(text, QUOTA_WORDS);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     if (timed_out) {
-        result_set(r, V_FAIL, "%s did not finish in %ld s; the proxy logged %zu request(s)%s%s", shown, timeout_s,
-                   s->n, s->n ? ", the last " : "", rec);
+        result_set(r, V_FAIL, "%s did not finish in %ld s; the proxy logged %zu request(s)%s%s", shown, timeout_s, s->n,
+                   s->n ? ", the last " : "", rec);
         result_hint(r, s->n ? HINT_SLOW "; or the provider is slow (--chat-timeout)" : HINT_DIRECT);
     } else if (code == 127) {
         result_set(r, V_FAIL, "%s: command not found (%s)", shown, line);
@@ -157,14 +164,16 @@ static void judge(const char *shown, int status, int timed_out, long timeout_s, 
     } else if (code != 0) {
         result_set(r, V_FAIL, "%s exited %d after %.1f s; the proxy logged %zu request(s): %s", shown, code, secs, s->n,
                    line);
-        result_hint(r, "%s", s->n ? "the request reached the proxy; the command's output above says what failed"
-                                  : HINT_DIRECT);
+        result_hint(r, "%s",
+                    s->n ? "the request reached the proxy; the command's output above says what failed" : HINT_DIRECT);
     } else if (!s->n) {
         result_set(r, V_FAIL, "%s exited 0 in %.1f s, but the proxy logged no request while it ran", shown, secs);
         result_hint(r, "%s", HINT_DIRECT);
     } else if (!s->ours) {
-        result_set(r, V_FAIL, "%s exited 0 in %.1f s; the proxy logged %zu request(s) while it ran, none as long as "
-                   "the prompt (%llu tokens): another client's", shown, secs, s->n, s->min_tokens);
+        result_set(r, V_FAIL,
+                   "%s exited 0 in %.1f s; the proxy logged %zu request(s) while it ran, none as long as "
+                   "the prompt (%llu tokens): another client's",
+                   shown, secs, s->n, s->min_tokens);
         result_hint(r, "%s", HINT_DIRECT);
     } else
         result_set(r, V_PASS, "%s exited 0 in %.1f s; the proxy logged %zu request(s), the last %s", shown, secs, s->n,
@@ -199,8 +208,7 @@ void check_chat(const struct options *o, struct run_state *st, struct result *r)
         struct seen s = {.until_ms = st->chat_end_ms + 1000, .min_tokens = prompt_tokens(&prompt) * 3 / 4};
         struct log_scan scan;
         log_each(o->log_dir, st->chat_start_ms, collect, &s, &scan);
-        judge(shown, status, timed_out, o->chat_timeout_s, (st->chat_end_ms - st->chat_start_ms) / 1000.0, &out, &s,
-              r);
+        judge(shown, status, timed_out, o->chat_timeout_s, (st->chat_end_ms - st->chat_start_ms) / 1000.0, &out, &s, r);
         st->chat_passed = r->v == V_PASS;
     }
     hr_buf_free(&prompt);

@@ -59,8 +59,7 @@ static void judge(const char *url, CURLcode rc, long code, double secs, hr_buf *
     } else if (!says_healthy(body)) {
         result_set(r, V_FAIL, "%s answered 200 but not {\"status\":\"healthy\"}: %s", url, one_line(body));
         result_hint(r, "another server holds the port, not hr-proxy");
-    } else
-        result_set(r, V_PASS, "%s answered 200 %s in %.1f ms", url, one_line(body), secs * 1000);
+    } else result_set(r, V_PASS, "%s answered 200 %s in %.1f ms", url, one_line(body), secs * 1000);
 }
 
 void check_health(const struct options *o, struct result *r)

@@ -99,8 +99,7 @@ int log_each(const char *dir, long long since_ms, log_fn fn, void *ctx, struct l
         if (!e) {
             scan->files++;
             stop = scan_text(d, &text, since_ms, fn, ctx, scan);
-        } else if (e != ENOENT)
-            err = e;
+        } else if (e != ENOENT) err = e;
         hr_buf_free(&text);
         free(path);
     }

@@ -11,9 +11,9 @@
 
 struct tally {
     size_t recent, saved, unauthorized, bad_gateway;
-    size_t billed, observed;              /* records with a bill; of them, in observe mode */
-    double billed_before, billed_after;   /* their sums */
-    struct log_record best; /* the newest record that saved tokens */
+    size_t billed, observed;            /* records with a bill; of them, in observe mode */
+    double billed_before, billed_after; /* their sums */
+    struct log_record best;             /* the newest record that saved tokens */
     int have_best;
 };
 
@@ -51,10 +51,8 @@ static void describe(const struct log_record *b, long long now, char *out, size_
 /* Why recent requests saved nothing, from their statuses. */
 static void hint_for_recent(const struct tally *t, struct result *r)
 {
-    if (t->unauthorized)
-        result_hint(r, "%zu recent request(s) got 401/403. " HINT_401, t->unauthorized);
-    else if (t->bad_gateway)
-        result_hint(r, "%zu recent request(s) got 502. " HINT_502, t->bad_gateway);
+    if (t->unauthorized) result_hint(r, "%zu recent request(s) got 401/403. " HINT_401, t->unauthorized);
+    else if (t->bad_gateway) result_hint(r, "%zu recent request(s) got 502. " HINT_502, t->bad_gateway);
     else
         result_hint(r, "no tool result reached min_tokens_to_crush, or they were file reads, or were sent before "
                        "hr-proxy saw the conversation (they stay as they went); a session with long tool output "
@@ -87,11 +85,15 @@ static void describe_bill(const struct tally *t, char *out, size_t len)
     format_count((unsigned long long)(t->billed_before + 0.5), before, sizeof before);
     double share = t->billed_before > 0 ? 100.0 * (t->billed_before - t->billed_after) / t->billed_before : 0.0;
     if (t->observed == t->billed)
-        snprintf(out, len, "; observe mode: billed %s input-token units for %zu request(s), %s with compression "
-                 "(%.1f%% would be saved, estimated)", before, t->billed, after, share);
+        snprintf(out, len,
+                 "; observe mode: billed %s input-token units for %zu request(s), %s with compression "
+                 "(%.1f%% would be saved, estimated)",
+                 before, t->billed, after, share);
     else
-        snprintf(out, len, "; billed %s input-token units for %zu request(s), %s uncompressed (%.1f%% saved, "
-                 "estimated)", after, t->billed, before, share);
+        snprintf(out, len,
+                 "; billed %s input-token units for %zu request(s), %s uncompressed (%.1f%% saved, "
+                 "estimated)",
+                 after, t->billed, before, share);
 }
 
 void check_logs(const struct options *o, const struct run_state *st, struct result *r)
@@ -125,8 +127,8 @@ void check_logs(const struct options *o, const struct run_state *st, struct resu
         char what[1024], bill[300];
         describe(&t.best, now, what, sizeof what);
         describe_bill(&t, bill, sizeof bill);
-        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens%s", what, t.saved, t.recent,
-                   max_age, bill);
+        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens%s", what, t.saved, t.recent, max_age,
+                   bill);
         if (t.best.compress_ms > SLOW_COMPRESS_MS)
             result_hint(r, "compression took %.0f ms: " HINT_SLOW, t.best.compress_ms);
     }

@@ -108,14 +108,22 @@ struct raw {
 static int parse(int argc, char **argv, struct options *o, struct raw *raw)
 {
     static const struct option longopts[] = {
-        {"proxy-url", required_argument, NULL, 'u'},    {"hermes-home", required_argument, NULL, 'H'},
-        {"headroom-home", required_argument, NULL, 'R'}, {"log-dir", required_argument, NULL, 'L'},
-        {"max-age", required_argument, NULL, 'a'},      {"chat", no_argument, NULL, 'c'},
-        {"no-chat", no_argument, NULL, 'n'},            {"chat-cmd", required_argument, NULL, 'C'},
-        {"chat-timeout", required_argument, NULL, 'T'}, {"timeout", required_argument, NULL, 't'},
-        {"check", required_argument, NULL, 'k'},        {"json", no_argument, NULL, 'j'},
-        {"config", required_argument, NULL, 'F'},       {"calls", required_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
+        {"proxy-url", required_argument, NULL, 'u'},
+        {"hermes-home", required_argument, NULL, 'H'},
+        {"headroom-home", required_argument, NULL, 'R'},
+        {"log-dir", required_argument, NULL, 'L'},
+        {"max-age", required_argument, NULL, 'a'},
+        {"chat", no_argument, NULL, 'c'},
+        {"no-chat", no_argument, NULL, 'n'},
+        {"chat-cmd", required_argument, NULL, 'C'},
+        {"chat-timeout", required_argument, NULL, 'T'},
+        {"timeout", required_argument, NULL, 't'},
+        {"check", required_argument, NULL, 'k'},
+        {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'F'},
+        {"calls", required_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     double secs;
@@ -193,8 +201,7 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
  * settings: the log folder, and the address it listens on as a URL
  * (*listen_url NULL, and why in bad_listen, when the setting is not one:
  * an error only where the proxy URL must come from it). */
-static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url, char *bad_listen,
-                          size_t bad_len)
+static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url, char *bad_listen, size_t bad_len)
 {
     struct hr__settings src;
     char err[700], where[300];

@@ -97,7 +97,9 @@ void report_json(const struct options *o, const struct run_state *st, const stru
     for (int i = 0; i < N_CHECKS; i++) {
         if (!(o->selected & (1u << i))) continue;
         printf("%s{\"name\": \"%s\", \"status\": \"%s\", \"detail\": ", first ? "" : ", ", check_names[i],
-               res[i].v == V_PASS ? "pass" : res[i].v == V_FAIL ? "fail" : "skip");
+               res[i].v == V_PASS   ? "pass"
+               : res[i].v == V_FAIL ? "fail"
+                                    : "skip");
         json_string(res[i].detail);
         printf(", \"hint\": ");
         if (res[i].hint[0]) json_string(res[i].hint);

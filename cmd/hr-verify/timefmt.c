@@ -58,8 +58,7 @@ long long parse_utc_time(const char *s)
         if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om)) return -1;
         offset_s = (oh * 3600LL + om * 60) * (*p == '-' ? -1 : 1);
         p += 6;
-    } else
-        return -1;
+    } else return -1;
     if (*p) return -1;
     long long t = days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL + sec - offset_s;
     return t * 1000 + ms;
@@ -76,9 +75,18 @@ long long parse_duration_ms(const char *s)
         double unit = 1000;
         switch (*end) {
         case 's': end++; break;
-        case 'm': unit = 60e3; end++; break;
-        case 'h': unit = 3600e3; end++; break;
-        case 'd': unit = 86400e3; end++; break;
+        case 'm':
+            unit = 60e3;
+            end++;
+            break;
+        case 'h':
+            unit = 3600e3;
+            end++;
+            break;
+        case 'd':
+            unit = 86400e3;
+            end++;
+            break;
         case '\0': break;
         default: return -1;
         }

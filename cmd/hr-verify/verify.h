@@ -27,33 +27,32 @@ void result_set(struct result *r, enum verdict v, const char *fmt, ...) __attrib
 void result_hint(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The known failure modes, as hints (shared by the checks that see them). */
-#define HINT_401                                                                                                    \
-    "401: the provider refused the credentials. hr-proxy must pass Authorization, x-api-key, anthropic-beta and " \
+#define HINT_401                                                                                                       \
+    "401: the provider refused the credentials. hr-proxy must pass Authorization, x-api-key, anthropic-beta and "      \
     "chatgpt-account-id through untouched; if the same call works without the proxy, a header was dropped"
-#define HINT_DIRECT                                                                                                 \
-    "the request went direct, not through the proxy: the headroom-route plugin is not loaded or auth.json is not " \
+#define HINT_DIRECT                                                                                                    \
+    "the request went direct, not through the proxy: the headroom-route plugin is not loaded or auth.json is not "     \
     "rewritten (hr-patch-auth --status, $HERMES_HOME/headroom-route.state.json)"
-#define HINT_502                                                                                                    \
-    "502: hr-proxy could not reach the provider; the upstream URL changed or is wrong: see anthropic_api_url, "   \
+#define HINT_502                                                                                                       \
+    "502: hr-proxy could not reach the provider; the upstream URL changed or is wrong: see anthropic_api_url, "        \
     "openai_api_url and chatgpt_api_url in route.yaml"
-#define HINT_SLOW                                                                                                   \
-    "a slow scorer: the CPU backend, or max_concurrent too low for the requests in flight (route.yaml)"
+#define HINT_SLOW "a slow scorer: the CPU backend, or max_concurrent too low for the requests in flight (route.yaml)"
 #define HINT_QUOTA "the provider's quota or rate limit: not a routing fault; try again later"
 
 enum chat_mode { CHAT_AUTO, CHAT_ON, CHAT_OFF };
 
 struct options {
-    char *proxy_url;        /* --proxy-url, else the plugin block's, else hr-proxy's listen address */
-    char *hermes_home;      /* --hermes-home, $HERMES_HOME, ~/.hermes */
-    char *log_dir;          /* hr-proxy's: --log-dir, $HEADROOM_LOG_DIR, route.yaml, HOME/logs */
-    char *settings_path;    /* the route.yaml read; NULL when none */
-    long calls;             /* --calls: how many of the last calls base_url judges */
-    long long max_age_ms;   /* --max-age */
-    enum chat_mode chat;    /* --chat / --no-chat */
-    const char *chat_cmd;   /* --chat-cmd; NULL: hermes chat -q */
-    long chat_timeout_s;    /* --chat-timeout */
-    double http_timeout_s;  /* --timeout, for GET /health */
-    unsigned selected;      /* bit per check_id */
+    char *proxy_url;       /* --proxy-url, else the plugin block's, else hr-proxy's listen address */
+    char *hermes_home;     /* --hermes-home, $HERMES_HOME, ~/.hermes */
+    char *log_dir;         /* hr-proxy's: --log-dir, $HEADROOM_LOG_DIR, route.yaml, HOME/logs */
+    char *settings_path;   /* the route.yaml read; NULL when none */
+    long calls;            /* --calls: how many of the last calls base_url judges */
+    long long max_age_ms;  /* --max-age */
+    enum chat_mode chat;   /* --chat / --no-chat */
+    const char *chat_cmd;  /* --chat-cmd; NULL: hermes chat -q */
+    long chat_timeout_s;   /* --chat-timeout */
+    double http_timeout_s; /* --timeout, for GET /health */
+    unsigned selected;     /* bit per check_id */
     int json, color;
 };
 
@@ -70,14 +69,14 @@ struct call {
 };
 
 struct witness {
-    char *path;          /* $HERMES_HOME/headroom-route.calls.jsonl */
-    int found, err;      /* the file exists; errno of a failed read */
-    struct call *calls;  /* the last ones, newest first */
-    size_t n;            /* calls read: at most --calls */
-    size_t unparsed;     /* lines among them that are not a call (one being written) */
-    long long since_ms;  /* calls before it are left aside (whole seconds); 0: none */
-    size_t older;        /* calls read that are older than since_ms */
-    size_t routed, off;  /* from since_ms on, calls of providers this home routes; those not via the proxy */
+    char *path;         /* $HERMES_HOME/headroom-route.calls.jsonl */
+    int found, err;     /* the file exists; errno of a failed read */
+    struct call *calls; /* the last ones, newest first */
+    size_t n;           /* calls read: at most --calls */
+    size_t unparsed;    /* lines among them that are not a call (one being written) */
+    long long since_ms; /* calls before it are left aside (whole seconds); 0: none */
+    size_t older;       /* calls read that are older than since_ms */
+    size_t routed, off; /* from since_ms on, calls of providers this home routes; those not via the proxy */
 };
 
 /* The last n_max calls of the Hermes home, judged against proxy: those from
@@ -117,8 +116,8 @@ struct log_record {
     int status;
     unsigned long long before, after, saved;
     double compress_ms, total_ms;
-    int has_bill;                /* the answer reported usage: the record has billed_units */
-    int observe;                 /* observe mode: sent uncompressed, savings estimated */
+    int has_bill;                       /* the answer reported usage: the record has billed_units */
+    int observe;                        /* observe mode: sent uncompressed, savings estimated */
     double billed_before, billed_after; /* uncompressed and compressed, one of them estimated */
 };
 

@@ -47,10 +47,10 @@ struct hr_compressor {
     struct done_unit *done;
     size_t n_done, cap_done;
     hr_compress_stats stats;
-    const char *doc_text;         /* the request being compressed (borrowed) */
-    char scorer_key[2200];        /* what the scorer was made for */
-    char failed_key[2200];        /* what a scorer could not be made for, */
-    double failed_at;             /* when, */
+    const char *doc_text;                 /* the request being compressed (borrowed) */
+    char scorer_key[2200];                /* what the scorer was made for */
+    char failed_key[2200];                /* what a scorer could not be made for, */
+    double failed_at;                     /* when, */
     char failed_msg[HR_SCORER_ERR + 100]; /* and why */
     char scorer_note[HR_SCORER_ERR + 100];
     int note_unread;
@@ -128,8 +128,8 @@ static int cancelled(hr_compressor *c)
  * so that one such request does not keep a long-running process large. */
 static void trim_scratch(hr_compressor *c)
 {
-    hr_buf *bufs[] = {&c->text, &c->crushed, &c->encoded, &c->query, &c->member, &c->member_out,
-                      &c->member_enc, &c->lossy, &c->envelope, &c->lossless_copy, &c->sent_bytes};
+    hr_buf *bufs[] = {&c->text,       &c->crushed, &c->encoded,  &c->query,         &c->member,    &c->member_out,
+                      &c->member_enc, &c->lossy,   &c->envelope, &c->lossless_copy, &c->sent_bytes};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]->cap > KEEP_SCRATCH) hr_buf_free(bufs[i]);
     hr_json *docs[] = {c->doc, c->scratch_doc, c->envelope_doc};
@@ -161,8 +161,8 @@ hr_status hr_compressor_unit(const hr_compressor *c, size_t i, hr_compress_unit 
     return HR_OK;
 }
 
-__attribute__((format(printf, 4, 5)))
-static hr_status fail(hr_compressor *c, hr_status st, size_t offset, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static hr_status fail(hr_compressor *c, hr_status st, size_t offset,
+                                                            const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -249,7 +249,8 @@ const char *hr_compressor_scorer_note(hr_compressor *c)
 static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len)
 {
     size_t max = opt->max_bytes ? opt->max_bytes : HR_COMPRESS_MAX_BYTES_DEFAULT;
-    if (len > max) return fail(c, HR_ETOOBIG, SIZE_MAX, "request of %zu bytes is over the limit of %zu bytes", len, max);
+    if (len > max)
+        return fail(c, HR_ETOOBIG, SIZE_MAX, "request of %zu bytes is over the limit of %zu bytes", len, max);
     if (!len) return fail(c, HR_ETRUNCATED, 0, "empty request");
     hr_status st = hr_json_parse(c->doc, body, len);
     if (st) return fail(c, st, hr_json_error_offset(c->doc), "%s", hr_json_error_reason(c->doc));
@@ -259,7 +260,9 @@ static hr_status parse_request(hr_compressor *c, const hr_compress_options *opt,
     hr_format f = opt->format ? opt->format : hr_request_detect(c->doc);
     if (f == HR_FORMAT_UNKNOWN || hr__message_list(c->doc, f) == HR_JSON_NONE)
         return fail(c, HR_ENOTREQUEST, hr_json_start(c->doc, root), "not a request of a known API shape: no %s",
-                    f == HR_FORMAT_OPENAI_RESPONSES ? "\"input\"" : f ? "\"messages\" array" : "\"messages\" or \"input\"");
+                    f == HR_FORMAT_OPENAI_RESPONSES ? "\"input\""
+                    : f                             ? "\"messages\" array"
+                                                    : "\"messages\" or \"input\"");
     c->stats.format = f;
     return HR_OK;
 }
@@ -276,7 +279,7 @@ static hr_status lossless(struct hr_crush_ctx *cx, enum hr_kind kind, const char
     case HR_KIND_JSON: return hr__lossless_json(cx->doc, t, n, out);
     case HR_KIND_SEARCH: return hr__lossless_search(t, n, out);
     case HR_KIND_LOG: return hr__lossless_log(t, n, out);
-    case HR_KIND_TEXT: /* prose and code: every byte may be a value's */
+    case HR_KIND_TEXT:        /* prose and code: every byte may be a value's */
     case HR_KIND_DIFF: break; /* every byte of a diff carries meaning */
     }
     return hr_buf_append(out, t, n);
@@ -363,7 +366,7 @@ struct envelope {
     hr_tokenizer *tok;
     const hr_compress_options *opt;
     hr_splice *sp;
-    const char *kind;     /* of the first member that got smaller */
+    const char *kind; /* of the first member that got smaller */
     /* the tokens of the strings compressed, as text, and how many more
      * their lossless forms had than what went: what was cut */
     size_t members_before, members_cut;
@@ -491,9 +494,8 @@ static hr_status unit_query(hr_compressor *c, const struct hr_unit_ref *u, struc
  * when it got smaller, *kind NULL when it stays. A failure here leaves the
  * unit as it was (fail open) unless memory ran out. *before gets its token
  * count, *after the compressed one. */
-static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                            struct hr_query *q, const struct hr_unit_ref *u, size_t *before, size_t *after,
-                            const char **kind)
+static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt, struct hr_query *q,
+                            const struct hr_unit_ref *u, size_t *before, size_t *after, const char **kind)
 {
     c->text.len = 0;
     c->crushed.len = 0;
@@ -565,8 +567,8 @@ static hr_status count_both(hr_compressor *c, hr_tokenizer *tok, const struct hr
  * after its request went out as it came cannot change what later requests
  * send. */
 static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                                 struct hr_query *q, const struct hr_unit_ref *u, size_t first_new,
-                                 hr_splice *sp, size_t *before)
+                                 struct hr_query *q, const struct hr_unit_ref *u, size_t first_new, hr_splice *sp,
+                                 size_t *before)
 {
     size_t s = hr_json_start(c->doc, u->node), e = hr_json_end(c->doc, u->node), after = 0;
     unsigned char key[32];
@@ -593,7 +595,7 @@ static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_c
     c->encoded.len = 0;
     if (!raw) st = hr_buf_append(&c->encoded, c->sent_bytes.data, c->sent_bytes.len);
     if (!st && raw && opt->sent_only) return HR_OK; /* on the proxy's loop: no counting */
-    if (!st && raw) { /* as it came: only its count */
+    if (!st && raw) {                               /* as it came: only its count */
         c->text.len = 0;
         st = hr_json_string_decode(c->doc, u->node, &c->text);
         if (!st) st = hr_tokenizer_count(tok, c->text.data ? c->text.data : "", c->text.len, 0, before);
@@ -603,9 +605,8 @@ static hr_status remembered_unit(hr_compressor *c, hr_tokenizer *tok, const hr_c
     return st ? st : apply_unit(c, u, sp, "sent before", *before, after);
 }
 
-static hr_status one_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                          struct hr_query *q, const struct hr_unit_ref *u, size_t first_new, hr_splice *sp,
-                          size_t *before)
+static hr_status one_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt, struct hr_query *q,
+                          const struct hr_unit_ref *u, size_t first_new, hr_splice *sp, size_t *before)
 {
     if (opt->sent && opt->mode == HR_MODE_CACHE) return remembered_unit(c, tok, opt, q, u, first_new, sp, before);
     size_t after;
@@ -656,8 +657,8 @@ static hr_status request_query(hr_compressor *c, const hr_compress_options *opt,
     return st ? st : hr__query_build(q, c->query.data ? c->query.data : "", c->query.len);
 }
 
-static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt,
-                                const char *body, size_t len, hr_buf *out)
+static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_compress_options *opt, const char *body,
+                                size_t len, hr_buf *out)
 {
     struct hr_query q = {0};
     hr_splice *sp = NULL;
@@ -702,8 +703,7 @@ static hr_status compress_units(hr_compressor *c, hr_tokenizer *tok, const hr_co
     return HR_OK;
 }
 
-hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len,
-                      hr_buf *out)
+hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const char *body, size_t len, hr_buf *out)
 {
     if (!c || !opt || !out || (!body && len)) return HR_EINVAL;
     double t0 = now_ms();
@@ -713,8 +713,8 @@ hr_status hr_compress(hr_compressor *c, const hr_compress_options *opt, const ch
     c->n_done = 0;
     c->errmsg[0] = '\0';
     c->err_offset = SIZE_MAX;
-    hr_status st = cancelled(c) ? fail(c, HR_ECANCELED, SIZE_MAX, "%s", hr_strerror(HR_ECANCELED))
-                                : pick_scorer(c, opt);
+    hr_status st =
+        cancelled(c) ? fail(c, HR_ECANCELED, SIZE_MAX, "%s", hr_strerror(HR_ECANCELED)) : pick_scorer(c, opt);
     if (!st) st = parse_request(c, opt, body, len);
     if (!st) st = pick_tokenizer(c, opt, &tok);
     if (!st) {

@@ -56,13 +56,13 @@ void hr__termtab_free(struct hr_termtab *t);
 enum {
     HR_F_SEVERITY = 1u << 0, /* error, failed, fatal, exception, panic, warning, ... */
     HR_F_UUID = 1u << 1,
-    HR_F_HASH = 1u << 2,     /* hex of 7+ digits holding letters and digits */
+    HR_F_HASH = 1u << 2, /* hex of 7+ digits holding letters and digits */
     HR_F_URL = 1u << 3,
-    HR_F_PATH = 1u << 4,     /* a/b, /x/y, name.ext */
-    HR_F_FLAG = 1u << 5,     /* --flag, -x */
-    HR_F_ERRCODE = 1u << 6,  /* E1234, ERR_X, ENOENT, HTTP 4xx/5xx next to a word */
+    HR_F_PATH = 1u << 4,    /* a/b, /x/y, name.ext */
+    HR_F_FLAG = 1u << 5,    /* --flag, -x */
+    HR_F_ERRCODE = 1u << 6, /* E1234, ERR_X, ENOENT, HTTP 4xx/5xx next to a word */
     HR_F_NUMBER = 1u << 7,
-    HR_F_IDENT = 1u << 8,    /* CamelCase or snake_case */
+    HR_F_IDENT = 1u << 8, /* CamelCase or snake_case */
 };
 unsigned hr__features(const char *s, size_t n);
 /* Cheap test for the severity words only. */
@@ -103,8 +103,8 @@ hr_status hr__select_by_budget(const char *text, const struct hr_seg *segs, size
 /* Writes the kept segments, each run of dropped ones replaced by the marker
  * "[hr: N <noun>s omitted]" on its own line (lines) or inline (sentences);
  * a run of HR_FOLD segments only says "N similar <noun>s". */
-hr_status hr__emit_kept(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n,
-                        const unsigned char *keep, const char *noun, int inline_marker);
+hr_status hr__emit_kept(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n, const unsigned char *keep,
+                        const char *noun, int inline_marker);
 /* Appends "[hr: COUNT NOUN(s) omitted" + detail + "]". */
 hr_status hr__marker(hr_buf *out, size_t count, const char *noun, const char *detail);
 /* Whether text already holds an hr marker (compressed before). */
@@ -119,12 +119,11 @@ struct hr_scorer {
     const char *name;    /* "lexical", "kompress" */
     const char *backend; /* where a model runs: "cpu", "cuda"; NULL for lexical */
     /* scores[i] for segs[i] of text: higher is more worth keeping. */
-    hr_status (*score)(struct hr_scorer *self, const struct hr_query *q, const char *text,
-                       const struct hr_seg *segs, size_t n, float *scores);
+    hr_status (*score)(struct hr_scorer *self, const struct hr_query *q, const char *text, const struct hr_seg *segs,
+                       size_t n, float *scores);
     /* Optional (NULL when the scorer has none): keep decisions for the words
      * of a prose unit, *words malloc'd. */
-    hr_status (*prose_words)(struct hr_scorer *self, const char *text, size_t len, struct hr_kword **words,
-                             size_t *n);
+    hr_status (*prose_words)(struct hr_scorer *self, const char *text, size_t len, struct hr_kword **words, size_t *n);
     void (*destroy)(struct hr_scorer *self);
 };
 
@@ -142,8 +141,8 @@ hr_status hr__scorer_new(const struct hr_scorer_request *rq, struct hr_scorer **
 hr_status hr__scorer_lexical_new(struct hr_scorer **out);
 /* The Kompress model of dir (a folder with config.json, model.safetensors and
  * tokenizer.json), ranking non-prose units as the lexical scorer does. */
-hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out, char *err,
-                                  size_t err_len, char *note, size_t note_len);
+hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out,
+                                  char *err, size_t err_len, char *note, size_t note_len);
 /* The model folder auto and kompress use when none is given, malloc'd:
  * $HEADROOM_KOMPRESS_MODEL, else $HEADROOM_HOME/models/kompress-v2-base, else
  * ~/.headroom/models/kompress-v2-base; NULL without HOME. */
@@ -293,7 +292,7 @@ struct hr_known_count {
 };
 /* hr_request_count's total, taking the count of each string node listed in
  * known (sorted by node) from there instead of counting it again. */
-hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format,
-                            const struct hr_known_count *known, size_t n_known, size_t *total);
+hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format, const struct hr_known_count *known,
+                            size_t n_known, size_t *total);
 
 #endif

@@ -72,18 +72,18 @@ static int is_present(const hr_json *doc, hr_json_node v, const char *text)
 static int http_error_code(const hr_json *doc, hr_json_node v)
 {
     int64_t code;
-    return hr_json_type_of(doc, v) == HR_JSON_NUMBER && hr_json_int64(doc, v, &code) == HR_OK &&
-           code >= 400 && code <= 599;
+    return hr_json_type_of(doc, v) == HR_JSON_NUMBER && hr_json_int64(doc, v, &code) == HR_OK && code >= 400 &&
+           code <= 599;
 }
 
 /* Whether a key names a flag worth seeing when set: one of its words
  * (split at '_', '-' and case changes) is a word of trouble. */
 static int is_flag_key(const hr_json *doc, hr_json_node key, const char *text)
 {
-    static const char *const words[] = {"anomaly", "anomalous", "outlier", "error", "errored", "failed",
-                                        "failure", "critical", "alert", "alerting", "flagged", "suspicious",
-                                        "breach", "breached", "violation", "incident", "degraded", "unhealthy",
-                                        NULL};
+    static const char *const words[] = {"anomaly",  "anomalous",  "outlier",   "error",    "errored",
+                                        "failed",   "failure",    "critical",  "alert",    "alerting",
+                                        "flagged",  "suspicious", "breach",    "breached", "violation",
+                                        "incident", "degraded",   "unhealthy", NULL};
     size_t s = hr_json_start(doc, key) + 1, e = hr_json_end(doc, key) - 1;
     for (size_t i = s; i < e;) {
         if (text[i] == '_' || text[i] == '-' || text[i] == ' ') {
@@ -95,7 +95,8 @@ static int is_flag_key(const hr_json *doc, hr_json_node key, const char *text)
         char w[16];
         size_t n = i - b;
         if (n >= sizeof w) continue;
-        for (size_t k = 0; k < n; k++) w[k] = (char)(text[b + k] >= 'A' && text[b + k] <= 'Z' ? text[b + k] + 32 : text[b + k]);
+        for (size_t k = 0; k < n; k++)
+            w[k] = (char)(text[b + k] >= 'A' && text[b + k] <= 'Z' ? text[b + k] + 32 : text[b + k]);
         w[n] = '\0';
         for (const char *const *x = words; *x; x++)
             if (!strcmp(w, *x)) return 1;
@@ -109,10 +110,10 @@ static int is_flag_key(const hr_json *doc, hr_json_node key, const char *text)
  * code. */
 static int looks_like_error(const hr_json *doc, hr_json_node v, const char *text, int depth)
 {
-    static const char *const error_keys[] = {"error", "errors", "exception", "failure", "failures",
-                                             "err", "stderr", "stack", "traceback", NULL};
-    static const char *const status_keys[] = {"status", "status_code", "statusCode", "code", "http_status",
-                                              "httpStatus", NULL};
+    static const char *const error_keys[] = {"error", "errors", "exception", "failure",   "failures",
+                                             "err",   "stderr", "stack",     "traceback", NULL};
+    static const char *const status_keys[] = {"status",      "status_code", "statusCode", "code",
+                                              "http_status", "httpStatus",  NULL};
     if (depth > 4) return 0;
     switch (hr_json_type_of(doc, v)) {
     case HR_JSON_STRING: {
@@ -212,8 +213,7 @@ static hr_status mark_outliers(struct json_crush *jc, const hr_json_node *items,
 
 /* Items of a shape that few share, among many of one shape: an item with a
  * key the others lack (a flag, an error, an id that marks it) says so. */
-static void keep_rare_shapes(const struct hr_termtab *shapes, const uint64_t *shape_of, size_t n,
-                             unsigned char *keep)
+static void keep_rare_shapes(const struct hr_termtab *shapes, const uint64_t *shape_of, size_t n, unsigned char *keep)
 {
     size_t rare = 0;
     for (size_t i = 0; i < n; i++) rare += hr__termtab_df(shapes, shape_of[i]) <= RARE_SHAPE_ITEMS;
@@ -251,8 +251,7 @@ static hr_status choose_items(struct json_crush *jc, const hr_json_node *items, 
     if (!st) st = hr__task_hits(cx->query, jc->text, segs.v, n, hits);
     for (size_t i = 0; !st && i < n; i++) n_hits += hits[i] && keep[i] != HR_FOLD;
     for (size_t i = 0; !st && i < n; i++)
-        if (hits[i] && keep[i] == HR_DROP && (n_hits <= MAX_TASK_ITEMS || (hits[i] & HR_HIT_IDENT)))
-            keep[i] = HR_MUST;
+        if (hits[i] && keep[i] == HR_DROP && (n_hits <= MAX_TASK_ITEMS || (hits[i] & HR_HIT_IDENT))) keep[i] = HR_MUST;
     if (!st) st = cx->scorer->score(cx->scorer, cx->query, jc->text, segs.v, n, scores);
     if (!st) st = hr__select_by_budget(jc->text, segs.v, n, scores, keep, hr__ctx_budget(cx));
     hr__segs_free(&segs);

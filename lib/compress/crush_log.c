@@ -63,9 +63,8 @@ static int starts(const char *s, size_t n, const char *prefix)
 static int opens_trace(const char *s, size_t n)
 {
     size_t i = skip_indent(s, n);
-    return starts(s + i, n - i, "Traceback (most recent call last)") ||
-           starts(s + i, n - i, "Exception in thread") || starts(s + i, n - i, "Caused by:") ||
-           starts(s + i, n - i, "goroutine ") || starts(s + i, n - i, "panic:") ||
+    return starts(s + i, n - i, "Traceback (most recent call last)") || starts(s + i, n - i, "Exception in thread") ||
+           starts(s + i, n - i, "Caused by:") || starts(s + i, n - i, "goroutine ") || starts(s + i, n - i, "panic:") ||
            starts(s + i, n - i, "stack backtrace:") || starts(s + i, n - i, "thread '");
 }
 
@@ -100,7 +99,8 @@ static void keep_traces(const char *text, const struct hr_seg *segs, size_t n, u
     for (size_t i = 0; i < n; i++) {
         if (!opens_trace(text + segs[i].off, segs[i].len)) continue;
         size_t j = i + 1;
-        while (j < n && (continues_trace(text + segs[j].off, segs[j].len) || opens_trace(text + segs[j].off, segs[j].len)))
+        while (j < n &&
+               (continues_trace(text + segs[j].off, segs[j].len) || opens_trace(text + segs[j].off, segs[j].len)))
             j++;
         if (j < n) j++;
         for (size_t k = i; k < j; k++) keep[k] = HR_MUST;

@@ -17,16 +17,18 @@
 #include <string.h>
 #include <strings.h>
 
-#define MUST_FEATURES                                                                           \
-    (HR_F_SEVERITY | HR_F_UUID | HR_F_HASH | HR_F_URL | HR_F_PATH | HR_F_FLAG | HR_F_ERRCODE | \
-     HR_F_NUMBER)
+#define MUST_FEATURES                                                                                                  \
+    (HR_F_SEVERITY | HR_F_UUID | HR_F_HASH | HR_F_URL | HR_F_PATH | HR_F_FLAG | HR_F_ERRCODE | HR_F_NUMBER)
 
 /* What stands where clauses were left out of a sentence. */
 #define ELLIPSIS " \xE2\x80\xA6 " /* " … " */
 
 /* ---- sentences cut to their numbers --------------------------------------------- */
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Where the ending of sentence s[0..n) starts: the whitespace after it and
  * the . ! ? and closing quotes or brackets before that, which a cut sentence
@@ -78,8 +80,8 @@ static hr_status append_number_clauses(const char *s, size_t n, hr_buf *out, siz
     for (;;) {
         size_t end = clause_end(s, body, start);
         if (hr__features(s + start, end - start) & HR_F_NUMBER) {
-            if (*kept && (gap ? hr_buf_append(out, ELLIPSIS, sizeof ELLIPSIS - 1)
-                              : hr_buf_append(out, s + sep, start - sep)))
+            if (*kept &&
+                (gap ? hr_buf_append(out, ELLIPSIS, sizeof ELLIPSIS - 1) : hr_buf_append(out, s + sep, start - sep)))
                 return HR_ENOMEM;
             if (!*kept && gap && hr_buf_append(out, &ELLIPSIS[1], sizeof ELLIPSIS - 2)) return HR_ENOMEM;
             if (hr_buf_append(out, s + start, end - start)) return HR_ENOMEM;
@@ -105,7 +107,7 @@ static int holds_digit(const char *s, size_t n)
 
 #define MAX_SENTENCE_WORDS 256
 #define MIN_WORDS_TO_CUT 10 /* a shorter sentence is all context */
-#define SHORT_UNIT 3 /* "ms", "GB", "rps": a word this short after a number is its unit */
+#define SHORT_UNIT 3        /* "ms", "GB", "rps": a word this short after a number is its unit */
 
 /* The unit a number may have after it ("2.3 seconds", "45 ms", "12
  * requests"): a word of at most SHORT_UNIT letters, or one of the units
@@ -114,11 +116,12 @@ static int holds_digit(const char *s, size_t n)
 static int is_unit_word(const char *s, size_t n)
 {
     static const char *const units[] = {
-        "second", "minute", "hour", "day", "week", "month", "year", "percent", "byte", "kilobyte", "megabyte",
-        "gigabyte", "terabyte", "request", "call", "query", "queries", "user", "node", "host", "pod", "file", "line",
-        "item", "row", "record", "token", "time", "error", "failure", "test", "point", "core", "thread", "worker",
-        "connection", "page", "ticket", "commit", "author", "object", "volume", "replica", "shard", "dollar", "euro",
-        "engineer", "message", "event", "step", NULL};
+        "second",   "minute",   "hour",     "day",      "week",    "month",  "year",    "percent", "byte",
+        "kilobyte", "megabyte", "gigabyte", "terabyte", "request", "call",   "query",   "queries", "user",
+        "node",     "host",     "pod",      "file",     "line",    "item",   "row",     "record",  "token",
+        "time",     "error",    "failure",  "test",     "point",   "core",   "thread",  "worker",  "connection",
+        "page",     "ticket",   "commit",   "author",   "object",  "volume", "replica", "shard",   "dollar",
+        "euro",     "engineer", "message",  "event",    "step",    NULL};
     while (n && (s[n - 1] == ',' || s[n - 1] == ';')) n--;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '%')) return 0;
@@ -262,10 +265,10 @@ static hr_status append_clause_marker(hr_buf *out, size_t from, size_t clauses)
     if (!tail) return HR_ENOMEM;
     memcpy(tail, out->data + end, blank);
     out->len = end;
-    hr_status st = hr_buf_append(out, " ", 1) || hr__marker(out, clauses, "clause", NULL) ||
-                           hr_buf_append(out, tail, blank)
-                       ? HR_ENOMEM
-                       : HR_OK;
+    hr_status st =
+        hr_buf_append(out, " ", 1) || hr__marker(out, clauses, "clause", NULL) || hr_buf_append(out, tail, blank)
+            ? HR_ENOMEM
+            : HR_OK;
     free(tail);
     return st;
 }
@@ -273,8 +276,8 @@ static hr_status append_clause_marker(hr_buf *out, size_t from, size_t clauses)
 /* hr__emit_kept, with each cut sentence written in its cut form and, when
  * any was, a clause marker at the end. */
 static hr_status emit_with_cuts(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n,
-                                const unsigned char *keep, const struct cut *cut, const hr_buf *cuts,
-                                const char *noun, int inline_marker)
+                                const unsigned char *keep, const struct cut *cut, const hr_buf *cuts, const char *noun,
+                                int inline_marker)
 {
     size_t from = out->len, clauses = 0;
     for (size_t i = 0; i < n;) {
@@ -304,8 +307,7 @@ static void mark_must(const char *text, const struct hr_seg *segs, size_t n, con
         number_only[i] = 0;
         if (i == 0 || i + 1 == n || (hits[i] & (HR_HIT_IDENT | HR_HIT_RARE)) || (f && (lines || f != HR_F_NUMBER)))
             keep[i] = HR_MUST;
-        else if (f)
-            number_only[i] = 1;
+        else if (f) number_only[i] = 1;
     }
 }
 

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORD_MUST                                                                                             \
-    (HR_F_UUID | HR_F_HASH | HR_F_URL | HR_F_PATH | HR_F_FLAG | HR_F_ERRCODE | HR_F_NUMBER | HR_F_IDENT | \
-     HR_F_SEVERITY)
+#define WORD_MUST                                                                                                      \
+    (HR_F_UUID | HR_F_HASH | HR_F_URL | HR_F_PATH | HR_F_FLAG | HR_F_ERRCODE | HR_F_NUMBER | HR_F_IDENT | HR_F_SEVERITY)
 
 /* ALLCAPS (two letters or more, no lower case) or a dotted name (a.b). */
 static int caps_or_dotted(const char *w, size_t n)
@@ -41,7 +40,7 @@ static int has_newline(const char *s, size_t n)
 
 static hr_status emit(const char *text, size_t len, const struct hr_kword *w, size_t n, size_t dropped, hr_buf *out)
 {
-    size_t last = SIZE_MAX; /* the last word written */
+    size_t last = SIZE_MAX;                                        /* the last word written */
     if (n && hr_buf_append(out, text, w[0].off)) return HR_ENOMEM; /* leading whitespace */
     for (size_t i = 0; i < n; i++) {
         if (!w[i].keep) continue;

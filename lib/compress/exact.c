@@ -8,11 +8,25 @@
 
 /* Hermes; Claude Code; Codex CLI; OpenCode, Cline, Cursor and editors' MCP tools. */
 static const char *const DEFAULT_EXACT[] = {
-    "read_file", "patch", "write_file",
-    "Read", "Edit", "MultiEdit", "Write", "NotebookRead", "NotebookEdit",
+    "read_file",
+    "patch",
+    "write_file",
+    "Read",
+    "Edit",
+    "MultiEdit",
+    "Write",
+    "NotebookRead",
+    "NotebookEdit",
     "apply_patch",
-    "read", "edit", "write", "view", "edit_file", "write_to_file", "replace_in_file",
-    "str_replace_editor", "str_replace_based_edit_tool",
+    "read",
+    "edit",
+    "write",
+    "view",
+    "edit_file",
+    "write_to_file",
+    "replace_in_file",
+    "str_replace_editor",
+    "str_replace_based_edit_tool",
 };
 
 static int word_is(const char *s, size_t n, const char *w)

@@ -311,8 +311,7 @@ static hr_status template_marker(const char *s, const struct line *v, size_t i, 
     const char *first = value_of(s, &v[i], fd, &n_first), *last = value_of(s, &v[j - 1], fd, &n_last);
     if (counts_up(s, v, i, j, fd)) {
         if (hr_buf_append(out, first, n_first) || hr_buf_append(out, RANGE_TO, sizeof RANGE_TO - 1) ||
-            hr_buf_append(out, last, n_last) ||
-            hr_buf_append(out, RANGE_TAIL, sizeof RANGE_TAIL - 1))
+            hr_buf_append(out, last, n_last) || hr_buf_append(out, RANGE_TAIL, sizeof RANGE_TAIL - 1))
             return HR_ENOMEM;
     } else {
         if (hr_buf_append(out, LIST_HEAD, sizeof LIST_HEAD - 1)) return HR_ENOMEM;

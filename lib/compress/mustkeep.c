@@ -8,11 +8,47 @@
 /* Sorted, lower case; with the states of failed Kubernetes pods and
  * unmet npm dependencies. */
 static const char *const severity_words[] = {
-    "abort", "aborted", "assert", "assertion", "crash", "crashed", "crashloopbackoff", "critical",
-    "denied", "err", "errimagepull", "error", "errors", "evicted", "exception", "fail", "failed",
-    "failing", "failure", "failures", "fatal", "forbidden", "imagepullbackoff", "invalid", "killed",
-    "oomkilled", "panic", "panicked", "refused", "segfault", "timeout", "traceback", "truncated",
-    "unauthorized", "uncaught", "unhandled", "unhealthy", "unmet", "warn", "warning", "warnings",
+    "abort",
+    "aborted",
+    "assert",
+    "assertion",
+    "crash",
+    "crashed",
+    "crashloopbackoff",
+    "critical",
+    "denied",
+    "err",
+    "errimagepull",
+    "error",
+    "errors",
+    "evicted",
+    "exception",
+    "fail",
+    "failed",
+    "failing",
+    "failure",
+    "failures",
+    "fatal",
+    "forbidden",
+    "imagepullbackoff",
+    "invalid",
+    "killed",
+    "oomkilled",
+    "panic",
+    "panicked",
+    "refused",
+    "segfault",
+    "timeout",
+    "traceback",
+    "truncated",
+    "unauthorized",
+    "uncaught",
+    "unhandled",
+    "unhealthy",
+    "unmet",
+    "warn",
+    "warning",
+    "warnings",
 };
 
 static int in_sorted(const char *const *list, size_t n, const char *w)
@@ -62,11 +98,26 @@ static int is_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
-static int is_alpha(char c) { return is_upper(c) || is_lower(c); }
-static int is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static int is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static int is_lower(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static int is_alpha(char c)
+{
+    return is_upper(c) || is_lower(c);
+}
+static int is_alnum(char c)
+{
+    return is_alpha(c) || is_digit(c);
+}
 
 /* A word: features visible inside it alone. */
 static unsigned word_features(const char *w, size_t n)

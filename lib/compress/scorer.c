@@ -29,8 +29,8 @@ static int model_present(const char *dir)
     return present;
 }
 
-static hr_status auto_scorer(const struct hr_scorer_request *rq, const char *dir, struct hr_scorer **out,
-                             char *note, size_t note_len)
+static hr_status auto_scorer(const struct hr_scorer_request *rq, const char *dir, struct hr_scorer **out, char *note,
+                             size_t note_len)
 {
     if (dir && model_present(dir)) {
         char why[HR_SCORER_ERR];

@@ -12,11 +12,11 @@
 struct lexical {
     struct hr_scorer base;
     struct hr_termtab df;
-    uint64_t *hashes;   /* every word's folded hash, segment after segment */
+    uint64_t *hashes; /* every word's folded hash, segment after segment */
     size_t cap_hashes;
-    size_t *first;      /* first[k]: where segment k's words start in hashes */
+    size_t *first; /* first[k]: where segment k's words start in hashes */
     size_t cap_first;
-    float *idf;         /* idf[df] for this unit, 0 until computed */
+    float *idf; /* idf[df] for this unit, 0 until computed */
     size_t cap_idf;
 };
 

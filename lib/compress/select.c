@@ -38,7 +38,10 @@ hr_status hr__split_lines(const char *text, size_t len, struct hr_segs *out)
     return HR_OK;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Whether the '.' at text[dot] cannot end the sentence begun at start: a
  * list number ("3."), an initial or abbreviation ("e.g.", "U.S.", "Dr."),
@@ -66,7 +69,8 @@ hr_status hr__split_sentences(const char *text, size_t len, struct hr_segs *out)
     while (i < len) {
         char c = text[i];
         size_t end = 0;
-        if (c == '\n' && i + 1 < len && (text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < len && text[i + 2] == '\n'))) {
+        if (c == '\n' && i + 1 < len &&
+            (text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < len && text[i + 2] == '\n'))) {
             end = i + 1;
         } else if ((c == '.' || c == '!' || c == '?') && !too_short_to_end(text, start, i)) {
             size_t j = i + 1;
@@ -92,7 +96,8 @@ size_t hr__approx_tokens(const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         size_t b = i;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) {
-            while (i < n && (((c = (unsigned char)s[i]) >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80)) i++;
+            while (i < n && (((c = (unsigned char)s[i]) >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80))
+                i++;
             tokens += (i - b + 3) / 4;
         } else if (c >= '0' && c <= '9') {
             while (i < n && s[i] >= '0' && s[i] <= '9') i++;
@@ -208,8 +213,8 @@ hr_status hr__marker(hr_buf *out, size_t count, const char *noun, const char *de
     return hr_buf_append(out, "]", 1);
 }
 
-hr_status hr__emit_kept(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n,
-                        const unsigned char *keep, const char *noun, int inline_marker)
+hr_status hr__emit_kept(hr_buf *out, const char *text, const struct hr_seg *segs, size_t n, const unsigned char *keep,
+                        const char *noun, int inline_marker)
 {
     for (size_t i = 0; i < n;) {
         if (keep[i] == HR_KEEP || keep[i] == HR_MUST) {

@@ -45,7 +45,7 @@ struct hr_sent {
     struct sent_entry *newest, *oldest;
     struct recalled **index; /* the index read at start, by key */
     size_t n_index;
-    int index_fd;            /* appended to; -1 when there is none */
+    int index_fd; /* appended to; -1 when there is none */
 };
 
 #define ENTRY_OVERHEAD (sizeof(struct sent_entry) + 16)
@@ -166,8 +166,7 @@ int hr__sent_get(hr_sent *s, const unsigned char key[32], hr_buf *sent, int *raw
     return found;
 }
 
-hr_status hr__sent_put(hr_sent *s, const unsigned char key[32], const char *bytes, size_t len, hr_buf *winner,
-                       int *raw)
+hr_status hr__sent_put(hr_sent *s, const unsigned char key[32], const char *bytes, size_t len, hr_buf *winner, int *raw)
 {
     pthread_mutex_lock(&s->lock);
     hr_status st = HR_OK;
@@ -276,8 +275,7 @@ hr_status hr_sent_open_index(hr_sent *s, const char *path)
     if (fd >= 0) close(fd);
     struct stat sb;
     /* a record a crash cut short goes, or every later one would be misread */
-    if (!st && !stat(path, &sb) && sb.st_size % RECORD && truncate(path, sb.st_size - sb.st_size % RECORD))
-        st = HR_EIO;
+    if (!st && !stat(path, &sb) && sb.st_size % RECORD && truncate(path, sb.st_size - sb.st_size % RECORD)) st = HR_EIO;
     if (!st && records > INDEX_MAX_RECORDS) st = compact_index(s, path);
     if (!st) {
         s->index_fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);

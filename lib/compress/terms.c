@@ -8,8 +8,7 @@
 
 static int is_word_byte(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
 size_t hr__next_word(const char *s, size_t n, size_t i, size_t *start, size_t *len)
@@ -46,16 +45,16 @@ uint64_t hr__hash_lower(const char *s, size_t n)
 /* Words that say nothing about what a task is after: English function words
  * and the verbs people use to ask an agent for something. */
 static const char *const stopwords[] = {
-    "about", "above", "after", "again", "all", "also", "and", "any", "are", "because", "been",
-    "before", "being", "below", "between", "both", "but", "can", "could", "did", "does", "doing",
-    "down", "during", "each", "few", "find", "for", "from", "further", "get", "give", "had", "has",
-    "have", "having", "her", "here", "hers", "him", "his", "how", "into", "its", "just", "let",
-    "look", "made", "make", "more", "most", "much", "must", "need", "nor", "not", "now", "off",
-    "once", "one", "only", "other", "our", "out", "over", "own", "please", "same", "see", "she",
-    "should", "show", "some", "such", "tell", "than", "that", "the", "their", "them", "then",
-    "there", "these", "they", "this", "those", "through", "too", "under", "until", "use", "very",
-    "want", "was", "way", "were", "what", "when", "where", "which", "while", "who", "whom", "why",
-    "will", "with", "would", "you", "your", "yours",
+    "about",  "above",  "after",  "again",   "all",    "also",  "and",   "any",     "are",   "because", "been",
+    "before", "being",  "below",  "between", "both",   "but",   "can",   "could",   "did",   "does",    "doing",
+    "down",   "during", "each",   "few",     "find",   "for",   "from",  "further", "get",   "give",    "had",
+    "has",    "have",   "having", "her",     "here",   "hers",  "him",   "his",     "how",   "into",    "its",
+    "just",   "let",    "look",   "made",    "make",   "more",  "most",  "much",    "must",  "need",    "nor",
+    "not",    "now",    "off",    "once",    "one",    "only",  "other", "our",     "out",   "over",    "own",
+    "please", "same",   "see",    "she",     "should", "show",  "some",  "such",    "tell",  "than",    "that",
+    "the",    "their",  "them",   "then",    "there",  "these", "they",  "this",    "those", "through", "too",
+    "under",  "until",  "use",    "very",    "want",   "was",   "way",   "were",    "what",  "when",    "where",
+    "which",  "while",  "who",    "whom",    "why",    "will",  "with",  "would",   "you",   "your",    "yours",
 };
 
 int hr__is_stopword(const char *s, size_t n)
@@ -119,8 +118,7 @@ hr_status hr__query_build(struct hr_query *q, const char *text, size_t len)
     size_t i = 0, ws, wl;
     while ((i = hr__next_word(text, len, i, &ws, &wl)), wl) {
         const char *w = text + ws;
-        if (is_identifier(w, wl) &&
-            push_u64(&q->idents, &q->n_idents, &q->cap_idents, hr__hash(w, wl)))
+        if (is_identifier(w, wl) && push_u64(&q->idents, &q->n_idents, &q->cap_idents, hr__hash(w, wl)))
             return HR_ENOMEM;
         if (hr__is_stopword(w, wl)) continue;
         if (push_u64(&q->terms, &q->n_terms, &q->cap_terms, hr__hash_lower(w, wl))) return HR_ENOMEM;

@@ -12,10 +12,10 @@
 /* ---- providers ------------------------------------------------------------ */
 
 struct hr__provider {
-    const char *id;            /* Hermes's provider id */
-    const char *official_url;  /* the base URL Hermes gives it by default */
-    const char *proxy_suffix;  /* appended to the proxy URL: its client's form */
-    int takes_model_url;       /* Hermes uses model.base_url when model.provider is this one */
+    const char *id;           /* Hermes's provider id */
+    const char *official_url; /* the base URL Hermes gives it by default */
+    const char *proxy_suffix; /* appended to the proxy URL: its client's form */
+    int takes_model_url;      /* Hermes uses model.base_url when model.provider is this one */
 };
 
 /* anthropic, openai-codex, openai-api: the providers hr-proxy forwards. */
@@ -60,14 +60,13 @@ struct hr__pool_entry {
 
 /* The entries of credential_pool.<provider>; *n = 0 when there are none.
  * HR_ESYNTAX when the file's shape is not Hermes's (message in err). */
-hr_status hr__pool_entries(const hr_json *doc, const char *provider, struct hr__pool_entry **out,
-                           size_t *n, char *err, size_t err_len);
+hr_status hr__pool_entries(const hr_json *doc, const char *provider, struct hr__pool_entry **out, size_t *n, char *err,
+                           size_t err_len);
 void hr__pool_entries_free(struct hr__pool_entry *v, size_t n);
 
 /* Records the splice that gives entry e the base_url url: its value replaced,
  * or a member added after the last one, indented like its neighbours. */
-hr_status hr__pool_set_url(const hr_json *doc, const struct hr__pool_entry *e, const char *url,
-                           hr_splice *sp);
+hr_status hr__pool_set_url(const hr_json *doc, const struct hr__pool_entry *e, const char *url, hr_splice *sp);
 /* Records the splice that removes e's base_url member. */
 hr_status hr__pool_remove_url(const hr_json *doc, const struct hr__pool_entry *e, hr_splice *sp);
 
@@ -95,15 +94,15 @@ typedef enum hr__ynode_kind {
 struct hr__ynode {
     char *path;
     hr__ynode_kind kind;
-    int style;                /* scalars: libyaml's style (1 plain, 2 single, 3 double...) */
-    char *value;              /* scalars: the decoded value */
-    size_t key_start;         /* the key's first byte (mapping values; else = start) */
-    size_t start, end;        /* the value: first byte, one past its last */
-    size_t last;              /* one past the last byte of the value's subtree */
-    size_t line, column;      /* of the key (or item), 0-based; columns count characters */
-    size_t parent;            /* index in hr__yaml.v of the enclosing node; SIZE_MAX for the root */
-    size_t subtree_end;       /* index one past the last node recorded under this one */
-    int shadowed;             /* a later node has the same key in the same mapping, or is above one */
+    int style;           /* scalars: libyaml's style (1 plain, 2 single, 3 double...) */
+    char *value;         /* scalars: the decoded value */
+    size_t key_start;    /* the key's first byte (mapping values; else = start) */
+    size_t start, end;   /* the value: first byte, one past its last */
+    size_t last;         /* one past the last byte of the value's subtree */
+    size_t line, column; /* of the key (or item), 0-based; columns count characters */
+    size_t parent;       /* index in hr__yaml.v of the enclosing node; SIZE_MAX for the root */
+    size_t subtree_end;  /* index one past the last node recorded under this one */
+    int shadowed;        /* a later node has the same key in the same mapping, or is above one */
 };
 
 struct hr__yaml {
@@ -122,8 +121,7 @@ hr_status hr__yaml_scan(struct hr__yaml *y, const char *text, size_t len, char *
 void hr__yaml_free(struct hr__yaml *y);
 /* The first node with this path, or NULL; the next one after prev. */
 const struct hr__ynode *hr__yaml_find(const struct hr__yaml *y, const char *path);
-const struct hr__ynode *hr__yaml_find_next(const struct hr__yaml *y, const struct hr__ynode *prev,
-                                           const char *path);
+const struct hr__ynode *hr__yaml_find_next(const struct hr__yaml *y, const struct hr__ynode *prev, const char *path);
 /* A shadowed node with n's key in n's mapping (the last one before n), or
  * NULL: what PyYAML would read once n were removed. */
 const struct hr__ynode *hr__yaml_shadowed_twin(const struct hr__yaml *y, const struct hr__ynode *n);
@@ -203,7 +201,7 @@ int hr__routed_has(const struct hr__provider *const *routed, size_t n, const str
 struct hr__route_verdict {
     const struct hr__provider *p; /* set by the caller */
     int via_proxy;
-    size_t n_entries;             /* pool entries seen */
+    size_t n_entries; /* pool entries seen */
     char reasons[HR_MAX_REASONS][512];
     size_t n_reasons;
 };
@@ -236,19 +234,19 @@ int hr__plugin_state_patched(const struct hr__plugin_state *st, const char *prov
 
 /* What apply did to config.yaml, so rollback can undo just that. */
 struct hr__config_changes {
-    int enabled_added;      /* headroom-route added to plugins.enabled */
-    int block_added;        /* the plugins.headroom-route block added */
-    int base_url_set;       /* model.base_url pointed at the proxy */
-    int base_url_removed;   /* model.base_url (a proxy URL Hermes must not see there) removed */
-    char *base_url_old;     /* its text before (raw bytes, quotes kept), NULL when absent */
-    int disabled_removed;   /* headroom-route taken out of plugins.disabled */
+    int enabled_added;    /* headroom-route added to plugins.enabled */
+    int block_added;      /* the plugins.headroom-route block added */
+    int base_url_set;     /* model.base_url pointed at the proxy */
+    int base_url_removed; /* model.base_url (a proxy URL Hermes must not see there) removed */
+    char *base_url_old;   /* its text before (raw bytes, quotes kept), NULL when absent */
+    int disabled_removed; /* headroom-route taken out of plugins.disabled */
 };
 
 struct hr__config_settings {
-    const char *proxy_url;    /* as given to the plugin */
-    const char *providers;    /* "a, b, c" */
-    const char *model_url;    /* model.base_url to set, NULL to leave it */
-    int drop_model_url;       /* with no model_url: remove model.base_url */
+    const char *proxy_url; /* as given to the plugin */
+    const char *providers; /* "a, b, c" */
+    const char *model_url; /* model.base_url to set, NULL to leave it */
+    int drop_model_url;    /* with no model_url: remove model.base_url */
 };
 
 /* Records the splices that enable the plugin (taking it out of
@@ -256,8 +254,8 @@ struct hr__config_settings {
  * model.base_url; fills ch with what they are. Nothing is recorded for what
  * is already so. HR_EINVAL with err set when a node has a shape hr cannot
  * edit without a rewrite (a flow mapping for plugins, say). */
-hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s,
-                                hr_splice *sp, struct hr__config_changes *ch, char *err, size_t err_len);
+hr_status hr__config_plan_apply(const struct hr__yaml *y, const struct hr__config_settings *s, hr_splice *sp,
+                                struct hr__config_changes *ch, char *err, size_t err_len);
 /* Records the splices that undo ch in the file as it is now: the plugin
  * leaves plugins.enabled (and goes back in plugins.disabled), its block goes
  * if apply added it, and model.base_url gets its old text back if it still
@@ -276,7 +274,6 @@ int hr__config_plugin_disabled(const struct hr__yaml *y);
  * of the splices in sp, labelled a/label and b/label. With redact, string
  * values of members whose names hold "token", "key" or "secret" print as
  * "<redacted>", so a diff of auth.json shows no credentials. */
-hr_status hr__udiff(const char *orig, size_t len, hr_splice *sp, const char *label, int redact,
-                    hr_buf *out);
+hr_status hr__udiff(const char *orig, size_t len, hr_splice *sp, const char *label, int redact, hr_buf *out);
 
 #endif

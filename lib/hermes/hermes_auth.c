@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 5, 6)))
-static void shape_error(const hr_json *doc, hr_json_node node, char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static void shape_error(const hr_json *doc, hr_json_node node, char *err,
+                                                              size_t err_len, const char *fmt, ...)
 {
     size_t line, col;
     hr__utf8_line_column(doc->buf, doc->len, hr_json_start(doc, node), &line, &col);
@@ -40,8 +40,8 @@ void hr__pool_entries_free(struct hr__pool_entry *v, size_t n)
     free(v);
 }
 
-static hr_status read_entry(const hr_json *doc, hr_json_node obj, size_t index, struct hr__pool_entry *e,
-                            char *err, size_t err_len)
+static hr_status read_entry(const hr_json *doc, hr_json_node obj, size_t index, struct hr__pool_entry *e, char *err,
+                            size_t err_len)
 {
     *e = (struct hr__pool_entry){.index = index, .object = obj, .url_key = HR_JSON_NONE};
     if (hr_json_type_of(doc, obj) != HR_JSON_OBJECT) {
@@ -65,8 +65,8 @@ static hr_status read_entry(const hr_json *doc, hr_json_node obj, size_t index, 
     return e->base_url ? HR_OK : HR_ENOMEM;
 }
 
-hr_status hr__pool_entries(const hr_json *doc, const char *provider, struct hr__pool_entry **out, size_t *n,
-                           char *err, size_t err_len)
+hr_status hr__pool_entries(const hr_json *doc, const char *provider, struct hr__pool_entry **out, size_t *n, char *err,
+                           size_t err_len)
 {
     *out = NULL;
     *n = 0;

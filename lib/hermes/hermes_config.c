@@ -83,8 +83,7 @@ static hr_status put_enabled(struct plan *p, hr_buf *b, size_t indent, size_t st
     return st;
 }
 
-static hr_status put_block(struct plan *p, hr_buf *b, size_t indent, size_t step,
-                           const struct hr__config_settings *s)
+static hr_status put_block(struct plan *p, hr_buf *b, size_t indent, size_t step, const struct hr__config_settings *s)
 {
     char providers[512];
     snprintf(providers, sizeof providers, "[%s]", s->providers);
@@ -117,8 +116,8 @@ static hr_status replace(struct plan *p, size_t start, size_t end, const char *t
 static int put_item_prefix(hr_buf *b, const char *text, size_t at, size_t *ls, hr_status *st)
 {
     size_t dash = at;
-    while (dash > 0 && (text[dash - 1] == ' ' || text[dash - 1] == '\t' || text[dash - 1] == '\n' ||
-                        text[dash - 1] == '\r'))
+    while (dash > 0 &&
+           (text[dash - 1] == ' ' || text[dash - 1] == '\t' || text[dash - 1] == '\n' || text[dash - 1] == '\r'))
         dash--;
     if (dash == 0 || text[--dash] != '-') return 0;
     *ls = hr__line_start(text, dash);
@@ -140,8 +139,7 @@ static hr_status plan_finish(struct plan *p, hr_status st)
 }
 
 /* No plugins key: the whole section goes at the end of the file. */
-static hr_status add_plugins_section(struct plan *p, const struct hr__config_settings *s,
-                                     struct hr__config_changes *ch)
+static hr_status add_plugins_section(struct plan *p, const struct hr__config_settings *s, struct hr__config_changes *ch)
 {
     /* at the column of the other top-level keys, which need not be 0 */
     size_t top = p->y->n ? indent_of(p->y, p->y->v[0].start) : 0, step = indent_step(p->y);
@@ -297,8 +295,9 @@ static hr_status plan_plugins(struct plan *p, const struct hr__config_settings *
     const struct hr__ynode *plugins = hr__yaml_find(y, "plugins");
     if (!plugins) return add_plugins_section(p, s, ch);
     if (plugins->kind != HR_Y_BLOCK_MAP)
-        return shape(p, plugins, "plugins is not a block mapping; write it as one (key: value lines) for "
-                                 "hr-patch-auth to edit it");
+        return shape(p, plugins,
+                     "plugins is not a block mapping; write it as one (key: value lines) for "
+                     "hr-patch-auth to edit it");
     const struct hr__ynode *enabled = hr__yaml_find(y, "plugins.enabled");
     const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
     size_t indent = indent_of(y, plugins->start), step = indent ? indent : 2;
@@ -396,14 +395,16 @@ static hr_status drop_model_url(struct plan *p, struct hr__config_changes *ch)
     /* its lines are the whole mapping's in {provider: ..., base_url: ...} */
     const struct hr__ynode *model = hr__yaml_find(p->y, "model");
     if (model && model->kind != HR_Y_BLOCK_MAP)
-        return shape(p, model, "model is a flow mapping ({...}); write it as key: value lines for hr-patch-auth "
-                               "to remove model.base_url from it");
+        return shape(p, model,
+                     "model is a flow mapping ({...}); write it as key: value lines for hr-patch-auth "
+                     "to remove model.base_url from it");
     const struct hr__ynode *twin = hr__yaml_shadowed_twin(p->y, cur);
     if (twin) {
         char what[160];
-        snprintf(what, sizeof what, "model.base_url is there twice (also at line %zu, column %zu); with this one "
-                                    "removed Hermes would read the other: delete one of them", twin->line + 1,
-                 twin->column + 1);
+        snprintf(what, sizeof what,
+                 "model.base_url is there twice (also at line %zu, column %zu); with this one "
+                 "removed Hermes would read the other: delete one of them",
+                 twin->line + 1, twin->column + 1);
         return shape(p, cur, what);
     }
     ch->base_url_old = strndup(p->y->text + cur->start, cur->end - cur->start);
@@ -442,8 +443,8 @@ int hr__config_plugin_disabled(const struct hr__yaml *y)
 /* The whole lines of node n, its key's line included. */
 static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *n, hr_splice *sp)
 {
-    return hr_splice_replace(sp, hr__line_start(y->text, n->key_start), hr__line_end(y->text, y->len, n->last),
-                             NULL, 0);
+    return hr_splice_replace(sp, hr__line_start(y->text, n->key_start), hr__line_end(y->text, y->len, n->last), NULL,
+                             0);
 }
 
 /* Takes the plugin out of the list at path ("plugins.enabled") wherever the

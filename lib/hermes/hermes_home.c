@@ -28,7 +28,7 @@ static hr_status take_lock(struct hr__home *h, char *err, size_t err_len)
             return hr__errorf(err, err_len, HR_EINVAL, "%s: %s", h->lock_path, strerror(errno));
         if (waited >= LOCK_WAIT_MS)
             return hr__errorf(err, err_len, HR_EINVAL, "%s: held by another process (Hermes?) for %d s; try again",
-                           h->lock_path, LOCK_WAIT_MS / 1000);
+                              h->lock_path, LOCK_WAIT_MS / 1000);
         nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
     }
     return HR_OK;
@@ -38,8 +38,9 @@ static hr_status read_one(const char *path, hr_buf *buf, unsigned *mode, char *e
 {
     unsigned st_mode = 0;
     int e = hr__read_regular_file(path, buf, &st_mode);
-    if (e) return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path,
-                             hr__file_error(e, st_mode));
+    if (e)
+        return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s", path,
+                          hr__file_error(e, st_mode));
     *mode = st_mode & 07777;
     return HR_OK;
 }
@@ -82,17 +83,19 @@ hr_status hr__home_parse(struct hr__home *h, char *err, size_t err_len)
     if (starts_with_bom(&h->auth))
         return hr__errorf(err, err_len, HR_ESYNTAX,
                           "%s:1:1: a UTF-8 byte order mark, which Hermes's JSON reader refuses (it would start "
-                          "from an empty store); remove the first 3 bytes", h->auth_path);
+                          "from an empty store); remove the first 3 bytes",
+                          h->auth_path);
     if (hr_json_parse(h->auth_doc, h->auth.data, h->auth.len)) {
         size_t line, col;
         hr__utf8_line_column(h->auth.data, h->auth.len, hr_json_error_offset(h->auth_doc), &line, &col);
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%zu:%zu: %s", h->auth_path, line, col,
-                       hr_json_error_reason(h->auth_doc));
+                          hr_json_error_reason(h->auth_doc));
     }
     char why[512];
     hr_status s = hr__json_check_unique_keys(h->auth_doc, why, sizeof why);
-    if (s) return s == HR_ESYNTAX ? hr__errorf(err, err_len, s, "%s:%s", h->auth_path, why)
-                                  : hr__errorf(err, err_len, s, "out of memory");
+    if (s)
+        return s == HR_ESYNTAX ? hr__errorf(err, err_len, s, "%s:%s", h->auth_path, why)
+                               : hr__errorf(err, err_len, s, "out of memory");
     if (hr__yaml_scan(&h->yaml, h->config.data, h->config.len, why, sizeof why))
         return hr__errorf(err, err_len, HR_ESYNTAX, "%s:%s", h->config_path, why);
     return HR_OK;
@@ -199,7 +202,7 @@ hr_status hr__routed_parse(const char *list, const char *where, const struct hr_
         const struct hr__provider *p = hr__provider_find(name);
         if (!p)
             return hr__errorf(err, err_len, HR_ENOTFOUND,
-                           "%s: unknown provider '%s' (hr routes anthropic, openai-codex, openai-api)", where, name);
+                              "%s: unknown provider '%s' (hr routes anthropic, openai-codex, openai-api)", where, name);
         if (!hr__routed_has(out, *n, p)) out[(*n)++] = p;
         s += len;
     }

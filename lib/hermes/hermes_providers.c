@@ -64,8 +64,7 @@ const char *hr__url_host_port(const char *url, size_t *len, int *port)
         long p = 0;
         const char *d = after + 1;
         if (*after != ':' || d == end) p = -1;
-        for (; p >= 0 && d < end; d++)
-            p = *d >= '0' && *d <= '9' && p <= 65535 ? p * 10 + (*d - '0') : -1;
+        for (; p >= 0 && d < end; d++) p = *d >= '0' && *d <= '9' && p <= 65535 ? p * 10 + (*d - '0') : -1;
         *port = p >= 1 && p <= 65535 ? (int)p : -1;
     }
     return host;

@@ -11,8 +11,7 @@
 
 static void add_reason(struct hr__route_verdict *v, const char *what, const char *detail)
 {
-    if (v->n_reasons < HR_MAX_REASONS)
-        snprintf(v->reasons[v->n_reasons++], sizeof v->reasons[0], "%s%s", what, detail);
+    if (v->n_reasons < HR_MAX_REASONS) snprintf(v->reasons[v->n_reasons++], sizeof v->reasons[0], "%s%s", what, detail);
 }
 
 void hr__route_judge(const struct hr__home *h, const char *proxy, const char *model_provider, int plugin_ok,
@@ -41,8 +40,9 @@ void hr__route_judge(const struct hr__home *h, const char *proxy, const char *mo
     hr__pool_entries_free(e, n);
     if (!plugin_ok) {
         v->via_proxy = 0;
-        add_reason(v, "the " HR_PLUGIN_NAME " plugin will not load (not installed, not enabled, disabled, or "
-                      "HERMES_SAFE_MODE): ",
+        add_reason(v,
+                   "the " HR_PLUGIN_NAME " plugin will not load (not installed, not enabled, disabled, or "
+                   "HERMES_SAFE_MODE): ",
                    "Hermes re-seeds credentials with the official URL");
     }
     if (v->p->takes_model_url && model_provider && !strcmp(model_provider, v->p->id)) {

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#define RECORD_DEPTH 4  /* nodes deeper than plugins.<name>.<key>[] are walked, not kept */
-#define MAX_DEPTH 256   /* deeper nesting is refused rather than recursed into */
+#define RECORD_DEPTH 4 /* nodes deeper than plugins.<name>.<key>[] are walked, not kept */
+#define MAX_DEPTH 256  /* deeper nesting is refused rather than recursed into */
 #define NO_PARENT ((size_t)-1)
 
 static const char UTF8_BOM[] = "\xef\xbb\xbf";
@@ -158,8 +158,10 @@ static hr_status walk_mapping(struct walker *w, const char *path, size_t slot, i
         }
         if (!followed_by_colon(w->y->text, w->y->len, kend)) {
             free(child);
-            snprintf(w->err, w->err_len, "%zu:%zu: an explicit key (? ...) or a key without a value; hr edits "
-                     "mappings of key: value lines", key.line + 1, key.column + 1);
+            snprintf(w->err, w->err_len,
+                     "%zu:%zu: an explicit key (? ...) or a key without a value; hr edits "
+                     "mappings of key: value lines",
+                     key.line + 1, key.column + 1);
             return HR_ESYNTAX;
         }
         if (kend > *last) *last = kend; /* its bytes are the mapping's, whatever its value */
@@ -201,9 +203,8 @@ static size_t block_scalar_end(const char *text, size_t start, size_t end)
 {
     /* back to the first line break of the blanks at the end: spaces before
      * it are the text's own */
-    for (size_t i = end; i > start && (text[i - 1] == '\n' || text[i - 1] == '\r' || text[i - 1] == ' ' ||
-                                       text[i - 1] == '\t');
-         i--)
+    for (size_t i = end;
+         i > start && (text[i - 1] == '\n' || text[i - 1] == '\r' || text[i - 1] == ' ' || text[i - 1] == '\t'); i--)
         if (text[i - 1] == '\n' || text[i - 1] == '\r') end = i - 1;
     return end;
 }
@@ -223,8 +224,7 @@ static hr_status walk(struct walker *w, yaml_event_t *e, char *path, size_t pare
                       size_t *last)
 {
     if (depth > MAX_DEPTH) {
-        snprintf(w->err, w->err_len, "%zu:%zu: nested too deeply", e->start_mark.line + 1,
-                 e->start_mark.column + 1);
+        snprintf(w->err, w->err_len, "%zu:%zu: nested too deeply", e->start_mark.line + 1, e->start_mark.column + 1);
         yaml_event_delete(e);
         free(path);
         return HR_ESYNTAX;
@@ -270,9 +270,7 @@ static hr_status walk(struct walker *w, yaml_event_t *e, char *path, size_t pare
             first_key != SIZE_MAX)
             start = first_key;
         break;
-    default:
-        my_last = byte_at(w, e->end_mark.index);
-        break;
+    default: my_last = byte_at(w, e->end_mark.index); break;
     }
     yaml_event_delete(e);
     if (kind == HR_Y_FLOW_SEQ || kind == HR_Y_FLOW_MAP) my_last = flow_end;
@@ -328,8 +326,10 @@ static hr_status walk_stream(struct walker *w)
         }
         /* "...": what hr appends at the end of the file would come after it */
         if (t == YAML_DOCUMENT_END_EVENT && !e.data.document_end.implicit) {
-            snprintf(w->err, w->err_len, "%zu:%zu: a document end marker (...); hr adds settings at the end of the "
-                     "file", e.start_mark.line + 1, e.start_mark.column + 1);
+            snprintf(w->err, w->err_len,
+                     "%zu:%zu: a document end marker (...); hr adds settings at the end of the "
+                     "file",
+                     e.start_mark.line + 1, e.start_mark.column + 1);
             yaml_event_delete(&e);
             return HR_ESYNTAX;
         }

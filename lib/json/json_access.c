@@ -123,8 +123,7 @@ int hr_json_string_equals(const hr_json *doc, hr_json_node str, const char *text
 {
     const struct hr_json_nodeinfo *nd = node_at(doc, str);
     if (!nd || nd->type != HR_JSON_STRING) return 0;
-    if (!nd->escaped)
-        return nd->end - nd->start - 2 == len && !memcmp(doc->buf + nd->start + 1, text, len);
+    if (!nd->escaped) return nd->end - nd->start - 2 == len && !memcmp(doc->buf + nd->start + 1, text, len);
     hr_buf b = HR_BUF_INIT;
     int eq = hr_json_string_decode(doc, str, &b) == HR_OK && b.len == len && (!len || !memcmp(b.data, text, len));
     hr_buf_free(&b);

@@ -13,8 +13,11 @@ hr_status hr__json_load_file(const char *path, hr_buf *text, hr_json **doc, char
     *doc = NULL;
     if (hr__read_file(path, text)) {
         int e = errno;
-        return hr__errorf(err, err_len, e == ENOENT ? HR_ENOTFOUND : e == ENOMEM ? HR_ENOMEM : HR_EINVAL, "%s: %s",
-                          path, strerror(e));
+        return hr__errorf(err, err_len,
+                          e == ENOENT   ? HR_ENOTFOUND
+                          : e == ENOMEM ? HR_ENOMEM
+                                        : HR_EINVAL,
+                          "%s: %s", path, strerror(e));
     }
     if (hr_json_new(doc)) return hr__errorf(err, err_len, HR_ENOMEM, "%s: out of memory", path);
     hr_json_set_max_depth(*doc, 64);

@@ -59,8 +59,7 @@ size_t hr_json_error_offset(const hr_json *doc)
 }
 
 /* Records "line L, column C (byte B): message"; columns count characters. */
-__attribute__((format(printf, 4, 5)))
-static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
 {
     size_t line, col;
     hr__utf8_line_column(d->buf, d->len, at, &line, &col);
@@ -68,8 +67,7 @@ static hr_status fail(hr_json *d, hr_status st, size_t at, const char *fmt, ...)
     d->err_reason = k > 0 && (size_t)k < sizeof d->errmsg ? (size_t)k : 0;
     va_list ap;
     va_start(ap, fmt);
-    if (k > 0 && (size_t)k < sizeof d->errmsg)
-        vsnprintf(d->errmsg + k, sizeof d->errmsg - (size_t)k, fmt, ap);
+    if (k > 0 && (size_t)k < sizeof d->errmsg) vsnprintf(d->errmsg + k, sizeof d->errmsg - (size_t)k, fmt, ap);
     va_end(ap);
     d->err_offset = at;
     return st;
@@ -112,8 +110,7 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
     *escaped = 0;
     for (;;) {
         while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
-        if (i >= n)
-            return fail(d, HR_ETRUNCATED, start, "unterminated string");
+        if (i >= n) return fail(d, HR_ETRUNCATED, start, "unterminated string");
         unsigned char c = s[i];
         if (c == '"') {
             *end = i + 1;
@@ -124,13 +121,11 @@ static hr_status scan_string(hr_json *d, size_t i, size_t *end, int *escaped)
         if (c < 0x20) return fail(d, HR_ESYNTAX, i, "control character 0x%02x in string", c);
         if (c == '\\') {
             *escaped = 1;
-            if (i + 1 >= n)
-                return fail(d, HR_ETRUNCATED, start, "unterminated string");
+            if (i + 1 >= n) return fail(d, HR_ETRUNCATED, start, "unterminated string");
             char e = (char)s[i + 1];
             if (e == 'u') {
                 for (int k = 2; k < 6; k++) {
-                    if (i + (size_t)k >= n)
-                        return fail(d, HR_ETRUNCATED, n, "unexpected end of input in \\u escape");
+                    if (i + (size_t)k >= n) return fail(d, HR_ETRUNCATED, n, "unexpected end of input in \\u escape");
                     if (hexval((char)s[i + (size_t)k]) < 0)
                         return fail(d, HR_ESYNTAX, i, "bad \\u escape: four hex digits expected");
                 }
@@ -190,8 +185,7 @@ static hr_status scan_literal(hr_json *d, size_t i, const char *word, size_t *en
 {
     size_t len = strlen(word);
     size_t have = d->len - i < len ? d->len - i : len;
-    if (memcmp(d->buf + i, word, have))
-        return fail(d, HR_ESYNTAX, i, "unexpected character '%c'", d->buf[i]);
+    if (memcmp(d->buf + i, word, have)) return fail(d, HR_ESYNTAX, i, "unexpected character '%c'", d->buf[i]);
     if (have < len) return fail(d, HR_ETRUNCATED, d->len, "unexpected end of input in '%s'", word);
     *end = i + len;
     return HR_OK;
@@ -206,12 +200,32 @@ static hr_status scan_value(hr_json *d, size_t i, uint32_t parent, uint32_t *id,
     int escaped = 0;
     if (i >= d->len) return fail(d, HR_ETRUNCATED, d->len, "unexpected end of input, value expected");
     switch (s[i]) {
-    case '{': type = HR_JSON_OBJECT; st = HR_OK; *end = i + 1; break;
-    case '[': type = HR_JSON_ARRAY; st = HR_OK; *end = i + 1; break;
-    case '"': type = HR_JSON_STRING; st = scan_string(d, i, end, &escaped); break;
-    case 't': type = HR_JSON_TRUE; st = scan_literal(d, i, "true", end); break;
-    case 'f': type = HR_JSON_FALSE; st = scan_literal(d, i, "false", end); break;
-    case 'n': type = HR_JSON_NULL; st = scan_literal(d, i, "null", end); break;
+    case '{':
+        type = HR_JSON_OBJECT;
+        st = HR_OK;
+        *end = i + 1;
+        break;
+    case '[':
+        type = HR_JSON_ARRAY;
+        st = HR_OK;
+        *end = i + 1;
+        break;
+    case '"':
+        type = HR_JSON_STRING;
+        st = scan_string(d, i, end, &escaped);
+        break;
+    case 't':
+        type = HR_JSON_TRUE;
+        st = scan_literal(d, i, "true", end);
+        break;
+    case 'f':
+        type = HR_JSON_FALSE;
+        st = scan_literal(d, i, "false", end);
+        break;
+    case 'n':
+        type = HR_JSON_NULL;
+        st = scan_literal(d, i, "null", end);
+        break;
     default:
         if (s[i] == '-' || is_digit(s[i])) {
             type = HR_JSON_NUMBER;
@@ -234,8 +248,7 @@ static hr_status scan_value(hr_json *d, size_t i, uint32_t parent, uint32_t *id,
 
 static hr_status push(hr_json *d, size_t depth, uint32_t id, size_t at)
 {
-    if (depth >= d->max_depth)
-        return fail(d, HR_EDEPTH, at, "nesting deeper than %u levels", d->max_depth);
+    if (depth >= d->max_depth) return fail(d, HR_EDEPTH, at, "nesting deeper than %u levels", d->max_depth);
     void *p = hr_grow(d->stack, &d->cap_stack, depth + 1, sizeof *d->stack);
     if (!p) return HR_ENOMEM;
     d->stack = p;
@@ -259,15 +272,16 @@ static hr_status after_value(hr_json *d, size_t *depth, size_t *i, int *want_key
         int is_obj = d->nodes[top].type == HR_JSON_OBJECT;
         char close = is_obj ? '}' : ']';
         if (*i >= d->len)
-            return fail(d, HR_ETRUNCATED, d->len, "unexpected end of input, '%c' or ',' expected (%s opened at byte %u)",
-                        close, is_obj ? "object" : "array", d->nodes[top].start);
+            return fail(d, HR_ETRUNCATED, d->len,
+                        "unexpected end of input, '%c' or ',' expected (%s opened at byte %u)", close,
+                        is_obj ? "object" : "array", d->nodes[top].start);
         if (s[*i] == ',') {
             *i = skip_ws(s, d->len, *i + 1);
             *want_key = is_obj;
             return HR_OK;
         }
         if (s[*i] != close) return fail(d, HR_ESYNTAX, *i, "'%c' or ',' expected", close);
-        d->nodes[top].end = (uint32_t)++*i;
+        d->nodes[top].end = (uint32_t)++ * i;
         d->nodes[top].skip = (uint32_t)d->n_nodes;
         --*depth;
     }

@@ -26,7 +26,7 @@
 
 struct hr_kconfig {
     int hidden, layers, heads, intermediate, vocab;
-    int local_window;  /* local_attention: a local layer sees |i - j| <= window / 2 */
+    int local_window; /* local_attention: a local layer sees |i - j| <= window / 2 */
     double norm_eps;
     double global_theta, local_theta;
     unsigned char global[HR_KOMPRESS_MAX_LAYERS]; /* 1: full attention */
@@ -80,15 +80,15 @@ struct hr_kbyte_map;
 struct hr_kadded;
 
 struct hr_ktokenizer {
-    struct hr_vocab vocab;  /* ranks = merge order, built at load time */
+    struct hr_vocab vocab; /* ranks = merge order, built at load time */
     uint32_t *rank_to_id;
-    uint64_t *slots;        /* vocab's tables, owned */
+    uint64_t *slots; /* vocab's tables, owned */
     uint32_t *offsets;
     unsigned char *bytes;
     uint32_t cls_id, sep_id;
-    uint32_t max_id;        /* the largest id encoding can give */
+    uint32_t max_id; /* the largest id encoding can give */
     int add_prefix_space;
-    int nfc;                /* normalizer NFC: each word is NFC'd first */
+    int nfc;                    /* normalizer NFC: each word is NFC'd first */
     struct hr_kbyte_map *whole; /* ignore_merges: a piece the vocabulary holds is one token */
     struct hr_kadded *added;    /* added_tokens, split out of words first */
     struct hr_bpe_scratch scratch;
@@ -148,7 +148,7 @@ struct hr_kcuda_host {
 /* W[out][in] rounded to bfloat16, in panels of 32 output columns. */
 struct hr_kbf16_matrix {
     uint16_t *data;
-    int out, in, kp;     /* kp: in rounded up to even */
+    int out, in, kp; /* kp: in rounded up to even */
     int panels;
     size_t panel_stride; /* elements from one panel to the next */
 };
@@ -162,8 +162,8 @@ void hr__kbf16_free(struct hr_kbf16_matrix *m);
 size_t hr__kbf16_packed_size(int out, int in);
 /* Packs into caller's data (hr__kbf16_packed_size elements) the matrix whose
  * element (o, i) is W[o * out_stride + i * in_stride]. m is not to be freed. */
-void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in,
-                         size_t out_stride, size_t in_stride);
+void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in, size_t out_stride,
+                         size_t in_stride);
 /* The same for attention, vectorized: rows packs X[n][in] (stride ld) with
  * an output per row (a head's keys); cols packs it with an output per
  * column (a head's values, transposed). Only when hr__kbf16_supported(). */
@@ -178,8 +178,8 @@ struct hr_kbf16_matrix hr__kbf16_inputs(const struct hr_kbf16_matrix *m, int fro
 size_t hr__kbf16_scratch(int in);
 /* y[n][out] = x[n][in] W^T (beta 0) or y += x W^T (beta 1), x rounded to
  * bf16 into xb, products summed in fp32. Only when hr__kbf16_supported(). */
-void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y,
-                      int ldy, uint16_t *xb);
+void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y, int ldy,
+                      uint16_t *xb);
 /* hr__kbf16_linear in two steps, so threads can share the rounded inputs:
  * round x into xb, then any range [first, end) of W's panels (32 outputs
  * each) from xb. */
@@ -215,8 +215,8 @@ hr_status hr__kbackend_cpu_new(const struct hr_kweights *w, int threads, enum hr
 /* The plugin's backend, max_concurrent runs at a time. HR_ENOTFOUND when
  * built without CUDA, when no NVIDIA driver or device answers, or when the
  * plugin is missing; err says which. */
-hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
-                                char *err, size_t err_len);
+hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out, char *err,
+                                size_t err_len);
 /* Token t's ranking score from a window's outputs: p * (0.5 + 0.5 * span),
  * p the softmax of the token head's logits for keep. */
 double hr__kwindow_score(const struct hr_kwindow *win, size_t t);
@@ -247,8 +247,8 @@ struct hr_kompress {
 const char *hr__kompress_backend_wanted(const char *name);
 
 /* Opens a model folder on backend (a name as hr__kompress_backend_wanted
- * gives), for max_concurrent runs at a time on a GPU (0: 1). A CUDA backend that cannot start under auto falls back to the CPU
- * and says so in note (empty when nothing to say). */
+ * gives), for max_concurrent runs at a time on a GPU (0: 1). A CUDA backend that cannot start under auto falls back to
+ * the CPU and says so in note (empty when nothing to say). */
 hr_status hr__kompress_open(struct hr_kompress *k, const char *dir, const char *backend, size_t max_concurrent,
                             char *err, size_t err_len, char *note, size_t note_len);
 void hr__kompress_close(struct hr_kompress *k);
@@ -258,8 +258,7 @@ void hr__kompress_close(struct hr_kompress *k);
  * word longer than a window is scored by its first 510 tokens), and decides
  * keep per word: a word is kept when any of its tokens is (token head argmax
  * is keep, or 0.3 < p <= 0.5 with span > 0.5). *words is malloc'd. */
-hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len, struct hr_kword **words,
-                             size_t *n);
+hr_status hr__kompress_words(struct hr_kompress *k, const char *text, size_t len, struct hr_kword **words, size_t *n);
 
 /* hr__kompress_words with tok_lock (when not NULL) held while the text is
  * tokenised, whose scratch is the model's, and not while the backend runs:
@@ -276,8 +275,8 @@ struct hr_kchunk {
     size_t *word;
     size_t n;
 };
-hr_status hr__kompress_chunks(struct hr_kompress *k, const struct hr_kword *words, size_t n_words,
-                              const char *text, struct hr_kchunk **chunks, size_t *n_chunks);
+hr_status hr__kompress_chunks(struct hr_kompress *k, const struct hr_kword *words, size_t n_words, const char *text,
+                              struct hr_kchunk **chunks, size_t *n_chunks);
 void hr__kchunks_free(struct hr_kchunk *c, size_t n);
 
 /* ---- one model per folder and backend, shared (kompress_shared.c) -------- */
@@ -289,8 +288,7 @@ hr_status hr__kshared_acquire(const char *dir, const char *backend, size_t max_c
                               char *err, size_t err_len, char *note, size_t note_len);
 void hr__kshared_release(struct hr_kshared *m);
 /* hr__kompress_words, one caller at a time per model. */
-hr_status hr__kshared_words(struct hr_kshared *m, const char *text, size_t len, struct hr_kword **words,
-                            size_t *n);
+hr_status hr__kshared_words(struct hr_kshared *m, const char *text, size_t len, struct hr_kword **words, size_t *n);
 const char *hr__kshared_backend(const struct hr_kshared *m);
 
 #endif

@@ -16,7 +16,7 @@ struct hr_kadded {
     struct added_token {
         uint32_t off, len, id;
         uint8_t normalized, single_word;
-    } *tok;
+    } * tok;
     size_t n, cap;
     hr_buf bytes;
     uint8_t first[256]; /* a token starts with this byte */
@@ -64,8 +64,7 @@ hr_status hr__kadded_load(const hr_json *doc, hr_json_node root, const char *pat
         st = add_token(a, doc, t, &content);
     hr_buf_free(&content);
     if (st == HR_EINVAL)
-        hr__errorf(err, err_len, st, "%s: added_tokens[%zu] needs a string content and a whole-number id", path,
-                   k - 1);
+        hr__errorf(err, err_len, st, "%s: added_tokens[%zu] needs a string content and a whole-number id", path, k - 1);
     if (st) {
         hr__kadded_free(a);
         return st;

@@ -84,8 +84,8 @@ struct hr_kbf16_matrix hr__kbf16_inputs(const struct hr_kbf16_matrix *m, int fro
     return v;
 }
 
-void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in,
-                         size_t out_stride, size_t in_stride)
+void hr__kbf16_pack_into(struct hr_kbf16_matrix *m, uint16_t *data, const float *W, int out, int in, size_t out_stride,
+                         size_t in_stride)
 {
     start_pack(m, data, out, in);
     for (int n = 0; n < out; n++) {
@@ -174,8 +174,8 @@ BF16_TARGET void hr__kbf16_pack_cols(struct hr_kbf16_matrix *m, uint16_t *data, 
  * constant at each call, so the row loops unroll and the accumulators stay
  * in registers. */
 BF16_TARGET static inline __attribute__((always_inline)) void tile(const int R, const uint16_t *a, int kp,
-                                                                  const uint16_t *panel, float *y, size_t ldy,
-                                                                  __mmask16 m0, __mmask16 m1, int add)
+                                                                   const uint16_t *panel, float *y, size_t ldy,
+                                                                   __mmask16 m0, __mmask16 m1, int add)
 {
     __m512 c0[ROWS], c1[ROWS];
 #pragma GCC unroll 12
@@ -203,18 +203,19 @@ BF16_TARGET static inline __attribute__((always_inline)) void tile(const int R, 
     }
 }
 
-#define TILE_CASE(r)                                                                                             \
-    case r:                                                                                                      \
-        tile(r, a, kp, panel, y, ldy, m0, m1, add);                                                              \
-        break;
+#define TILE_CASE(r)                                                                                                   \
+    case r: tile(r, a, kp, panel, y, ldy, m0, m1, add); break;
 
 BF16_TARGET static void tile_rows(int rows, const uint16_t *a, int kp, const uint16_t *panel, float *y, size_t ldy,
                                   __mmask16 m0, __mmask16 m1, int add)
 {
+    /* the cases are macros, which clang-format cannot lay out */
+    /* clang-format off */
     switch (rows) {
         TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
         TILE_CASE(7) TILE_CASE(8) TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
     }
+    /* clang-format on */
 }
 
 BF16_TARGET void hr__kbf16_round(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, uint16_t *xb)
@@ -240,8 +241,8 @@ BF16_TARGET void hr__kbf16_panels(const uint16_t *xb, size_t n, const struct hr_
     }
 }
 
-void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y,
-                      int ldy, uint16_t *xb)
+void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y, int ldy,
+                      uint16_t *xb)
 {
     hr__kbf16_round(x, n, ldx, W, xb);
     hr__kbf16_panels(xb, n, W, 0, W->panels, beta, y, ldy);
@@ -272,8 +273,8 @@ void hr__kbf16_panels(const uint16_t *xb, size_t n, const struct hr_kbf16_matrix
     abort();
 }
 
-void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y,
-                      int ldy, uint16_t *xb)
+void hr__kbf16_linear(const float *x, size_t n, int ldx, const struct hr_kbf16_matrix *W, float beta, float *y, int ldy,
+                      uint16_t *xb)
 {
     hr__kbf16_round(x, n, ldx, W, xb);
     hr__kbf16_panels(xb, n, W, 0, W->panels, beta, y, ldy);

@@ -45,8 +45,8 @@ static hr_status get_int(const struct cfg_reader *r, const char *key, int lo, in
     hr_status st = get_number(r, key, &d, NAN);
     if (st) return st;
     if (d != floor(d) || d < lo || d > hi)
-        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"%s\" is %g, expected a whole number in %d..%d",
-                          r->path, key, d, lo, hi);
+        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"%s\" is %g, expected a whole number in %d..%d", r->path,
+                          key, d, lo, hi);
     *out = (int)d;
     return HR_OK;
 }
@@ -55,8 +55,8 @@ static hr_status check_flag_off(const struct cfg_reader *r, const char *key)
 {
     hr_json_node v = hr_json_get(r->doc, r->root, key);
     if (v != HR_JSON_NONE && hr_json_type_of(r->doc, v) == HR_JSON_TRUE)
-        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"%s\": true is not supported (Kompress models have no biases there)",
-                          r->path, key);
+        return hr__errorf(r->err, r->err_len, HR_EINVAL,
+                          "%s: \"%s\": true is not supported (Kompress models have no biases there)", r->path, key);
     return HR_OK;
 }
 
@@ -64,13 +64,14 @@ static hr_status check_flag_off(const struct cfg_reader *r, const char *key)
 static hr_status read_layer_types(const struct cfg_reader *r, hr_json_node v, struct hr_kconfig *c)
 {
     if (hr_json_type_of(r->doc, v) != HR_JSON_ARRAY || hr_json_length(r->doc, v) != (size_t)c->layers)
-        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"layer_types\" must list %d layers", r->path,
-                          c->layers);
+        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"layer_types\" must list %d layers", r->path, c->layers);
     int i = 0;
     for (hr_json_node e = hr_json_first(r->doc, v); e != HR_JSON_NONE; e = hr_json_next(r->doc, e), i++) {
         if (hr_json_string_equals(r->doc, e, "full_attention", 14)) c->global[i] = 1;
         else if (hr_json_string_equals(r->doc, e, "sliding_attention", 17)) c->global[i] = 0;
-        else return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: layer_types[%d] is neither full_attention nor sliding_attention", r->path, i);
+        else
+            return hr__errorf(r->err, r->err_len, HR_EINVAL,
+                              "%s: layer_types[%d] is neither full_attention nor sliding_attention", r->path, i);
     }
     return HR_OK;
 }
@@ -100,7 +101,8 @@ static hr_status read_attention_pattern(const struct cfg_reader *r, struct hr_kc
         double d;
         st = get_number(r, "global_attn_every_n_layers", &d, 3);
         if (!st && (d != floor(d) || d < 1 || d > 1000))
-            st = hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: \"global_attn_every_n_layers\" must be a whole number >= 1", r->path);
+            st = hr__errorf(r->err, r->err_len, HR_EINVAL,
+                            "%s: \"global_attn_every_n_layers\" must be a whole number >= 1", r->path);
         every = (int)d;
         for (int i = 0; !st && i < c->layers; i++) c->global[i] = i % every == 0;
     }
@@ -126,8 +128,9 @@ static hr_status read_config(const struct cfg_reader *r, struct hr_kconfig *c)
     if (!st) st = get_int(r, "local_attention", 2, 1 << 20, &c->local_window);
     if (!st) st = get_number(r, "norm_eps", &c->norm_eps, 1e-5);
     if (!st && (c->hidden % c->heads || (c->hidden / c->heads) % 2))
-        st = hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: hidden_size %d is not an even multiple of num_attention_heads %d",
-                        r->path, c->hidden, c->heads);
+        st = hr__errorf(r->err, r->err_len, HR_EINVAL,
+                        "%s: hidden_size %d is not an even multiple of num_attention_heads %d", r->path, c->hidden,
+                        c->heads);
     if (!st) st = check_flag_off(r, "norm_bias");
     if (!st) st = check_flag_off(r, "attention_bias");
     if (!st) st = check_flag_off(r, "mlp_bias");

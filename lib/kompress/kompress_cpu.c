@@ -33,8 +33,8 @@ struct cpu_backend {
     int H, F, heads, hd;
     /* scratch for one window of up to MAX_TOKENS tokens */
     float *x, *h, *qkv, *att, *scores, *mlp, *gated, *conv_in, *conv_mid;
-    uint16_t *xb;                            /* bf16 inputs of a product */
-    uint16_t *k_pack, *v_pack;               /* a head's keys, and its values transposed */
+    uint16_t *xb;                           /* bf16 inputs of a product */
+    uint16_t *k_pack, *v_pack;              /* a head's keys, and its values transposed */
     struct hr_kbf16_matrix k_bf16, vt_bf16; /* the same, as matrices */
     /* A lone bf16 window shares its products and heads with the idle lanes:
      * team[0] is this lane, the others lend their scratch. */
@@ -162,8 +162,8 @@ static void scores_fp32(struct cpu_backend *b, const float *q, const float *k, i
 
 static void mix_fp32(struct cpu_backend *b, const float *v, int rows, int keys, float *out)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, b->hd, keys, 1.0f, b->scores, keys, v, 3 * b->H,
-                0.0f, out, b->H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, b->hd, keys, 1.0f, b->scores, keys, v, 3 * b->H, 0.0f,
+                out, b->H);
 }
 
 /* The bf16 forms take the head's keys and values packed once for all its

@@ -29,7 +29,7 @@ extern "C" {
 /* weights and every slot's scratch: the CUDA context and cuBLAS's
  * workspaces take most of the rest of the 6 GB the backend stays within */
 #define VRAM_BUDGET ((size_t)5 << 30)
-#define MAX_BATCH 64                  /* windows in one batch */
+#define MAX_BATCH 64 /* windows in one batch */
 
 /* ---- kernels ------------------------------------------------------------- */
 
@@ -84,8 +84,8 @@ static __global__ void k_layer_norm(float *x, const float *w, int H, float eps, 
 
 /* qkv[b][t][3H] (fp32) -> q, k, v as fp16 [b][head][t][hd], rotary
  * embedding on q and k: pairs (i, i + hd/2), tables [t][hd/2]. */
-static __global__ void k_rope_split(const float *qkv, const float *cosv, const float *sinv, int T, int heads,
-                                    int hd, size_t total, __half *q, __half *k, __half *v)
+static __global__ void k_rope_split(const float *qkv, const float *cosv, const float *sinv, int T, int heads, int hd,
+                                    size_t total, __half *q, __half *k, __half *v)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return; /* total = B * T * heads * hd/2 */
@@ -112,8 +112,7 @@ static __global__ void k_rope_split(const float *qkv, const float *cosv, const f
 /* A warp per score row (b, head, i): softmax over the window's real keys
  * (j < len[b]) within reach of i (reach < 0: all). Padding rows get zeros,
  * so that nothing of them reaches a real row. */
-static __global__ void k_softmax(const float *s, const int *len, int T, int heads, int reach, size_t rows,
-                                 __half *p)
+static __global__ void k_softmax(const float *s, const int *len, int T, int heads, int reach, size_t rows, __half *p)
 {
     size_t row = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / WARP;
     int lane = threadIdx.x % WARP;
@@ -162,8 +161,8 @@ static __global__ void k_token_head(const float *h, const float *w, const float 
 
 /* span_conv.0's sum over its 5 taps (conv_in[t][k][c] holds tap k of
  * channel c at token t), inside the window only, then GELU. */
-static __global__ void k_conv_mid(const float *conv_in, const float *bias, const int *len, int T, int C,
-                                  size_t total, float *mid)
+static __global__ void k_conv_mid(const float *conv_in, const float *bias, const int *len, int T, int C, size_t total,
+                                  float *mid)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
@@ -209,10 +208,10 @@ struct slot {
     cudaStream_t stream;
     cublasHandle_t blas;
     int *ids, *len;
-    float *x, *f32a, *s, *mlp, *mid, *out;   /* f32a: qkv, then final norm, then conv taps */
+    float *x, *f32a, *s, *mlp, *mid, *out; /* f32a: qkv, then final norm, then conv taps */
     __half *h, *q, *k, *v, *p, *att, *gated;
-    const void **ptrs;                       /* PV's pointer arrays: 3 x batch x heads */
-    int *host_ids, *host_len;                /* pinned */
+    const void **ptrs;        /* PV's pointer arrays: 3 x batch x heads */
+    int *host_ids, *host_len; /* pinned */
     float *host_out;
     const void **host_ptrs;
     int busy;
@@ -366,8 +365,8 @@ static int slot_init(struct cuda_backend *b, struct slot *s)
     s->p = (__half *)dev_alloc(b, (size_t)b->batch * nh * T * T * 2), s->att = (__half *)dev_alloc(b, N * H * 2);
     s->gated = (__half *)dev_alloc(b, N * F * 2);
     s->ptrs = (const void **)dev_alloc(b, 3 * (size_t)b->batch * nh * sizeof(void *));
-    if (!s->ids || !s->len || !s->x || !s->f32a || !s->s || !s->mlp || !s->mid || !s->out || !s->h || !s->q ||
-        !s->k || !s->v || !s->p || !s->att || !s->gated || !s->ptrs)
+    if (!s->ids || !s->len || !s->x || !s->f32a || !s->s || !s->mlp || !s->mid || !s->out || !s->h || !s->q || !s->k ||
+        !s->v || !s->p || !s->att || !s->gated || !s->ptrs)
         return -1;
     if (cuda_ok(b, cudaMallocHost((void **)&s->host_ids, N * sizeof(int)), "cudaMallocHost") ||
         cuda_ok(b, cudaMallocHost((void **)&s->host_len, (size_t)b->batch * sizeof(int)), "cudaMallocHost") ||
@@ -398,14 +397,14 @@ static int attention(struct cuda_backend *b, struct slot *s, const struct dlayer
     cublasStatus_t st = linear(s, s->h, M, H, y->wqkv, 3 * H, 0.0f, s->f32a);
     if (st) return blas_ok(b, st, "Wqkv GEMM");
     size_t pairs = (size_t)M * nh * half;
-    k_rope_split<<<blocks(pairs, 256), 256, 0, s->stream>>>(s->f32a, b->rope_cos[!global], b->rope_sin[!global], T,
-                                                           nh, hd, pairs, s->q, s->k, s->v);
+    k_rope_split<<<blocks(pairs, 256), 256, 0, s->stream>>>(s->f32a, b->rope_cos[!global], b->rope_sin[!global], T, nh,
+                                                            hd, pairs, s->q, s->k, s->v);
     /* scores[bh][i][j] = scale * q_i . k_j */
     float scale = 1.0f / sqrtf((float)hd), zero = 0.0f, one = 1.0f;
     long long qs = (long long)T * hd, ss = (long long)T * T;
-    st = cublasGemmStridedBatchedEx(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, s->k, CUDA_R_16F, hd, qs,
-                                    s->q, CUDA_R_16F, hd, qs, &zero, s->s, CUDA_R_32F, T, ss, nb * nh,
-                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    st = cublasGemmStridedBatchedEx(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, s->k, CUDA_R_16F, hd, qs, s->q,
+                                    CUDA_R_16F, hd, qs, &zero, s->s, CUDA_R_32F, T, ss, nb * nh, CUBLAS_COMPUTE_32F,
+                                    CUBLAS_GEMM_DEFAULT);
     if (st) return blas_ok(b, st, "attention scores GEMM");
     size_t rows = (size_t)nb * nh * T;
     int reach = global ? -1 : b->cfg.local_window / 2;
@@ -413,9 +412,9 @@ static int attention(struct cuda_backend *b, struct slot *s, const struct dlayer
     /* att[b][t][h * hd + d] = sum_j p[bh][t][j] v[bh][j][d], by the
      * pointer arrays run_batch set up; fp16 output with fp32 accumulation: att feeds the fp16 Wo GEMM */
     size_t nbh = (size_t)nb * nh;
-    st = cublasGemmBatchedEx(s->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, s->ptrs, CUDA_R_16F, hd,
-                             s->ptrs + nbh, CUDA_R_16F, T, &zero, (void *const *)(s->ptrs + 2 * nbh), CUDA_R_16F, H,
-                             (int)nbh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    st = cublasGemmBatchedEx(s->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, s->ptrs, CUDA_R_16F, hd, s->ptrs + nbh,
+                             CUDA_R_16F, T, &zero, (void *const *)(s->ptrs + 2 * nbh), CUDA_R_16F, H, (int)nbh,
+                             CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (st) return blas_ok(b, st, "attention values GEMM");
     st = linear(s, s->att, M, H, y->wo, H, 1.0f, s->x); /* residual */
     return st ? blas_ok(b, st, "Wo GEMM") : 0;
@@ -437,13 +436,13 @@ static int heads_run(struct cuda_backend *b, struct slot *s, int M, int T)
     int H = b->H, C = b->C;
     float *h32 = s->f32a;
     k_token_head<<<blocks((size_t)M * WARP, 256), 256, 0, s->stream>>>(h32, b->head_w, b->head_b, H, M, s->out,
-                                                                      s->out + M);
+                                                                       s->out + M);
     cublasStatus_t st = linear(s, s->h, M, H, b->conv0, 5 * C, 0.0f, s->f32a); /* after the head read h32 */
     if (st) return blas_ok(b, st, "span_conv.0 GEMM");
     size_t n = (size_t)M * C;
     k_conv_mid<<<blocks(n, 256), 256, 0, s->stream>>>(s->f32a, b->conv0_b, s->len, T, C, n, s->mid);
     k_span<<<blocks((size_t)M * WARP, 256), 256, 0, s->stream>>>(s->mid, b->conv2_w, b->conv2_b, s->len, T, C, M,
-                                                                s->out + 2 * (size_t)M);
+                                                                 s->out + 2 * (size_t)M);
     return 0;
 }
 
@@ -580,8 +579,7 @@ static int pick_batch(struct cuda_backend *b, int slots)
     size_t reserve = (size_t)64 << 20; /* cuBLAS workspaces and the CUDA context's own */
     size_t per = window_bytes(b) * (size_t)slots;
     size_t n = budget > reserve ? (budget - reserve) / per : 0;
-    if (n < 1)
-        return fail(b, "not enough GPU memory: %zu MB free, a window needs %zu MB", free_b >> 20, per >> 20);
+    if (n < 1) return fail(b, "not enough GPU memory: %zu MB free, a window needs %zu MB", free_b >> 20, per >> 20);
     return n > MAX_BATCH ? MAX_BATCH : (int)n;
 }
 

@@ -19,8 +19,8 @@ int hr__kompress_cuda_built(void)
     return 0;
 }
 
-hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
-                                char *err, size_t err_len)
+hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out, char *err,
+                                size_t err_len)
 {
     (void)w, (void)max_concurrent;
     *out = NULL;
@@ -38,7 +38,7 @@ hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent,
 #define PLUGIN_NAME "kompress-cuda.so"
 
 typedef hr_status (*cuda_new_fn)(const struct hr_kweights *, const struct hr_kcuda_host *, int, struct hr_kbackend **,
-                                  char *, size_t);
+                                 char *, size_t);
 
 int hr__kompress_cuda_built(void)
 {
@@ -66,8 +66,8 @@ static char *plugin_path(void)
     return strdup(HR_PKGLIBDIR "/" PLUGIN_NAME);
 }
 
-hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out,
-                                char *err, size_t err_len)
+hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent, struct hr_kbackend **out, char *err,
+                                size_t err_len)
 {
     *out = NULL;
     /* kept open: the CUDA runtime would load it anyway */
@@ -87,8 +87,7 @@ hr_status hr__kbackend_cuda_new(const struct hr_kweights *w, int max_concurrent,
     cuda_new_fn create;
     *(void **)&create = dlsym(plugin, "hr_kompress_cuda_new");
     hr_status st = HR_OK;
-    if (!abi || !create)
-        st = hr__errorf(err, err_len, HR_ENOTFOUND, "%s: not a kompress CUDA plugin", path);
+    if (!abi || !create) st = hr__errorf(err, err_len, HR_ENOTFOUND, "%s: not a kompress CUDA plugin", path);
     else if (*abi != HR_KOMPRESS_CUDA_ABI)
         st = hr__errorf(err, err_len, HR_ENOTFOUND, "%s: plugin interface %d, this libhr needs %d", path, *abi,
                         HR_KOMPRESS_CUDA_ABI);

@@ -47,15 +47,14 @@ static hr_status check_against_cpu(struct hr_kompress *k, char *why, size_t why_
     if (!st) return HR_OK;
     if (st == HR_EMODEL)
         snprintf(why, why_len, "its scores differ from the CPU's by %.3g on a test window (0.05 allowed)", worst);
-    else
-        snprintf(why, why_len, "a test window failed: %s", hr_strerror(st));
+    else snprintf(why, why_len, "a test window failed: %s", hr_strerror(st));
     k->backend->destroy(k->backend);
     k->backend = NULL;
     return HR_EMODEL;
 }
 
-static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t max_concurrent, char *err,
-                              size_t err_len, char *note, size_t note_len)
+static hr_status pick_backend(struct hr_kompress *k, const char *want, size_t max_concurrent, char *err, size_t err_len,
+                              char *note, size_t note_len)
 {
     if (!hr__kompress_backend_known(want))
         return hr__errorf(err, err_len, HR_EINVAL, "unknown Kompress backend '%s' (%s)", want, HR_KOMPRESS_BACKENDS);

@@ -56,7 +56,7 @@ struct hr_kbyte_map {
     hr_buf bytes;
     struct entry {
         uint32_t off, len, id;
-    } *e;
+    } * e;
     size_t n, cap;
     uint32_t *slot; /* index + 1 into e; 0 empty */
     size_t mask;
@@ -117,8 +117,8 @@ struct tk_reader {
     char *err;
     size_t err_len;
     struct hr_kbyte_map vocab;
-    hr_buf ranks;           /* token bytes in rank order */
-    uint32_t *offsets;      /* n_ranks + 1 */
+    hr_buf ranks;      /* token bytes in rank order */
+    uint32_t *offsets; /* n_ranks + 1 */
     uint32_t *ids;
     size_t n_ranks, cap_ranks;
 };
@@ -133,8 +133,8 @@ static hr_status read_vocab(struct tk_reader *r, hr_json_node model)
     for (hr_json_node k = hr_json_first(r->doc, v); !st && k != HR_JSON_NONE; k = hr_json_next(r->doc, k)) {
         int64_t id;
         key.len = 0;
-        if (hr_json_string_decode(r->doc, k, &key) || hr_json_int64(r->doc, hr_json_value(r->doc, k), &id) ||
-            id < 0 || id >= (int64_t)1 << 30) {
+        if (hr_json_string_decode(r->doc, k, &key) || hr_json_int64(r->doc, hr_json_value(r->doc, k), &id) || id < 0 ||
+            id >= (int64_t)1 << 30) {
             st = hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.vocab: \"%.40s\" needs a whole-number id",
                             r->path, key.data ? key.data : "");
             break;
@@ -190,8 +190,9 @@ static hr_status merge_bytes(struct tk_reader *r, hr_json_node m, size_t k, hr_b
     hr_buf_free(&s);
     hr_buf_free(&b);
     if (st == HR_ENOMEM || ok < 0) return HR_ENOMEM;
-    if (st || !ok) return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.merges[%zu] is not a pair of byte-level tokens",
-                                     r->path, k);
+    if (st || !ok)
+        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.merges[%zu] is not a pair of byte-level tokens",
+                          r->path, k);
     return HR_OK;
 }
 
@@ -202,7 +203,8 @@ static hr_status read_ranks(struct tk_reader *r, hr_json_node model)
         unsigned char c = (unsigned char)b;
         uint32_t id = map_find(&r->vocab, &c, 1);
         if (id == HR_NO_RANK)
-            return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.vocab has no token for byte 0x%02x", r->path, b);
+            return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.vocab has no token for byte 0x%02x", r->path,
+                              b);
         st = add_rank(r, &c, 1, id);
     }
     hr_json_node merges = hr_json_get(r->doc, model, "merges");
@@ -233,10 +235,12 @@ static hr_status read_pretokenizer(struct tk_reader *r, hr_json_node root, struc
     if (list != HR_JSON_NONE && hr_json_length(r->doc, list) == 1) p = hr_json_first(r->doc, list);
     hr_json_node type = p == HR_JSON_NONE ? HR_JSON_NONE : hr_json_get(r->doc, p, "type");
     if (type == HR_JSON_NONE || !hr_json_string_equals(r->doc, type, "ByteLevel", 9))
-        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: pre_tokenizer must be ByteLevel (a byte-level BPE)", r->path);
+        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: pre_tokenizer must be ByteLevel (a byte-level BPE)",
+                          r->path);
     hr_json_node regex = hr_json_get(r->doc, p, "use_regex");
     if (regex != HR_JSON_NONE && hr_json_type_of(r->doc, regex) == HR_JSON_FALSE)
-        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: ByteLevel with use_regex false is not supported", r->path);
+        return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: ByteLevel with use_regex false is not supported",
+                          r->path);
     hr_json_node prefix = hr_json_get(r->doc, p, "add_prefix_space");
     t->add_prefix_space = prefix != HR_JSON_NONE && hr_json_type_of(r->doc, prefix) == HR_JSON_TRUE;
     hr_json_node norm = hr_json_get(r->doc, root, "normalizer");
@@ -288,9 +292,13 @@ static hr_status build_vocab(struct tk_reader *r, struct hr_ktokenizer *t)
     t->bytes = (unsigned char *)r->ranks.data;
     t->rank_to_id = r->ids;
     r->offsets = NULL, r->ids = NULL, r->ranks = (hr_buf){0};
-    t->vocab = (struct hr_vocab){.name = "tokenizer.json", .offsets = t->offsets, .slots = table,
-                                 .bytes = t->bytes, .mask = (uint32_t)(slots - 1),
-                                 .n_ranks = (uint32_t)r->n_ranks, .max_token_len = (uint32_t)max_len};
+    t->vocab = (struct hr_vocab){.name = "tokenizer.json",
+                                 .offsets = t->offsets,
+                                 .slots = table,
+                                 .bytes = t->bytes,
+                                 .mask = (uint32_t)(slots - 1),
+                                 .n_ranks = (uint32_t)r->n_ranks,
+                                 .max_token_len = (uint32_t)max_len};
     for (unsigned b = 0; b < 256; b++) t->vocab.byte_rank[b] = b;
     return HR_OK;
 }
@@ -305,8 +313,8 @@ static hr_status read_bpe_options(struct tk_reader *r, hr_json_node model, struc
         int type = v == HR_JSON_NONE ? HR_JSON_NULL : hr_json_type_of(r->doc, v);
         int empty = type == HR_JSON_NULL || (type == HR_JSON_STRING && hr_json_string_equals(r->doc, v, "", 0));
         if (!empty)
-            return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.%s is not supported (it must be null)",
-                              r->path, unsupported[i]);
+            return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.%s is not supported (it must be null)", r->path,
+                              unsupported[i]);
     }
     hr_json_node ignore = hr_json_get(r->doc, model, "ignore_merges");
     if (ignore != HR_JSON_NONE && hr_json_type_of(r->doc, ignore) == HR_JSON_TRUE) {
@@ -427,8 +435,8 @@ static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, s
     return st;
 }
 
-typedef hr_status piece_encoder(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids,
-                                size_t *len, size_t *cap);
+typedef hr_status piece_encoder(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids, size_t *len,
+                                size_t *cap);
 
 /* s[0..n) cut at the added tokens of one stage ("normalized" or not): each
  * token gives its id, each stretch between them goes to encode. */

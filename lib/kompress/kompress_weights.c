@@ -55,10 +55,10 @@ static hr_status load_layer(struct loader *L, int i)
     int64_t H = c->hidden, I = c->intermediate;
     char name[96];
     hr_status st = HR_OK;
-#define LAYER_TENSOR(suffix, ndim, a, b, dst)                                 \
-    do {                                                                      \
-        snprintf(name, sizeof name, "encoder.layers.%d.%s", i, suffix);       \
-        if (!st) st = tensor(L, name, ndim, a, b, 0, dst);                    \
+#define LAYER_TENSOR(suffix, ndim, a, b, dst)                                                                          \
+    do {                                                                                                               \
+        snprintf(name, sizeof name, "encoder.layers.%d.%s", i, suffix);                                                \
+        if (!st) st = tensor(L, name, ndim, a, b, 0, dst);                                                             \
     } while (0)
     if (i > 0) LAYER_TENSOR("attn_norm.weight", 1, H, 0, &y->attn_norm);
     LAYER_TENSOR("attn.Wqkv.weight", 2, 3 * H, H, &y->wqkv);
@@ -76,8 +76,8 @@ static hr_status load_tensors(struct loader *L)
     const struct hr_kconfig *c = &w->cfg;
     int64_t H = c->hidden, S = HR_KOMPRESS_SPAN_CHANNELS;
     const int64_t emb_dims[2] = {c->vocab, H};
-    hr_status st = hr__st_expect(&w->st, "encoder.embeddings.tok_embeddings.weight", 2, emb_dims, &w->tok_emb,
-                                 L->err, L->err_len);
+    hr_status st =
+        hr__st_expect(&w->st, "encoder.embeddings.tok_embeddings.weight", 2, emb_dims, &w->tok_emb, L->err, L->err_len);
     if (!st && w->tok_emb->dtype == HR_ST_OTHER)
         st = hr__errorf(L->err, L->err_len, HR_EINVAL, "%s: tensor %s is %s; weights must be F32, F16 or BF16",
                         w->st.path, w->tok_emb->name, w->tok_emb->dtype_name);

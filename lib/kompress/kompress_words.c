@@ -112,8 +112,8 @@ static hr_status build_chunk(struct hr_kompress *k, const struct hr_kword *words
     return HR_OK;
 }
 
-hr_status hr__kompress_chunks(struct hr_kompress *k, const struct hr_kword *words, size_t n_words,
-                              const char *text, struct hr_kchunk **chunks, size_t *n_chunks)
+hr_status hr__kompress_chunks(struct hr_kompress *k, const struct hr_kword *words, size_t n_words, const char *text,
+                              struct hr_kchunk **chunks, size_t *n_chunks)
 {
     struct hr_kchunk *v = NULL;
     size_t cap = 0, count = 0;

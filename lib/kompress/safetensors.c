@@ -22,8 +22,7 @@ float hr__f16_to_f32(uint16_t h)
     if (exp == 0x1f) bits = sign | 0x7f800000u | (mant << 13); /* inf, NaN */
     else if (exp) bits = sign | ((exp + 112) << 23) | (mant << 13);
     else if (!mant) bits = sign; /* signed zero */
-    else {                       /* subnormal: normalise */
-        exp = 113;
+    else { /* subnormal: normalise */ exp = 113;
         while (!(mant & 0x400)) mant <<= 1, exp--;
         bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
     }
@@ -45,8 +44,8 @@ static const struct {
     hr__st_dtype dtype;
     size_t size;
 } DTYPES[] = {
-    {"F32", HR_ST_F32, 4}, {"F16", HR_ST_F16, 2},  {"BF16", HR_ST_BF16, 2}, {"F64", HR_ST_OTHER, 8},
-    {"I64", HR_ST_OTHER, 8}, {"I32", HR_ST_OTHER, 4}, {"I16", HR_ST_OTHER, 2}, {"I8", HR_ST_OTHER, 1},
+    {"F32", HR_ST_F32, 4},   {"F16", HR_ST_F16, 2},    {"BF16", HR_ST_BF16, 2}, {"F64", HR_ST_OTHER, 8},
+    {"I64", HR_ST_OTHER, 8}, {"I32", HR_ST_OTHER, 4},  {"I16", HR_ST_OTHER, 2}, {"I8", HR_ST_OTHER, 1},
     {"U8", HR_ST_OTHER, 1},  {"BOOL", HR_ST_OTHER, 1}, {"U16", HR_ST_OTHER, 2}, {"U32", HR_ST_OTHER, 4},
     {"U64", HR_ST_OTHER, 8},
 };
@@ -71,13 +70,15 @@ static hr_status read_entry(const hr_json *d, hr_json_node val, size_t data_len,
             t->dtype = DTYPES[i].dtype, size = DTYPES[i].size;
             snprintf(t->dtype_name, sizeof t->dtype_name, "%s", DTYPES[i].name);
         }
-    hr_status s = size ? HR_OK : hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': unknown dtype '%s'", t->name,
-                                      name.data ? name.data : "");
+    hr_status s =
+        size ? HR_OK
+             : hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': unknown dtype '%s'", t->name, name.data ? name.data : "");
     hr_buf_free(&name);
     if (s) return s;
-    if (shape == HR_JSON_NONE || hr_json_type_of(d, shape) != HR_JSON_ARRAY || hr_json_length(d, shape) > HR_ST_MAX_DIMS)
+    if (shape == HR_JSON_NONE || hr_json_type_of(d, shape) != HR_JSON_ARRAY ||
+        hr_json_length(d, shape) > HR_ST_MAX_DIMS)
         return hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': shape is not a list of at most %d sizes", t->name,
-                    HR_ST_MAX_DIMS);
+                          HR_ST_MAX_DIMS);
     t->count = 1;
     for (hr_json_node x = hr_json_first(d, shape); x != HR_JSON_NONE; x = hr_json_next(d, x)) {
         int64_t v;
@@ -92,12 +93,13 @@ static hr_status read_entry(const hr_json *d, hr_json_node val, size_t data_len,
         !non_negative_int(d, hr_json_next(d, hr_json_first(d, offs)), &end) || end < begin)
         return hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': data_offsets is not [begin, end]", t->name);
     if ((uint64_t)end > data_len)
-        return hr__errorf(err, len, HR_ETRUNCATED, "tensor '%s': data_offsets [%lld, %lld] run past the data (%zu bytes)",
-                    t->name, (long long)begin, (long long)end, data_len);
+        return hr__errorf(err, len, HR_ETRUNCATED,
+                          "tensor '%s': data_offsets [%lld, %lld] run past the data (%zu bytes)", t->name,
+                          (long long)begin, (long long)end, data_len);
     t->nbytes = (size_t)(end - begin);
     if (t->nbytes != t->count * size)
         return hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': %zu bytes for %zu %s elements (%zu expected)", t->name,
-                    t->nbytes, t->count, t->dtype_name, t->count * size);
+                          t->nbytes, t->count, t->dtype_name, t->count * size);
     t->data = (const unsigned char *)(uintptr_t)begin; /* made absolute once the data's start is known */
     return HR_OK;
 }
@@ -120,7 +122,7 @@ static hr_status check_overlap(const struct hr__safetensors *st, char *err, size
     for (size_t i = 1; i < st->n && !s; i++)
         if (sorted[i].data < sorted[i - 1].data + sorted[i - 1].nbytes)
             s = hr__errorf(err, len, HR_ESYNTAX, "tensor '%s': its data overlaps tensor '%s'", sorted[i].name,
-                     sorted[i - 1].name);
+                           sorted[i - 1].name);
     free(sorted);
     return s;
 }
@@ -135,7 +137,8 @@ static hr_status parse_header(struct hr__safetensors *st, const char *hdr, size_
     if (hr_json_parse(d, hdr, hdr_len)) s = hr__errorf(err, len, HR_ESYNTAX, "header: %s", hr_json_errmsg(d));
     else if (hr_json_type_of(d, root = hr_json_root(d)) != HR_JSON_OBJECT)
         s = hr__errorf(err, len, HR_ESYNTAX, "header: not a JSON object");
-    if (!s && !(st->v = calloc(hr_json_length(d, root) + 1, sizeof *st->v))) s = hr__errorf(err, len, HR_ENOMEM, "out of memory");
+    if (!s && !(st->v = calloc(hr_json_length(d, root) + 1, sizeof *st->v)))
+        s = hr__errorf(err, len, HR_ENOMEM, "out of memory");
     for (hr_json_node k = s ? HR_JSON_NONE : hr_json_first(d, root); k != HR_JSON_NONE && !s; k = hr_json_next(d, k)) {
         hr_buf name = {0};
         if (hr_json_string_decode(d, k, &name)) s = hr__errorf(err, len, HR_ENOMEM, "out of memory");
@@ -165,7 +168,7 @@ static hr_status map_file(struct hr__safetensors *st, char *err, size_t len)
     if (!S_ISREG(sb.st_mode) || sb.st_size < 8) {
         close(fd);
         return hr__errorf(err, len, HR_ETRUNCATED, "%s: %s", st->path,
-                    S_ISREG(sb.st_mode) ? "shorter than a safetensors header" : "not a file");
+                          S_ISREG(sb.st_mode) ? "shorter than a safetensors header" : "not a file");
     }
     st->map_len = (size_t)sb.st_size;
     st->map = mmap(NULL, st->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -188,7 +191,7 @@ hr_status hr__st_open(struct hr__safetensors *st, const char *path, char *err, s
     for (int i = 7; i >= 0; i--) hdr_len = hdr_len << 8 | m[i];
     if (hdr_len > MAX_HEADER || hdr_len > st->map_len - 8)
         return hr__errorf(err, err_len, HR_ETRUNCATED, "%s: header length %llu does not fit the file (%zu bytes)", path,
-                    (unsigned long long)hdr_len, st->map_len);
+                          (unsigned long long)hdr_len, st->map_len);
     char why[512];
     size_t data_start = 8 + (size_t)hdr_len;
     s = parse_header(st, (const char *)m + 8, (size_t)hdr_len, st->map_len - data_start, why, sizeof why);
@@ -216,7 +219,8 @@ const struct hr__st_tensor *hr__st_find(const struct hr__safetensors *st, const 
 static void shape_text(const int64_t *dims, size_t n, char *out, size_t len)
 {
     size_t o = (size_t)snprintf(out, len, "[");
-    for (size_t i = 0; i < n && o < len; i++) o += (size_t)snprintf(out + o, len - o, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    for (size_t i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(out + o, len - o, "%s%lld", i ? ", " : "", (long long)dims[i]);
     if (o < len) snprintf(out + o, len - o, "]");
 }
 
@@ -226,17 +230,18 @@ hr_status hr__st_expect(const struct hr__safetensors *st, const char *name, size
     const struct hr__st_tensor *t = hr__st_find(st, name);
     char want[128], got[128];
     shape_text(dims, ndim, want, sizeof want);
-    if (!t) return hr__errorf(err, err_len, HR_ENOTFOUND, "%s: no tensor '%s' (shape %s expected)", st->path, name, want);
+    if (!t)
+        return hr__errorf(err, err_len, HR_ENOTFOUND, "%s: no tensor '%s' (shape %s expected)", st->path, name, want);
     int same = t->ndim == ndim;
     for (size_t i = 0; same && i < ndim; i++) same = t->shape[i] == dims[i];
     if (!same) {
         shape_text(t->shape, t->ndim, got, sizeof got);
-        return hr__errorf(err, err_len, HR_EINVAL, "%s: tensor '%s' has shape %s, config.json gives %s", st->path, name, got,
-                    want);
+        return hr__errorf(err, err_len, HR_EINVAL, "%s: tensor '%s' has shape %s, config.json gives %s", st->path, name,
+                          got, want);
     }
     if (t->dtype == HR_ST_OTHER)
-        return hr__errorf(err, err_len, HR_EINVAL, "%s: tensor '%s' is %s; weights must be F32, F16 or BF16", st->path, name,
-                    t->dtype_name);
+        return hr__errorf(err, err_len, HR_EINVAL, "%s: tensor '%s' is %s; weights must be F32, F16 or BF16", st->path,
+                          name, t->dtype_name);
     if (out) *out = t;
     return HR_OK;
 }

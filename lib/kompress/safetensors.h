@@ -21,11 +21,11 @@ typedef enum hr__st_dtype {
 
 struct hr__st_tensor {
     char *name;
-    char dtype_name[8];     /* as the header spells it: "F32", "BF16", "I64" */
+    char dtype_name[8]; /* as the header spells it: "F32", "BF16", "I64" */
     hr__st_dtype dtype;
     size_t ndim;
     int64_t shape[HR_ST_MAX_DIMS];
-    size_t count;           /* elements: the product of shape */
+    size_t count; /* elements: the product of shape */
     const unsigned char *data;
     size_t nbytes;
 };

@@ -34,8 +34,8 @@ static void kompress_destroy(struct hr_scorer *self)
     free(ks);
 }
 
-hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out, char *err,
-                                  size_t err_len, char *note, size_t note_len)
+hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out,
+                                  char *err, size_t err_len, char *note, size_t note_len)
 {
     *out = NULL;
     struct kompress_scorer *ks = calloc(1, sizeof *ks);
@@ -46,8 +46,10 @@ hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_reques
         kompress_destroy(&ks->base);
         return st;
     }
-    ks->base = (struct hr_scorer){.name = "kompress", .backend = hr__kshared_backend(ks->model),
-                                  .score = kompress_score, .prose_words = kompress_words,
+    ks->base = (struct hr_scorer){.name = "kompress",
+                                  .backend = hr__kshared_backend(ks->model),
+                                  .score = kompress_score,
+                                  .prose_words = kompress_words,
                                   .destroy = kompress_destroy};
     *out = &ks->base;
     return HR_OK;

@@ -32,8 +32,7 @@ const char *hr_format_name(hr_format format)
 
 hr_status hr_format_parse(const char *name, hr_format *out)
 {
-    static const hr_format all[] = {HR_FORMAT_ANTHROPIC, HR_FORMAT_OPENAI_CHAT,
-                                    HR_FORMAT_OPENAI_RESPONSES};
+    static const hr_format all[] = {HR_FORMAT_ANTHROPIC, HR_FORMAT_OPENAI_CHAT, HR_FORMAT_OPENAI_RESPONSES};
     if (!name || !out) return HR_EINVAL;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (!strcmp(name, hr_format_name(all[i]))) {
@@ -61,8 +60,8 @@ static int str_in(const hr_json *doc, hr_json_node n, const char *const *list)
 static int message_hint(const hr_json *doc, hr_json_node msg)
 {
     static const char *const chat_roles[] = {"system", "developer", "tool", "function", NULL};
-    static const char *const anthropic_blocks[] = {"tool_use", "tool_result", "thinking",
-                                                   "redacted_thinking", "document", NULL};
+    static const char *const anthropic_blocks[] = {"tool_use",          "tool_result", "thinking",
+                                                   "redacted_thinking", "document",    NULL};
     static const char *const chat_parts[] = {"image_url", "input_audio", "file", NULL};
     if (str_in(doc, hr_json_get(doc, msg, "role"), chat_roles)) return 2;
     if (hr_json_get(doc, msg, "tool_calls") != HR_JSON_NONE) return 2;
@@ -85,8 +84,7 @@ hr_format hr_request_detect(const hr_json *doc)
     if (hr_json_type_of(doc, messages) != HR_JSON_ARRAY) {
         hr_json_node input = hr_json_get(doc, root, "input");
         int t = hr_json_type_of(doc, input);
-        if (input != HR_JSON_NONE && (t == HR_JSON_ARRAY || t == HR_JSON_STRING))
-            return HR_FORMAT_OPENAI_RESPONSES;
+        if (input != HR_JSON_NONE && (t == HR_JSON_ARRAY || t == HR_JSON_STRING)) return HR_FORMAT_OPENAI_RESPONSES;
         return HR_FORMAT_UNKNOWN;
     }
     if (hr_json_get(doc, root, "system") != HR_JSON_NONE) return HR_FORMAT_ANTHROPIC;
@@ -97,8 +95,8 @@ hr_format hr_request_detect(const hr_json *doc)
     hr_json_node model = hr_json_get(doc, root, "model");
     if (hr_json_type_of(doc, model) == HR_JSON_STRING) {
         hr_buf name = HR_BUF_INIT;
-        int claude = hr_json_string_decode(doc, model, &name) == HR_OK && name.len &&
-                     (strstr(name.data, "claude") != NULL);
+        int claude =
+            hr_json_string_decode(doc, model, &name) == HR_OK && name.len && (strstr(name.data, "claude") != NULL);
         hr_buf_free(&name);
         if (claude) return HR_FORMAT_ANTHROPIC;
     }
@@ -174,7 +172,7 @@ static size_t count_field(struct counter *c, hr_json_node obj, const char *key)
  * one block, part or Responses item. */
 static size_t count_content(struct counter *c, hr_json_node n)
 {
-    static const char *const text_types[] = {"text", "input_text", "output_text",
+    static const char *const text_types[] = {"text",         "input_text",     "output_text",
                                              "summary_text", "reasoning_text", NULL};
     const hr_json *doc = c->doc;
     switch (hr_json_type_of(doc, n)) {
@@ -245,8 +243,7 @@ static void role_of(struct counter *c, hr_json_node m, char *out, size_t cap)
     hr_buf b = HR_BUF_INIT;
     if (hr_json_type_of(c->doc, r) == HR_JSON_STRING && hr_json_string_decode(c->doc, r, &b) == HR_OK && b.len)
         snprintf(out, cap, "%s", b.data);
-    else
-        snprintf(out, cap, "%s", "unknown");
+    else snprintf(out, cap, "%s", "unknown");
     hr_buf_free(&b);
 }
 
@@ -273,8 +270,7 @@ static hr_status request_count(hr_tokenizer *tok, const hr_json *doc, hr_format 
     if (!tok || !doc || !out) return HR_EINVAL;
     *out = NULL;
     hr_json_node root = hr_json_root(doc);
-    if (format == HR_FORMAT_UNKNOWN || hr_json_type_of(doc, root) != HR_JSON_OBJECT)
-        return HR_ENOTREQUEST;
+    if (format == HR_FORMAT_UNKNOWN || hr_json_type_of(doc, root) != HR_JSON_OBJECT) return HR_ENOTREQUEST;
     hr_request_counts *rc = calloc(1, sizeof *rc);
     if (!rc) return HR_ENOMEM;
     struct counter c = {tok, doc, HR_BUF_INIT, HR_OK, known, n_known};
@@ -295,14 +291,13 @@ static hr_status request_count(hr_tokenizer *tok, const hr_json *doc, hr_format 
     return HR_OK;
 }
 
-hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format,
-                           hr_request_counts **out)
+hr_status hr_request_count(hr_tokenizer *tok, const hr_json *doc, hr_format format, hr_request_counts **out)
 {
     return request_count(tok, doc, format, NULL, 0, out);
 }
 
-hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format,
-                            const struct hr_known_count *known, size_t n_known, size_t *total)
+hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format, const struct hr_known_count *known,
+                            size_t n_known, size_t *total)
 {
     hr_request_counts *rc = NULL;
     hr_status st = request_count(tok, doc, format, known, n_known, &rc);
@@ -338,8 +333,7 @@ size_t hr_request_counts_messages(const hr_request_counts *counts)
     return counts ? counts->n : 0;
 }
 
-hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i, const char **role,
-                                    size_t *tokens)
+hr_status hr_request_counts_message(const hr_request_counts *counts, size_t i, const char **role, size_t *tokens)
 {
     if (!counts || i >= counts->n) return HR_EINVAL;
     if (role) *role = counts->msgs[i].role;

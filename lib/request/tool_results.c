@@ -26,8 +26,8 @@ struct walk {
     struct hr_unit_list *out;
     struct call *calls;
     size_t n_calls, cap_calls;
-    size_t message, task; /* the message walked, the last with user text */
-    size_t last_assistant;  /* the last of the model's turns, SIZE_MAX: none */
+    size_t message, task;  /* the message walked, the last with user text */
+    size_t last_assistant; /* the last of the model's turns, SIZE_MAX: none */
     hr_status st;
 };
 
@@ -91,8 +91,7 @@ static void add_result(struct walk *w, hr_json_node content, hr_json_node call_i
         hr_json_node type = hr_json_get(w->doc, p, "type");
         char part[160];
         snprintf(part, sizeof part, "%s[%zu].text", where, j);
-        if (str_is(w->doc, type, "text") || str_is(w->doc, type, "input_text") ||
-            str_is(w->doc, type, "output_text"))
+        if (str_is(w->doc, type, "text") || str_is(w->doc, type, "input_text") || str_is(w->doc, type, "output_text"))
             add(w, hr_json_get(w->doc, p, "text"), call, part);
     }
 }
@@ -142,7 +141,8 @@ static void chat_message(struct walk *w, hr_json_node m, const char *at)
         if (hr_json_type_of(doc, calls) != HR_JSON_ARRAY) return;
         for (hr_json_node c = hr_json_first(doc, calls); c != HR_JSON_NONE; c = hr_json_next(doc, c)) {
             hr_json_node fn = hr_json_get(doc, c, "function");
-            remember_call(w, hr_json_get(doc, c, "id"), hr_json_get(doc, fn, "name"), hr_json_get(doc, fn, "arguments"));
+            remember_call(w, hr_json_get(doc, c, "id"), hr_json_get(doc, fn, "name"),
+                          hr_json_get(doc, fn, "arguments"));
         }
     } else if (str_is(doc, role, "tool")) {
         snprintf(where, sizeof where, "%s.content", at);
@@ -155,8 +155,8 @@ static void responses_item(struct walk *w, hr_json_node item, const char *at)
     const hr_json *doc = w->doc;
     hr_json_node type = hr_json_get(doc, item, "type");
     char where[112];
-    if (str_is(doc, type, "function_call") || str_is(doc, type, "custom_tool_call") ||
-        str_is(doc, type, "reasoning") || str_is(doc, hr_json_get(doc, item, "role"), "assistant"))
+    if (str_is(doc, type, "function_call") || str_is(doc, type, "custom_tool_call") || str_is(doc, type, "reasoning") ||
+        str_is(doc, hr_json_get(doc, item, "role"), "assistant"))
         w->last_assistant = w->message;
     if (str_is(doc, type, "function_call")) {
         remember_call(w, hr_json_get(doc, item, "call_id"), hr_json_get(doc, item, "name"),
@@ -167,7 +167,8 @@ static void responses_item(struct walk *w, hr_json_node item, const char *at)
     } else if (str_is(doc, type, "function_call_output") || str_is(doc, type, "custom_tool_call_output")) {
         snprintf(where, sizeof where, "%s.output", at);
         add_result(w, hr_json_get(doc, item, "output"), hr_json_get(doc, item, "call_id"), where);
-    } else if (str_is(doc, hr_json_get(doc, item, "role"), "user") && has_user_text(doc, hr_json_get(doc, item, "content"))) {
+    } else if (str_is(doc, hr_json_get(doc, item, "role"), "user") &&
+               has_user_text(doc, hr_json_get(doc, item, "content"))) {
         w->task = w->message;
     }
 }

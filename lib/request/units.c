@@ -107,8 +107,7 @@ struct collector {
     hr_status st;
 };
 
-__attribute__((format(printf, 3, 4)))
-static void add(struct collector *c, hr_json_node str, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void add(struct collector *c, hr_json_node str, const char *fmt, ...)
 {
     if (c->st || hr_json_type_of(c->doc, str) != HR_JSON_STRING) return;
     void *p = hr_grow(c->out->v, &c->out->cap, c->out->n + 1, sizeof *c->out->v);

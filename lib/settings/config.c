@@ -38,8 +38,7 @@ const char *hr_config_get(const hr_config *cfg, const char *key)
     return NULL;
 }
 
-const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg, const char *key,
-                       char *from)
+const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg, const char *key, char *from)
 {
     const char *v;
     char where = 'd';
@@ -57,8 +56,8 @@ const char *hr_setting(const char *flag_value, const char *env_name, const hr_co
     return v;
 }
 
-void hr__config_each(const hr_config *cfg, const char *prefix, void (*fn)(const char *key, const char *value, void *ctx),
-                     void *ctx)
+void hr__config_each(const hr_config *cfg, const char *prefix,
+                     void (*fn)(const char *key, const char *value, void *ctx), void *ctx)
 {
     size_t n = strlen(prefix);
     for (size_t i = 0; cfg && i < cfg->n; i++)

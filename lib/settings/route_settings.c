@@ -64,8 +64,7 @@ static char *find_home(const char *given)
     return home ? home : strdup("./.headroom");
 }
 
-hr_status hr__settings_open(struct hr__settings *s, const char *home, const char *config, char *err,
-                            size_t err_len)
+hr_status hr__settings_open(struct hr__settings *s, const char *home, const char *config, char *err, size_t err_len)
 {
     memset(s, 0, sizeof *s);
     if (err_len) err[0] = '\0';

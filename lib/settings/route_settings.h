@@ -61,8 +61,7 @@ struct hr__settings {
  * ~/.headroom, else ./.headroom) and reads config, else home/route.yaml.
  * A missing default file is no error; a missing given one is HR_ENOTFOUND.
  * On error err says why; call hr__settings_close whatever it returns. */
-hr_status hr__settings_open(struct hr__settings *s, const char *home, const char *config, char *err,
-                            size_t err_len);
+hr_status hr__settings_open(struct hr__settings *s, const char *home, const char *config, char *err, size_t err_len);
 void hr__settings_close(struct hr__settings *s);
 
 /* Setting id's value: flag_value when not NULL, else its environment
@@ -76,8 +75,8 @@ void hr__settings_where(const struct hr__settings *s, enum hr__setting id, char 
 
 /* Each key of cfg that starts with prefix ("prices.models."), in file
  * order: fn gets the rest of the key and the value (lib/settings/config.c). */
-void hr__config_each(const hr_config *cfg, const char *prefix, void (*fn)(const char *key, const char *value, void *ctx),
-                     void *ctx);
+void hr__config_each(const hr_config *cfg, const char *prefix,
+                     void (*fn)(const char *key, const char *value, void *ctx), void *ctx);
 
 /* A whole number in decimal, nothing else: 0, or -1. */
 int hr__parse_size(const char *v, size_t *out);

@@ -30,8 +30,8 @@ static hr_status compress(const hr_compress_options *opt, const hr_buf *in, hr_b
 struct walk {
     const hr_json *da, *db;
     const char *a, *b;
-    size_t pa, pb;   /* copied up to here */
-    hr_buf ra, rb;   /* a and b without the strings that differ */
+    size_t pa, pb; /* copied up to here */
+    hr_buf ra, rb; /* a and b without the strings that differ */
     size_t changed;
     size_t *offsets, cap;
     hr_buf *before, *after; /* decoded texts of the first cap changed strings */
@@ -41,8 +41,7 @@ struct walk {
 static void walk(struct walk *w, hr_json_node na, hr_json_node nb)
 {
     hr_json_type t = hr_json_type_of(w->da, na);
-    if (!w->same_shape || t != hr_json_type_of(w->db, nb) ||
-        hr_json_length(w->da, na) != hr_json_length(w->db, nb)) {
+    if (!w->same_shape || t != hr_json_type_of(w->db, nb) || hr_json_length(w->da, na) != hr_json_length(w->db, nb)) {
         w->same_shape = 0;
         return;
     }
@@ -80,8 +79,7 @@ static void walk(struct walk *w, hr_json_node na, hr_json_node nb)
  * structure and keys, and with the changed strings cut out of both, the
  * remaining bytes (whitespace, numbers, escapes, order) are equal. Returns
  * how many strings changed, or -1. */
-static int changed_strings(const hr_buf *a, const hr_buf *b, size_t *offsets, size_t cap, hr_buf *before,
-                           hr_buf *after)
+static int changed_strings(const hr_buf *a, const hr_buf *b, size_t *offsets, size_t cap, hr_buf *before, hr_buf *after)
 {
     hr_json *da = NULL, *db = NULL;
     hr_json_new(&da);
@@ -263,12 +261,12 @@ static int contains(const hr_buf *text, const char *s, size_t len)
 }
 
 /* Calls fn(line, len) for each line of text. */
-#define FOR_LINES(text, line, len)                                                                     \
-    for (const char *line = (text)->data, *e_ = (text)->data + (text)->len, *nl_; line && line < e_;      \
-         line = nl_ ? nl_ + 1 : NULL)                                                                  \
-        for (size_t len = ((nl_ = memchr(line, '\n', (size_t)(e_ - line))) ? (size_t)(nl_ - line)      \
-                                                                           : (size_t)(e_ - line)),    \
-                    once_ = 1;                                                                         \
+#define FOR_LINES(text, line, len)                                                                                     \
+    for (const char *line = (text)->data, *e_ = (text)->data + (text)->len, *nl_; line && line < e_;                   \
+         line = nl_ ? nl_ + 1 : NULL)                                                                                  \
+        for (size_t                                                                                                    \
+                 len = ((nl_ = memchr(line, '\n', (size_t)(e_ - line))) ? (size_t)(nl_ - line) : (size_t)(e_ - line)), \
+                 once_ = 1;                                                                                            \
              once_; once_ = 0)
 
 static int icontains(const char *s, size_t n, const char *word)
@@ -282,7 +280,8 @@ static int icontains(const char *s, size_t n, const char *word)
 static void check_log_unit(const hr_buf *before, const hr_buf *after)
 {
     size_t errors = 0;
-    FOR_LINES(before, line, len) {
+    FOR_LINES(before, line, len)
+    {
         if (!icontains(line, len, "error")) continue;
         errors++;
         CHECK(has_line(after, line, len));
@@ -342,7 +341,8 @@ static void check_json_unit(const hr_buf *before, const hr_buf *after)
  * own, no file is lost. */
 static void check_search_unit(const hr_buf *before, const hr_buf *after)
 {
-    FOR_LINES(before, line, len) {
+    FOR_LINES(before, line, len)
+    {
         const char *colon = memchr(line, ':', len);
         if (colon) CHECK(has_line(after, line, (size_t)(colon - line)));
     }
@@ -352,7 +352,8 @@ static void check_search_unit(const hr_buf *before, const hr_buf *after)
 static void check_diff_unit(const hr_buf *before, const hr_buf *after)
 {
     size_t context = 0;
-    FOR_LINES(before, line, len) {
+    FOR_LINES(before, line, len)
+    {
         if (len && line[0] == ' ') {
             context++;
             continue;
@@ -366,7 +367,8 @@ static void check_diff_unit(const hr_buf *before, const hr_buf *after)
 static void check_text_unit(const hr_buf *before, const hr_buf *after)
 {
     for (size_t i = 0; i < before->len; i++) { /* every number stays */
-        if (before->data[i] < '0' || before->data[i] > '9' || (i && before->data[i - 1] >= '0' && before->data[i - 1] <= '9'))
+        if (before->data[i] < '0' || before->data[i] > '9' ||
+            (i && before->data[i - 1] >= '0' && before->data[i - 1] <= '9'))
             continue;
         size_t j = i;
         while (j < before->len && before->data[j] >= '0' && before->data[j] <= '9') j++;
@@ -439,10 +441,11 @@ static void test_faithfulness_check_can_fail(void)
 static void tool_request(hr_buf *req, const char *text, const char *question)
 {
     req->len = 0;
-    const char *head = "{\"model\":\"claude-sonnet-4-5\",\"system\":\"sys\",\"messages\":["
-                       "{\"role\":\"user\",\"content\":\"start\"},"
-                       "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"bash\",\"input\":{}}]},"
-                       "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":";
+    const char *head =
+        "{\"model\":\"claude-sonnet-4-5\",\"system\":\"sys\",\"messages\":["
+        "{\"role\":\"user\",\"content\":\"start\"},"
+        "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"bash\",\"input\":{}}]},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":";
     hr_buf_append(req, head, strlen(head));
     hr_json_encode_string(req, text, strlen(text));
     const char *mid = "}]},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":";
@@ -505,10 +508,10 @@ static void test_log_folds_repeats_and_keeps_traces(void)
     }
     hr_buf_append(&log, "Fetched 31.2 MB in 4s (7,411 kB/s)\n", 35);
     compressed_result(log.data, "why did the download stop?", &got);
-    CHECK(contains(&got, "Get:1 http://deb.debian.org/", 28));  /* the head */
-    CHECK(contains(&got, trace, strlen(trace)));                 /* the trace, whole */
-    CHECK(contains(&got, "Fetched 31.2 MB in 4s", 21));      /* the tail */
-    CHECK(contains(&got, "similar lines omitted]\n", 23));   /* the fold */
+    CHECK(contains(&got, "Get:1 http://deb.debian.org/", 28)); /* the head */
+    CHECK(contains(&got, trace, strlen(trace)));               /* the trace, whole */
+    CHECK(contains(&got, "Fetched 31.2 MB in 4s", 21));        /* the tail */
+    CHECK(contains(&got, "similar lines omitted]\n", 23));     /* the fold */
     CHECK(got.len < log.len / 3);
     hr_buf_free(&log);
     hr_buf_free(&got);
@@ -547,9 +550,9 @@ static void test_json_keeps_errors_outliers_and_task_items(void)
     CHECK(has(&got, "[\"[hr: table: "));
     CHECK(has(&got, "[\"id\",\"host\",\"latency_ms\",\"state\"]"));
     CHECK(has(&got, "\n[0,\"web-00\",") && has(&got, "\n[399,\"web-399\",")); /* first, last */
-    CHECK(has(&got, ",\"failed\"]"));                       /* the failure */
-    CHECK(has(&got, ",9800,"));                              /* the outlier */
-    CHECK(has(&got, "[41,\"web-41\","));                    /* the task's item */
+    CHECK(has(&got, ",\"failed\"]"));                                         /* the failure */
+    CHECK(has(&got, ",9800,"));                                               /* the outlier */
+    CHECK(has(&got, "[41,\"web-41\","));                                      /* the task's item */
     CHECK(has(&got, " duplicates]"));
     CHECK(got.len < json.len / 4);
     hr_json_free(doc);
@@ -563,7 +566,10 @@ static void test_json_said_losslessly_when_small_enough(void)
     hr_buf json = HR_BUF_INIT, got = HR_BUF_INIT, pretty = HR_BUF_INIT;
     metrics_json(&json, 60);
     for (size_t i = 0; i < json.len; i++) { /* as APIs print it: an item per line, indented */
-        const char *add = json.data[i] == '{' ? "\n  {\n    " : json.data[i] == ',' ? ",\n    " : json.data[i] == '}' ? "\n  }" : NULL;
+        const char *add = json.data[i] == '{'   ? "\n  {\n    "
+                          : json.data[i] == ',' ? ",\n    "
+                          : json.data[i] == '}' ? "\n  }"
+                                                : NULL;
         if (add) hr_buf_append(&pretty, add, strlen(add));
         else hr_buf_append(&pretty, json.data + i, 1);
     }
@@ -666,7 +672,7 @@ static void test_thresholds_and_protection(void)
     hr_compress_options opt;
     hr_compress_options_init(&opt);
     opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
-    opt.min_tokens = 20000; /* every unit is smaller */
+    opt.min_tokens = 20000;   /* every unit is smaller */
     CHECK_EQ_U(compress(&opt, &in, &out), HR_OK);
     CHECK(out.len == in.len && !memcmp(out.data, in.data, in.len));
     hr_compress_options_init(&opt);
@@ -714,7 +720,8 @@ static void test_user_pasted_text(void)
     const char *head = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":";
     hr_buf_append(&req, head, strlen(head));
     hr_json_encode_string(&req, paste.data, paste.len);
-    const char *tail = "},{\"role\":\"assistant\",\"content\":\"Noted.\"},{\"role\":\"user\",\"content\":\"Which lease was lost?\"}]}";
+    const char *tail =
+        "},{\"role\":\"assistant\",\"content\":\"Noted.\"},{\"role\":\"user\",\"content\":\"Which lease was lost?\"}]}";
     hr_buf_append(&req, tail, strlen(tail));
     hr_compress_options opt;
     hr_compress_options_init(&opt);
@@ -769,14 +776,18 @@ static void test_bad_input(void)
     hr_compress_options_init(&opt);
     opt.mode = HR_MODE_TOKEN; /* the rolling window these cases are about */
     opt.scorer = "neural";
-    expect_error("{\"messages\":[]}", &opt, HR_ENOTFOUND, SIZE_MAX, "unknown scorer 'neural' (known: auto, lexical, kompress)");
+    expect_error("{\"messages\":[]}", &opt, HR_ENOTFOUND, SIZE_MAX,
+                 "unknown scorer 'neural' (known: auto, lexical, kompress)");
 }
 
 /* ---- the must-keep rules and the task's words ---------------------------------------- */
 
 static void test_features(void)
 {
-    struct { const char *text; unsigned want; } cases[] = {
+    struct {
+        const char *text;
+        unsigned want;
+    } cases[] = {
         {"request 3f0c9a52-8d1e-4b7a-9c3e-5a2f1d7e6b90 done", HR_F_UUID},
         {"commit 4ed62b7 landed", HR_F_HASH},
         {"see https://example.org/x?y=1", HR_F_URL},
@@ -881,7 +892,7 @@ static void test_sent_memory(void)
     CHECK_EQ_U(hr__sent_get(s, k2, &got, &raw), 1);
     CHECK(raw);
     CHECK_EQ_U(hr__sent_get(s, k1, &got, &raw), 1); /* k1 now the most recent */
-    for (int i = 0; i < 8; i++) { /* past 600 bytes: k2 goes before k1 */
+    for (int i = 0; i < 8; i++) {                   /* past 600 bytes: k2 goes before k1 */
         unsigned char k[32];
         char text[16];
         snprintf(text, sizeof text, "\"x%d\"", i);

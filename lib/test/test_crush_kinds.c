@@ -21,8 +21,8 @@ static struct hr_query no_task;
 /* A context as hr_compress makes one, the unit's tokens estimated. */
 static struct hr_crush_ctx ctx_for(const char *text, size_t len)
 {
-    struct hr_crush_ctx cx = {.query = &no_task, .scorer = scorer, .doc = scratch,
-                              .tokens = hr__approx_tokens(text, len)};
+    struct hr_crush_ctx cx = {
+        .query = &no_task, .scorer = scorer, .doc = scratch, .tokens = hr__approx_tokens(text, len)};
     return cx;
 }
 
@@ -206,28 +206,26 @@ static void test_combined_diffs_keep_changes(void)
  * line is three spaces wide. */
 static void test_octopus_columns(void)
 {
-    const char *in =
-        "diff --cc a.txt\n"
-        "index 1,2,3..4\n"
-        "--- a/a.txt\n"
-        "+++ b/a.txt\n"
-        "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
-        "   one\n   two\n   three\n   four\n   five\n   six\n   seven\n"
-        " - left only\n"
-        "  +from two parents\n"
-        "+++new everywhere\n"
-        "   eight\n   nine\n   ten\n   eleven\n   twelve\n   thirteen\n";
-    const char *want =
-        "diff --cc a.txt\n"
-        "index 1,2,3..4\n"
-        "--- a/a.txt\n"
-        "+++ b/a.txt\n"
-        "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
-        "[hr: 7 context lines omitted]\n"
-        " - left only\n"
-        "  +from two parents\n"
-        "+++new everywhere\n"
-        "[hr: 6 context lines omitted]\n";
+    const char *in = "diff --cc a.txt\n"
+                     "index 1,2,3..4\n"
+                     "--- a/a.txt\n"
+                     "+++ b/a.txt\n"
+                     "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
+                     "   one\n   two\n   three\n   four\n   five\n   six\n   seven\n"
+                     " - left only\n"
+                     "  +from two parents\n"
+                     "+++new everywhere\n"
+                     "   eight\n   nine\n   ten\n   eleven\n   twelve\n   thirteen\n";
+    const char *want = "diff --cc a.txt\n"
+                       "index 1,2,3..4\n"
+                       "--- a/a.txt\n"
+                       "+++ b/a.txt\n"
+                       "@@@@ -1,14 -1,14 -1,14 +1,15 @@@@\n"
+                       "[hr: 7 context lines omitted]\n"
+                       " - left only\n"
+                       "  +from two parents\n"
+                       "+++new everywhere\n"
+                       "[hr: 6 context lines omitted]\n";
     hr_buf out = HR_BUF_INIT;
     struct hr_crush_ctx cx = ctx_for(in, strlen(in));
     CHECK_EQ_U(hr__crush_diff(&cx, in, strlen(in), &out), HR_OK);
@@ -239,56 +237,54 @@ static void test_octopus_columns(void)
  * marker become one, short ones and everything else stay. */
 static void test_unified_diff_unchanged(void)
 {
-    const char *in =
-        "diff --git a/lib/pool.c b/lib/pool.c\n"
-        "index 3f2a1c0..9be41d7 100644\n"
-        "--- a/lib/pool.c\n"
-        "+++ b/lib/pool.c\n"
-        "@@ -10,15 +10,16 @@ struct pool {\n"
-        "     size_t used;\n"
-        "     size_t cap;\n"
-        "     void **items;\n"
-        "     int (*cmp)(const void *, const void *);\n"
-        "     const char *name;\n"
-        " };\n"
-        "-#define POOL_MIN 16\n"
-        "+#define POOL_MIN 64\n"
-        "+#define POOL_MAX 4096\n"
-        " \n"
-        " static int grow(struct pool *p)\n"
-        " {\n"
-        "     size_t cap = p->cap ? p->cap * 2 : POOL_MIN;\n"
-        "     void **items = realloc(p->items, cap * sizeof *items);\n"
-        "     if (!items) return -1;\n"
-        "     p->items = items;\n"
-        "     p->cap = cap;\n"
-        "diff --git a/README b/README\n"
-        "--- a/README\n"
-        "+++ b/README\n"
-        "@@ -1,3 +1,3 @@\n"
-        " pool\n"
-        "-A pool of 16.\n"
-        "+A pool of 64.\n"
-        " end\n";
-    const char *want =
-        "diff --git a/lib/pool.c b/lib/pool.c\n"
-        "index 3f2a1c0..9be41d7 100644\n"
-        "--- a/lib/pool.c\n"
-        "+++ b/lib/pool.c\n"
-        "@@ -10,15 +10,16 @@ struct pool {\n"
-        "[hr: 6 context lines omitted]\n"
-        "-#define POOL_MIN 16\n"
-        "+#define POOL_MIN 64\n"
-        "+#define POOL_MAX 4096\n"
-        "[hr: 8 context lines omitted]\n"
-        "diff --git a/README b/README\n"
-        "--- a/README\n"
-        "+++ b/README\n"
-        "@@ -1,3 +1,3 @@\n"
-        " pool\n"
-        "-A pool of 16.\n"
-        "+A pool of 64.\n"
-        " end\n";
+    const char *in = "diff --git a/lib/pool.c b/lib/pool.c\n"
+                     "index 3f2a1c0..9be41d7 100644\n"
+                     "--- a/lib/pool.c\n"
+                     "+++ b/lib/pool.c\n"
+                     "@@ -10,15 +10,16 @@ struct pool {\n"
+                     "     size_t used;\n"
+                     "     size_t cap;\n"
+                     "     void **items;\n"
+                     "     int (*cmp)(const void *, const void *);\n"
+                     "     const char *name;\n"
+                     " };\n"
+                     "-#define POOL_MIN 16\n"
+                     "+#define POOL_MIN 64\n"
+                     "+#define POOL_MAX 4096\n"
+                     " \n"
+                     " static int grow(struct pool *p)\n"
+                     " {\n"
+                     "     size_t cap = p->cap ? p->cap * 2 : POOL_MIN;\n"
+                     "     void **items = realloc(p->items, cap * sizeof *items);\n"
+                     "     if (!items) return -1;\n"
+                     "     p->items = items;\n"
+                     "     p->cap = cap;\n"
+                     "diff --git a/README b/README\n"
+                     "--- a/README\n"
+                     "+++ b/README\n"
+                     "@@ -1,3 +1,3 @@\n"
+                     " pool\n"
+                     "-A pool of 16.\n"
+                     "+A pool of 64.\n"
+                     " end\n";
+    const char *want = "diff --git a/lib/pool.c b/lib/pool.c\n"
+                       "index 3f2a1c0..9be41d7 100644\n"
+                       "--- a/lib/pool.c\n"
+                       "+++ b/lib/pool.c\n"
+                       "@@ -10,15 +10,16 @@ struct pool {\n"
+                       "[hr: 6 context lines omitted]\n"
+                       "-#define POOL_MIN 16\n"
+                       "+#define POOL_MIN 64\n"
+                       "+#define POOL_MAX 4096\n"
+                       "[hr: 8 context lines omitted]\n"
+                       "diff --git a/README b/README\n"
+                       "--- a/README\n"
+                       "+++ b/README\n"
+                       "@@ -1,3 +1,3 @@\n"
+                       " pool\n"
+                       "-A pool of 16.\n"
+                       "+A pool of 64.\n"
+                       " end\n";
     hr_buf out = HR_BUF_INIT;
     struct hr_crush_ctx cx = ctx_for(in, strlen(in));
     CHECK_EQ_U(hr__route(&cx, in, strlen(in)), HR_KIND_DIFF);
@@ -427,7 +423,10 @@ static const char *const whole[] = {
     "Overall the cluster served 1.1 billion requests this week at 99.97 percent availability.",
 };
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* The numbers of text, markers left out, as one string: each maximal run of
  * digits (with the '.' and ',' between digits) followed by a space. */
@@ -444,8 +443,8 @@ static void numbers_of(const char *text, size_t len, hr_buf *out)
             continue;
         }
         size_t j = i;
-        while (j < len && (is_digit(text[j]) ||
-                           ((text[j] == '.' || text[j] == ',') && j + 1 < len && is_digit(text[j + 1]))))
+        while (j < len &&
+               (is_digit(text[j]) || ((text[j] == '.' || text[j] == ',') && j + 1 < len && is_digit(text[j + 1]))))
             j++;
         hr_buf_append(out, text + i, j - i);
         hr_buf_append(out, " ", 1);
@@ -565,7 +564,8 @@ static void test_number_words(void)
         snprintf(s, sizeof s, "Sentence number %d describes a distinct topic %d in some detail. ", i, i);
         hr_buf_append(&in, s, strlen(s));
         if (i == 20) hr_buf_append(&in, "Cold starts take 2.3 seconds. ", 30);
-        if (i == 25) hr_buf_append(&in, "The rebuild of the search index on the old nodes took 41 minutes overall. ", 74);
+        if (i == 25)
+            hr_buf_append(&in, "The rebuild of the search index on the old nodes took 41 minutes overall. ", 74);
     }
     struct hr_crush_ctx cx = ctx_for(in.data, in.len);
     CHECK_EQ_U(hr__crush_text(&cx, in.data, in.len, &out), HR_OK);
@@ -573,7 +573,8 @@ static void test_number_words(void)
     numbers_of(out.data, out.len, &got);
     CHECK(got.len == want.len && !memcmp(got.data, want.data, want.len));
     /* an ellipsis where words went: before, between and after what stays */
-    CHECK(contains(&out, "topic 6 \xE2\x80\xA6 \xE2\x80\xA6 number 7 \xE2\x80\xA6 topic 7 \xE2\x80\xA6 \xE2\x80\xA6 number 8 "));
+    CHECK(contains(
+        &out, "topic 6 \xE2\x80\xA6 \xE2\x80\xA6 number 7 \xE2\x80\xA6 topic 7 \xE2\x80\xA6 \xE2\x80\xA6 number 8 "));
     CHECK(contains(&out, "Cold starts take 2.3 seconds. "));
     CHECK(contains(&out, " \xE2\x80\xA6 took 41 minutes \xE2\x80\xA6 ") || contains(&out, "took 41 minutes overall. "));
     CHECK(hr__approx_tokens(out.data, out.len) * 10 < hr__approx_tokens(in.data, in.len) * 7);

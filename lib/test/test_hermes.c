@@ -62,8 +62,9 @@ static void round_trip(const char *text, const char *want)
     free(ch.base_url_old);
 }
 
-#define BLOCK "  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n    providers: [anthropic, openai-api]\n" \
-              "    require_health: true\n"
+#define BLOCK                                                                                                          \
+    "  headroom-route:\n    proxy_url: http://127.0.0.1:8788\n    providers: [anthropic, openai-api]\n"                \
+    "    require_health: true\n"
 
 static void test_block_list(void)
 {
@@ -109,8 +110,8 @@ static void test_odd_shapes(void)
     no_model.model_url = NULL;
     struct hr__config_changes ch;
     /* a block scalar ends with its text, not at the next line */
-    char *got = config_apply("model:\n  base_url: |\n    http://example.com/v1\n  provider: openai-api\n", &ch,
-                             &SETTINGS);
+    char *got =
+        config_apply("model:\n  base_url: |\n    http://example.com/v1\n  provider: openai-api\n", &ch, &SETTINGS);
     CHECK_EQ_S(got, "model:\n  base_url: \"http://127.0.0.1:8788\"\n  provider: openai-api\nplugins:\n  enabled:\n"
                     "    - headroom-route\n" BLOCK);
     free(got);
@@ -170,7 +171,9 @@ static void test_odd_shapes(void)
     hr__yaml_free(&y);
     static const char *const refused[][2] = {
         {"model:\r  provider: x\r", "1:7: a carriage return without a line feed"},
-        {"a: \xe2\x80\xa8" "b\n", "1:4: a line or paragraph separator"},
+        {"a: \xe2\x80\xa8"
+         "b\n",
+         "1:4: a line or paragraph separator"},
         {"a: 1\n...\n", "2:1: a document end marker"},
         {"plugins:\n  q:\n    ? k\n", "3:7: an explicit key"},
     };
@@ -250,8 +253,9 @@ static void test_bad_shapes(void)
  * one-line), remove what was added. */
 static void test_pool_edits(void)
 {
-    const char *text = "{\"credential_pool\": {\"anthropic\": [\n  {\n    \"id\": \"a\",\n    \"base_url\": \"x\"\n  },\n"
-                       "  {\n    \"id\": \"b\"\n  },\n  {\"id\": \"c\", \"n\": 1}\n]}}";
+    const char *text =
+        "{\"credential_pool\": {\"anthropic\": [\n  {\n    \"id\": \"a\",\n    \"base_url\": \"x\"\n  },\n"
+        "  {\n    \"id\": \"b\"\n  },\n  {\"id\": \"c\", \"n\": 1}\n]}}";
     hr_json *doc;
     hr_json_new(&doc);
     CHECK(!hr_json_parse(doc, text, strlen(text)));
@@ -268,9 +272,10 @@ static void test_pool_edits(void)
     hr_splice_new(text, strlen(text), &sp);
     for (size_t i = 0; i < 3; i++) CHECK(!hr__pool_set_url(doc, &v[i], "http://p", sp));
     hr_splice_apply(sp, &out);
-    CHECK_EQ_S(out.data, "{\"credential_pool\": {\"anthropic\": [\n  {\n    \"id\": \"a\",\n    \"base_url\": \"http://p\"\n"
-                         "  },\n  {\n    \"id\": \"b\",\n    \"base_url\": \"http://p\"\n  },\n"
-                         "  {\"id\": \"c\", \"n\": 1, \"base_url\": \"http://p\"}\n]}}");
+    CHECK_EQ_S(out.data,
+               "{\"credential_pool\": {\"anthropic\": [\n  {\n    \"id\": \"a\",\n    \"base_url\": \"http://p\"\n"
+               "  },\n  {\n    \"id\": \"b\",\n    \"base_url\": \"http://p\"\n  },\n"
+               "  {\"id\": \"c\", \"n\": 1, \"base_url\": \"http://p\"}\n]}}");
     hr_splice_free(sp);
     hr__pool_entries_free(v, n);
     /* and back: the members added are removed */
@@ -311,9 +316,9 @@ static void test_udiff(void)
     hr_splice *sp;
     hr_buf out = {0};
     hr_splice_new(text, strlen(text), &sp);
-    hr_splice_replace(sp, 2, 3, "two", 3);                       /* line 2 */
-    hr_splice_replace(sp, 27, 27, "new\n", 4);                   /* before line 13 */
-    hr_splice_replace(sp, strlen(text), strlen(text), "!", 1);   /* the last line, which has no newline */
+    hr_splice_replace(sp, 2, 3, "two", 3);                     /* line 2 */
+    hr_splice_replace(sp, 27, 27, "new\n", 4);                 /* before line 13 */
+    hr_splice_replace(sp, strlen(text), strlen(text), "!", 1); /* the last line, which has no newline */
     CHECK(!hr__udiff(text, strlen(text), sp, "f", 0, &out));
     CHECK_EQ_S(out.data, "--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n"
                          "@@ -10,6 +10,7 @@\n 10\n 11\n 12\n+new\n 13\n 14\n-15\n\\ No newline at end of file\n"
@@ -373,7 +378,8 @@ static void test_drop_model_url(void)
     char *got = config_apply(text, &ch, &s);
     CHECK_EQ_S(got, "model:\n  default: m\n  api_mode: x\nplugins:\n  enabled:\n  - headroom-route\n"
                     "  headroom-route:\n    providers: [anthropic]\n    proxy_url: http://127.0.0.1:8788\n");
-    CHECK(ch.base_url_removed && !ch.base_url_set && ch.base_url_old && !strcmp(ch.base_url_old, "'http://127.0.0.1:8788'"));
+    CHECK(ch.base_url_removed && !ch.base_url_set && ch.base_url_old &&
+          !strcmp(ch.base_url_old, "'http://127.0.0.1:8788'"));
     char *back = got ? config_rollback(got, &ch, NULL) : NULL;
     CHECK(back && strstr(back, "model:\n  base_url: 'http://127.0.0.1:8788'\n  default: m\n"));
     free(got);

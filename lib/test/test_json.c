@@ -83,11 +83,11 @@ static void test_escapes(void)
     check_decoded("\"a\\nb\\t\\\"\\\\\\/\\b\\f\\r\"", "a\nb\t\"\\/\b\f\r", 10);
     check_decoded("\"\\u00e9\\u20AC\"", "\xc3\xa9\xe2\x82\xac", 5);
     check_decoded("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4);
-    check_decoded("\"x\\ud800y\"", "x\xef\xbf\xbdy", 5);      /* lone high surrogate */
-    check_decoded("\"\\udc00\"", "\xef\xbf\xbd", 3);           /* lone low surrogate */
+    check_decoded("\"x\\ud800y\"", "x\xef\xbf\xbdy", 5); /* lone high surrogate */
+    check_decoded("\"\\udc00\"", "\xef\xbf\xbd", 3);     /* lone low surrogate */
     check_decoded("\"\\u0000\"", "\0", 1);
     check_decoded("\"pl\xc3\xa4in\"", "pl\xc3\xa4in", 6);
-    CHECK_EQ_U(parse("{\"k\\u0065y\": 1}"), HR_OK);          /* escaped key */
+    CHECK_EQ_U(parse("{\"k\\u0065y\": 1}"), HR_OK); /* escaped key */
     CHECK(hr_json_get(doc, hr_json_root(doc), "key") != HR_JSON_NONE);
     CHECK_EQ_U(parse("\"\\x\""), HR_ESYNTAX);
     CHECK_EQ_U(parse("\"\\u12g4\""), HR_ESYNTAX);
@@ -99,9 +99,9 @@ static void test_invalid_utf8(void)
     CHECK_EQ_U(parse("[\"ok\", \"bad \xff here\"]"), HR_EUTF8);
     CHECK_EQ_U(hr_json_error_offset(doc), 12);
     CHECK(strstr(hr_json_errmsg(doc), "invalid UTF-8 byte 0xff") != NULL);
-    CHECK_EQ_U(parse("\"\xed\xa0\x80\""), HR_EUTF8); /* UTF-8-encoded surrogate */
-    CHECK_EQ_U(parse("\"\xc0\xaf\""), HR_EUTF8);     /* overlong */
-    CHECK_EQ_U(parse("\"\xe2\x82\""), HR_EUTF8);     /* cut short */
+    CHECK_EQ_U(parse("\"\xed\xa0\x80\""), HR_EUTF8);     /* UTF-8-encoded surrogate */
+    CHECK_EQ_U(parse("\"\xc0\xaf\""), HR_EUTF8);         /* overlong */
+    CHECK_EQ_U(parse("\"\xe2\x82\""), HR_EUTF8);         /* cut short */
     CHECK_EQ_U(parse("\"\xf4\x90\x80\x80\""), HR_EUTF8); /* above U+10FFFF */
     CHECK_EQ_U(parse("\"\xf0\x9f\x98\x80\""), HR_OK);
 }
@@ -130,8 +130,8 @@ static void test_depth(void)
 
 static void test_truncated(void)
 {
-    const char *cases[] = {"", "  ", "{", "{\"a\"", "{\"a\":", "{\"a\": [1, 2",
-                           "\"\\u12", "tru", "-", "1.", "1e", "[1,", "{\"a\":1,"};
+    const char *cases[] = {"",    "  ", "{",  "{\"a\"", "{\"a\":", "{\"a\": [1, 2", "\"\\u12",
+                           "tru", "-",  "1.", "1e",     "[1,",     "{\"a\":1,"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hr_status st = parse(cases[i]);
         if (st != HR_ETRUNCATED) printf("  case %zu \"%s\": status %d\n", i, cases[i], st);

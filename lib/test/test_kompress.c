@@ -108,7 +108,8 @@ static void check_text(struct hr_kompress *k, const struct ref *r, hr_json_node 
     CHECK(hr__kompress_chunks(k, words, n, text.data, &chunks, &nc) == HR_OK);
     hr_json_node rcs = hr_json_get(r->doc, rt, "chunks");
     CHECK_EQ_U(nc, hr_json_length(r->doc, rcs));
-    for (size_t i = 0; i < nc && i < hr_json_length(r->doc, rcs); i++) check_chunk(k, &chunks[i], r, at(r->doc, rcs, i), w);
+    for (size_t i = 0; i < nc && i < hr_json_length(r->doc, rcs); i++)
+        check_chunk(k, &chunks[i], r, at(r->doc, rcs, i), w);
     size_t differ = 0;
     for (size_t i = 0; i < n; i++) {
         int keep = flag(r, rt, "word_keep", i);
@@ -140,7 +141,8 @@ static void check_model(const char *model)
     hr_json_node texts = hr_json_get(r.doc, hr_json_root(r.doc), "texts");
     for (hr_json_node t = hr_json_first(r.doc, texts); !st && t != HR_JSON_NONE; t = hr_json_next(r.doc, t))
         check_text(&k, &r, t, &w);
-    printf("  %s: %zu tokens, %zu words (%zu within 1e-3 of a threshold); largest differences: score %.2g, span %.2g, logit %.2g\n",
+    printf("  %s: %zu tokens, %zu words (%zu within 1e-3 of a threshold); largest differences: score %.2g, span %.2g, "
+           "logit %.2g\n",
            model, w.tokens, w.words, w.near_threshold, w.score, w.span, w.logit);
     CHECK(w.tokens > 2000);
     CHECK(w.score <= TOL);
@@ -202,9 +204,9 @@ static void test_scorer_choice(void)
 static int skip_backend(const char *model, const char *backend, hr_status st, const char *err)
 {
     if (st != HR_ENOTFOUND) return 0;
-    int absent = !strcmp(backend, "cpu-bf16") ? !hr__kbf16_supported()
-                                              : !hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") ||
-                                                    strstr(err, "no CUDA device");
+    int absent = !strcmp(backend, "cpu-bf16")
+                     ? !hr__kbf16_supported()
+                     : !hr__kompress_cuda_built() || strstr(err, "no NVIDIA driver") || strstr(err, "no CUDA device");
     if (absent) {
         printf("  %s: %s skipped, not on this machine (%s)\n", model, backend, err);
         unit_skipped = 1;
@@ -375,8 +377,14 @@ static void test_selfcheck(void)
     hr__kompress_close(&k);
 }
 
-static void test_tiny_f32(void) { check_model("tiny-f32"); }
-static void test_small_bf16(void) { check_model("small-bf16"); }
+static void test_tiny_f32(void)
+{
+    check_model("tiny-f32");
+}
+static void test_small_bf16(void)
+{
+    check_model("small-bf16");
+}
 
 int main(void)
 {

@@ -34,7 +34,10 @@ static void append(hr_buf *b, const void *s, size_t n)
     }
 }
 
-static void append_str(hr_buf *b, const char *s) { append(b, s, strlen(s)); }
+static void append_str(hr_buf *b, const char *s)
+{
+    append(b, s, strlen(s));
+}
 
 /* The output of f on s[0..n), into a fresh buffer. */
 static hr_buf run(codec_fn f, const char *s, size_t n)
@@ -44,7 +47,10 @@ static hr_buf run(codec_fn f, const char *s, size_t n)
     return out;
 }
 
-static const char *data_of(const hr_buf *b) { return b->len ? b->data : ""; }
+static const char *data_of(const hr_buf *b)
+{
+    return b->len ? b->data : "";
+}
 
 /* Prints s[0..n) around offset at, escaped. */
 static void show(const char *label, const char *s, size_t n, size_t at)
@@ -74,11 +80,11 @@ static int same(const char *what, const char *got, size_t got_n, const char *wan
     return 0;
 }
 
-#define CHECK_OUT(fn, in, want)                                                                    \
-    do {                                                                                           \
-        hr_buf o_ = run(fn, in, strlen(in));                                                       \
-        if (!same(#fn "(" #in ")", data_of(&o_), o_.len, want, strlen(want))) unit_failed_checks++; \
-        hr_buf_free(&o_);                                                                          \
+#define CHECK_OUT(fn, in, want)                                                                                        \
+    do {                                                                                                               \
+        hr_buf o_ = run(fn, in, strlen(in));                                                                           \
+        if (!same(#fn "(" #in ")", data_of(&o_), o_.len, want, strlen(want))) unit_failed_checks++;                    \
+        hr_buf_free(&o_);                                                                                              \
     } while (0)
 
 /* ---- a decoder of hr__lossless_log's markers ----------------------------------------- */
@@ -145,8 +151,8 @@ static int parse_template(const struct tline *l, struct values *v)
     size_t i = 0, n = l->n;
     const char *s = l->s;
     uint64_t k, b;
-    if (!eat(s, n, &i, "[hr: ") || !eat_number(s, n, &i, &k) ||
-        !eat(s, n, &i, " lines of the form below, {} being ") || k == 0)
+    if (!eat(s, n, &i, "[hr: ") || !eat_number(s, n, &i, &k) || !eat(s, n, &i, " lines of the form below, {} being ") ||
+        k == 0)
         return 0;
     v->k = (size_t)k;
     if (eat(s, n, &i, "in turn: ")) {
@@ -183,7 +189,7 @@ static void free_values(struct values *v)
 static hr_buf decode_log(const char *t, size_t len)
 {
     hr_buf out = HR_BUF_INIT, prev = HR_BUF_INIT; /* prev: the last line decoded, with its ending */
-    size_t pos = 0, prev_n = 0;                  /* prev_n: its text's length */
+    size_t pos = 0, prev_n = 0;                   /* prev_n: its text's length */
     int have_prev = 0;
     struct tline l, tpl;
     while (take_line(t, len, &pos, &l)) {
@@ -387,9 +393,13 @@ static hr_buf variant(const char *x, size_t n, int which)
 }
 
 static const char *const log_fixtures[] = {
-    "dpkg-l.txt",          "ls-usr-bin.txt",  "ps-aux-kernel.txt", "find-doc.txt",       "dpkg-log.txt",
-    "apt-term-log.txt",    "grep-static.txt", "grep-C2.txt",       "git-grep-hr_buf.txt", "grep-return.txt",
-    "date-heartbeat.txt",  "seq-chunks.txt",  "unittest-bisect.txt", NULL,
+    "dpkg-l.txt",          "ls-usr-bin.txt",
+    "ps-aux-kernel.txt",   "find-doc.txt",
+    "dpkg-log.txt",        "apt-term-log.txt",
+    "grep-static.txt",     "grep-C2.txt",
+    "git-grep-hr_buf.txt", "grep-return.txt",
+    "date-heartbeat.txt",  "seq-chunks.txt",
+    "unittest-bisect.txt", NULL,
 };
 
 static const char *const search_fixtures[] = {
@@ -407,7 +417,10 @@ static uint64_t rnd(void)
     return rng_state = x;
 }
 
-static size_t rnd_below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+static size_t rnd_below(size_t n)
+{
+    return n ? (size_t)(rnd() % n) : 0;
+}
 
 static void appendf(hr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -453,15 +466,34 @@ static hr_buf tool_like_log(void)
 static hr_buf random_log(int marker_forms)
 {
     static const char *const words[] = {
-        "ok", "GET /api/v1/items", "id=", "x", "{}", "[hr:", "Downloading", ":", "-", "2025-06-24", "chunk", " ",
-        "\t",  "v1.2.3", "/usr/lib/", "a.b", "+", "ERROR", "\xc3\xa9t\xc3\xa9", "]", "\r",
+        "ok",
+        "GET /api/v1/items",
+        "id=",
+        "x",
+        "{}",
+        "[hr:",
+        "Downloading",
+        ":",
+        "-",
+        "2025-06-24",
+        "chunk",
+        " ",
+        "\t",
+        "v1.2.3",
+        "/usr/lib/",
+        "a.b",
+        "+",
+        "ERROR",
+        "\xc3\xa9t\xc3\xa9",
+        "]",
+        "\r",
     };
     hr_buf b = HR_BUF_INIT, line = HR_BUF_INIT;
     size_t lines = rnd_below(40);
     int crlf = rnd_below(4) == 0;
     for (size_t i = 0; i < lines; i++) {
         size_t r = rnd_below(20);
-        if (r < 3 && line.len) { /* the line before, again */
+        if (r < 3 && line.len) {        /* the line before, again */
         } else if (r < 6 && line.len) { /* the line before with its counter moved on, or another value */
             for (size_t k = line.len; k-- > 0;)
                 if (line.data[k] >= '0' && line.data[k] < '9') {
@@ -509,7 +541,7 @@ static hr_buf random_log(int marker_forms)
 static hr_buf random_search(void)
 {
     static const char *const paths[] = {"lib/a.c", "lib/b-2.c", "src/x/y.py", "README.md", "t/1-2-3.t", "a.b"};
-    static const char *const texts[] = {"",     " static int x;", "a:b:c",        "-1-",
+    static const char *const texts[] = {"",        " static int x;", "a:b:c", "-1-",
                                         "  12: y", "x--y",           "\ttab", "\xe2\x82\xac"};
     hr_buf b = HR_BUF_INIT;
     size_t lines = rnd_below(30);

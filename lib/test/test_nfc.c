@@ -47,7 +47,8 @@ static FILE *open_test_file(void)
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) {
         printf("  NormalizationTest.txt not found (HR_NFC_TEST_FILE=%s): run scripts/install-deps "
-               "(Debian's unicode-data) and run the tests through make check\n", path ? path : "(unset)");
+               "(Debian's unicode-data) and run the tests through make check\n",
+               path ? path : "(unset)");
         unit_failed_checks++;
     }
     return f;
@@ -60,7 +61,8 @@ static int same_version(const char *line)
     snprintf(want, sizeof want, "NormalizationTest-%s.txt", hr__nfc_unicode_version);
     if (strstr(line, want)) return 1;
     printf("  the test file is not Unicode %s (%.60s): regenerate lib/kompress/unicode_nfc_tables.c with "
-           "scripts/gen-unicode-nfc.py\n", hr__nfc_unicode_version, line);
+           "scripts/gen-unicode-nfc.py\n",
+           hr__nfc_unicode_version, line);
     unit_failed_checks++;
     return 0;
 }

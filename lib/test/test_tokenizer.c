@@ -62,7 +62,8 @@ static void test_count_of_repeated_pieces(void)
     static char words[400][40];
     for (int w = 0; w < 400; w++) {
         size_t len = 3 + next_rand() % 34;
-        for (size_t i = 0; i < len; i++) words[w][i] = (char)(next_rand() % 4 ? 'a' + next_rand() % 26 : '0' + next_rand() % 10);
+        for (size_t i = 0; i < len; i++)
+            words[w][i] = (char)(next_rand() % 4 ? 'a' + next_rand() % 26 : '0' + next_rand() % 10);
         words[w][len] = '\0';
     }
     hr_buf text = HR_BUF_INIT;
@@ -209,9 +210,14 @@ static void test_special_tokens(void)
 /* Ill-formed UTF-8 is read as U+FFFD per maximal subpart. */
 static void test_invalid_utf8(void)
 {
-    const struct { const char *in, *clean; } cases[] = {
-        {"a\xff" "b", "a\xef\xbf\xbd" "b"},
-        {"\xe0\xa0", "\xef\xbf\xbd"},                          /* truncated: one subpart */
+    const struct {
+        const char *in, *clean;
+    } cases[] = {
+        {"a\xff"
+         "b",
+         "a\xef\xbf\xbd"
+         "b"},
+        {"\xe0\xa0", "\xef\xbf\xbd"},                             /* truncated: one subpart */
         {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate: three */
         {"\xf0\x9f\x98", "\xef\xbf\xbd"},
         {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},
@@ -245,13 +251,23 @@ static void test_unicode_classes(void)
 static void test_models(void)
 {
     hr_model_encoding m;
-    const struct { const char *model, *enc; int est; } cases[] = {
-        {"gpt-4o", "o200k_base", 0}, {"gpt-4o-mini-2024-07-18", "o200k_base", 0},
-        {"gpt-4.1", "o200k_base", 0}, {"gpt-5", "o200k_base", 0}, {"o1", "o200k_base", 0},
-        {"o3-mini", "o200k_base", 0}, {"o4-mini", "o200k_base", 0},
-        {"gpt-4", "cl100k_base", 0}, {"gpt-4-turbo", "cl100k_base", 0},
-        {"gpt-3.5-turbo", "cl100k_base", 0}, {"claude-sonnet-4-5", "cl100k_base", 1},
-        {"anthropic/claude-3-haiku", "cl100k_base", 1}, {"openai/gpt-4o", "o200k_base", 0},
+    const struct {
+        const char *model, *enc;
+        int est;
+    } cases[] = {
+        {"gpt-4o", "o200k_base", 0},
+        {"gpt-4o-mini-2024-07-18", "o200k_base", 0},
+        {"gpt-4.1", "o200k_base", 0},
+        {"gpt-5", "o200k_base", 0},
+        {"o1", "o200k_base", 0},
+        {"o3-mini", "o200k_base", 0},
+        {"o4-mini", "o200k_base", 0},
+        {"gpt-4", "cl100k_base", 0},
+        {"gpt-4-turbo", "cl100k_base", 0},
+        {"gpt-3.5-turbo", "cl100k_base", 0},
+        {"claude-sonnet-4-5", "cl100k_base", 1},
+        {"anthropic/claude-3-haiku", "cl100k_base", 1},
+        {"openai/gpt-4o", "o200k_base", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK_EQ_U(hr_model_lookup(cases[i].model, &m), HR_OK);

@@ -156,8 +156,8 @@ static int scratch_reserve(struct hr_bpe_scratch *s, const struct hr_vocab *v, s
 
 /* Re-ranks the pair starting at part `at` and files it; reports whether its
  * rank is below `current` (the case that interrupts a batch). */
-static int rerank(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
-                  size_t n, uint32_t at, uint32_t current, int *ok)
+static int rerank(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p, size_t n, uint32_t at,
+                  uint32_t current, int *ok)
 {
     uint32_t right = s->next[at];
     uint32_t r = HR_NO_RANK;
@@ -168,8 +168,8 @@ static int rerank(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsi
     return r < current;
 }
 
-size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
-                             const unsigned char *p, size_t n, uint32_t *out)
+size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p, size_t n,
+                             uint32_t *out)
 {
     if (n >= UINT32_MAX || !scratch_reserve(s, v, n)) return SIZE_MAX;
     int ok = 1;
@@ -222,8 +222,8 @@ size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
     return m;
 }
 
-size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
-                      size_t n, uint32_t *out)
+size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p, size_t n,
+                      uint32_t *out)
 {
     if (n == 1) {
         if (out) out[0] = v->byte_rank[p[0]];

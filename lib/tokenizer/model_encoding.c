@@ -16,13 +16,20 @@ struct model_rule {
 
 /* The longest matching prefix wins, so "gpt-4o" beats "gpt-4". */
 static const struct model_rule rules[] = {
-    {"gpt-5", "o200k_base", 0},       {"gpt-4.1", "o200k_base", 0},
-    {"gpt-4.5", "o200k_base", 0},     {"gpt-4o", "o200k_base", 0},
-    {"chatgpt-4o", "o200k_base", 0},  {"gpt-oss", "o200k_base", 0},
-    {"codex-", "o200k_base", 0},      {"o1", "o200k_base", 0},
-    {"o3", "o200k_base", 0},          {"o4", "o200k_base", 0},
-    {"gpt-4", "cl100k_base", 0},      {"gpt-3.5", "cl100k_base", 0},
-    {"gpt-35", "cl100k_base", 0},     {"text-embedding-3", "cl100k_base", 0},
+    {"gpt-5", "o200k_base", 0},
+    {"gpt-4.1", "o200k_base", 0},
+    {"gpt-4.5", "o200k_base", 0},
+    {"gpt-4o", "o200k_base", 0},
+    {"chatgpt-4o", "o200k_base", 0},
+    {"gpt-oss", "o200k_base", 0},
+    {"codex-", "o200k_base", 0},
+    {"o1", "o200k_base", 0},
+    {"o3", "o200k_base", 0},
+    {"o4", "o200k_base", 0},
+    {"gpt-4", "cl100k_base", 0},
+    {"gpt-3.5", "cl100k_base", 0},
+    {"gpt-35", "cl100k_base", 0},
+    {"text-embedding-3", "cl100k_base", 0},
     {"text-embedding-ada-002", "cl100k_base", 0},
     {"claude", "cl100k_base", CLAUDE_FACTOR},
 };

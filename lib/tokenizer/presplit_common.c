@@ -11,15 +11,11 @@ size_t hr__contraction_len(const unsigned char *s, size_t n, size_t i)
     case 's':
     case 't':
     case 'm':
-    case 'd':
-        return 1;
+    case 'd': return 1;
     case 'r':
-    case 'v':
-        return d == 'e' ? 2 : 0;
-    case 'l':
-        return d == 'l' ? 2 : 0;
-    default:
-        return 0;
+    case 'v': return d == 'e' ? 2 : 0;
+    case 'l': return d == 'l' ? 2 : 0;
+    default: return 0;
     }
 }
 

@@ -98,10 +98,8 @@ size_t hr__presplit_o200k(const unsigned char *s, size_t n, size_t i)
 
     if (c0.cls == HR_UC_NUMBER) return hr__split_digits(s, n, i, after - i);
     size_t j = NO_MATCH;
-    if (c0.cp == ' ' && after < n && is_symbol(hr_ch_at(s, after).cls))
-        j = after;
-    else if (is_symbol(c0.cls))
-        j = i;
+    if (c0.cp == ' ' && after < n && is_symbol(hr_ch_at(s, after).cls)) j = after;
+    else if (is_symbol(c0.cls)) j = i;
     if (j != NO_MATCH) {
         while (j < n) {
             struct hr_ch c = hr_ch_at(s, j);

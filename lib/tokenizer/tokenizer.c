@@ -13,11 +13,13 @@ struct special_token {
 };
 
 static const struct special_token cl100k_specials[] = {
-    {"<|endoftext|>", 100257}, {"<|fim_prefix|>", 100258}, {"<|fim_middle|>", 100259},
+    {"<|endoftext|>", 100257},  {"<|fim_prefix|>", 100258},  {"<|fim_middle|>", 100259},
     {"<|fim_suffix|>", 100260}, {"<|endofprompt|>", 100276}, {NULL, 0},
 };
 static const struct special_token o200k_specials[] = {
-    {"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}, {NULL, 0},
+    {"<|endoftext|>", 199999},
+    {"<|endofprompt|>", 200018},
+    {NULL, 0},
 };
 
 typedef size_t (*presplit_fn)(const unsigned char *, size_t, size_t);
@@ -100,8 +102,7 @@ const char *hr_tokenizer_encoding(const hr_tokenizer *tok)
     return tok ? tok->vocab->name : NULL;
 }
 
-hr_status hr_tokenizer_token_bytes(const hr_tokenizer *tok, uint32_t id, const char **bytes,
-                                   size_t *len)
+hr_status hr_tokenizer_token_bytes(const hr_tokenizer *tok, uint32_t id, const char **bytes, size_t *len)
 {
     if (!tok || !bytes || !len) return HR_EINVAL;
     for (const struct special_token *s = tok->specials; s->text; s++) {
@@ -208,8 +209,8 @@ static hr_status encode_ordinary(hr_tokenizer *t, const unsigned char *s, size_t
 }
 
 /* The earliest special token at or after s[from], or NULL. */
-static const struct special_token *next_special(const hr_tokenizer *t, const unsigned char *s,
-                                                size_t n, size_t from, size_t *at)
+static const struct special_token *next_special(const hr_tokenizer *t, const unsigned char *s, size_t n, size_t from,
+                                                size_t *at)
 {
     for (size_t i = from; i + 1 < n; i++) {
         const unsigned char *p = memchr(s + i, '<', n - i - 1);
@@ -227,8 +228,7 @@ static const struct special_token *next_special(const hr_tokenizer *t, const uns
     return NULL;
 }
 
-static hr_status encode_text(hr_tokenizer *t, const unsigned char *s, size_t n, unsigned flags,
-                             struct sink *k)
+static hr_status encode_text(hr_tokenizer *t, const unsigned char *s, size_t n, unsigned flags, struct sink *k)
 {
     size_t i = 0;
     if (flags & HR_ALLOW_SPECIAL) {
@@ -244,8 +244,7 @@ static hr_status encode_text(hr_tokenizer *t, const unsigned char *s, size_t n, 
     return encode_ordinary(t, s + i, n - i, k);
 }
 
-static hr_status encode_any(hr_tokenizer *t, const char *text, size_t len, unsigned flags,
-                            struct sink *k)
+static hr_status encode_any(hr_tokenizer *t, const char *text, size_t len, unsigned flags, struct sink *k)
 {
     if (!t || (!text && len) || (flags & ~HR_ALLOW_SPECIAL)) return HR_EINVAL;
     const unsigned char *s = (const unsigned char *)text;
@@ -259,8 +258,7 @@ static hr_status encode_any(hr_tokenizer *t, const char *text, size_t len, unsig
     return st;
 }
 
-hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len, unsigned flags,
-                             size_t *count)
+hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len, unsigned flags, size_t *count)
 {
     struct sink k = {NULL, 0, 0};
     if (!count) return HR_EINVAL;
@@ -269,8 +267,8 @@ hr_status hr_tokenizer_count(hr_tokenizer *tok, const char *text, size_t len, un
     return st;
 }
 
-hr_status hr_tokenizer_encode(hr_tokenizer *tok, const char *text, size_t len, unsigned flags,
-                              uint32_t *ids, size_t cap, size_t *n)
+hr_status hr_tokenizer_encode(hr_tokenizer *tok, const char *text, size_t len, unsigned flags, uint32_t *ids,
+                              size_t cap, size_t *n)
 {
     struct sink k = {ids, ids ? cap : 0, 0};
     if (!n) return HR_EINVAL;

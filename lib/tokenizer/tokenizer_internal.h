@@ -36,8 +36,7 @@ static inline uint32_t hr_vocab_lookup(const struct hr_vocab *v, const unsigned 
         if (!e) return HR_NO_RANK;
         if ((uint32_t)(e >> 32) == tag) {
             uint32_t r = (uint32_t)e - 1;
-            if (v->offsets[r + 1] - v->offsets[r] == n && !memcmp(v->bytes + v->offsets[r], p, n))
-                return r;
+            if (v->offsets[r + 1] - v->offsets[r] == n && !memcmp(v->bytes + v->offsets[r], p, n)) return r;
         }
     }
 }
@@ -49,7 +48,7 @@ struct hr_bpe_scratch {
     uint32_t *bucket_head; /* one per rank, HR_NO_RANK when empty */
     struct hr_bpe_node {
         uint32_t pos, next;
-    } *nodes;
+    } * nodes;
     size_t nodes_len, nodes_cap;
     uint32_t free_node;
     uint32_t *heap;
@@ -79,13 +78,13 @@ void hr__tokenizer_trim(hr_tokenizer *t, size_t keep_bytes);
  * pair of lowest rank, leftmost first). Writes at most n ids to out (which may
  * be NULL to count only) and returns the number of tokens, or SIZE_MAX when
  * scratch memory could not be allocated. */
-size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p,
-                      size_t n, uint32_t *out);
+size_t hr__bpe_encode(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p, size_t n,
+                      uint32_t *out);
 
 /* The two merge strategies, exposed so the tests can compare them. */
 size_t hr__bpe_merge_scan(const struct hr_vocab *v, const unsigned char *p, size_t n, uint32_t *out);
-size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s,
-                             const unsigned char *p, size_t n, uint32_t *out);
+size_t hr__bpe_merge_buckets(const struct hr_vocab *v, struct hr_bpe_scratch *s, const unsigned char *p, size_t n,
+                             uint32_t *out);
 
 /* Pre-splitters: given valid UTF-8 s[0..n) and a piece start i < n, return
  * the end of the piece, exactly as the encoding's regular expression would. */

@@ -66,7 +66,7 @@ int hr__read_regular_file(const char *path, hr_buf *out, unsigned *mode)
 const char *hr__file_error(int err, unsigned mode)
 {
     if (err != HR__ENOTREG) return strerror(err);
-    return S_ISFIFO(mode)  ? "not a regular file (a FIFO)"
+    return S_ISFIFO(mode)   ? "not a regular file (a FIFO)"
            : S_ISSOCK(mode) ? "not a regular file (a socket)"
            : S_ISCHR(mode)  ? "not a regular file (a character device)"
            : S_ISBLK(mode)  ? "not a regular file (a block device)"

@@ -7,9 +7,9 @@
 
 struct hr_sha256 {
     uint32_t h[8];
-    uint64_t bytes;        /* message length so far */
+    uint64_t bytes; /* message length so far */
     unsigned char block[64];
-    size_t fill;           /* bytes waiting in block */
+    size_t fill; /* bytes waiting in block */
 };
 
 void hr__sha256_init(struct hr_sha256 *s);

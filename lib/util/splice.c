@@ -48,8 +48,7 @@ const char *hr_splice_errmsg(const hr_splice *sp)
 static int overlaps(const struct edit *a, size_t start, size_t end)
 {
     if (a->start == a->end || start == end) /* insertions clash only at the same point */
-        return a->start == start || (start > a->start && start < a->end) ||
-               (a->start > start && a->start < end);
+        return a->start == start || (start > a->start && start < a->end) || (a->start > start && a->start < end);
     return start < a->end && a->start < end;
 }
 
@@ -57,8 +56,7 @@ hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char 
 {
     if (!sp || (!bytes && n)) return HR_EINVAL;
     if (start > end || end > sp->len) {
-        snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) outside the %zu-byte original",
-                 start, end, sp->len);
+        snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) outside the %zu-byte original", start, end, sp->len);
         return HR_EINVAL;
     }
     /* Edits mostly come in order (a walk of the document): then only the
@@ -68,8 +66,8 @@ hr_status hr_splice_replace(hr_splice *sp, size_t start, size_t end, const char 
     size_t from = after_last && !sp->out_of_order && sp->n ? sp->n - 1 : 0;
     for (size_t i = from; i < sp->n; i++) {
         if (overlaps(&sp->edits[i], start, end)) {
-            snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) overlaps edit [%zu, %zu)",
-                     start, end, sp->edits[i].start, sp->edits[i].end);
+            snprintf(sp->errmsg, sizeof sp->errmsg, "range [%zu, %zu) overlaps edit [%zu, %zu)", start, end,
+                     sp->edits[i].start, sp->edits[i].end);
             return HR_EINVAL;
         }
     }

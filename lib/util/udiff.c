@@ -177,8 +177,8 @@ static hr_status put_line(hr_buf *out, char mark, const struct lines *l, size_t 
     return st;
 }
 
-static hr_status put_hunk(hr_buf *out, const struct lines *a, const struct lines *b, const struct change *c,
-                          size_t k, int redact)
+static hr_status put_hunk(hr_buf *out, const struct lines *a, const struct lines *b, const struct change *c, size_t k,
+                          int redact)
 {
     size_t os = c[0].o > CONTEXT ? c[0].o - CONTEXT : 0;
     size_t oe = c[k - 1].o + c[k - 1].on + CONTEXT;

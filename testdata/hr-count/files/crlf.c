@@ -1,3 +1,4 @@
-int main(void) {
+int main(void)
+{
     return 0; // it's DONE
 }
