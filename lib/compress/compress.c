@@ -384,7 +384,7 @@ static hr_status envelope_string(struct envelope *e, hr_json_node str)
     if (st || before < e->opt->min_tokens || hr__has_marker(c->member.data, c->member.len)) return st;
     struct hr_crush_ctx cx = *e->cx;
     cx.tokens = before;
-    enum hr_kind kind = hr__route(&cx, c->member.data, c->member.len);
+    enum hr_kind kind = hr__content_kind(&cx, c->member.data, c->member.len);
     st = crush(c, &cx, e->tok, e->opt, kind, c->member.data, c->member.len, before, &c->member_out, &member_lossless,
                &known);
     if (st == HR_ENOMEM) return st;
@@ -517,7 +517,7 @@ static hr_status crush_unit(hr_compressor *c, hr_tokenizer *tok, const hr_compre
     c->crushed_tokens = SIZE_MAX;
     st = crush_json_unit(c, &cx, tok, opt, &k, &c->unit_lossless);
     if (!st && !k) {
-        enum hr_kind routed = hr__route(&cx, c->text.data, c->text.len);
+        enum hr_kind routed = hr__content_kind(&cx, c->text.data, c->text.len);
         st = crush(c, &cx, tok, opt, routed, c->text.data, c->text.len, *before, &c->crushed, &c->unit_lossless,
                    &c->crushed_tokens);
         k = hr__kind_name(routed);

@@ -148,7 +148,7 @@ hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_reques
  * ~/.headroom/models/kompress-v2-base; NULL without HOME. */
 char *hr__kompress_default_dir(void);
 
-/* ---- compressors (crush_*.c) and the router (route.c) ----------------------- */
+/* ---- compressors (crush_*.c) and the router (content_kind.c) ----------------------- */
 
 enum hr_kind { HR_KIND_JSON, HR_KIND_DIFF, HR_KIND_SEARCH, HR_KIND_LOG, HR_KIND_TEXT };
 const char *hr__kind_name(enum hr_kind kind);
@@ -180,7 +180,7 @@ int hr__ends_sentence(const char *s, size_t n);
 int hr__is_prose(const char *text, size_t len);
 
 /* The kind of content a unit holds (its text is not changed). */
-enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len);
+enum hr_kind hr__content_kind(struct hr_crush_ctx *cx, const char *text, size_t len);
 
 /* Each appends the compressed text to out; when it cannot do better it
  * appends the text unchanged. An error means the unit stays as it was. */

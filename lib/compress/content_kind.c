@@ -1,4 +1,5 @@
-/* The router: which compressor suits a unit, from its content alone. */
+/* Which compressor suits a unit: its content kind (JSON, diff, search
+ * results, log, text), judged from the content alone. */
 #include "compress/compress_internal.h"
 
 #include <string.h>
@@ -50,7 +51,7 @@ int hr__is_prose(const char *text, size_t len)
     return n && words * 100 >= n * 92;
 }
 
-enum hr_kind hr__route(struct hr_crush_ctx *cx, const char *text, size_t len)
+enum hr_kind hr__content_kind(struct hr_crush_ctx *cx, const char *text, size_t len)
 {
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) i++;

@@ -2,6 +2,7 @@
  * the splices that change it, so every other byte of the file stays. */
 #include "hermes/hermes.h"
 #include "json/json_internal.h"
+#include "unicode/unicode.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,6 +5,7 @@
 #include "util/errmsg.h"
 #include "hermes/hermes.h"
 #include "json/json_internal.h"
+#include "unicode/unicode.h"
 
 #include <errno.h>
 #include <fcntl.h>

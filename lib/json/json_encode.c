@@ -1,5 +1,6 @@
 /* Writing a string as a JSON literal. */
 #include "json/json_internal.h"
+#include "unicode/unicode.h"
 
 #include <stdio.h>
 #include <string.h>

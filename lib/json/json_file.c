@@ -3,6 +3,7 @@
 #include "util/errmsg.h"
 #include "util/file_io.h"
 #include "json/json_internal.h"
+#include "unicode/unicode.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -31,14 +31,6 @@ struct hr_json {
  * keep_bytes; the document is empty afterwards, ready for the next parse. */
 void hr__json_trim(hr_json *doc, size_t keep_bytes);
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or, when it is
- * ill-formed, minus the length of its maximal subpart. */
-int hr__utf8_sequence_len(const unsigned char *s, size_t n);
-
-/* The 1-based line and column of byte at in text[0..len); columns count
- * characters (UTF-8 lead bytes), as the error messages give them. */
-void hr__utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column);
-
 /* The decoded value of obj's string member key, malloc'd, in *out; NULL
  * when the member is absent or not a string. HR_ENOMEM on failure. */
 hr_status hr__json_member_string(const hr_json *doc, hr_json_node obj, const char *key, char **out);

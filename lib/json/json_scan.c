@@ -3,6 +3,7 @@
  * the original text and leave everything else byte-identical. */
 #include "util/grow.h"
 #include "json/json_internal.h"
+#include "unicode/unicode.h"
 
 #include <stdarg.h>
 #include <stdio.h>

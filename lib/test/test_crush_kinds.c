@@ -150,7 +150,7 @@ static void test_combined_diffs_route_as_diffs(void)
         hr_buf in = unit_read_file(path);
         CHECK(in.len > 0);
         struct hr_crush_ctx cx = ctx_for(in.data, in.len);
-        enum hr_kind kind = hr__route(&cx, in.data, in.len);
+        enum hr_kind kind = hr__content_kind(&cx, in.data, in.len);
         if (kind != HR_KIND_DIFF) printf("  %s: routed as %s\n", combined_fixtures[f], hr__kind_name(kind));
         CHECK_EQ_U(kind, HR_KIND_DIFF);
         hr_buf_free(&in);
@@ -159,7 +159,7 @@ static void test_combined_diffs_route_as_diffs(void)
     const char *log = "@@@ -1 started\nbuild 1 done\n@@@ -2 started\nbuild 2 done\n"
                       "@@ -3 started\nbuild 3 done\n@@ -4 started\nbuild 4 done\n";
     struct hr_crush_ctx cx = ctx_for(log, strlen(log));
-    CHECK(hr__route(&cx, log, strlen(log)) != HR_KIND_DIFF);
+    CHECK(hr__content_kind(&cx, log, strlen(log)) != HR_KIND_DIFF);
 }
 
 /* grep output with one match to most files, grouped under its paths
@@ -180,10 +180,10 @@ static void test_grouped_search_routes_as_search(void)
         hr_buf_append(&in, line, strlen(line));
     }
     struct hr_crush_ctx cx = ctx_for(in.data, in.len);
-    CHECK_EQ_U(hr__route(&cx, in.data, in.len), HR_KIND_SEARCH);
+    CHECK_EQ_U(hr__content_kind(&cx, in.data, in.len), HR_KIND_SEARCH);
     CHECK(!hr__lossless_search(in.data, in.len, &grouped) && grouped.len && grouped.len < in.len);
     cx = ctx_for(grouped.data, grouped.len);
-    CHECK_EQ_U(hr__route(&cx, grouped.data, grouped.len), HR_KIND_SEARCH);
+    CHECK_EQ_U(hr__content_kind(&cx, grouped.data, grouped.len), HR_KIND_SEARCH);
     hr_buf_free(&in);
     hr_buf_free(&grouped);
 }
@@ -287,7 +287,7 @@ static void test_unified_diff_unchanged(void)
                        " end\n";
     hr_buf out = HR_BUF_INIT;
     struct hr_crush_ctx cx = ctx_for(in, strlen(in));
-    CHECK_EQ_U(hr__route(&cx, in, strlen(in)), HR_KIND_DIFF);
+    CHECK_EQ_U(hr__content_kind(&cx, in, strlen(in)), HR_KIND_DIFF);
     CHECK_EQ_U(hr__crush_diff(&cx, in, strlen(in), &out), HR_OK);
     CHECK_EQ_S(out.data, want);
     hr_buf_free(&out);

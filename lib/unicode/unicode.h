@@ -56,4 +56,12 @@ static inline uint32_t hr_utf8_decode_valid(const unsigned char *s, size_t *len)
     return (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 | (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 }
 
+/* Length of the well-formed UTF-8 sequence at s[0..n), or, when it is
+ * ill-formed, minus the length of its maximal subpart. */
+int hr__utf8_sequence_len(const unsigned char *s, size_t n);
+
+/* The 1-based line and column of byte at in text[0..len); columns count
+ * characters (UTF-8 lead bytes), as the error messages give them. */
+void hr__utf8_line_column(const char *text, size_t len, size_t at, size_t *line, size_t *column);
+
 #endif

@@ -1,6 +1,5 @@
 /* Strict UTF-8 validation and WHATWG-style replacement of ill-formed input:
  * the tokenizer sees text the way Node.js, Python and browsers decode it. */
-#include "json/json_internal.h"
 #include "unicode/unicode.h"
 
 #include <string.h>
