@@ -59,9 +59,10 @@ static void usage(FILE *out)
           "  --config FILE        settings file (default: $HEADROOM_HOME/route.yaml)\n"
           "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
-          "--mode to --kompress-backend also come from HEADROOM_* and route.yaml, as\n"
-          "for hr-proxy: a flag wins over the environment, which wins over the file\n"
-          "(see hr-compress(1)).\n",
+          "--mode, --exact-tools, --lossless, --protect-recent, --min-tokens, --scorer,\n"
+          "--kompress-model and --kompress-backend also come from HEADROOM_* and\n"
+          "route.yaml, as for hr-proxy: a flag wins over the environment, which wins\n"
+          "over the file (see hr-compress(1)).\n",
           out);
 }
 
