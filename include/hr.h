@@ -283,10 +283,14 @@ typedef struct hr_compress_options {
                                        repeated lines counted): nothing is ever dropped */
     const char *query;              /* the task's words; NULL: the task of each unit (cache mode: the user
                                        message before it and its tool call; token mode: the latest) */
-    const char *scorer;             /* "auto" (NULL), "lexical" or "kompress" */
-    const char *model_dir;          /* the Kompress model folder; NULL: $HEADROOM_KOMPRESS_MODEL,
-                                       else $HEADROOM_HOME/models/kompress-v2-base */
-    const char *kompress_backend;   /* "auto", "cpu", "cuda"; NULL: $HEADROOM_KOMPRESS_BACKEND */
+    const char *scorer;             /* "auto" (NULL), "lexical" or "kompress"; $HEADROOM_SCORER is
+                                       not read here: the programs resolve it and pass it */
+    const char *model_dir;          /* the Kompress model folder; NULL or "": $HEADROOM_KOMPRESS_MODEL,
+                                       else $HEADROOM_HOME/models/kompress-v2-base. route.yaml is
+                                       never read here: hr's programs resolve these three settings
+                                       themselves (flag, HEADROOM_*, route.yaml) and pass them */
+    const char *kompress_backend;   /* "auto", "cpu", "cpu-fp32", "cpu-bf16", "cuda"; NULL:
+                                       $HEADROOM_KOMPRESS_BACKEND, else "auto" */
     size_t kompress_max_concurrent; /* model runs on the GPU at a time, each with its own
                                        memory; 0: 1. Set by the first user of a model folder */
     const char *encoding;           /* NULL: the encoding of the request's model */

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@ static void usage(FILE *out)
     fputs("usage: hr-compress [--format auto|anthropic|openai-chat|openai-responses]\n"
           "                   [--mode cache|token] [--exact-tools LIST] [--lossless]\n"
           "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
-          "                   [--scorer auto|lexical|kompress] [--model DIR]\n"
+          "                   [--scorer auto|lexical|kompress] [--kompress-model DIR]\n"
           "                   [--kompress-backend B] [--stats | --json-stats] [--fail-open]\n"
           "                   [--config FILE] [--max-bytes N] [FILE]\n"
           "Compress the context of one LLM API request body (FILE, or standard input)\n"
@@ -49,8 +48,8 @@ static void usage(FILE *out)
           "                       tool result and its call; token mode: the latest)\n"
           "  --scorer NAME        auto (default: kompress when its model is there), lexical\n"
           "                       or kompress\n"
-          "  --model DIR          the Kompress model folder (default: $HEADROOM_KOMPRESS_MODEL,\n"
-          "                       else $HEADROOM_HOME/models/kompress-v2-base)\n"
+          "  --kompress-model DIR the Kompress model folder (default:\n"
+          "                       $HEADROOM_HOME/models/kompress-v2-base)\n"
           "  --kompress-backend B where the model runs: auto (default: cuda when a GPU\n"
           "                       answers, else cpu), cpu (bf16 where the CPU has\n"
           "                       AVX-512 BF16, else fp32), cpu-fp32, cpu-bf16, cuda\n"
@@ -60,10 +59,10 @@ static void usage(FILE *out)
           "  --config FILE        settings file (default: $HEADROOM_HOME/route.yaml)\n"
           "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
-          "Settings also come from HEADROOM_MODE, HEADROOM_EXACT_TOOLS,\n"
-          "HEADROOM_PROTECT_RECENT, HEADROOM_MIN_TOKENS_TO_CRUSH, HEADROOM_LOSSLESS and\n"
-          "route.yaml (mode, exact_tools, protect_recent, min_tokens_to_crush,\n"
-          "lossless); flags win over the environment, which wins over the file.\n",
+          "--mode, --exact-tools, --lossless, --protect-recent, --min-tokens, --scorer,\n"
+          "--kompress-model and --kompress-backend also come from HEADROOM_* and\n"
+          "route.yaml, as for hr-proxy: a flag wins over the environment, which wins\n"
+          "over the file (see hr-compress(1)).\n",
           out);
 }
 

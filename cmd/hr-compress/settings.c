@@ -1,6 +1,8 @@
 /* hr-compress's options, and the settings it shares with hr-proxy: a flag
  * wins over the environment, which wins over route.yaml, which wins over
- * the built-in default, as libhr resolves them (lib/settings/route_settings.c). */
+ * the built-in default, read and checked by libhr as for every program
+ * (lib/settings/route_settings.c); this file keeps only the option table
+ * and where each value goes. */
 #include "hr_internal.h"
 #include "settings.h"
 
@@ -9,165 +11,152 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_FORMAT = 256,
-    OPT_PROTECT,
-    OPT_MIN_TOKENS,
-    OPT_QUERY,
-    OPT_SCORER,
-    OPT_MODEL,
-    OPT_BACKEND,
-    OPT_STATS,
-    OPT_JSON_STATS,
-    OPT_FAIL_OPEN,
-    OPT_CONFIG,
-    OPT_MAX_BYTES,
-    OPT_MODE,
-    OPT_EXACT_TOOLS,
-    OPT_LOSSLESS
+/* The options that are not shared settings; a shared setting's option
+ * returns 256 + its enum hr__setting. */
+enum { OPT_FORMAT = 1, OPT_QUERY, OPT_STATS, OPT_JSON_STATS, OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES };
+#define OPT_SETTING(id) (256 + (id))
+
+/* The shared settings hr-compress takes, each with the flag of libhr's
+ * table. */
+static const enum hr__setting used[] = {
+    HR_S_PROTECT_RECENT, HR_S_MIN_TOKENS, HR_S_MODE,           HR_S_EXACT_TOOLS,
+    HR_S_LOSSLESS,       HR_S_SCORER,     HR_S_KOMPRESS_MODEL, HR_S_KOMPRESS_BACKEND,
 };
+#define N_USED (sizeof used / sizeof used[0])
 
-/* The numeric settings shared with hr-proxy, resolved by libhr (flag, else
- * environment, else route.yaml); each source is named in the error. */
-static int resolve_numeric(const struct hr__settings *src, enum hr__setting id, const char *flag_value, size_t *dest,
-                           char *err, size_t err_len, int *from_flag)
+/* Keeps a copy of text in *slot (freed by settings_free). */
+static const char *keep(char **slot, const char *text)
 {
-    char from, where[4200];
-    const char *v = hr__settings_get(src, id, flag_value, &from);
-    *from_flag = from == 'f';
-    if (from == 'd' || !hr__parse_size(v, dest)) return 0; /* the default: the library's own */
-    hr__settings_where(src, id, from, where, sizeof where);
-    snprintf(err, err_len, "%s: '%s' is not a whole number", where, v);
-    return -1;
+    *slot = strdup(text);
+    return *slot;
 }
 
-/* mode and exact_tools, resolved as the numbers are; exact_tools copied out. */
-static int resolve_words(const struct hr__settings *src, const char *mode, const char *exact, struct settings *s,
-                         char *err, size_t err_len)
+/* Setting id, read and checked by libhr, stored in s: 0 or -1 (out of memory). */
+static int apply(struct settings *s, enum hr__setting id, const struct hr__setting_value *v)
 {
-    char from, where[4200];
-    const char *v = hr__settings_get(src, HR_S_MODE, mode, &from);
-    if (hr_mode_parse(v, &s->opt.mode)) {
-        hr__settings_where(src, HR_S_MODE, from, where, sizeof where);
-        snprintf(err, err_len, "%s: unknown mode '%s' (cache, token)", where, v);
-        return from == 'f' ? SETTINGS_USAGE : SETTINGS_CONFIG;
+    hr_compress_options *o = &s->opt;
+    switch (id) {
+    case HR_S_PROTECT_RECENT: o->protect_recent = v->n; return 0;
+    case HR_S_MIN_TOKENS: o->min_tokens = v->n; return 0;
+    case HR_S_MODE: o->mode = v->mode; return 0;
+    case HR_S_LOSSLESS: o->lossless_only = v->on; return 0;
+    case HR_S_EXACT_TOOLS: return (o->exact_tools = keep(&s->exact_tools, v->text)) ? 0 : -1;
+    case HR_S_SCORER: return (o->scorer = keep(&s->scorer, v->text)) ? 0 : -1;
+    case HR_S_KOMPRESS_MODEL: return (o->model_dir = keep(&s->model_dir, v->text)) ? 0 : -1;
+    case HR_S_KOMPRESS_BACKEND: return (o->kompress_backend = keep(&s->kompress_backend, v->text)) ? 0 : -1;
+    default: return 0;
     }
-    s->exact_tools = strdup(hr__settings_get(src, HR_S_EXACT_TOOLS, exact, &from));
-    if (!s->exact_tools) {
-        snprintf(err, err_len, "out of memory");
-        return SETTINGS_CONFIG;
+}
+
+/* Every shared setting hr-compress takes: SETTINGS_OK, SETTINGS_USAGE for a
+ * bad flag, SETTINGS_CONFIG for a bad environment variable or route.yaml. */
+static int resolve(const char *config, const char *const flags[HR_S_COUNT], struct settings *s, char *err,
+                   size_t err_len)
+{
+    struct hr__settings src;
+    int rc = hr__settings_open(&src, NULL, config, err, err_len) ? SETTINGS_CONFIG : SETTINGS_OK;
+    for (size_t i = 0; i < N_USED && !rc; i++) {
+        struct hr__setting_value v;
+        if (hr__settings_read(&src, used[i], flags[used[i]], &v, err, err_len))
+            rc = v.from == 'f' ? SETTINGS_USAGE : SETTINGS_CONFIG;
+        else if (apply(s, used[i], &v)) {
+            snprintf(err, err_len, "out of memory");
+            rc = SETTINGS_CONFIG;
+        }
     }
-    s->opt.exact_tools = s->exact_tools;
-    return SETTINGS_OK;
+    hr__settings_close(&src); /* the values are copied out: nothing is kept */
+    return rc;
 }
 
-static int resolve_lossless(const struct hr__settings *src, const char *flag, struct settings *s, char *err,
-                            size_t err_len)
+/* The option table: hr-compress's own options, then the shared settings
+ * under their flags (--lossless a switch), then --model, kept for one
+ * release as the old name of --kompress-model. */
+static void options(struct option *longopts)
 {
-    char from, where[4200];
-    const char *v = hr__settings_get(src, HR_S_LOSSLESS, flag, &from);
-    if (!hr__parse_bool(v, &s->opt.lossless_only)) return SETTINGS_OK;
-    hr__settings_where(src, HR_S_LOSSLESS, from, where, sizeof where);
-    snprintf(err, err_len, "%s: '%s' is not true or false", where, v);
-    return SETTINGS_CONFIG;
-}
-
-int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
-{
-    static const struct option longopts[] = {
+    static const struct option own[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"protect-recent", required_argument, NULL, OPT_PROTECT},
-        {"min-tokens", required_argument, NULL, OPT_MIN_TOKENS},
         {"query", required_argument, NULL, OPT_QUERY},
-        {"scorer", required_argument, NULL, OPT_SCORER},
-        {"model", required_argument, NULL, OPT_MODEL},
-        {"kompress-backend", required_argument, NULL, OPT_BACKEND},
         {"stats", no_argument, NULL, OPT_STATS},
         {"json-stats", no_argument, NULL, OPT_JSON_STATS},
         {"fail-open", no_argument, NULL, OPT_FAIL_OPEN},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-        {"mode", required_argument, NULL, OPT_MODE},
-        {"exact-tools", required_argument, NULL, OPT_EXACT_TOOLS},
-        {"lossless", no_argument, NULL, OPT_LOSSLESS},
+        {"model", required_argument, NULL, OPT_SETTING(HR_S_KOMPRESS_MODEL)},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
     };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) longopts[n++] = own[i];
+    for (size_t i = 0; i < N_USED; i++) {
+        const struct hr__setting_spec *spec = hr__setting_spec(used[i]);
+        int has_arg = spec->kind == HR_K_BOOL ? no_argument : required_argument;
+        longopts[n++] = (struct option){spec->flag, has_arg, NULL, OPT_SETTING(used[i])};
+    }
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* One option of hr-compress's own: SETTINGS_OK or SETTINGS_USAGE. */
+static int own_option(int c, struct settings *s, const char **config, char *err, size_t err_len)
+{
+    switch (c) {
+    case OPT_FORMAT:
+        if (strcmp(optarg, "auto") && hr_format_parse(optarg, &s->opt.format)) {
+            snprintf(err, err_len, "unknown format '%s' (auto, anthropic, openai-chat, openai-responses)", optarg);
+            return SETTINGS_USAGE;
+        }
+        break;
+    case OPT_QUERY: s->opt.query = optarg; break;
+    case OPT_STATS: s->stats = STATS_HUMAN; break;
+    case OPT_JSON_STATS: s->stats = STATS_JSON; break;
+    case OPT_FAIL_OPEN: s->fail_open = 1; break;
+    case OPT_CONFIG: *config = optarg; break;
+    case OPT_MAX_BYTES:
+        if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
+            snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
+            return SETTINGS_USAGE;
+        }
+        break;
+    }
+    return SETTINGS_OK;
+}
+
+int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
+{
+    struct option longopts[16 + N_USED];
+    options(longopts);
     memset(s, 0, sizeof *s);
     hr_compress_options_init(&s->opt);
-    const char *protect = NULL, *min_tokens = NULL, *config = NULL, *mode = NULL, *exact = NULL, *lossless = NULL;
-    int c;
+    const char *flags[HR_S_COUNT] = {0}, *config = NULL;
+    int c, rc = SETTINGS_OK;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': return SETTINGS_HELP;
-        case 'V': return SETTINGS_VERSION;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "auto") && hr_format_parse(optarg, &s->opt.format)) {
-                snprintf(err, err_len, "unknown format '%s' (auto, anthropic, openai-chat, openai-responses)", optarg);
-                return SETTINGS_USAGE;
-            }
-            break;
-        case OPT_PROTECT: protect = optarg; break;
-        case OPT_MIN_TOKENS: min_tokens = optarg; break;
-        case OPT_QUERY: s->opt.query = optarg; break;
-        case OPT_SCORER: s->opt.scorer = optarg; break;
-        case OPT_MODEL: s->opt.model_dir = optarg; break;
-        case OPT_BACKEND:
-            if (!hr__kompress_backend_known(optarg)) {
-                snprintf(err, err_len, "unknown Kompress backend '%s' (" HR_KOMPRESS_BACKENDS ")", optarg);
-                return SETTINGS_USAGE;
-            }
-            s->opt.kompress_backend = optarg;
-            break;
-        case OPT_STATS: s->stats = STATS_HUMAN; break;
-        case OPT_JSON_STATS: s->stats = STATS_JSON; break;
-        case OPT_FAIL_OPEN: s->fail_open = 1; break;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_MODE: mode = optarg; break;
-        case OPT_EXACT_TOOLS: exact = optarg; break;
-        case OPT_LOSSLESS: lossless = "true"; break;
-        case OPT_MAX_BYTES:
-            if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
-                snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
-                return SETTINGS_USAGE;
-            }
-            break;
-        default:
+    while (!rc && (c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+        if (c == 'h') return SETTINGS_HELP;
+        if (c == 'V') return SETTINGS_VERSION;
+        if (c >= OPT_SETTING(0) && c < OPT_SETTING(HR_S_COUNT)) {
+            int bool_flag = hr__setting_spec(c - OPT_SETTING(0))->kind == HR_K_BOOL;
+            flags[c - OPT_SETTING(0)] = bool_flag ? "true" : optarg;
+        } else if (c > 0 && c < OPT_SETTING(0) && c != '?') {
+            rc = own_option(c, s, &config, err, err_len);
+        } else {
             if (optopt && optopt < 256) snprintf(err, err_len, "unknown option '-%c'", optopt);
             else snprintf(err, err_len, "unknown option or missing value: '%s'", argv[optind - 1]);
             return SETTINGS_USAGE;
         }
     }
+    if (rc) return rc;
     if (argc - optind > 1) {
         snprintf(err, err_len, "one input at most (got %d)", argc - optind);
         return SETTINGS_USAGE;
     }
     if (optind < argc) s->path = argv[optind];
-    struct hr__settings src;
-    int rc = hr__settings_open(&src, NULL, config, err, err_len) ? SETTINGS_CONFIG : SETTINGS_OK;
-    const struct {
-        enum hr__setting id;
-        const char *flag_value;
-        size_t *dest;
-    } nums[] = {
-        {HR_S_PROTECT_RECENT, protect, &s->opt.protect_recent},
-        {HR_S_MIN_TOKENS, min_tokens, &s->opt.min_tokens},
-    };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !rc; i++) {
-        int from_flag;
-        if (resolve_numeric(&src, nums[i].id, nums[i].flag_value, nums[i].dest, err, err_len, &from_flag))
-            rc = from_flag ? SETTINGS_USAGE : SETTINGS_CONFIG;
-    }
-    if (!rc) rc = resolve_words(&src, mode, exact, s, err, err_len);
-    if (!rc) rc = resolve_lossless(&src, lossless, s, err, err_len);
-    hr__settings_close(&src); /* the values are copied out: nothing is kept */
-    return rc;
+    return resolve(config, flags, s, err, err_len);
 }
 
 void settings_free(struct settings *s)
 {
     free(s->exact_tools);
-    s->exact_tools = NULL;
+    free(s->scorer);
+    free(s->model_dir);
+    free(s->kompress_backend);
+    s->exact_tools = s->scorer = s->model_dir = s->kompress_backend = NULL;
 }

@@ -1,4 +1,5 @@
-/* hr-compress settings: flags, then the environment, then route.yaml. */
+/* hr-compress settings: flags, then the environment, then route.yaml, as
+ * libhr resolves them for every program. */
 #ifndef HR_COMPRESS_SETTINGS_H
 #define HR_COMPRESS_SETTINGS_H
 
@@ -12,7 +13,8 @@ struct settings {
     const char *path; /* the input; NULL: standard input */
     enum stats_mode stats;
     int fail_open;
-    char *exact_tools; /* owned: opt.exact_tools points here */
+    /* owned; opt.exact_tools, scorer, model_dir, kompress_backend point here */
+    char *exact_tools, *scorer, *model_dir, *kompress_backend;
 };
 
 /* One of SETTINGS_*; on SETTINGS_USAGE / SETTINGS_CONFIG, err says why. */

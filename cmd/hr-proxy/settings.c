@@ -1,6 +1,7 @@
 /* hr-proxy settings: each one from its flag, else its environment variable,
- * else route.yaml, else the default, as libhr resolves them for every
- * program (lib/settings/route_settings.c); checked and stored here, read again on SIGHUP. */
+ * else route.yaml, else the default, resolved and checked by libhr as for
+ * every program (lib/settings/route_settings.c); stored here, read again on
+ * SIGHUP. */
 #include "hr_internal.h"
 #include "proxy.h"
 
@@ -8,32 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* How each setting's text is read; the names and defaults are libhr's
- * (lib/settings/route_settings.c), shared with hr-compress and hr-verify. */
-enum kind { K_LISTEN, K_URL, K_SIZE, K_DIR, K_WORD, K_PATH, K_BOOL, K_RATE, K_MODE, K_TOOLS };
-
 _Static_assert(HR_S_COUNT <= sizeof((struct cli *)0)->flags / sizeof(const char *), "struct cli: flags too short");
 
-static enum kind kind_of(int i)
+static int is_switch(int i)
 {
-    switch (i) {
-    case HR_S_LISTEN: return K_LISTEN;
-    case HR_S_ANTHROPIC_URL:
-    case HR_S_OPENAI_URL:
-    case HR_S_CHATGPT_URL: return K_URL;
-    case HR_S_LOG_DIR: return K_DIR;
-    case HR_S_SCORER:
-    case HR_S_KOMPRESS_BACKEND: return K_WORD;
-    case HR_S_KOMPRESS_MODEL: return K_PATH;
-    case HR_S_OBSERVE:
-    case HR_S_LOSSLESS: return K_BOOL;
-    case HR_S_MODE: return K_MODE;
-    case HR_S_EXACT_TOOLS: return K_TOOLS;
-    case HR_S_PRICE_ANTHROPIC_CACHE_WRITE:
-    case HR_S_PRICE_ANTHROPIC_CACHE_READ:
-    case HR_S_PRICE_OPENAI_CACHED: return K_RATE;
-    default: return K_SIZE;
-    }
+    return hr__setting_spec(i)->kind == HR_K_BOOL;
 }
 
 void usage(FILE *out)
@@ -59,8 +39,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
     struct option longopts[HR_S_COUNT + 6];
     memset(cli, 0, sizeof *cli);
     for (int i = 0; i < HR_S_COUNT; i++) /* --observe, --lossless: switches, their value "true" */
-        longopts[i] = (struct option){hr__setting_spec(i)->flag, kind_of(i) == K_BOOL ? no_argument : required_argument,
-                                      NULL, 256 + i};
+        longopts[i] =
+            (struct option){hr__setting_spec(i)->flag, is_switch(i) ? no_argument : required_argument, NULL, 256 + i};
     longopts[HR_S_COUNT] = (struct option){"config", required_argument, NULL, 'c'};
     longopts[HR_S_COUNT + 1] = (struct option){"allow-remote", no_argument, NULL, 'r'};
     longopts[HR_S_COUNT + 2] = (struct option){"pidfile", required_argument, NULL, 'p'};
@@ -70,7 +50,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        if (c >= 256 && c < 256 + HR_S_COUNT) cli->flags[c - 256] = kind_of(c - 256) == K_BOOL ? "true" : optarg;
+        if (c >= 256 && c < 256 + HR_S_COUNT) cli->flags[c - 256] = is_switch(c - 256) ? "true" : optarg;
         else if (c == 'c') cli->config = optarg;
         else if (c == 'r') cli->allow_remote = 1;
         else if (c == 'p') cli->pidfile = optarg;
@@ -93,10 +73,9 @@ static int is_loopback(const char *host)
     return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
 }
 
-/* An upstream base URL: http(s)://, no trailing slash. */
-static int parse_url(const char *v, char *out, size_t cap)
+/* An upstream base URL (libhr checked its scheme), without trailing slashes. */
+static int copy_url(char *out, size_t cap, const char *v)
 {
-    if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) return -1;
     size_t n = strlen(v);
     while (n > 8 && v[n - 1] == '/') n--;
     if (n >= cap) return -1;
@@ -105,18 +84,12 @@ static int parse_url(const char *v, char *out, size_t cap)
     return 0;
 }
 
-static int known_scorer(const char *v)
-{
-    return !strcmp(v, "auto") || !strcmp(v, "lexical") || !strcmp(v, "kompress");
-}
-
 /* v into out[cap]; -1 when it does not fit. */
 static int copy_word(char *out, size_t cap, const char *v)
 {
     return (size_t)snprintf(out, cap, "%s", v) < cap ? 0 : -1;
 }
 
-/* route.yaml's true/false, and what people type in a variable. */
 static int apply_rate(struct settings *s, int i, const char *v)
 {
     double *to = i == HR_S_PRICE_ANTHROPIC_CACHE_WRITE  ? &s->prices.cache_write
@@ -125,56 +98,58 @@ static int apply_rate(struct settings *s, int i, const char *v)
     return parse_multiplier(v, to);
 }
 
-static int apply(struct settings *s, int i, const char *v)
+static int apply_text(struct settings *s, int i, const char *v)
 {
-    size_t n = 0;
-    switch (kind_of(i)) {
-    case K_WORD:
-        if (i == HR_S_SCORER) return known_scorer(v) ? copy_word(s->scorer, sizeof s->scorer, v) : -1;
-        return hr__kompress_backend_known(v) ? copy_word(s->kompress_backend, sizeof s->kompress_backend, v) : -1;
-    case K_PATH: /* "" leaves the folder to libhr's default */
-        return copy_word(s->kompress_model, sizeof s->kompress_model, v);
-    case K_LISTEN: return hr__parse_listen(v, s->listen_host, sizeof s->listen_host, &s->listen_port);
-    case K_URL:
-        return parse_url(v,
-                         i == HR_S_ANTHROPIC_URL ? s->anthropic_url
-                         : i == HR_S_OPENAI_URL  ? s->openai_url
-                                                 : s->chatgpt_url,
-                         sizeof s->openai_url);
-    case K_DIR: return *v ? copy_word(s->log_dir, sizeof s->log_dir, v) : -1;
-    case K_BOOL: return hr__parse_bool(v, i == HR_S_OBSERVE ? &s->observe : &s->lossless);
-    case K_MODE: return hr_mode_parse(v, &s->mode) ? -1 : 0;
-    case K_TOOLS: return copy_word(s->exact_tools, sizeof s->exact_tools, v);
-    case K_RATE: return apply_rate(s, i, v);
-    case K_SIZE: break;
-    }
-    if (hr__parse_size(v, &n)) return -1;
     switch (i) {
+    case HR_S_ANTHROPIC_URL: return copy_url(s->anthropic_url, sizeof s->anthropic_url, v);
+    case HR_S_OPENAI_URL: return copy_url(s->openai_url, sizeof s->openai_url, v);
+    case HR_S_CHATGPT_URL: return copy_url(s->chatgpt_url, sizeof s->chatgpt_url, v);
+    case HR_S_LOG_DIR: return copy_word(s->log_dir, sizeof s->log_dir, v);
+    case HR_S_SCORER: return copy_word(s->scorer, sizeof s->scorer, v);
+    case HR_S_KOMPRESS_MODEL: return copy_word(s->kompress_model, sizeof s->kompress_model, v);
+    case HR_S_KOMPRESS_BACKEND: return copy_word(s->kompress_backend, sizeof s->kompress_backend, v);
+    case HR_S_EXACT_TOOLS: return copy_word(s->exact_tools, sizeof s->exact_tools, v);
+    default: return apply_rate(s, i, v);
+    }
+}
+
+/* Setting i, as libhr read and checked it, stored: 0, or -1 when it does
+ * not fit (or, for a price, is none). */
+static int apply(struct settings *s, int i, const struct hr__setting_value *v)
+{
+    size_t n = v->n;
+    switch (i) {
+    case HR_S_LISTEN: s->listen_port = v->port; return copy_word(s->listen_host, sizeof s->listen_host, v->host);
+    case HR_S_OBSERVE: s->observe = v->on; break;
+    case HR_S_LOSSLESS: s->lossless = v->on; break;
+    case HR_S_MODE: s->mode = v->mode; break;
     case HR_S_PROTECT_RECENT: s->protect_recent = n; break;
     case HR_S_MIN_TOKENS: s->min_tokens = n; break;
-    case HR_S_MAX_CONCURRENT: s->max_concurrent = n; return n ? 0 : -1;
-    case HR_S_MAX_BODY: s->max_body = n; return n ? 0 : -1;
-    case HR_S_UPSTREAM_TIMEOUT: s->upstream_timeout_s = (long)n; return n ? 0 : -1;
-    case HR_S_CONNECT_TIMEOUT: s->connect_timeout_s = (long)n; return n ? 0 : -1;
-    case HR_S_CLIENT_TIMEOUT: s->client_timeout_s = (long)n; return n ? 0 : -1;
+    case HR_S_MAX_CONCURRENT: s->max_concurrent = n; break;
+    case HR_S_MAX_BODY: s->max_body = n; break;
+    case HR_S_UPSTREAM_TIMEOUT: s->upstream_timeout_s = (long)n; break;
+    case HR_S_CONNECT_TIMEOUT: s->connect_timeout_s = (long)n; break;
+    case HR_S_CLIENT_TIMEOUT: s->client_timeout_s = (long)n; break;
     case HR_S_COMPRESS_TIMEOUT: s->compress_timeout_ms = (long)n; break;
     case HR_S_SHUTDOWN_WAIT: s->shutdown_wait_s = (long)n; break;
-    case HR_S_LOG_MAX: s->log_max_bytes = n; return n ? 0 : -1;
+    case HR_S_LOG_MAX: s->log_max_bytes = n; break;
+    default: return apply_text(s, i, v->text);
     }
     return 0;
 }
 
-/* Each setting from libhr's shared resolution, checked and stored. */
+/* Each setting read and checked by libhr, the same as in every program,
+ * and stored. */
 static int resolve_all(const struct cli *cli, const struct hr__settings *src, struct settings *s, char *err,
                        size_t err_len)
 {
     for (int i = 0; i < HR_S_COUNT; i++) {
-        char from;
-        const char *v = hr__settings_get(src, i, cli->flags[i], &from);
-        if (!apply(s, i, v)) continue;
-        char where[4200];
-        hr__settings_where(src, i, from, where, sizeof where);
-        snprintf(err, err_len, "%s: bad value '%s'", where, v);
+        struct hr__setting_value v;
+        if (hr__settings_read(src, i, cli->flags[i], &v, err, err_len)) return -1;
+        if (!apply(s, i, &v)) continue;
+        int rate = hr__setting_spec(i)->kind == HR_K_RATE;
+        hr__settings_refuse(src, i, &v, rate ? "is not a price multiplier (a number, 0 or more)" : "is too long", err,
+                            err_len);
         return -1;
     }
     return 0;

@@ -166,11 +166,13 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
     return 0;
 }
 
-/* $env, else ~/dot, else ./dot: a check still reports on something. */
-static char *under_home(const char *env, const char *dot)
+/* Hermes's home (headroom's is the settings layer's, hr__headroom_home):
+ * $HERMES_HOME, else ~/.hermes, else ./.hermes, so that a check still
+ * reports on something. */
+static char *hermes_home(void)
 {
-    char *dir = hr__user_dir(env, dot);
-    return dir ? dir : hr__path_join(".", dot);
+    char *dir = hr__user_dir("HERMES_HOME", ".hermes");
+    return dir ? dir : hr__path_join(".", ".hermes");
 }
 
 /* The proxy URL: given, else the plugin block's, else where hr-proxy
@@ -197,28 +199,27 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
     return url;
 }
 
-/* What hr-proxy itself would use, by libhr's shared resolution of its
- * settings: the log folder, and the address it listens on as a URL
+/* What hr-proxy itself would use, read and checked by libhr as hr-proxy
+ * reads them: the log folder, and the address it listens on as a URL
  * (*listen_url NULL, and why in bad_listen, when the setting is not one:
  * an error only where the proxy URL must come from it). */
 static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url, char *bad_listen, size_t bad_len)
 {
     struct hr__settings src;
-    char err[700], where[300];
+    struct hr__setting_value v;
+    char err[4300];
     int rc = 0;
     *listen_url = NULL;
-    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err)) {
+    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err) ||
+        hr__settings_read(&src, HR_S_LOG_DIR, raw->log_dir, &v, err, sizeof err)) {
         usage_error("%s", err);
         rc = EXIT_USAGE;
     } else {
-        char from;
-        const char *listen = hr__settings_get(&src, HR_S_LISTEN, NULL, &from);
-        o->log_dir = strdup(hr__settings_get(&src, HR_S_LOG_DIR, raw->log_dir, NULL));
+        o->log_dir = strdup(v.text);
         o->settings_path = src.config_path ? strdup(src.config_path) : NULL;
-        if (!(*listen_url = hr__listen_url(listen))) {
-            hr__settings_where(&src, HR_S_LISTEN, from, where, sizeof where);
-            snprintf(bad_listen, bad_len, "%s: '%s' is not a listen address (HOST:PORT)", where, listen);
-        }
+        if (!hr__settings_read(&src, HR_S_LISTEN, NULL, &v, bad_listen, bad_len) &&
+            !(*listen_url = hr__listen_url(v.text)))
+            snprintf(bad_listen, bad_len, "out of memory");
     }
     hr__settings_close(&src);
     return rc;
@@ -230,7 +231,7 @@ static int resolve(struct options *o, const struct raw *raw)
     int need_listen = 0;
     int rc = proxy_settings(o, raw, &listen_url, bad_listen, sizeof bad_listen);
     if (rc) return rc;
-    o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : under_home("HERMES_HOME", ".hermes");
+    o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : hermes_home();
     o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home, listen_url, &need_listen) : NULL;
     free(listen_url);
     if (need_listen) {

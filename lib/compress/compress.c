@@ -210,7 +210,7 @@ static hr_status pick_tokenizer(hr_compressor *c, const hr_compress_options *opt
 static hr_status pick_scorer(hr_compressor *c, const hr_compress_options *opt)
 {
     struct hr_scorer_request rq = {opt->scorer, opt->model_dir, opt->kompress_backend, opt->kompress_max_concurrent};
-    const char *env_dir = getenv("HEADROOM_KOMPRESS_MODEL");
+    const char *env_dir = hr__setting_env(HR_S_KOMPRESS_MODEL); /* hr.h: a NULL model_dir means it */
     char key[sizeof c->scorer_key];
     snprintf(key, sizeof key, "%s|%s|%s|%s", rq.name ? rq.name : "", rq.model_dir ? rq.model_dir : "",
              env_dir ? env_dir : "", hr__kompress_backend_wanted(rq.backend));

@@ -143,10 +143,8 @@ hr_status hr__scorer_lexical_new(struct hr_scorer **out);
  * tokenizer.json), ranking non-prose units as the lexical scorer does. */
 hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_request *rq, struct hr_scorer **out,
                                   char *err, size_t err_len, char *note, size_t note_len);
-/* The model folder auto and kompress use when none is given, malloc'd:
- * $HEADROOM_KOMPRESS_MODEL, else $HEADROOM_HOME/models/kompress-v2-base, else
- * ~/.headroom/models/kompress-v2-base; NULL without HOME. */
-char *hr__kompress_default_dir(void);
+/* hr__kompress_default_dir, the folder auto and kompress use when none is
+ * given, is the settings layer's (lib/settings/route_settings.h). */
 
 /* ---- compressors (crush_*.c) and the router (content_kind.c) ----------------------- */
 

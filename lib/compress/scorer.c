@@ -1,7 +1,10 @@
 /* The scorer registry: compressors rank segments through one interface, and
  * the scorer behind it is chosen by name at run time. auto takes the Kompress
- * model when its folder is there and loads, else the lexical scorer. */
+ * model when its folder is there and loads, else the lexical scorer. The
+ * folder a caller leaves out is the settings layer's default
+ * (hr__kompress_default_dir), never found here. */
 #include "compress/compress_internal.h"
+#include "settings/route_settings.h"
 #include "util/errmsg.h"
 #include "util/file_io.h"
 
@@ -9,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-char *hr__kompress_default_dir(void)
-{
-    const char *env = getenv("HEADROOM_KOMPRESS_MODEL");
-    if (env && *env) return strdup(env);
-    char *home = hr__user_dir("HEADROOM_HOME", ".headroom");
-    char *dir = home ? hr__path_join(home, "models/kompress-v2-base") : NULL;
-    free(home);
-    return dir;
-}
 
 /* A folder that looks like a model: auto tries it, and says so if it fails. */
 static int model_present(const char *dir)
@@ -51,7 +44,7 @@ hr_status hr__scorer_new(const struct hr_scorer_request *rq, struct hr_scorer **
     if (!kompress && strcmp(name, "auto")) return HR_ENOTFOUND;
     char *dir = rq->model_dir && *rq->model_dir ? strdup(rq->model_dir) : hr__kompress_default_dir();
     hr_status st;
-    if (kompress && !dir) st = hr__errorf(err, err_len, HR_EINVAL, "no Kompress model folder: set HOME or give one");
+    if (kompress && !dir) st = hr__errorf(err, err_len, HR_EINVAL, "no Kompress model folder: out of memory");
     else if (kompress) st = hr__scorer_kompress_new(dir, rq, out, err, err_len, note, note_len);
     else st = auto_scorer(rq, dir, out, note, note_len);
     free(dir);

@@ -1,7 +1,8 @@
 /* Opening a Kompress model folder and picking where it runs: the CUDA
  * backend when asked for (or, under auto, when a device answers), else the
  * CPU, in bf16 where the CPU has AVX-512 BF16 and fp32 elsewhere (cpu-fp32
- * and cpu-bf16 pin one). HEADROOM_KOMPRESS_BACKEND names the choice;
+ * and cpu-bf16 pin one). The caller names the choice (none: the
+ * settings layer's HEADROOM_KOMPRESS_BACKEND, else auto, as hr.h says);
  * "pytorch" and "onnx" are Headroom's names for its GPU and CPU paths and
  * mean cuda and cpu here. */
 #define _GNU_SOURCE /* sched_getaffinity */
@@ -34,8 +35,9 @@ int hr__kompress_backend_known(const char *name)
 
 const char *hr__kompress_backend_wanted(const char *name)
 {
-    if (!name || !*name) name = getenv("HEADROOM_KOMPRESS_BACKEND");
-    return name && *name ? name : "auto";
+    if (name && *name) return name;
+    const char *env = hr__setting_env(HR_S_KOMPRESS_BACKEND); /* hr.h: a NULL kompress_backend means it */
+    return env ? env : hr__setting_spec(HR_S_KOMPRESS_BACKEND)->fallback;
 }
 
 /* The GPU's scores on a test window against the CPU's; a backend that

@@ -14,40 +14,46 @@
 static const struct hr__setting_spec specs[HR_S_COUNT] = {
     /* cache: each tool result compressed once, the same in every request;
      * token: the old messages, again at each request (no prompt caching) */
-    [HR_S_MODE] = {"mode", "HEADROOM_MODE", "mode", "cache"},
+    [HR_S_MODE] = {"mode", "HEADROOM_MODE", "mode", "cache", HR_K_MODE},
     /* tools whose results are never cut, added to the defaults ("-name" removes one) */
-    [HR_S_EXACT_TOOLS] = {"exact-tools", "HEADROOM_EXACT_TOOLS", "exact_tools", ""},
-    [HR_S_LISTEN] = {"listen", "HEADROOM_LISTEN", "listen", "127.0.0.1:8788"},
+    [HR_S_EXACT_TOOLS] = {"exact-tools", "HEADROOM_EXACT_TOOLS", "exact_tools", "", HR_K_TEXT},
+    [HR_S_LISTEN] = {"listen", "HEADROOM_LISTEN", "listen", "127.0.0.1:8788", HR_K_LISTEN},
     [HR_S_ANTHROPIC_URL] = {"anthropic-api-url", "HEADROOM_ANTHROPIC_API_URL", "anthropic_api_url",
-                            "https://api.anthropic.com"},
-    [HR_S_OPENAI_URL] = {"openai-api-url", "HEADROOM_OPENAI_API_URL", "openai_api_url", "https://api.openai.com"},
+                            "https://api.anthropic.com", HR_K_URL},
+    [HR_S_OPENAI_URL] = {"openai-api-url", "HEADROOM_OPENAI_API_URL", "openai_api_url", "https://api.openai.com",
+                         HR_K_URL},
     [HR_S_CHATGPT_URL] = {"chatgpt-api-url", "HEADROOM_CHATGPT_API_URL", "chatgpt_api_url",
-                          "https://chatgpt.com/backend-api/codex"},
-    [HR_S_PROTECT_RECENT] = {"protect-recent", "HEADROOM_PROTECT_RECENT", "protect_recent", "5"},
-    [HR_S_MIN_TOKENS] = {"min-tokens", "HEADROOM_MIN_TOKENS_TO_CRUSH", "min_tokens_to_crush", "500"},
-    [HR_S_MAX_CONCURRENT] = {"max-concurrent", "HEADROOM_KOMPRESS_MAX_CONCURRENT", "max_concurrent", "1"},
-    [HR_S_LOG_DIR] = {"log-dir", "HEADROOM_LOG_DIR", "log_dir", NULL},
-    [HR_S_MAX_BODY] = {"max-body-bytes", "HEADROOM_MAX_BODY_BYTES", "max_body_bytes", "33554432"},
-    [HR_S_UPSTREAM_TIMEOUT] = {"upstream-timeout", "HEADROOM_UPSTREAM_TIMEOUT", "upstream_timeout", "600"},
-    [HR_S_CONNECT_TIMEOUT] = {"connect-timeout", "HEADROOM_CONNECT_TIMEOUT", "connect_timeout", "10"},
-    [HR_S_CLIENT_TIMEOUT] = {"client-timeout", "HEADROOM_CLIENT_TIMEOUT", "client_timeout", "120"},
-    [HR_S_COMPRESS_TIMEOUT] = {"compress-timeout-ms", "HEADROOM_COMPRESS_TIMEOUT_MS", "compress_timeout_ms", "1000"},
-    [HR_S_SHUTDOWN_WAIT] = {"shutdown-wait", "HEADROOM_SHUTDOWN_WAIT", "shutdown_wait", "30"},
-    [HR_S_LOG_MAX] = {"log-max-bytes", "HEADROOM_LOG_MAX_BYTES", "log_max_bytes", "67108864"},
-    [HR_S_SCORER] = {"scorer", "HEADROOM_SCORER", "scorer", "auto"},
-    /* "": libhr's default folder (hr__kompress_default_dir) */
-    [HR_S_KOMPRESS_MODEL] = {"kompress-model", "HEADROOM_KOMPRESS_MODEL", "kompress_model", ""},
-    [HR_S_KOMPRESS_BACKEND] = {"kompress-backend", "HEADROOM_KOMPRESS_BACKEND", "kompress_backend", "auto"},
+                          "https://chatgpt.com/backend-api/codex", HR_K_URL},
+    [HR_S_PROTECT_RECENT] = {"protect-recent", "HEADROOM_PROTECT_RECENT", "protect_recent", "5", HR_K_SIZE},
+    [HR_S_MIN_TOKENS] = {"min-tokens", "HEADROOM_MIN_TOKENS_TO_CRUSH", "min_tokens_to_crush", "500", HR_K_SIZE},
+    [HR_S_MAX_CONCURRENT] = {"max-concurrent", "HEADROOM_KOMPRESS_MAX_CONCURRENT", "max_concurrent", "1",
+                             HR_K_POSITIVE},
+    [HR_S_LOG_DIR] = {"log-dir", "HEADROOM_LOG_DIR", "log_dir", NULL, HR_K_DIR},
+    [HR_S_MAX_BODY] = {"max-body-bytes", "HEADROOM_MAX_BODY_BYTES", "max_body_bytes", "33554432", HR_K_POSITIVE},
+    [HR_S_UPSTREAM_TIMEOUT] = {"upstream-timeout", "HEADROOM_UPSTREAM_TIMEOUT", "upstream_timeout", "600",
+                               HR_K_POSITIVE},
+    [HR_S_CONNECT_TIMEOUT] = {"connect-timeout", "HEADROOM_CONNECT_TIMEOUT", "connect_timeout", "10", HR_K_POSITIVE},
+    [HR_S_CLIENT_TIMEOUT] = {"client-timeout", "HEADROOM_CLIENT_TIMEOUT", "client_timeout", "120", HR_K_POSITIVE},
+    [HR_S_COMPRESS_TIMEOUT] = {"compress-timeout-ms", "HEADROOM_COMPRESS_TIMEOUT_MS", "compress_timeout_ms", "1000",
+                               HR_K_SIZE},
+    [HR_S_SHUTDOWN_WAIT] = {"shutdown-wait", "HEADROOM_SHUTDOWN_WAIT", "shutdown_wait", "30", HR_K_SIZE},
+    [HR_S_LOG_MAX] = {"log-max-bytes", "HEADROOM_LOG_MAX_BYTES", "log_max_bytes", "67108864", HR_K_POSITIVE},
+    [HR_S_SCORER] = {"scorer", "HEADROOM_SCORER", "scorer", "auto", HR_K_SCORER},
+    /* NULL: the home's models/kompress-v2-base; "" given means the same */
+    [HR_S_KOMPRESS_MODEL] = {"kompress-model", "HEADROOM_KOMPRESS_MODEL", "kompress_model", NULL, HR_K_PATH},
+    [HR_S_KOMPRESS_BACKEND] = {"kompress-backend", "HEADROOM_KOMPRESS_BACKEND", "kompress_backend", "auto",
+                               HR_K_BACKEND},
     /* hr-proxy: send every body as it came, log what compression would do */
-    [HR_S_OBSERVE] = {"observe", "HEADROOM_OBSERVE", "observe", "false"},
+    [HR_S_OBSERVE] = {"observe", "HEADROOM_OBSERVE", "observe", "false", HR_K_BOOL},
     /* the providers' cache multipliers, relative to uncached input */
     [HR_S_PRICE_ANTHROPIC_CACHE_WRITE] = {"price-anthropic-cache-write", "HEADROOM_PRICE_ANTHROPIC_CACHE_WRITE",
-                                          "prices.anthropic.cache_write", "1.25"},
+                                          "prices.anthropic.cache_write", "1.25", HR_K_RATE},
     [HR_S_PRICE_ANTHROPIC_CACHE_READ] = {"price-anthropic-cache-read", "HEADROOM_PRICE_ANTHROPIC_CACHE_READ",
-                                         "prices.anthropic.cache_read", "0.1"},
-    [HR_S_PRICE_OPENAI_CACHED] = {"price-openai-cached", "HEADROOM_PRICE_OPENAI_CACHED", "prices.openai.cached", "0.1"},
+                                         "prices.anthropic.cache_read", "0.1", HR_K_RATE},
+    [HR_S_PRICE_OPENAI_CACHED] = {"price-openai-cached", "HEADROOM_PRICE_OPENAI_CACHED", "prices.openai.cached", "0.1",
+                                  HR_K_RATE},
     /* re-encode only, never cut */
-    [HR_S_LOSSLESS] = {"lossless", "HEADROOM_LOSSLESS", "lossless", "false"},
+    [HR_S_LOSSLESS] = {"lossless", "HEADROOM_LOSSLESS", "lossless", "false", HR_K_BOOL},
 };
 
 const struct hr__setting_spec *hr__setting_spec(enum hr__setting id)
@@ -55,23 +61,28 @@ const struct hr__setting_spec *hr__setting_spec(enum hr__setting id)
     return &specs[id];
 }
 
-/* A process with neither $HEADROOM_HOME nor $HOME (a bare service) still
- * gets a home, relative to where it runs. */
-static char *find_home(const char *given)
+char *hr__headroom_home(const char *given)
 {
     if (given && *given) return strdup(given);
     char *home = hr__user_dir("HEADROOM_HOME", ".headroom");
     return home ? home : strdup("./.headroom");
 }
 
+/* The folder scripts/fetch-kompress-model fills, under a home. */
+static char *kompress_dir_in(const char *home)
+{
+    return hr__path_join(home, "models/kompress-v2-base");
+}
+
 hr_status hr__settings_open(struct hr__settings *s, const char *home, const char *config, char *err, size_t err_len)
 {
     memset(s, 0, sizeof *s);
     if (err_len) err[0] = '\0';
-    s->home = find_home(home);
+    s->home = hr__headroom_home(home);
     s->log_dir = s->home ? hr__path_join(s->home, "logs") : NULL;
+    s->kompress_dir = s->home ? kompress_dir_in(s->home) : NULL;
     s->config_path = config ? strdup(config) : s->home ? hr__path_join(s->home, "route.yaml") : NULL;
-    if (!s->home || !s->log_dir || !s->config_path) {
+    if (!s->home || !s->log_dir || !s->kompress_dir || !s->config_path) {
         snprintf(err, err_len, "out of memory");
         return HR_ENOMEM;
     }
@@ -91,6 +102,7 @@ void hr__settings_close(struct hr__settings *s)
     free(s->home);
     free(s->config_path);
     free(s->log_dir);
+    free(s->kompress_dir);
     memset(s, 0, sizeof *s);
 }
 
@@ -98,7 +110,7 @@ const char *hr__settings_get(const struct hr__settings *s, enum hr__setting id, 
 {
     char where;
     const char *v = hr_setting(flag_value, specs[id].env, s->cfg, specs[id].key, &where);
-    if (!v) v = id == HR_S_LOG_DIR ? s->log_dir : specs[id].fallback;
+    if (!v) v = id == HR_S_LOG_DIR ? s->log_dir : id == HR_S_KOMPRESS_MODEL ? s->kompress_dir : specs[id].fallback;
     if (from) *from = where;
     return v;
 }
@@ -109,6 +121,94 @@ void hr__settings_where(const struct hr__settings *s, enum hr__setting id, char 
     else if (from == 'e') snprintf(out, len, "%s", specs[id].env);
     else if (from == 'c') snprintf(out, len, "%s: %s", s->config_path ? s->config_path : "route.yaml", specs[id].key);
     else snprintf(out, len, "default %s", specs[id].key);
+}
+
+/* Why a value is refused, worded around it: "unknown mode 'x' (cache, token)". */
+struct refusal {
+    const char *before, *after;
+};
+
+static void refuse(const struct hr__settings *s, enum hr__setting id, const struct hr__setting_value *v,
+                   struct refusal why, char *err, size_t err_len)
+{
+    char where[4200];
+    hr__settings_where(s, id, v->from, where, sizeof where);
+    snprintf(err, err_len, "%s: %s'%s'%s", where, why.before, v->text, why.after);
+}
+
+void hr__settings_refuse(const struct hr__settings *s, enum hr__setting id, const struct hr__setting_value *v,
+                         const char *why, char *err, size_t err_len)
+{
+    char where[4200];
+    hr__settings_where(s, id, v->from, where, sizeof where);
+    snprintf(err, err_len, "%s: '%s' %s", where, v->text, why);
+}
+
+static int is_url(const char *v)
+{
+    return !strncmp(v, "http://", 7) || !strncmp(v, "https://", 8);
+}
+
+static int is_scorer(const char *v)
+{
+    return !strcmp(v, "auto") || !strcmp(v, "lexical") || !strcmp(v, "kompress");
+}
+
+/* v read as kind says into *out: 0, or -1 with why it is refused. */
+static int read_kind(enum hr__setting_kind kind, const char *v, struct hr__setting_value *out, struct refusal *why)
+{
+    static const struct refusal size = {"", " is not a whole number"},
+                                positive = {"", " is not a positive whole number"},
+                                boolean = {"", " is not true or false"},
+                                listen = {"", " is not a listen address (HOST:PORT)"},
+                                url = {"", " is not an http:// or https:// URL"}, dir = {"", " is not a folder"},
+                                scorer = {"unknown scorer ", " (auto, lexical, kompress)"},
+                                backend = {"unknown Kompress backend ", " (" HR_KOMPRESS_BACKENDS ")"},
+                                mode = {"unknown mode ", " (cache, token)"};
+    int bad = 0;
+    switch (kind) {
+    case HR_K_SIZE: bad = hr__parse_size(v, &out->n), *why = size; break;
+    case HR_K_POSITIVE: bad = hr__parse_size(v, &out->n) || !out->n, *why = positive; break;
+    case HR_K_BOOL: bad = hr__parse_bool(v, &out->on), *why = boolean; break;
+    case HR_K_LISTEN: bad = hr__parse_listen(v, out->host, sizeof out->host, &out->port), *why = listen; break;
+    case HR_K_URL: bad = !is_url(v), *why = url; break;
+    case HR_K_DIR: bad = !*v, *why = dir; break;
+    case HR_K_SCORER: bad = !is_scorer(v), *why = scorer; break;
+    case HR_K_BACKEND: bad = !hr__kompress_backend_known(v), *why = backend; break;
+    case HR_K_MODE: bad = hr_mode_parse(v, &out->mode) != HR_OK, *why = mode; break;
+    case HR_K_PATH:
+    case HR_K_TEXT:
+    case HR_K_RATE: break;
+    }
+    return bad ? -1 : 0;
+}
+
+int hr__settings_read(const struct hr__settings *s, enum hr__setting id, const char *flag_value,
+                      struct hr__setting_value *v, char *err, size_t err_len)
+{
+    memset(v, 0, sizeof *v);
+    v->text = hr__settings_get(s, id, flag_value, &v->from);
+    if (id == HR_S_KOMPRESS_MODEL && !*v->text) v->text = s->kompress_dir; /* "": the default folder */
+    struct refusal why;
+    if (!read_kind(specs[id].kind, v->text, v, &why)) return 0;
+    refuse(s, id, v, why, err, err_len);
+    return -1;
+}
+
+const char *hr__setting_env(enum hr__setting id)
+{
+    const char *v = getenv(specs[id].env);
+    return v && *v ? v : NULL;
+}
+
+char *hr__kompress_default_dir(void)
+{
+    const char *env = hr__setting_env(HR_S_KOMPRESS_MODEL);
+    if (env) return strdup(env);
+    char *home = hr__headroom_home(NULL);
+    char *dir = home ? kompress_dir_in(home) : NULL;
+    free(home);
+    return dir;
 }
 
 int hr__parse_bool(const char *v, int *out)

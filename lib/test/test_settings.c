@@ -1,6 +1,7 @@
 /* Tests of the settings every program shares (lib/settings/route_settings.c): the
  * order flag, environment, route.yaml, default; the home and its logs
- * folder; listen addresses; and the install-path helpers of file_io.c. */
+ * folder and the other defaults derived from it; the checked read and its
+ * messages; listen addresses; and the install-path helpers of file_io.c. */
 #include "util/file_io.h"
 #include "settings/route_settings.h"
 #include "unit.h"
@@ -168,6 +169,93 @@ static void test_nested(void)
     unlink(path);
 }
 
+/* The checked read every program makes: values by kind, and the one message
+ * naming where a refused value came from. */
+static void test_read(void)
+{
+    char path[200], err[4300];
+    struct hr__settings s;
+    struct hr__setting_value v;
+    snprintf(path, sizeof path, "%s/kinds.yaml", home);
+    write_text(path, "scorer: kompress\nkompress_backend: gpu\nmax_concurrent: 0\nmode: token\nkompress_model: \"\"\n");
+    unsetenv("HEADROOM_SCORER");
+    unsetenv("HEADROOM_KOMPRESS_BACKEND");
+    unsetenv("HEADROOM_KOMPRESS_MODEL");
+    unsetenv("HEADROOM_KOMPRESS_MAX_CONCURRENT");
+    unsetenv("HEADROOM_MODE");
+    unsetenv("HEADROOM_PROTECT_RECENT");
+    unsetenv("HEADROOM_LOSSLESS");
+    CHECK(hr__settings_open(&s, home, path, err, sizeof err) == HR_OK);
+    CHECK(hr__settings_read(&s, HR_S_SCORER, NULL, &v, err, sizeof err) == 0);
+    CHECK_EQ_S(v.text, "kompress");
+    CHECK(v.from == 'c');
+    CHECK(hr__settings_read(&s, HR_S_SCORER, "neural", &v, err, sizeof err) == -1);
+    CHECK(v.from == 'f');
+    CHECK_EQ_S(err, "--scorer: unknown scorer 'neural' (auto, lexical, kompress)");
+    CHECK(hr__settings_read(&s, HR_S_KOMPRESS_BACKEND, NULL, &v, err, sizeof err) == -1);
+    CHECK(strstr(err, "kinds.yaml: kompress_backend: unknown Kompress backend 'gpu' (auto, cpu,") != NULL);
+    CHECK(hr__settings_read(&s, HR_S_MAX_CONCURRENT, NULL, &v, err, sizeof err) == -1);
+    CHECK(strstr(err, "max_concurrent: '0' is not a positive whole number") != NULL);
+    setenv("HEADROOM_PROTECT_RECENT", "7", 1);
+    CHECK(hr__settings_read(&s, HR_S_PROTECT_RECENT, NULL, &v, err, sizeof err) == 0);
+    CHECK(v.n == 7 && v.from == 'e');
+    setenv("HEADROOM_PROTECT_RECENT", "many", 1);
+    CHECK(hr__settings_read(&s, HR_S_PROTECT_RECENT, NULL, &v, err, sizeof err) == -1);
+    CHECK_EQ_S(err, "HEADROOM_PROTECT_RECENT: 'many' is not a whole number");
+    unsetenv("HEADROOM_PROTECT_RECENT");
+    CHECK(hr__settings_read(&s, HR_S_MODE, NULL, &v, err, sizeof err) == 0);
+    CHECK(v.mode == HR_MODE_TOKEN);
+    CHECK(hr__settings_read(&s, HR_S_LOSSLESS, "true", &v, err, sizeof err) == 0);
+    CHECK(v.on == 1);
+    CHECK(hr__settings_read(&s, HR_S_LOSSLESS, NULL, &v, err, sizeof err) == 0);
+    CHECK(v.on == 0 && v.from == 'd');
+    CHECK(hr__settings_read(&s, HR_S_LISTEN, "[::1]:9", &v, err, sizeof err) == 0);
+    CHECK(!strcmp(v.host, "::1") && v.port == 9);
+    CHECK(hr__settings_read(&s, HR_S_OPENAI_URL, "ftp://x", &v, err, sizeof err) == -1);
+    CHECK_EQ_S(err, "--openai-api-url: 'ftp://x' is not an http:// or https:// URL");
+    /* an empty kompress_model is the home's default folder, as none is */
+    char want[300];
+    snprintf(want, sizeof want, "%s/models/kompress-v2-base", home);
+    CHECK(hr__settings_read(&s, HR_S_KOMPRESS_MODEL, NULL, &v, err, sizeof err) == 0);
+    CHECK_EQ_S(v.text, want);
+    hr__settings_refuse(&s, HR_S_PRICE_OPENAI_CACHED, &(struct hr__setting_value){.text = "x", .from = 'e'},
+                        "is not a price", err, sizeof err);
+    CHECK_EQ_S(err, "HEADROOM_PRICE_OPENAI_CACHED: 'x' is not a price");
+    hr__settings_close(&s);
+    unlink(path);
+}
+
+/* The home and what derives from it, for the programs and for libhr's own
+ * fallbacks alike. */
+static void test_home_derived(void)
+{
+    char err[300];
+    struct hr__settings s;
+    setenv("HEADROOM_HOME", "/nonexistent/env-home", 1);
+    unsetenv("HEADROOM_KOMPRESS_MODEL");
+    unsetenv("HEADROOM_KOMPRESS_BACKEND");
+    char *h = hr__headroom_home(NULL), *given = hr__headroom_home("/given"), *dir = hr__kompress_default_dir();
+    CHECK_EQ_S(h, "/nonexistent/env-home");
+    CHECK_EQ_S(given, "/given");
+    CHECK_EQ_S(dir, "/nonexistent/env-home/models/kompress-v2-base");
+    free(h);
+    free(given);
+    free(dir);
+    CHECK(hr__settings_open(&s, NULL, NULL, err, sizeof err) == HR_OK);
+    CHECK_EQ_S(hr__settings_get(&s, HR_S_KOMPRESS_MODEL, NULL, NULL), "/nonexistent/env-home/models/kompress-v2-base");
+    hr__settings_close(&s);
+    CHECK(hr__setting_env(HR_S_KOMPRESS_MODEL) == NULL);
+    setenv("HEADROOM_KOMPRESS_MODEL", "", 1); /* empty is unset */
+    CHECK(hr__setting_env(HR_S_KOMPRESS_MODEL) == NULL);
+    setenv("HEADROOM_KOMPRESS_MODEL", "/env/model", 1);
+    CHECK_EQ_S(hr__setting_env(HR_S_KOMPRESS_MODEL), "/env/model");
+    dir = hr__kompress_default_dir();
+    CHECK_EQ_S(dir, "/env/model");
+    free(dir);
+    unsetenv("HEADROOM_KOMPRESS_MODEL");
+    unsetenv("HEADROOM_HOME");
+}
+
 int main(void)
 {
     if (!mkdtemp(home)) {
@@ -179,6 +267,8 @@ int main(void)
     RUN(test_listen);
     RUN(test_relative_path);
     RUN(test_nested);
+    RUN(test_read);
+    RUN(test_home_derived);
     rmdir(home);
     return unit_any_failed;
 }

@@ -32,7 +32,9 @@ int hr__write_file_atomic(const char *path, const void *data, size_t len, unsign
 /* "dir/name", malloc'd. */
 char *hr__path_join(const char *dir, const char *name);
 /* A program's home folder, malloc'd: $env when set and not empty, else
- * $HOME/dot; NULL when neither is set. */
+ * $HOME/dot; NULL when neither is set. The generic path rule only: the
+ * headroom home is hr__headroom_home's (lib/settings), Hermes's is the
+ * callers' that edit or read it. */
 char *hr__user_dir(const char *env, const char *dot);
 /* The folder of the running program (/proc/self/exe's, symbolic links
  * resolved), malloc'd; NULL when it cannot be known. */
