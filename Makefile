@@ -69,6 +69,8 @@ LIB_SRCS    := $(foreach d,$(LIB_LAYERS),$(wildcard $(d)*.c))
 LIB_OBJS    := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o) $(B)/lib/tokenizer/vocab_blobs.o
 CMDS        := hr-count hr-compress hr-proxy hr-patch-auth hr-verify
 CMD_BINS    := $(CMDS:%=$(B)/%)
+# cmd/common: what every program links (exit statuses, error lines, JSON strings)
+CMD_COMMON  := $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/common/*.c))
 UNIT_SRCS   := $(wildcard lib/test/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:lib/test/%.c=$(B)/test/%)
 VOCABS      := cl100k_base o200k_base
@@ -130,11 +132,11 @@ $(B)/lib/kompress/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-mod
 # --- programs (linked statically against libhr, so they run from the tree) --
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd
 	@mkdir -p $(dir $@)
-	$(CC) $(HR_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(HR_CFLAGS) -Icmd/common $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# each program links the objects of its own folder
+# each program links the objects of its own folder and cmd/common's
 define cmd_rule
-$(B)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(B)/libhr.a
+$(B)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(CMD_COMMON) $(B)/libhr.a
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
@@ -182,7 +184,7 @@ $(FUZZ_B)/lib/%.o: lib/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icmd/common -MMD -MP -c -o $@ $<
 $(FUZZ_B)/lib/tokenizer/vocab_blobs.o: lib/tokenizer/vocab_blobs.S $(VOCAB_BLOBS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -c -Wa,-I,$(GEN) -o $@ $<

@@ -388,7 +388,7 @@ def usage_errors():
                        (["--proxy-url", "ftp://x"], "--proxy-url"), (["--chat-timeout", "-1"], "--chat-timeout"),
                        (["extra"], "unexpected argument")):
         r = subprocess.run([VERIFY, *args], capture_output=True, text=True, env=env(), timeout=30)
-        expect(r.returncode == 2, f"{args}: exit {r.returncode}")
+        expect(r.returncode == 64, f"{args}: exit {r.returncode}")
         expect(word in r.stderr and r.stderr.count("\n") == 1, f"{args}: stderr {r.stderr!r}")
         expect(r.stdout == "", f"{args}: stdout {r.stdout!r}")
 
@@ -609,7 +609,7 @@ def calls_ipv6_proxy():
 def calls_bad_option():
     for bad in ("0", "x", "100000"):
         r = subprocess.run([VERIFY, "--calls", bad], capture_output=True, text=True, env=env(), timeout=30)
-        expect(r.returncode == 2 and "--calls" in r.stderr, f"--calls {bad}: exit {r.returncode} {r.stderr!r}")
+        expect(r.returncode == 64 and "--calls" in r.stderr, f"--calls {bad}: exit {r.returncode} {r.stderr!r}")
 
 
 def chat_then_calls():
@@ -712,11 +712,11 @@ def bad_route_yaml():
     write(os.path.join(hh, "route.yaml"), "listen: [unclosed\n")
     r = subprocess.run([VERIFY, "--check", "logs"], capture_output=True, text=True, env=env(HEADROOM_HOME=hh),
                        timeout=30)
-    expect(r.returncode == 2 and "route.yaml:" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
+    expect(r.returncode == 78 and "route.yaml:" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
 
 
 def bad_listen_not_needed():
-    """A listen setting that is not an address is a usage error only when the
+    """A listen setting that is not an address is a settings error only when the
     proxy URL must come from it: not with --proxy-url, nor with the plugin
     block's proxy_url."""
     hh = os.path.join(tmp, "headroom-bad-listen")
@@ -725,7 +725,7 @@ def bad_listen_not_needed():
     nowhere = os.path.join(tmp, "no-hermes-home")
     r = subprocess.run([VERIFY, "--check", "health", "--hermes-home", nowhere], capture_output=True, text=True,
                        env=env(HEADROOM_HOME=hh), timeout=30)
-    expect(r.returncode == 2 and "'nowhere' is not a listen address" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
+    expect(r.returncode == 78 and "'nowhere' is not a listen address" in r.stderr, f"exit {r.returncode}: {r.stderr!r}")
     rc, res, doc = verify("--check", "health", "--hermes-home", nowhere, "--proxy-url", proxy_url, HEADROOM_HOME=hh)
     expect(rc == 0 and doc["proxy_url"] == proxy_url, f"--proxy-url: exit {rc}: {res}")
     rc, res, doc = verify("--check", "health", HEADROOM_HOME=hh)

@@ -1,6 +1,7 @@
 /* hr-compress: a request body in, the same request with compressed context
  * out. Option parsing, settings, I/O and exit statuses; the work is
  * hr_compress() in libhr, the call hr-proxy makes too. */
+#include "prog.h"
 #include "hr_internal.h"
 #include "hr.h"
 #include "settings.h"
@@ -12,17 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* sysexits(3) */
-enum {
-    EX_OK_ = 0,
-    EX_USAGE_ = 64,
-    EX_DATAERR_ = 65,
-    EX_NOINPUT_ = 66,
-    EX_SOFTWARE_ = 70,
-    EX_IOERR_ = 74,
-    EX_CONFIG_ = 78
-};
 
 static void usage(FILE *out)
 {
@@ -102,22 +92,19 @@ static int pass_through(int fd, const hr_buf *head)
 static int copy_unchanged(const char *path)
 {
     int fd = path && strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
-    if (fd < 0) {
-        fprintf(stderr, "hr-compress: %s: %s\n", path, strerror(errno));
-        return EX_NOINPUT_;
-    }
+    if (fd < 0) return prog_fail(EX_NOINPUT, "%s: %s", path, strerror(errno));
     hr_buf none = HR_BUF_INIT;
     int e = pass_through(fd, &none);
     if (fd != STDIN_FILENO) close(fd);
-    if (e) fprintf(stderr, "hr-compress: standard output: %s\n", strerror(e));
-    return e ? EX_IOERR_ : EX_OK_;
+    if (e) return prog_fail(EX_IOERR, "standard output: %s", strerror(e));
+    return EX_OK;
 }
 
 /* "NAME:LINE:COLUMN: reason" for an error at a byte offset of the body. */
 static void report_position(const char *name, const hr_buf *body, size_t offset, const char *reason)
 {
     if (offset == SIZE_MAX || offset > body->len) {
-        fprintf(stderr, "hr-compress: %s: %s\n", name, reason);
+        prog_msg("%s: %s", name, reason);
         return;
     }
     size_t line = 1, col = 1;
@@ -130,88 +117,79 @@ static void report_position(const char *name, const hr_buf *body, size_t offset,
             col++;
         }
     }
-    fprintf(stderr, "hr-compress: %s:%zu:%zu: %s\n", name, line, col, reason);
+    prog_msg("%s:%zu:%zu: %s", name, line, col, reason);
 }
 
+/* cli.h's table; a name hr_compress does not know (a --format) is usage. */
 static int exit_for(hr_status st)
 {
-    switch (st) {
-    case HR_ESYNTAX:
-    case HR_ETRUNCATED:
-    case HR_EUTF8:
-    case HR_EDEPTH:
-    case HR_ETOOBIG:
-    case HR_ENOTREQUEST: return EX_DATAERR_;
-    case HR_ENOTFOUND: return EX_USAGE_;
-    case HR_EMODEL: return EX_CONFIG_;
-    default: return EX_SOFTWARE_;
-    }
+    return st == HR_ENOTFOUND ? EX_USAGE : prog_exit_for(st);
 }
 
 /* Bad input (65) or a scorer model that cannot load (78): that status, or
  * with --fail-open the input unchanged and exit 0, as hr-proxy does. */
 static int input_error(const struct settings *s, const hr_buf *body, int status)
 {
-    if (!s->fail_open || (status != EX_DATAERR_ && status != EX_CONFIG_)) return status;
-    if (hr__write_all(STDOUT_FILENO, body->data ? body->data : "", body->len)) return EX_IOERR_;
-    return EX_OK_;
+    if (!s->fail_open || (status != EX_DATAERR && status != EX_CONFIG)) return status;
+    if (hr__write_all(STDOUT_FILENO, body->data ? body->data : "", body->len)) return EX_IOERR;
+    return EX_OK;
 }
 
 int main(int argc, char **argv)
 {
     struct settings s;
     char err[256];
+    prog_init("hr-compress");
     int rc = settings_load(&s, argc, argv, err, sizeof err);
     if (rc != SETTINGS_OK) settings_free(&s);
     if (rc == SETTINGS_HELP) {
         usage(stdout);
-        return 0;
+        return EX_OK;
     }
     if (rc == SETTINGS_VERSION) {
-        printf("hr-compress %s\n", hr_version());
-        return 0;
+        prog_version();
+        return EX_OK;
     }
     if (rc) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-compress: %s\n", err);
+        prog_msg("%s", err);
         if (rc == SETTINGS_USAGE) fputs("Try 'hr-compress --help'.\n", stderr);
         if (rc == SETTINGS_CONFIG && s.fail_open) return copy_unchanged(s.path);
-        return rc == SETTINGS_USAGE ? EX_USAGE_ : EX_CONFIG_;
+        return rc == SETTINGS_USAGE ? EX_USAGE : EX_CONFIG;
     }
     const char *name = s.path ? s.path : "stdin";
     int fd = s.path && strcmp(s.path, "-") ? open(s.path, O_RDONLY) : STDIN_FILENO;
     if (fd < 0) {
-        fprintf(stderr, "hr-compress: %s: %s\n", s.path, strerror(errno));
+        prog_msg("%s: %s", s.path, strerror(errno));
         settings_free(&s);
-        return EX_NOINPUT_;
+        return EX_NOINPUT;
     }
     hr_buf body = HR_BUF_INIT, out = HR_BUF_INIT;
     int too_big = 0, e = read_input(fd, s.opt.max_bytes, &body, &too_big);
-    int status = EX_OK_;
+    int status = EX_OK;
     hr_compressor *c = NULL;
     if (e) {
-        fprintf(stderr, "hr-compress: %s: %s\n", name, strerror(e));
-        status = e == ENOMEM ? EX_SOFTWARE_ : EX_NOINPUT_;
+        prog_msg("%s: %s", name, strerror(e));
+        status = e == ENOMEM ? EX_SOFTWARE : EX_NOINPUT;
     } else if (too_big) {
         /* nothing is ever cut silently: the whole body unchanged, or an error */
-        fprintf(stderr, "hr-compress: %s: request larger than the limit of %zu bytes (--max-bytes)\n", name,
-                s.opt.max_bytes);
-        status = EX_DATAERR_;
-        if (s.fail_open) status = pass_through(fd, &body) ? EX_IOERR_ : EX_OK_;
+        prog_msg("%s: request larger than the limit of %zu bytes (--max-bytes)", name, s.opt.max_bytes);
+        status = EX_DATAERR;
+        if (s.fail_open) status = pass_through(fd, &body) ? EX_IOERR : EX_OK;
     } else if (hr_compressor_new(&c)) {
-        fprintf(stderr, "hr-compress: out of memory\n");
-        status = EX_SOFTWARE_;
+        prog_msg("out of memory");
+        status = EX_SOFTWARE;
     } else {
         hr_status st = hr_compress(c, &s.opt, body.data, body.len, &out);
         const char *note = hr_compressor_scorer_note(c);
-        if (note) fprintf(stderr, "hr-compress: %s\n", note);
+        if (note) prog_msg("%s", note);
         if (st) {
             report_position(name, &body, hr_compressor_error_offset(c), hr_compressor_errmsg(c));
             status = input_error(&s, &body, exit_for(st));
         } else {
             if (hr__write_all(STDOUT_FILENO, out.data ? out.data : "", out.len)) {
-                fprintf(stderr, "hr-compress: standard output: %s\n", strerror(errno));
-                status = EX_IOERR_;
+                prog_msg("standard output: %s", strerror(errno));
+                status = EX_IOERR;
             }
             if (s.stats == STATS_HUMAN) print_stats_human(c, name);
             if (s.stats == STATS_JSON) print_stats_json(c);

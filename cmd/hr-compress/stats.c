@@ -1,6 +1,7 @@
 /* What hr_compress() did, for people (--stats) and for programs
  * (--json-stats: one JSON object on one line). */
 #include "stats.h"
+#include "prog.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,7 @@ void print_stats_human(const hr_compressor *c, const char *input)
     hr_compress_stats st;
     hr_compressor_stats(c, &st);
     size_t saved = st.tokens_before - st.tokens_after;
-    fprintf(stderr, "hr-compress: %s: %s, %s%s, scorer %s%s%s%s\n", input, hr_format_name(st.format), st.encoding,
+    fprintf(stderr, "%s: %s: %s, %s%s, scorer %s%s%s%s\n", prog_name(), input, hr_format_name(st.format), st.encoding,
             st.is_estimate ? " (estimate)" : "", st.scorer, st.scorer_backend ? " (" : "",
             st.scorer_backend ? st.scorer_backend : "", st.scorer_backend ? ")" : "");
     fprintf(stderr, "  tokens   %zu -> %zu, saved %zu (%.1f%%)\n", st.tokens_before, st.tokens_after, saved,
@@ -42,13 +43,6 @@ void print_stats_human(const hr_compressor *c, const char *input)
     fprintf(stderr, "  time     %.2f ms\n", st.elapsed_ms);
 }
 
-static void put_string(const char *s)
-{
-    hr_buf b = HR_BUF_INIT;
-    if (hr_json_encode_string(&b, s, strlen(s)) == HR_OK) fwrite(b.data, 1, b.len, stderr);
-    hr_buf_free(&b);
-}
-
 void print_stats_json(const hr_compressor *c)
 {
     hr_compress_stats st;
@@ -64,7 +58,7 @@ void print_stats_json(const hr_compressor *c)
     hr_compress_unit u;
     for (size_t i = 0; hr_compressor_unit(c, i, &u) == HR_OK; i++) {
         fputs(i ? ",{\"where\":" : "{\"where\":", stderr);
-        put_string(u.where);
+        prog_json_string(stderr, u.where);
         fprintf(stderr, ",\"kind\":\"%s\",\"message\":%zu,\"before\":%zu,\"lossless\":%zu,\"after\":%zu}", u.kind,
                 u.message, u.tokens_before, u.tokens_lossless, u.tokens_after);
     }

@@ -1,5 +1,6 @@
 /* hr-count: token counts and ids of text or of API request bodies. Option
  * parsing, I/O and exit statuses only; the work is libhr's. */
+#include "prog.h"
 #include "hr_internal.h"
 #include "hr.h"
 
@@ -14,7 +15,6 @@
 
 #define DEFAULT_ENCODING "o200k_base"
 
-enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 enum mode { MODE_AUTO, MODE_TEXT, MODE_MESSAGES };
 
 struct options {
@@ -69,21 +69,14 @@ static size_t estimated(size_t n, const hr_model_encoding *me)
     return me->is_estimate ? (size_t)ceil((double)n * me->estimate_factor) : n;
 }
 
-static void print_json_string(const char *s)
-{
-    hr_buf b = HR_BUF_INIT;
-    if (hr_json_encode_string(&b, s, strlen(s)) == HR_OK) fwrite(b.data, 1, b.len, stdout);
-    hr_buf_free(&b);
-}
-
 static void print_json_head(const char *path, const char *encoding, const char *model, const hr_model_encoding *me)
 {
     fputs("{\"file\":", stdout);
-    print_json_string(path);
+    prog_json_string(stdout, path);
     printf(",\"encoding\":\"%s\"", encoding);
     if (model && *model) {
         fputs(",\"model\":", stdout);
-        print_json_string(model);
+        prog_json_string(stdout, model);
     }
     printf(",\"estimate\":%s", me->is_estimate ? "true" : "false");
     if (me->is_estimate) printf(",\"estimate_factor\":%.2f", me->estimate_factor);
@@ -107,16 +100,15 @@ static int count_request(struct state *s, const char *path, hr_format format)
     int rc = 0;
     if (hr_request_model(s->doc, &model)) {
         hr_buf_free(&model);
-        fprintf(stderr, "hr-count: %s: out of memory\n", path);
-        return EXIT_INPUT;
+        return prog_fail(EX_SOFTWARE, "%s: out of memory", path);
     }
     const char *shown_model = s->opt.model ? s->opt.model : model.data;
     const char *encoding = choose_encoding(&s->opt, model.data, &me);
     hr_request_counts *rc_counts = NULL;
     hr_status st = hr_request_count(tokenizer_for(s, encoding), s->doc, format, &rc_counts);
     if (st) {
-        fprintf(stderr, "hr-count: %s: %s\n", path, hr_strerror(st));
-        rc = EXIT_INPUT;
+        prog_msg("%s: %s", path, hr_strerror(st));
+        rc = prog_exit_for(st);
     } else if (s->opt.json) {
         print_json_head(path, encoding, shown_model, &me);
         printf(",\"format\":\"%s\",\"system\":%zu,\"tools\":%zu,\"messages\":[", hr_format_name(format),
@@ -126,7 +118,7 @@ static int count_request(struct state *s, const char *path, hr_format format)
             size_t tokens;
             hr_request_counts_message(rc_counts, i, &role, &tokens);
             printf("%s{\"index\":%zu,\"role\":", i ? "," : "", i);
-            print_json_string(role);
+            prog_json_string(stdout, role);
             printf(",\"tokens\":%zu}", estimated(tokens, &me));
         }
         printf("],\"total\":%zu}\n", estimated(hr_request_counts_total(rc_counts), &me));
@@ -156,10 +148,7 @@ static int count_text(struct state *s, const char *path, const hr_buf *in)
     } else {
         st = hr_tokenizer_count(tok, in->data, in->len, flags, &n);
     }
-    if (st) {
-        fprintf(stderr, "hr-count: %s: %s\n", path, hr_strerror(st));
-        return EXIT_INPUT;
-    }
+    if (st) return prog_fail(prog_exit_for(st), "%s: %s", path, hr_strerror(st));
     n = estimated(n, &me);
     s->total += n;
     if (s->opt.ids) return 0;
@@ -181,15 +170,16 @@ static int looks_like_json_object(const hr_buf *in)
     return 0;
 }
 
-/* Counts one input; returns 0 or EXIT_INPUT. */
+/* Counts one input; returns 0 or the exit status of its error: 66 when it
+ * cannot be read, 65 when --messages finds no request. */
 static int count_input(struct state *s, const char *path, int several)
 {
     hr_buf in = HR_BUF_INIT;
     int err = read_all(path, &in), rc;
     if (err) {
-        fprintf(stderr, "hr-count: %s: %s\n", strcmp(path, "-") ? path : "<stdin>", strerror(err));
         hr_buf_free(&in);
-        return EXIT_INPUT;
+        return prog_fail(err == ENOMEM ? EX_SOFTWARE : EX_NOINPUT, "%s: %s", strcmp(path, "-") ? path : "<stdin>",
+                         strerror(err));
     }
     hr_format format = HR_FORMAT_UNKNOWN;
     int as_request =
@@ -198,10 +188,10 @@ static int count_input(struct state *s, const char *path, int several)
         hr_status st = hr_json_parse(s->doc, in.data, in.len);
         if (!st) format = hr_request_detect(s->doc);
         if (s->opt.mode == MODE_MESSAGES && (st || format == HR_FORMAT_UNKNOWN)) {
-            fprintf(stderr, "hr-count: %s: %s\n", path,
-                    st ? hr_json_errmsg(s->doc) : "not an Anthropic, OpenAI Chat or Responses request");
+            prog_msg("%s: %s", path,
+                     st ? hr_json_errmsg(s->doc) : "not an Anthropic, OpenAI Chat or Responses request");
             hr_buf_free(&in);
-            return EXIT_INPUT;
+            return st == HR_ENOMEM ? EX_SOFTWARE : EX_DATAERR;
         }
     }
     if (format != HR_FORMAT_UNKNOWN) rc = count_request(s, path, format);
@@ -215,6 +205,7 @@ static int count_input(struct state *s, const char *path, int several)
     return rc;
 }
 
+/* Returns 0, PROG_ANSWERED or EX_USAGE (the message printed). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
     enum { OPT_IDS = 256, OPT_SPECIAL, OPT_JSON, OPT_MESSAGES, OPT_TEXT };
@@ -235,9 +226,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_JSON: o->json = 1; break;
         case OPT_MESSAGES: o->mode = MODE_MESSAGES; break;
         case OPT_TEXT: o->mode = MODE_TEXT; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("hr-count (hr) %s\n", hr_version()); exit(0);
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h': usage(stdout); return PROG_ANSWERED;
+        case 'V': prog_version(); return PROG_ANSWERED;
+        default: usage(stderr); return EX_USAGE;
         }
     }
     hr_model_encoding me;
@@ -258,9 +249,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         why = "--ids and --json exclude each other";
     }
     if (why) {
-        fprintf(stderr, "hr-count: %s\n", why);
+        prog_msg("%s", why);
         usage(stderr);
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
     return 0;
 }
@@ -268,17 +259,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
     struct state s = {0};
+    prog_init("hr-count");
     int rc = parse_options(argc, argv, &s.opt);
-    if (rc) return rc;
-    if (hr_json_new(&s.doc)) {
-        fputs("hr-count: out of memory\n", stderr);
-        return EXIT_INPUT;
-    }
+    if (rc) return rc == PROG_ANSWERED ? EX_OK : rc;
+    if (hr_json_new(&s.doc)) return prog_fail(EX_SOFTWARE, "out of memory");
     int n_inputs = argc - optind;
     if (n_inputs == 0) {
         rc = count_input(&s, "-", 0);
     } else {
-        for (int i = optind; i < argc; i++) rc |= count_input(&s, argv[i], n_inputs > 1);
+        for (int i = optind; i < argc; i++) { /* every input counted; the first error's status */
+            int input_rc = count_input(&s, argv[i], n_inputs > 1);
+            if (!rc) rc = input_rc;
+        }
         if (n_inputs > 1 && !s.opt.ids) {
             if (s.opt.json) printf("{\"total\":%zu}\n", s.total);
             else printf("%zu total\n", s.total);
@@ -287,9 +279,6 @@ int main(int argc, char **argv)
     hr_json_free(s.doc);
     hr_tokenizer_free(s.toks[0]);
     hr_tokenizer_free(s.toks[1]);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "hr-count: standard output: %s\n", strerror(errno));
-        return EXIT_INPUT;
-    }
-    return rc ? EXIT_INPUT : 0;
+    if (fflush(stdout) != 0) return prog_fail(EX_IOERR, "standard output: %s", strerror(errno));
+    return rc;
 }

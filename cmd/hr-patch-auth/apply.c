@@ -55,9 +55,9 @@ static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p
         const struct hr__provider *prov = p->routed[r];
         struct hr__pool_entry *v;
         size_t n;
-        if (home_pool(h, prov, &v, &n)) return EXIT_FAIL;
+        if (home_pool(h, prov, &v, &n)) return -1;
         hr_buf url = {0};
-        int rc = hr__provider_proxy_url(prov, proxy, &url) ? EXIT_FAIL : 0;
+        int rc = hr__provider_proxy_url(prov, proxy, &url) ? -1 : 0;
         for (size_t i = 0; i < n && !rc; i++) {
             hr__url_kind kind = hr__url_classify(prov, proxy, v[i].base_url);
             if (kind == HR_URL_PROXY) continue;
@@ -69,7 +69,7 @@ static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p
             }
             if (hr__pool_set_url(h->auth_doc, &v[i], url.data, p->auth_sp) ||
                 auth_edits_add(&p->auth, prov, &v[i], url.data))
-                rc = EXIT_FAIL;
+                rc = -1;
         }
         hr_buf_free(&url);
         hr__pool_entries_free(v, n);
@@ -113,19 +113,19 @@ static int plan_model_url(const struct hr__home *h, const char *proxy, struct pl
         return 0;
     }
     hr_buf url = {0};
-    if (hr__provider_proxy_url(prov, proxy, &url)) return EXIT_FAIL;
+    if (hr__provider_proxy_url(prov, proxy, &url)) return -1;
     p->model_url = url.data;
     return 0;
 }
 
 static int plan_config(const struct hr__home *h, const char *proxy, struct plan *p)
 {
-    if (plan_model_url(h, proxy, p)) return EXIT_FAIL;
+    if (plan_model_url(h, proxy, p)) return -1;
     struct hr__config_settings s = {proxy, p->providers, p->model_url, p->drop_model_url};
     char err[256];
     if (hr__config_plan_apply(&h->yaml, &s, p->config_sp, &p->cfg, err, sizeof err)) {
-        fail("%s:%s", h->config_path, err);
-        return EXIT_FAIL;
+        prog_msg("%s:%s", h->config_path, err);
+        return -1;
     }
     return 0;
 }
@@ -170,28 +170,28 @@ static int config_reads_back(const struct plan *p)
 static int check_results(const struct hr__home *h, struct plan *p)
 {
     if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) {
-        fail("out of memory");
-        return EXIT_FAIL;
+        prog_msg("out of memory");
+        return -1;
     }
     hr_json *doc = NULL;
     int auth_ok =
         !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) && auth_reads_back(doc, &p->auth);
     hr_json_free(doc);
     const char *bad = !auth_ok ? h->auth_path : !config_reads_back(p) ? h->config_path : NULL;
-    if (bad) fail("%s: the edited text does not read back as planned; nothing written (please report this)", bad);
-    return bad ? EXIT_FAIL : 0;
+    if (bad) prog_msg("%s: the edited text does not read back as planned; nothing written (please report this)", bad);
+    return bad ? -1 : 0;
 }
 
 static int make_plan(const struct options *o, const struct hr__home *h, const char *proxy, struct plan *p)
 {
-    if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return EXIT_FAIL;
+    if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return -1;
     for (size_t i = 0; i < p->n_routed; i++)
         snprintf(p->providers + strlen(p->providers), sizeof p->providers - strlen(p->providers), "%s%s", i ? ", " : "",
                  p->routed[i]->id);
     if (hr_splice_new(h->auth.data, h->auth.len, &p->auth_sp) ||
         hr_splice_new(h->config.data, h->config.len, &p->config_sp) || plugin_source_load(&p->pf, o->plugin_source))
-        return EXIT_FAIL;
-    if (plan_auth(h, proxy, p) || plan_config(h, proxy, p)) return EXIT_FAIL;
+        return -1;
+    if (plan_auth(h, proxy, p) || plan_config(h, proxy, p)) return -1;
     p->plugin_needed = !plugin_installed_same(h, &p->pf);
     return check_results(h, p);
 }
@@ -206,12 +206,11 @@ static int print_diff(const struct hr__home *h, struct plan *p)
     hr_buf out = {0};
     int rc = hr__udiff(h->auth.data, h->auth.len, p->auth_sp, "auth.json", 1, &out) ||
                      hr__udiff(h->config.data, h->config.len, p->config_sp, "config.yaml", 0, &out)
-                 ? EXIT_FAIL
+                 ? -1
                  : 0;
     if (!rc && out.len) fwrite(out.data, 1, out.len, stdout);
     if (!rc && p->plugin_needed)
-        fprintf(stderr, "hr-patch-auth: would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/\n", p->pf.dir,
-                h->dir, HR_PLUGIN_NAME);
+        prog_msg("would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/", p->pf.dir, h->dir, HR_PLUGIN_NAME);
     hr_buf_free(&out);
     return rc;
 }
@@ -233,8 +232,8 @@ static int make_private_dir(const char *path, int *made)
         return 0;
     }
     if (errno == EEXIST) return 0;
-    fail("%s: %s", path, strerror(errno));
-    return EXIT_FAIL;
+    prog_msg("%s: %s", path, strerror(errno));
+    return -1;
 }
 
 /* backups/hr-patch-auth/<UTC time>[-N]/, created. */
@@ -243,7 +242,7 @@ static int new_backup(const struct hr__home *h, struct backup *b)
     b->top = hr__path_join(h->dir, "backups");
     b->all = backups_dir(h);
     if (!b->top || !b->all || make_private_dir(b->top, &b->made_top) || make_private_dir(b->all, &b->made_all))
-        return EXIT_FAIL;
+        return -1;
     time_t now = time(NULL);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
@@ -259,27 +258,27 @@ static int new_backup(const struct hr__home *h, struct backup *b)
         int err = try ? errno : ENOMEM;
         free(try);
         if (err != EEXIST) {
-            fail("%s: %s", b->all, strerror(err));
-            return EXIT_FAIL;
+            prog_msg("%s: %s", b->all, strerror(err));
+            return -1;
         }
     }
-    fail("%s: no free backup id for this second", b->all);
-    return EXIT_FAIL;
+    prog_msg("%s: no free backup id for this second", b->all);
+    return -1;
 }
 
 static int write_backup_file(const struct backup *b, const char *name, const hr_buf *data)
 {
     char *path = hr__path_join(b->dir, name);
     int err = path ? hr__write_file_atomic(path, data->data, data->len, 0600) : ENOMEM;
-    if (err) fail("%s: %s", path ? path : b->dir, strerror(err));
+    if (err) prog_msg("%s: %s", path ? path : b->dir, strerror(err));
     free(path);
-    return err ? EXIT_FAIL : 0;
+    return err ? -1 : 0;
 }
 
 static int write_manifest(const struct backup *b)
 {
     char *path = hr__path_join(b->dir, "manifest.json");
-    int rc = path ? manifest_write(path, &b->m) : EXIT_FAIL;
+    int rc = path ? manifest_write(path, &b->m) : -1;
     free(path);
     return rc;
 }
@@ -338,8 +337,8 @@ struct written {
 static int write_home_file(const char *target, const hr_buf *data, unsigned mode)
 {
     int err = hr__write_file_atomic(target, data->data, data->len, mode);
-    if (err) fail("%s: %s", target, strerror(err));
-    return err ? EXIT_FAIL : 0;
+    if (err) prog_msg("%s: %s", target, strerror(err));
+    return err ? -1 : 0;
 }
 
 /* The plugin first: a fresh one is not enabled yet, so Hermes does not load
@@ -348,14 +347,14 @@ static int write_all(const struct hr__home *h, struct plan *p, struct written *w
 {
     if (p->plugin_needed) {
         w->plugin = 1; /* a half install is undone too */
-        if (plugin_install(h, &p->pf, &w->plugin_undo)) return EXIT_FAIL;
+        if (plugin_install(h, &p->pf, &w->plugin_undo)) return -1;
     }
     if (hr_splice_count(p->auth_sp)) {
-        if (write_home_file(h->auth_target, &p->auth_new, h->auth_mode)) return EXIT_FAIL;
+        if (write_home_file(h->auth_target, &p->auth_new, h->auth_mode)) return -1;
         w->auth = 1;
     }
     if (hr_splice_count(p->config_sp)) {
-        if (write_home_file(h->config_target, &p->config_new, h->config_mode)) return EXIT_FAIL;
+        if (write_home_file(h->config_target, &p->config_new, h->config_mode)) return -1;
         w->config = 1;
     }
     return 0;
@@ -366,9 +365,9 @@ static int write_all(const struct hr__home *h, struct plan *p, struct written *w
 static int unwrite(const struct hr__home *h, struct written *w)
 {
     int rc = 0;
-    if (w->config && write_home_file(h->config_target, &h->config, h->config_mode)) rc = EXIT_FAIL;
-    if (w->auth && write_home_file(h->auth_target, &h->auth, h->auth_mode)) rc = EXIT_FAIL;
-    if (w->plugin && plugin_install_undo(h, &w->plugin_undo)) rc = EXIT_FAIL;
+    if (w->config && write_home_file(h->config_target, &h->config, h->config_mode)) rc = -1;
+    if (w->auth && write_home_file(h->auth_target, &h->auth, h->auth_mode)) rc = -1;
+    if (w->plugin && plugin_install_undo(h, &w->plugin_undo)) rc = -1;
     return rc;
 }
 
@@ -384,7 +383,7 @@ static int apply_plan(const struct hr__home *h, struct plan *p, const char *prox
         rc = write_manifest(&b);
     }
     if (rc && !unwrite(h, &w)) discard_backup(&b);
-    else if (rc) fail("%s: not all was put back; the next --apply or --rollback undoes the rest", b.dir);
+    else if (rc) prog_msg("%s: not all was put back; the next --apply or --rollback undoes the rest", b.dir);
     snprintf(id, id_len, "%s", b.id);
     plugin_undo_free(&w.plugin_undo);
     backup_free(&b);
@@ -406,8 +405,8 @@ static int undo_interrupted(struct hr__home *h, char *undone, size_t undone_len)
         rc = undo_backup(h, id, 0, &u);
         undo_free(&u);
         if (!rc && hr__home_reread(h, err, sizeof err)) {
-            fail("%s", err);
-            rc = EXIT_FAIL;
+            prog_msg("%s", err);
+            rc = -1;
         }
         if (!rc) snprintf(undone, undone_len, "%s", id);
     }
@@ -419,8 +418,7 @@ static int undo_interrupted(struct hr__home *h, char *undone, size_t undone_len)
 static void note_interrupted(const struct hr__home *h)
 {
     char *id = backup_newest(h);
-    if (id && !backup_complete(h, id))
-        fprintf(stderr, "hr-patch-auth: --apply would first undo the interrupted apply of backup %s\n", id);
+    if (id && !backup_complete(h, id)) prog_msg("--apply would first undo the interrupted apply of backup %s", id);
     free(id);
 }
 
@@ -458,13 +456,13 @@ static void report_json(const struct hr__home *h, struct plan *p, const char *pr
                         const char *undone)
 {
     printf("{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
-    json_str(stdout, h->dir);
+    prog_json_string(stdout, h->dir);
     printf(", \"proxy_url\": ");
-    json_str(stdout, proxy);
+    prog_json_string(stdout, proxy);
     printf(", \"backup\": ");
-    json_str_or_null(stdout, changed ? id : NULL);
+    prog_json_string_or_null(stdout, changed ? id : NULL);
     printf(", \"interrupted_undone\": ");
-    json_str_or_null(stdout, *undone ? undone : NULL);
+    prog_json_string_or_null(stdout, *undone ? undone : NULL);
     printf(", \"routed\": [");
     for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
     printf("], \"not_routed\": [");
@@ -477,9 +475,9 @@ static void report_json(const struct hr__home *h, struct plan *p, const char *pr
     printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"disabled_removed\": %s, \"model_base_url\": ",
            p->cfg.enabled_added ? "true" : "false", p->cfg.block_added ? "true" : "false",
            p->cfg.disabled_removed ? "true" : "false");
-    json_str_or_null(stdout, p->cfg.base_url_set ? p->model_url : NULL);
+    prog_json_string_or_null(stdout, p->cfg.base_url_set ? p->model_url : NULL);
     printf(", \"model_base_url_removed\": ");
-    json_str_or_null(stdout, p->cfg.base_url_removed ? p->cfg.base_url_old : NULL);
+    prog_json_string_or_null(stdout, p->cfg.base_url_removed ? p->cfg.base_url_old : NULL);
     printf(", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
 }
 

@@ -48,8 +48,8 @@ int home_load(struct hr__home *h, const struct options *o, int lock)
 {
     char err[700];
     if (hr__home_load(h, o->home, lock, err, sizeof err)) {
-        fail("%s", err);
-        return EXIT_FAIL;
+        prog_msg("%s", err);
+        return -1;
     }
     if (lock) remove_stale_temp_files(h);
     return 0;
@@ -59,8 +59,8 @@ int home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr_
 {
     char err[256];
     if (!hr__pool_entries(h->auth_doc, p->id, v, n, err, sizeof err)) return 0;
-    fail("%s:%s", h->auth_path, err);
-    return EXIT_FAIL;
+    prog_msg("%s:%s", h->auth_path, err);
+    return -1;
 }
 
 int routed_providers(const struct hr__home *h, const char *list, int from_block,
@@ -69,8 +69,8 @@ int routed_providers(const struct hr__home *h, const char *list, int from_block,
     char err[700];
     hr_status s = list ? hr__routed_parse(list, "--providers", out, n, err, sizeof err)
                        : hr__home_routed(h, from_block, out, n, err, sizeof err);
-    if (s) fail("%s", err);
-    return s ? EXIT_FAIL : 0;
+    if (s) prog_msg("%s", err);
+    return s ? -1 : 0;
 }
 
 /* The providers left alone: the routable ones not chosen, and those in the
@@ -94,7 +94,7 @@ void print_not_routed(const struct hr__home *h, const struct hr__provider *const
             hr_buf_free(&name);
             continue;
         }
-        if (json) fprintf(f, "%s", first ? "" : ", "), json_str(f, name.data);
+        if (json) fprintf(f, "%s", first ? "" : ", "), prog_json_string(f, name.data);
         else fprintf(f, "%s%s (hr does not forward it)", first ? "  not routed: " : ", ", name.data);
         first = 0;
         hr_buf_free(&name);

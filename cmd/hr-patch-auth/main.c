@@ -21,16 +21,6 @@
 
 int quiet_text;
 
-void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("hr-patch-auth: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 void say(const char *fmt, ...)
 {
     va_list ap;
@@ -40,19 +30,6 @@ void say(const char *fmt, ...)
     vfprintf(f, fmt, ap);
     fputc('\n', f);
     va_end(ap);
-}
-
-void json_str(FILE *f, const char *s)
-{
-    hr_buf b = {0};
-    if (!hr_json_encode_string(&b, s, strlen(s))) fwrite(b.data, 1, b.len, f);
-    hr_buf_free(&b);
-}
-
-void json_str_or_null(FILE *f, const char *s)
-{
-    if (s) json_str(f, s);
-    else fputs("null", f);
 }
 
 static void usage(FILE *out)
@@ -84,7 +61,7 @@ static void usage(FILE *out)
 static char *clean_proxy_url(const char *url)
 {
     if (!hr__url_is_http(url) || strpbrk(url, " \t\r\n\"'#,[]{}\\")) {
-        fail("--proxy-url: '%s' is not an http:// or https:// URL", url);
+        prog_msg("--proxy-url: '%s' is not an http:// or https:// URL", url);
         return NULL;
     }
     char *s = strdup(url);
@@ -130,14 +107,13 @@ enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };
 
 static int set_mode(enum mode *m, enum mode want)
 {
-    if (*m != NONE && *m != want) {
-        fail("--apply, --dry-run, --status and --rollback exclude one another");
-        return EXIT_USAGE;
-    }
+    if (*m != NONE && *m != want)
+        return prog_fail(EX_USAGE, "--apply, --dry-run, --status and --rollback exclude one another");
     *m = want;
     return 0;
 }
 
+/* Returns 0, PROG_ANSWERED or EX_USAGE (the message printed). */
 static int parse(int argc, char **argv, struct options *o, enum mode *mode)
 {
     static const struct option longopts[] = {
@@ -168,62 +144,64 @@ static int parse(int argc, char **argv, struct options *o, enum mode *mode)
         case 'P': o->plugin_source = optarg; break;
         case 'k': o->keep_plugin = 1; break;
         case 'j': o->json = 1; break;
-        case 'h': usage(stdout); exit(EXIT_OK);
-        case 'V': puts("hr-patch-auth " HR_VERSION); exit(EXIT_OK);
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h': usage(stdout); return PROG_ANSWERED;
+        case 'V': prog_version(); return PROG_ANSWERED;
+        default: usage(stderr); return EX_USAGE;
         }
         if (rc) return rc;
     }
     if (*mode == ROLLBACK && !o->rollback_id && optind < argc) o->rollback_id = argv[optind++];
-    if (optind < argc) {
-        fail("unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
+    if (optind < argc) return prog_fail(EX_USAGE, "unexpected argument '%s'", argv[optind]);
     if (*mode == NONE) {
         usage(stderr);
-        return EXIT_USAGE;
+        return EX_USAGE;
     }
-    if (o->rollback_id && (!*o->rollback_id || strchr(o->rollback_id, '/') || o->rollback_id[0] == '.')) {
-        fail("--rollback: '%s' is not a backup id", o->rollback_id);
-        return EXIT_USAGE;
-    }
+    if (o->rollback_id && (!*o->rollback_id || strchr(o->rollback_id, '/') || o->rollback_id[0] == '.'))
+        return prog_fail(EX_USAGE, "--rollback: '%s' is not a backup id", o->rollback_id);
     return 0;
+}
+
+/* The mode's outcome as the exit status (hr(7)): a failed mode has printed
+ * its error and changed nothing. */
+static int run_mode(const struct options *o, enum mode mode)
+{
+    int all_routed = 0, rc = 0;
+    switch (mode) {
+    case APPLY: rc = do_apply(o, 0); break;
+    case DRY_RUN: rc = do_apply(o, 1); break;
+    case STATUS: rc = do_status(o, &all_routed); break;
+    case ROLLBACK: rc = do_rollback(o); break;
+    case NONE: break;
+    }
+    if (rc) return PROG_FAILED;
+    return mode == STATUS && !all_routed ? PROG_NOT_ROUTED : EX_OK;
 }
 
 int main(int argc, char **argv)
 {
     struct options o = {0};
     enum mode mode = NONE;
+    prog_init("hr-patch-auth");
     int rc = parse(argc, argv, &o, &mode);
-    if (rc) return rc;
+    if (rc) return rc == PROG_ANSWERED ? EX_OK : rc;
     quiet_text = o.json;
     char *home = o.home ? strdup(o.home) : hr__user_dir("HERMES_HOME", ".hermes"), *proxy = NULL;
-    if (!home) {
-        fail("no Hermes home: give --hermes-home DIR or set HERMES_HOME");
-        return EXIT_FAIL;
-    }
+    if (!home) return prog_fail(PROG_FAILED, "no Hermes home: give --hermes-home DIR or set HERMES_HOME");
     o.home = home;
     if (o.proxy_url && !(proxy = clean_proxy_url(o.proxy_url))) {
         free(home);
-        return EXIT_FAIL;
+        return PROG_FAILED;
     }
     o.proxy_url = proxy;
     const char *env_source = getenv("HR_PLUGIN_SOURCE");
     char *found_source = NULL;
     if (!o.plugin_source && env_source && *env_source) o.plugin_source = env_source;
     if (!o.plugin_source && !(o.plugin_source = found_source = default_plugin_source())) {
-        fail("out of memory");
         free(home);
         free(proxy);
-        return EXIT_FAIL;
+        return prog_fail(EX_SOFTWARE, "out of memory");
     }
-    switch (mode) {
-    case APPLY: rc = do_apply(&o, 0); break;
-    case DRY_RUN: rc = do_apply(&o, 1); break;
-    case STATUS: rc = do_status(&o); break;
-    case ROLLBACK: rc = do_rollback(&o); break;
-    case NONE: break;
-    }
+    rc = run_mode(&o, mode);
     free(home);
     free(proxy);
     free(found_source);

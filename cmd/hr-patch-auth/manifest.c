@@ -14,12 +14,12 @@ int auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const str
                    const char *new_url)
 {
     void *v = hr_grow(e->v, &e->cap, e->n + 1, sizeof *e->v);
-    if (!v) return EXIT_FAIL;
+    if (!v) return -1;
     e->v = v;
     struct auth_edit *a = &e->v[e->n];
     *a = (struct auth_edit){p, entry->index, strdup(entry->id), entry->base_url ? strdup(entry->base_url) : NULL,
                             strdup(new_url)};
-    if (!a->id || !a->new_url || (entry->base_url && !a->old_url)) return EXIT_FAIL;
+    if (!a->id || !a->new_url || (entry->base_url && !a->old_url)) return -1;
     e->n++;
     return 0;
 }
@@ -51,7 +51,7 @@ void manifest_free(struct manifest *m)
 static void member(FILE *f, const char *before, const char *value)
 {
     fputs(before, f);
-    json_str_or_null(f, value);
+    prog_json_string_or_null(f, value);
 }
 
 void json_auth_edit(FILE *f, const struct auth_edit *a)
@@ -69,7 +69,7 @@ int manifest_write(const char *path, const struct manifest *m)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    if (!f) return EXIT_FAIL;
+    if (!f) return -1;
     member(f, "{\n  \"format\": 1,\n  \"tool\": \"hr-patch-auth " HR_VERSION "\",\n  \"id\": ", m->id);
     member(f, ",\n  \"created\": ", m->created);
     member(f, ",\n  \"proxy_url\": ", m->proxy_url);
@@ -87,7 +87,7 @@ int manifest_write(const char *path, const struct manifest *m)
             "\"base_url_old\": ",
             m->auth.n ? "\n  " : "", m->config.enabled_added ? "true" : "false",
             m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
-    json_str_or_null(f, m->config.base_url_old);
+    prog_json_string_or_null(f, m->config.base_url_old);
     member(f, ", \"base_url_new\": ", m->model_url);
     fprintf(f, ", \"base_url_removed\": %s, \"disabled_removed\": %s", m->config.base_url_removed ? "true" : "false",
             m->config.disabled_removed ? "true" : "false");
@@ -97,8 +97,8 @@ int manifest_write(const char *path, const struct manifest *m)
     fclose(f);
     int err = bad ? EIO : hr__write_file_atomic(path, text, len, 0600);
     free(text);
-    if (err) fail("%s: %s", path, strerror(err));
-    return err ? EXIT_FAIL : 0;
+    if (err) prog_msg("%s: %s", path, strerror(err));
+    return err ? -1 : 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -140,10 +140,10 @@ static int read_edits(hr_json *d, hr_json_node list, struct manifest *m)
         free(prov);
         int64_t index = -1;
         hr_json_node iv = hr_json_get(d, x, "index");
-        if (!p || iv == HR_JSON_NONE || hr_json_int64(d, iv, &index) || index < 0) return EXIT_FAIL;
+        if (!p || iv == HR_JSON_NONE || hr_json_int64(d, iv, &index) || index < 0) return -1;
         char *id = get_text(d, x, "id"), *old = get_text(d, x, "old"), *neu = get_text(d, x, "new");
         struct hr__pool_entry e = {.index = (size_t)index, .id = id, .base_url = old};
-        int rc = id && neu ? auth_edits_add(&m->auth, p, &e, neu) : EXIT_FAIL;
+        int rc = id && neu ? auth_edits_add(&m->auth, p, &e, neu) : -1;
         free(id);
         free(old);
         free(neu);
@@ -159,12 +159,12 @@ int manifest_read(const char *path, struct manifest *m)
     hr_json *d = NULL;
     int err = hr__read_file(path, &text);
     if (err) {
-        fail("%s: %s", path, strerror(err));
-        return EXIT_FAIL;
+        prog_msg("%s: %s", path, strerror(err));
+        return -1;
     }
-    int rc = EXIT_FAIL;
+    int rc = -1;
     if (hr_json_new(&d) || hr_json_parse(d, text.data, text.len)) {
-        fail("%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
+        prog_msg("%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
         goto out;
     }
     hr_json_node root = hr_json_root(d), files = hr_json_get(d, root, "files");
@@ -175,7 +175,7 @@ int manifest_read(const char *path, struct manifest *m)
     m->providers = get_text(d, root, "providers");
     if (!m->id || !m->proxy_url || !m->providers || files == HR_JSON_NONE || cfg == HR_JSON_NONE ||
         edits == HR_JSON_NONE || hr_json_type_of(d, edits) != HR_JSON_ARRAY || read_edits(d, edits, m)) {
-        fail("%s: not a manifest written by hr-patch-auth", path);
+        prog_msg("%s: not a manifest written by hr-patch-auth", path);
         goto out;
     }
     get_sha(d, files, "auth.json", m->auth_sha, m->auth_sha_after);

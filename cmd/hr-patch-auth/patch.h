@@ -5,10 +5,12 @@
 
 #include "hr_internal.h"
 #include "hr.h"
+#include "prog.h"
 
 #include <stdio.h>
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOT_ROUTED = 3 };
+/* The parts print their errors and return 0, or nonzero (-1) on failure;
+ * main turns that into the exit status. */
 
 struct options {
     const char *home;          /* --hermes-home, $HERMES_HOME, ~/.hermes */
@@ -21,16 +23,16 @@ struct options {
 
 /* Loads the Hermes home o->home (libhr's hr__home_load), with auth.lock
  * held when lock is set, and then removes temp files a killed run left.
- * Errors are printed ("FILE:LINE:COL: problem"); returns 0 or EXIT_FAIL.
+ * Errors are printed ("FILE:LINE:COL: problem"); returns 0 or -1.
  * Call hr__home_free afterwards in any case. */
 int home_load(struct hr__home *h, const struct options *o, int lock);
 
 /* The entries of credential_pool.<p> in auth.json; a pool of another shape
- * is printed as an error ("auth.json:LINE:COL: problem"). 0 or EXIT_FAIL. */
+ * is printed as an error ("auth.json:LINE:COL: problem"). 0 or -1. */
 int home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n);
 
 /* The routed providers: --providers, else the plugin block's list, else
- * those with credentials or configuration. Returns 0 or EXIT_FAIL. */
+ * those with credentials or configuration. Returns 0 or -1. */
 int routed_providers(const struct hr__home *h, const char *list, int from_block,
                      const struct hr__provider *out[HR_MAX_ROUTED], size_t *n);
 /* Prints the providers not routed: a "  not routed: ..." line, or with json
@@ -114,20 +116,19 @@ struct undo {
 };
 /* Undoes backup id's apply in h (loaded with the lock held): writes the
  * files, removes the plugin unless keep_plugin, marks the backup rolled
- * back. Errors are printed; 0 or EXIT_FAIL. Free u with undo_free. */
+ * back. Errors are printed; 0 or -1. Free u with undo_free. */
 int undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u);
 void undo_free(struct undo *u);
 
+/* The four modes: 0, or nonzero when they failed (the error printed).
+ * do_status sets *all_routed: every routed provider goes through the proxy. */
 int do_apply(const struct options *o, int dry_run);
 int do_rollback(const struct options *o);
-int do_status(const struct options *o);
+int do_status(const struct options *o, int *all_routed);
 
 /* Output helpers. */
-void json_str(FILE *f, const char *s);
-void json_str_or_null(FILE *f, const char *s);
 /* One auth_edit as a JSON object, as the manifest and --json print it. */
 void json_auth_edit(FILE *f, const struct auth_edit *a);
-void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int quiet_text; /* --json: no text on standard output */
 

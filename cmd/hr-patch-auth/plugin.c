@@ -24,9 +24,9 @@ int plugin_source_load(struct plugin_files *pf, const char *source)
         char *p = hr__path_join(source, FILES[i]);
         int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
         if (err)
-            fail("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source, strerror(err));
+            prog_msg("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source, strerror(err));
         free(p);
-        if (err) return EXIT_FAIL;
+        if (err) return -1;
     }
     return 0;
 }
@@ -74,9 +74,9 @@ static int make_dir(const char *path, int *made)
         return 0;
     }
     if (errno == EEXIST && !stat(path, &st) && S_ISDIR(st.st_mode)) return 0;
-    if (errno == EEXIST) fail("%s: not a folder", path);
-    else fail("%s: %s", path, strerror(errno));
-    return EXIT_FAIL;
+    if (errno == EEXIST) prog_msg("%s: not a folder", path);
+    else prog_msg("%s: %s", path, strerror(errno));
+    return -1;
 }
 
 /* The file at path before it is replaced, kept in u for plugin_install_undo. */
@@ -90,7 +90,7 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf, stru
 {
     *u = (struct plugin_undo){0};
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
-    int rc = !plugins || !dir || make_dir(plugins, &u->made_plugins) || make_dir(dir, &u->made_dir) ? EXIT_FAIL : 0;
+    int rc = !plugins || !dir || make_dir(plugins, &u->made_plugins) || make_dir(dir, &u->made_dir) ? -1 : 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
         char *p = hr__path_join(dir, FILES[i]);
         const hr_buf *b = file_buf((struct plugin_files *)pf, i);
@@ -98,8 +98,8 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf, stru
         int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
         u->wrote[i] = !err;
         if (err) {
-            fail("%s: %s", p ? p : dir, strerror(err));
-            rc = EXIT_FAIL;
+            prog_msg("%s: %s", p ? p : dir, strerror(err));
+            rc = -1;
         }
         free(p);
     }
@@ -111,7 +111,7 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf, stru
 int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
 {
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
-    int rc = plugins && dir ? 0 : EXIT_FAIL;
+    int rc = plugins && dir ? 0 : -1;
     for (size_t i = 2; i-- > 0 && !rc;) {
         char *p = u->wrote[i] ? hr__path_join(dir, FILES[i]) : NULL;
         int err = !u->wrote[i] ? 0
@@ -120,16 +120,16 @@ int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
                   : unlink(p)  ? errno
                                : 0;
         if (err) {
-            fail("%s: %s", p ? p : dir, strerror(err));
-            rc = EXIT_FAIL;
+            prog_msg("%s: %s", p ? p : dir, strerror(err));
+            rc = -1;
         }
         free(p);
     }
     const char *made[] = {u->made_dir ? dir : NULL, u->made_plugins ? plugins : NULL};
     for (size_t i = 0; i < 2 && !rc; i++)
         if (made[i] && rmdir(made[i])) {
-            fail("%s: %s", made[i], strerror(errno));
-            rc = EXIT_FAIL;
+            prog_msg("%s: %s", made[i], strerror(errno));
+            rc = -1;
         }
     free(plugins);
     free(dir);
@@ -161,10 +161,10 @@ static void remove_cache(const char *dir)
 int plugin_remove(const struct hr__home *h)
 {
     char *dir = plugin_dir(h);
-    if (!dir) return EXIT_FAIL;
+    if (!dir) return -1;
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(dir, FILES[i]);
-        if (p && unlink(p) && errno != ENOENT) fail("%s: %s", p, strerror(errno));
+        if (p && unlink(p) && errno != ENOENT) prog_msg("%s: %s", p, strerror(errno));
         free(p);
     }
     remove_cache(dir);

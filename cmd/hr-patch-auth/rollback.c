@@ -16,10 +16,11 @@ static int read_backup(const char *dir, const char *name, const char *want_sha, 
     int err = p ? hr__read_file(p, out) : ENOMEM;
     char sha[65] = "";
     if (!err) hr__sha256_hex(out->data, out->len, sha);
-    if (err) fail("%s: %s", p ? p : dir, strerror(err));
-    else if (strcmp(sha, want_sha)) fail("%s: not the file backed up (sha256 %s, manifest says %s)", p, sha, want_sha);
+    if (err) prog_msg("%s: %s", p ? p : dir, strerror(err));
+    else if (strcmp(sha, want_sha))
+        prog_msg("%s: not the file backed up (sha256 %s, manifest says %s)", p, sha, want_sha);
     free(p);
-    return err || strcmp(sha, want_sha) ? EXIT_FAIL : 0;
+    return err || strcmp(sha, want_sha) ? -1 : 0;
 }
 
 static int same_sha(const hr_buf *now, const char *sha_want)
@@ -66,10 +67,10 @@ static int undo_provider(const struct hr__home *h, const struct manifest *m, con
 {
     struct hr__pool_entry *v;
     size_t n;
-    if (home_pool(h, prov, &v, &n)) return EXIT_FAIL;
+    if (home_pool(h, prov, &v, &n)) return -1;
     unsigned char *done = calloc(n ? n : 1, 1);
     struct hr__pool_entry **ix = index_by_id(v, n);
-    int rc = done && ix ? 0 : EXIT_FAIL;
+    int rc = done && ix ? 0 : -1;
     for (size_t i = 0; i < m->auth.n && !rc; i++) {
         const struct auth_edit *a = &m->auth.v[i];
         struct hr__pool_entry *e = a->provider == prov ? find_entry(v, ix, n, a) : NULL;
@@ -80,14 +81,14 @@ static int undo_provider(const struct hr__home *h, const struct manifest *m, con
             continue;
         }
         rc = (a->old_url ? hr__pool_set_url(h->auth_doc, e, a->old_url, sp) : hr__pool_remove_url(h->auth_doc, e, sp))
-                 ? EXIT_FAIL
+                 ? -1
                  : 0;
         u->urls_restored++;
     }
     /* entries Hermes wrote with the proxy URL the plugin gave them */
     for (size_t i = 0; i < n && !rc; i++) {
         if (done[i] || hr__url_classify(prov, m->proxy_url, v[i].base_url) != HR_URL_PROXY) continue;
-        rc = hr__pool_set_url(h->auth_doc, &v[i], prov->official_url, sp) ? EXIT_FAIL : 0;
+        rc = hr__pool_set_url(h->auth_doc, &v[i], prov->official_url, sp) ? -1 : 0;
         u->urls_reset++;
     }
     free(done);
@@ -107,12 +108,12 @@ static int undo_auth(const struct hr__home *h, const struct manifest *m, const c
         return read_backup(dir, "auth.json", m->auth_sha, &u->auth_new);
     }
     hr_splice *sp;
-    if (hr_splice_new(h->auth.data, h->auth.len, &sp)) return EXIT_FAIL;
+    if (hr_splice_new(h->auth.data, h->auth.len, &sp)) return -1;
     int rc = 0;
     for (size_t i = 0; i < hr__n_providers && !rc; i++)
         if (strstr(m->providers, hr__providers[i].id)) rc = undo_provider(h, m, &hr__providers[i], sp, u);
     u->auth_changed = hr_splice_count(sp) > 0;
-    if (!rc && u->auth_changed && hr_splice_apply(sp, &u->auth_new)) rc = EXIT_FAIL;
+    if (!rc && u->auth_changed && hr_splice_apply(sp, &u->auth_new)) rc = -1;
     hr_splice_free(sp);
     return rc;
 }
@@ -125,10 +126,10 @@ static int undo_config(const struct hr__home *h, const struct manifest *m, const
         return read_backup(dir, "config.yaml", m->config_sha, &u->config_new);
     }
     hr_splice *sp;
-    if (hr_splice_new(h->config.data, h->config.len, &sp)) return EXIT_FAIL;
-    int rc = hr__config_plan_rollback(&h->yaml, &m->config, m->model_url, sp) ? EXIT_FAIL : 0;
+    if (hr_splice_new(h->config.data, h->config.len, &sp)) return -1;
+    int rc = hr__config_plan_rollback(&h->yaml, &m->config, m->model_url, sp) ? -1 : 0;
     u->config_changed = hr_splice_count(sp) > 0;
-    if (!rc && u->config_changed && hr_splice_apply(sp, &u->config_new)) rc = EXIT_FAIL;
+    if (!rc && u->config_changed && hr_splice_apply(sp, &u->config_new)) rc = -1;
     hr_splice_free(sp);
     return rc;
 }
@@ -143,8 +144,8 @@ static int check_undo(const struct hr__home *h, struct undo *u)
              (!u->config_changed || !hr__yaml_scan(&y, u->config_new.data, u->config_new.len, err, sizeof err));
     hr_json_free(doc);
     hr__yaml_free(&y);
-    if (!ok) fail("%s: the rolled-back files did not check out; nothing written (please report this)", h->dir);
-    return ok ? 0 : EXIT_FAIL;
+    if (!ok) prog_msg("%s: the rolled-back files did not check out; nothing written (please report this)", h->dir);
+    return ok ? 0 : -1;
 }
 
 static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
@@ -157,8 +158,8 @@ static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
         err = hr__write_file_atomic(h->config_target, u->config_new.data, u->config_new.len, h->config_mode);
     }
     if (err) {
-        fail("%s: %s", which, strerror(err));
-        return EXIT_FAIL;
+        prog_msg("%s: %s", which, strerror(err));
+        return -1;
     }
     char *mark = hr__path_join(dir, "rolled-back");
     time_t now = time(NULL);
@@ -166,7 +167,7 @@ static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ\n", gmtime(&now));
     err = mark ? hr__write_file_atomic(mark, when, strlen(when), 0600) : ENOMEM;
     free(mark);
-    return err ? EXIT_FAIL : 0;
+    return err ? -1 : 0;
 }
 
 /* The backup to undo: the one named, else the newest not yet rolled back. */
@@ -182,8 +183,8 @@ static char *pick_backup(const struct hr__home *h, const char *want)
     if (!want) id = backup_newest(h);
     if (!id) {
         char *dir = backups_dir(h);
-        if (want) fail("%s/%s: no such backup (hr-patch-auth --status lists them)", dir ? dir : h->dir, want);
-        else fail("%s: no backup to roll back", dir ? dir : h->dir);
+        if (want) prog_msg("%s/%s: no such backup (hr-patch-auth --status lists them)", dir ? dir : h->dir, want);
+        else prog_msg("%s: no backup to roll back", dir ? dir : h->dir);
         free(dir);
     }
     return id;
@@ -194,7 +195,7 @@ static void report(const struct hr__home *h, const char *id, const struct undo *
     int removed = u->plugin_removed;
     if (json) {
         printf("{\"action\": \"rollback\", \"backup\": ");
-        json_str(stdout, id);
+        prog_json_string(stdout, id);
         printf(", \"auth_json\": \"%s\", \"config_yaml\": \"%s\", \"urls_restored\": %zu, \"urls_kept\": %zu, "
                "\"urls_reset\": %zu, \"plugin_removed\": %s}\n",
                u->auth_restored  ? "restored"
@@ -227,7 +228,7 @@ int undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struc
     char *bdir = backups_dir(h), *sub = bdir ? hr__path_join(bdir, id) : NULL;
     char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
     *u = (struct undo){0};
-    int rc = man ? manifest_read(man, &m) : EXIT_FAIL;
+    int rc = man ? manifest_read(man, &m) : -1;
     if (!rc) rc = undo_auth(h, &m, sub, u) || undo_config(h, &m, sub, u) || check_undo(h, u);
     if (!rc) rc = write_undo(h, sub, u);
     if (!rc && m.plugin_installed && !keep_plugin && hr__home_plugin_present(h)) {

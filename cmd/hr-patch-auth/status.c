@@ -55,16 +55,16 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
                        const char *report, char **ids, size_t n_ids, int ok)
 {
     printf("{\"hermes_home\": ");
-    json_str(stdout, h->dir);
+    prog_json_string(stdout, h->dir);
     printf(", \"proxy_url\": ");
-    json_str(stdout, proxy);
+    prog_json_string(stdout, proxy);
     printf(", \"ok\": %s, \"providers\": [", ok ? "true" : "false");
     for (size_t i = 0; i < n; i++) {
         printf("%s{\"id\": \"%s\", \"via\": \"%s\", \"pool_entries\": %zu, \"reasons\": [", i ? ", " : "", v[i].p->id,
                v[i].via_proxy ? "proxy" : "direct", v[i].n_entries);
         for (size_t r = 0; r < v[i].n_reasons; r++) {
             if (r) printf(", ");
-            json_str(stdout, v[i].reasons[r]);
+            prog_json_string(stdout, v[i].reasons[r]);
         }
         printf("]}");
     }
@@ -72,13 +72,13 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
     print_not_routed(h, routed, n, stdout, 1);
     printf("], \"plugin\": {\"installed\": %s, \"enabled\": %s, \"last_report\": ", installed ? "true" : "false",
            enabled ? "true" : "false");
-    json_str_or_null(stdout, report);
+    prog_json_string_or_null(stdout, report);
     printf(", \"loading\": ");
-    json_str(stdout, loading);
+    prog_json_string(stdout, loading);
     printf("}, \"backups\": [");
     for (size_t i = 0; i < n_ids; i++) {
         printf("%s{\"id\": ", i ? ", " : "");
-        json_str(stdout, ids[i]);
+        prog_json_string(stdout, ids[i]);
         int rolled_back = backup_rolled_back(h, ids[i]);
         printf(", \"rolled_back\": %s, \"interrupted\": %s}", rolled_back ? "true" : "false",
                !rolled_back && !backup_complete(h, ids[i]) ? "true" : "false");
@@ -86,10 +86,11 @@ static void print_json(const struct hr__home *h, const char *proxy, const struct
     printf("]}\n");
 }
 
-int do_status(const struct options *o)
+int do_status(const struct options *o, int *all_routed)
 {
     struct hr__home h;
     int rc = home_load(&h, o, 0);
+    *all_routed = 0;
     const struct hr__provider *routed[HR_MAX_ROUTED];
     size_t n = 0;
     if (!rc) rc = routed_providers(&h, o->providers, 1, routed, &n);
@@ -117,5 +118,6 @@ int do_status(const struct options *o)
     free(model_provider);
     free(report);
     hr__home_free(&h);
-    return ok ? EXIT_OK : EXIT_NOT_ROUTED;
+    *all_routed = ok;
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* The listening socket, opened here rather than by evhttp so that a failure
  * says why (address not found, in use, not allowed) and the accept backlog
  * is large enough for many agents opening streams at once. */
+#include "prog.h"
 #include "proxy.h"
 
 #include <errno.h>
@@ -117,13 +118,11 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
     (void)arg;
     int e = EVUTIL_SOCKET_ERROR();
     if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
-        if (e != EAGAIN && e != EINTR && e != ECONNABORTED)
-            fprintf(stderr, "hr-proxy: accept: %s\n", evutil_socket_error_to_string(e));
+        if (e != EAGAIN && e != EINTR && e != ECONNABORTED) prog_msg("accept: %s", evutil_socket_error_to_string(e));
         return;
     }
     if (!guard.paused)
-        fprintf(stderr, "hr-proxy: out of file descriptors (%s): not accepting connections for now\n",
-                evutil_socket_error_to_string(e));
+        prog_msg("out of file descriptors (%s): not accepting connections for now", evutil_socket_error_to_string(e));
     guard.paused = 1;
     guard.pause_ms = guard.pause_ms ? guard.pause_ms * 2 : ACCEPT_PAUSE_MIN_MS;
     if (guard.pause_ms > ACCEPT_PAUSE_MAX_MS) guard.pause_ms = ACCEPT_PAUSE_MAX_MS;
@@ -146,7 +145,7 @@ void listen_accepted(void)
     if (!guard.paused) return;
     guard.paused = 0;
     guard.pause_ms = 0;
-    fprintf(stderr, "hr-proxy: accepting connections again\n");
+    prog_msg("accepting connections again");
 }
 
 void listen_guard_free(void)

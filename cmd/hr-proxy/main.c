@@ -2,6 +2,7 @@
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
  * graceful stop; forwarding is forward.c's. */
 #include "hr_internal.h"
+#include "prog.h"
 #include "proxy.h"
 
 #include <errno.h>
@@ -13,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-enum { EXIT_USAGE = 64, EXIT_CONFIG = 78, EXIT_UNAVAILABLE = 69 };
 
 static void reply(struct evhttp_request *req, int status, struct evbuffer *body, const char *type)
 {
@@ -118,7 +117,7 @@ static void check_drained(evutil_socket_t fd, short what, void *arg)
     static int waited_ms;
     if ((p->in_flight <= 0 && p->flushing <= 0) || waited_ms >= p->set.shutdown_wait_s * 1000) {
         if (p->in_flight + p->flushing > 0)
-            fprintf(stderr, "hr-proxy: stopping with %d requests unfinished\n", p->in_flight + p->flushing);
+            prog_msg("stopping with %d requests unfinished", p->in_flight + p->flushing);
         event_base_loopbreak(p->base);
         return;
     }
@@ -133,8 +132,8 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     struct proxy *p = arg;
     if (p->stopping) return;
     p->stopping = 1;
-    fprintf(stderr, "hr-proxy: %s: no new connections; waiting up to %lds for %d requests in flight\n",
-            sig == SIGINT ? "SIGINT" : "SIGTERM", p->set.shutdown_wait_s, p->in_flight);
+    prog_msg("%s: no new connections; waiting up to %lds for %d requests in flight",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", p->set.shutdown_wait_s, p->in_flight);
     if (p->listener) {
         listen_guard_free();
         evhttp_del_accept_socket(p->http, p->listener);
@@ -154,13 +153,12 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     char err[512];
     if (settings_load(&p->cli, &s, err, sizeof err)) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-proxy: SIGHUP: keeping the old settings: %s\n", err);
+        prog_msg("SIGHUP: keeping the old settings: %s", err);
         return;
     }
     if (strcmp(s.listen_host, p->set.listen_host) || s.listen_port != p->set.listen_port)
-        fprintf(stderr, "hr-proxy: SIGHUP: a new listen address takes a restart\n");
-    if (s.max_concurrent != p->set.max_concurrent)
-        fprintf(stderr, "hr-proxy: SIGHUP: a new max_concurrent takes a restart\n");
+        prog_msg("SIGHUP: a new listen address takes a restart");
+    if (s.max_concurrent != p->set.max_concurrent) prog_msg("SIGHUP: a new max_concurrent takes a restart");
     if (strcmp(s.log_dir, p->set.log_dir) || s.log_max_bytes != p->set.log_max_bytes) {
         struct reqlog *log = reqlog_open(s.log_dir, s.log_max_bytes, err, sizeof err);
         if (log) {
@@ -174,7 +172,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     p->set = s;
     evhttp_set_max_body_size(p->http, (ev_ssize_t)s.max_body);
     evhttp_set_timeout(p->http, (int)s.client_timeout_s);
-    fprintf(stderr, "hr-proxy: SIGHUP: settings read again%s%s\n", s.config_path[0] ? " from " : "", s.config_path);
+    prog_msg("SIGHUP: settings read again%s%s", s.config_path[0] ? " from " : "", s.config_path);
 }
 
 static int write_pidfile(const char *path)
@@ -214,7 +212,7 @@ static void raise_fd_limit(void)
 /* libevent's own warnings, in hr-proxy's voice; its debug chatter is dropped. */
 static void on_libevent_log(int severity, const char *msg)
 {
-    if (severity >= EVENT_LOG_WARN) fprintf(stderr, "hr-proxy: libevent: %s\n", msg);
+    if (severity >= EVENT_LOG_WARN) prog_msg("libevent: %s", msg);
 }
 
 /* The first lines at start: where it listens, then how to route Hermes
@@ -228,9 +226,9 @@ static void say_started(const struct settings *s)
     int other = url && usual && strcmp(url, usual);
     fprintf(stderr, "hr-proxy %s: listening on %s; anthropic %s, openai %s, chatgpt %s; logs in %s\n", hr_version(),
             listen, s->anthropic_url, s->openai_url, s->chatgpt_url, s->log_dir);
-    fprintf(stderr, "hr-proxy: route Hermes through it: hr-patch-auth --apply%s%s, then restart Hermes\n",
-            other ? " --proxy-url " : "", other ? url : "");
-    fprintf(stderr, "hr-proxy: check the route: hr-verify\n");
+    prog_msg("route Hermes through it: hr-patch-auth --apply%s%s, then restart Hermes", other ? " --proxy-url " : "",
+             other ? url : "");
+    prog_msg("check the route: hr-verify");
     free(url);
     free(usual);
 }
@@ -241,8 +239,7 @@ static void open_sent_index(struct proxy *p)
 {
     char *path = hr__path_join(p->set.log_dir, "sent-index");
     if (!path || hr_sent_open_index(p->sent, path))
-        fprintf(stderr, "hr-proxy: warning: %s: cannot keep what was sent across restarts\n",
-                path ? path : "sent-index");
+        prog_msg("warning: %s: cannot keep what was sent across restarts", path ? path : "sent-index");
     free(path);
 }
 
@@ -251,24 +248,25 @@ int main(int argc, char **argv)
     struct proxy p;
     char err[512];
     memset(&p, 0, sizeof p);
+    prog_init("hr-proxy");
     int rc = cli_parse(&p.cli, argc, argv, err, sizeof err);
     if (rc == CLI_HELP) {
         usage(stdout);
-        return 0;
+        return EX_OK;
     }
     if (rc == CLI_VERSION) {
-        printf("hr-proxy %s\n", hr_version());
-        return 0;
+        prog_version();
+        return EX_OK;
     }
     if (rc) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-proxy: %s\nTry 'hr-proxy --help'.\n", err);
-        return EXIT_USAGE;
+        prog_msg("%s", err);
+        fputs("Try 'hr-proxy --help'.\n", stderr);
+        return EX_USAGE;
     }
     if (settings_load(&p.cli, &p.set, err, sizeof err)) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-proxy: %s\n", err);
-        return EXIT_CONFIG;
+        return prog_fail(EX_CONFIG, "%s", err);
     }
     signal(SIGPIPE, SIG_IGN);
     memory_setup();
@@ -280,12 +278,11 @@ int main(int argc, char **argv)
     hr_compress_options warm;
     compress_options(&p, &warm);
     if (!p.http || forward_init(&p) || !(p.pool = pool_new(p.base, p.set.max_concurrent, &warm))) {
-        fprintf(stderr, "hr-proxy: cannot start: out of memory\n");
         free_proxy(&p);
-        return 70;
+        return prog_fail(EX_SOFTWARE, "cannot start: out of memory");
     }
     p.log = reqlog_open(p.set.log_dir, p.set.log_max_bytes, err, sizeof err);
-    if (p.log && reqlog_problem(p.log)) fprintf(stderr, "hr-proxy: warning: %s (/health says unhealthy)\n", err);
+    if (p.log && reqlog_problem(p.log)) prog_msg("warning: %s (/health says unhealthy)", err);
     open_sent_index(&p);
     evhttp_set_gencb(p.http, on_request, &p);
     evhttp_set_bevcb(p.http, body_limit_bufferevent, &p);
@@ -299,9 +296,9 @@ int main(int argc, char **argv)
     int fd = listen_socket(p.set.listen_host, p.set.listen_port, p.set.allow_remote, err, sizeof err);
     if (fd == LISTEN_REFUSED) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-proxy: refusing to listen on %s, %s\n", p.set.listen_host, err);
+        prog_msg("refusing to listen on %s, %s", p.set.listen_host, err);
         free_proxy(&p);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     p.listener = fd < 0 ? NULL : evhttp_accept_socket_with_handle(p.http, fd);
     if (p.listener && listen_guard(p.base, p.listener)) {
@@ -311,16 +308,15 @@ int main(int argc, char **argv)
     }
     if (!p.listener) {
         hr__printable(err, sizeof err);
-        fprintf(stderr, "hr-proxy: cannot listen on %s:%d: %s\n", p.set.listen_host, p.set.listen_port,
-                fd < 0 ? err : "out of memory");
+        prog_msg("cannot listen on %s:%d: %s", p.set.listen_host, p.set.listen_port, fd < 0 ? err : "out of memory");
         if (fd >= 0) close(fd);
         free_proxy(&p);
-        return EXIT_UNAVAILABLE;
+        return EX_UNAVAILABLE;
     }
     if (p.set.pidfile[0] && write_pidfile(p.set.pidfile)) {
-        fprintf(stderr, "hr-proxy: %s: %s\n", p.set.pidfile, strerror(errno));
+        prog_msg("%s: %s", p.set.pidfile, strerror(errno));
         free_proxy(&p);
-        return EXIT_CONFIG;
+        return EX_CONFIG;
     }
     struct event *sigterm = evsignal_new(p.base, SIGTERM, on_stop, &p);
     struct event *sigint = evsignal_new(p.base, SIGINT, on_stop, &p);
@@ -335,6 +331,6 @@ int main(int argc, char **argv)
     event_free(sigint);
     event_free(sighup);
     free_proxy(&p);
-    fprintf(stderr, "hr-proxy: stopped\n");
-    return 0;
+    prog_msg("stopped");
+    return EX_OK;
 }

@@ -2,6 +2,7 @@
  * its own hr_compressor. A request that finds every worker busy is not
  * queued: it goes upstream uncompressed. Results come back to the loop
  * through a pipe. */
+#include "prog.h"
 #include "proxy.h"
 
 #include <errno.h>
@@ -50,7 +51,7 @@ struct pool {
 static void report_scorer_note(hr_compressor *comp)
 {
     const char *note = hr_compressor_scorer_note(comp);
-    if (note) fprintf(stderr, "hr-proxy: %s\n", note);
+    if (note) prog_msg("%s", note);
 }
 
 /* Loads the tokenizer tables and the scorer's model before the first real

@@ -2,11 +2,11 @@
  * for people and for CI. Options, defaults, the order of the checks and the
  * exit status; each check lives in its own file. */
 #include "hr_internal.h"
+#include "prog.h"
 #include "verify.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +40,9 @@ static void usage(FILE *out)
           "                       or a comma list)\n"
           "  --json               print one JSON object\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
-          "Exit status: 0 no check failed, 1 a check failed, 2 usage or internal error.\n",
+          "Exit status: 0 no check failed, 1 a check failed, 64 usage, 70 internal error,\n"
+          "78 settings (hr(7)).\n",
           out);
-}
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("hr-verify: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
 }
 
 static int select_checks(const char *list, unsigned *selected)
@@ -66,8 +55,8 @@ static int select_checks(const char *list, unsigned *selected)
         if (!found) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)len, s);
-            usage_error("--check: unknown check '%s' (health, logs, chat, base_url)", name);
-            return EXIT_USAGE;
+            prog_msg("--check: unknown check '%s' (health, logs, chat, base_url)", name);
+            return EX_USAGE;
         }
         s += len + (s[len] == ',');
     }
@@ -79,8 +68,8 @@ static int positive_number(const char *flag, const char *s, double *out)
     char *end;
     double v = strtod(s, &end);
     if (end == s || *end || !(v > 0) || v > 86400) {
-        usage_error("%s: '%s' is not a number of seconds", flag, s);
-        return EXIT_USAGE;
+        prog_msg("%s: '%s' is not a number of seconds", flag, s);
+        return EX_USAGE;
     }
     *out = v;
     return 0;
@@ -94,8 +83,8 @@ static int calls_number(const char *s, long *out)
     char *end;
     long v = strtol(s, &end, 10);
     if (end == s || *end || v < 1 || v > MAX_CALLS) {
-        usage_error("--calls: '%s' is not a number of calls from 1 to %d", s, MAX_CALLS);
-        return EXIT_USAGE;
+        prog_msg("--calls: '%s' is not a number of calls from 1 to %d", s, MAX_CALLS);
+        return EX_USAGE;
     }
     *out = v;
     return 0;
@@ -105,6 +94,7 @@ struct raw {
     const char *proxy_url, *hermes_home, *headroom_home, *log_dir, *config;
 };
 
+/* Returns 0, PROG_ANSWERED or EX_USAGE (the message printed). */
 static int parse(int argc, char **argv, struct options *o, struct raw *raw)
 {
     static const struct option longopts[] = {
@@ -138,8 +128,8 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
         case 'N': rc = calls_number(optarg, &o->calls); break;
         case 'a':
             if ((o->max_age_ms = parse_duration_ms(optarg)) <= 0) {
-                usage_error("--max-age: '%s' is not a duration such as 90s, 30m, 24h or 7d", optarg);
-                rc = EXIT_USAGE;
+                prog_msg("--max-age: '%s' is not a duration such as 90s, 30m, 24h or 7d", optarg);
+                rc = EX_USAGE;
             }
             break;
         case 'c': o->chat = CHAT_ON; break;
@@ -149,19 +139,19 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
         case 't': rc = positive_number("--timeout", optarg, &o->http_timeout_s); break;
         case 'k': rc = select_checks(optarg, &o->selected); break;
         case 'j': o->json = 1; break;
-        case 'h': usage(stdout); exit(EXIT_OK);
-        case 'V': puts("hr-verify " HR_VERSION); exit(EXIT_OK);
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h': usage(stdout); return PROG_ANSWERED;
+        case 'V': prog_version(); return PROG_ANSWERED;
+        default: usage(stderr); return EX_USAGE;
         }
         if (rc) return rc;
     }
     if (optind < argc) {
-        usage_error("unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
+        prog_msg("unexpected argument '%s'", argv[optind]);
+        return EX_USAGE;
     }
     if (o->chat_cmd && !*o->chat_cmd) {
-        usage_error("--chat-cmd: the command is empty");
-        return EXIT_USAGE;
+        prog_msg("--chat-cmd: the command is empty");
+        return EX_USAGE;
     }
     return 0;
 }
@@ -210,10 +200,11 @@ static int proxy_settings(struct options *o, const struct raw *raw, char **liste
     char err[4300];
     int rc = 0;
     *listen_url = NULL;
-    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err) ||
-        hr__settings_read(&src, HR_S_LOG_DIR, raw->log_dir, &v, err, sizeof err)) {
-        usage_error("%s", err);
-        rc = EXIT_USAGE;
+    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err)) {
+        rc = prog_fail(EX_CONFIG, "%s", err);
+    } else if (hr__settings_read(&src, HR_S_LOG_DIR, raw->log_dir, &v, err, sizeof err)) {
+        /* a bad --log-dir is a usage error; one from HEADROOM_LOG_DIR or route.yaml, configuration */
+        rc = prog_fail(v.from == 'f' ? EX_USAGE : EX_CONFIG, "%s", err);
     } else {
         o->log_dir = strdup(v.text);
         o->settings_path = src.config_path ? strdup(src.config_path) : NULL;
@@ -234,17 +225,11 @@ static int resolve(struct options *o, const struct raw *raw)
     o->hermes_home = raw->hermes_home ? strdup(raw->hermes_home) : hermes_home();
     o->proxy_url = o->hermes_home ? proxy_url(raw->proxy_url, o->hermes_home, listen_url, &need_listen) : NULL;
     free(listen_url);
-    if (need_listen) {
-        usage_error("%s", bad_listen);
-        return EXIT_USAGE;
-    }
-    if (!o->hermes_home || !o->log_dir || !o->proxy_url) {
-        fputs("hr-verify: out of memory\n", stderr);
-        return EXIT_USAGE;
-    }
+    if (need_listen) return prog_fail(EX_CONFIG, "%s", bad_listen);
+    if (!o->hermes_home || !o->log_dir || !o->proxy_url) return prog_fail(EX_SOFTWARE, "out of memory");
     if (!hr__url_is_http(o->proxy_url)) {
-        usage_error("--proxy-url: '%s' is not an http:// or https:// URL", o->proxy_url);
-        return EXIT_USAGE;
+        prog_msg("--proxy-url: '%s' is not an http:// or https:// URL", o->proxy_url);
+        return EX_USAGE;
     }
     return 0;
 }
@@ -264,12 +249,11 @@ int main(int argc, char **argv)
 {
     struct options o = {.max_age_ms = 24LL * 3600 * 1000, .chat_timeout_s = 180, .http_timeout_s = 5, .calls = 20};
     struct raw raw = {0};
+    prog_init("hr-verify");
     int rc = parse(argc, argv, &o, &raw);
+    if (rc == PROG_ANSWERED) return EX_OK;
     if (!rc) rc = resolve(&o, &raw);
-    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT)) {
-        fputs("hr-verify: cannot start libcurl\n", stderr);
-        rc = EXIT_USAGE;
-    }
+    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT)) rc = prog_fail(EX_SOFTWARE, "cannot start libcurl");
     if (!rc) {
         if (!o.selected) o.selected = (1u << N_CHECKS) - 1;
         const char *no_color = getenv("NO_COLOR");
@@ -279,9 +263,9 @@ int main(int argc, char **argv)
         run_checks(&o, res, &st);
         if (o.json) report_json(&o, &st, res);
         else report_text(&o, res);
-        rc = EXIT_OK;
+        rc = EX_OK;
         for (int i = 0; i < N_CHECKS; i++)
-            if ((o.selected & (1u << i)) && res[i].v == V_FAIL) rc = EXIT_FAILED;
+            if ((o.selected & (1u << i)) && res[i].v == V_FAIL) rc = PROG_FAILED;
         witness_free(&st.calls);
         curl_global_cleanup();
     }

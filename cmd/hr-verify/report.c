@@ -1,5 +1,6 @@
 /* The results: one line per check for people (color only on a terminal),
  * or one JSON object for programs. */
+#include "prog.h"
 #include "verify.h"
 
 #include <stdarg.h>
@@ -43,26 +44,13 @@ void report_text(const struct options *o, const struct result *res)
     printf("hr-verify: %d passed, %d failed, %d skipped\n", counts[V_PASS], counts[V_FAIL], counts[V_SKIP]);
 }
 
-static void json_string(const char *s)
-{
-    hr_buf b = {0};
-    if (!hr_json_encode_string(&b, s, strlen(s))) fwrite(b.data, 1, b.len, stdout);
-    hr_buf_free(&b);
-}
-
-static void json_string_or_null(const char *s)
-{
-    if (s) json_string(s);
-    else fputs("null", stdout);
-}
-
 /* The call record base_url judged: the file, what was read, how many of
  * those were older than the span judged, the calls that did not go to the
  * proxy. */
 static void json_calls(const struct witness *w)
 {
     printf(", \"calls\": {\"file\": ");
-    json_string_or_null(w->path);
+    prog_json_string_or_null(stdout, w->path);
     printf(", \"found\": %s, \"read\": %zu, \"older\": %zu, \"routed\": %zu, \"via_proxy\": %zu, \"unparsed\": %zu, "
            "\"not_via_proxy\": [",
            w->found ? "true" : "false", w->n, w->older, w->routed, w->routed - w->off, w->unparsed);
@@ -70,11 +58,11 @@ static void json_calls(const struct witness *w)
         const struct call *c = &w->calls[i];
         if (c->older || !c->routed || c->via_proxy) continue;
         printf("%s{\"time\": ", k++ ? ", " : "");
-        json_string(c->time);
+        prog_json_string(stdout, c->time);
         printf(", \"pid\": %lld, \"provider\": ", c->pid);
-        json_string(c->provider);
+        prog_json_string(stdout, c->provider);
         printf(", \"base_url\": ");
-        json_string(c->base_url);
+        prog_json_string(stdout, c->base_url);
         putchar('}');
     }
     printf("]}");
@@ -85,13 +73,13 @@ void report_json(const struct options *o, const struct run_state *st, const stru
     int failed = 0;
     for (int i = 0; i < N_CHECKS; i++) failed |= (o->selected & (1u << i)) && res[i].v == V_FAIL;
     printf("{\"ok\": %s, \"proxy_url\": ", failed ? "false" : "true");
-    json_string(o->proxy_url);
+    prog_json_string(stdout, o->proxy_url);
     printf(", \"hermes_home\": ");
-    json_string(o->hermes_home);
+    prog_json_string(stdout, o->hermes_home);
     printf(", \"log_dir\": ");
-    json_string(o->log_dir);
+    prog_json_string(stdout, o->log_dir);
     printf(", \"settings\": ");
-    json_string_or_null(o->settings_path);
+    prog_json_string_or_null(stdout, o->settings_path);
     printf(", \"checks\": [");
     int first = 1;
     for (int i = 0; i < N_CHECKS; i++) {
@@ -100,9 +88,9 @@ void report_json(const struct options *o, const struct run_state *st, const stru
                res[i].v == V_PASS   ? "pass"
                : res[i].v == V_FAIL ? "fail"
                                     : "skip");
-        json_string(res[i].detail);
+        prog_json_string(stdout, res[i].detail);
         printf(", \"hint\": ");
-        if (res[i].hint[0]) json_string(res[i].hint);
+        if (res[i].hint[0]) prog_json_string(stdout, res[i].hint);
         else fputs("null", stdout);
         if (i == CHECK_BASE_URL) {
             if (st->calls.path) json_calls(&st->calls);

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
-
 enum check_id { CHECK_HEALTH, CHECK_LOGS, CHECK_CHAT, CHECK_BASE_URL, N_CHECKS };
 extern const char *const check_names[N_CHECKS];
 
