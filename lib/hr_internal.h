@@ -12,5 +12,6 @@
 #include "util/sha256.h"             /* digests for the backup manifest */
 #include "settings/route_settings.h" /* flag > HEADROOM_* > route.yaml > default */
 #include "hermes/hermes.h"           /* Hermes's home, config.yaml, auth.json, the routed verdict */
+#include "log/log_record.h"          /* the request log: its record, file, rotation, writer and reader */
 
 #endif

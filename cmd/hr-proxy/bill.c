@@ -12,10 +12,11 @@
 
 /* Units: uncached input 1x, cache writes and reads at the provider's
  * multipliers; OpenAI has no separate write price. */
-static double units_of(const struct prices *p, const struct usage *u)
+static double units_of(const struct prices *p, const struct hr__log_usage *u)
 {
     double in = (double)u->input_uncached, read = (double)u->cache_read;
-    if (u->api == API_ANTHROPIC) return in + p->cache_write * (double)u->cache_write + p->cache_read * read;
+    if (u->api && !strcmp(u->api, api_name(API_ANTHROPIC)))
+        return in + p->cache_write * (double)u->cache_write + p->cache_read * read;
     return in + p->openai_cached * read;
 }
 
@@ -32,10 +33,10 @@ static const struct model_price *price_of(const struct prices *p, const char *mo
     return best;
 }
 
-void bill_record(const struct prices *p, struct record *r)
+void bill_record(const struct prices *p, struct hr__log_record *r)
 {
     if (!r->usage.have) return;
-    size_t saved = r->tokens_before > r->tokens_after ? r->tokens_before - r->tokens_after : 0;
+    size_t saved = hr__log_saved(r);
     r->billed = units_of(p, &r->usage);
     /* The tokens compression removed, priced as uncached input: they sat
      * after the cached prefix, or they changed it. An estimate: hr counts

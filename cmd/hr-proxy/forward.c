@@ -29,7 +29,7 @@ struct exchange {
     struct event *job_timer;
     CURL *easy;
     struct curl_slist *headers;
-    struct record rec;
+    struct hr__log_record rec;
     double t0, t_forward;
     int status, replying, paused, stream, abort_pending, finished;
     char reason[64];
@@ -576,7 +576,7 @@ static void find_model(const char *body, size_t len, char *out, size_t cap)
 }
 
 /* The log record's fields known from the request line. */
-static void start_record(struct proxy *p, struct evhttp_request *req, const struct route *r, struct record *rec)
+static void start_record(struct proxy *p, struct evhttp_request *req, const struct route *r, struct hr__log_record *rec)
 {
     snprintf(rec->id, sizeof rec->id, "req-%llu", (unsigned long long)++p->next_id);
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
@@ -590,7 +590,7 @@ static void start_record(struct proxy *p, struct evhttp_request *req, const stru
 void refuse_request(struct proxy *p, struct evhttp_request *req, const struct route *r, int status, const char *type,
                     const char *message)
 {
-    struct record rec;
+    struct hr__log_record rec;
     memset(&rec, 0, sizeof rec);
     start_record(p, req, r, &rec);
     rec.status = status;

@@ -4,6 +4,7 @@
 
 #include "framing.h"
 #include "hr.h"
+#include "hr_internal.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -101,14 +102,9 @@ int jwt_names_chatgpt_account(const char *authorization);
 
 /* ---- the provider's usage (usage.c) and the bill (bill.c) ------------------------ */
 
-/* Usage as the provider reported it, normalised: OpenAI's cached tokens are
- * cache reads, its prompt tokens less those the uncached input. */
-struct usage {
-    int have; /* 0: the answer reported none */
-    enum api api;
-    uint64_t input_uncached, cache_write, cache_read, output;
-};
-
+/* An answer's usage goes into the log record's (struct hr__log_usage,
+ * lib/log/log_record.h): the tokens the provider reported billing,
+ * normalised. */
 struct usage_reader;
 /* A reader for an answer of api: stream when it is text/event-stream;
  * content_encoding as the upstream sent it. NULL when there is nothing to
@@ -117,41 +113,25 @@ struct usage_reader *usage_reader_new(enum api api, int stream, const char *cont
 /* The answer's next bytes, after they went to the client. */
 void usage_reader_feed(struct usage_reader *r, const char *data, size_t len);
 /* At the answer's end: 1 with *out filled when it carried usage, else 0. */
-int usage_reader_finish(struct usage_reader *r, struct usage *out);
+int usage_reader_finish(struct usage_reader *r, struct hr__log_usage *out);
 void usage_reader_free(struct usage_reader *r);
 
-struct record;
 /* Fills the record's bill from its usage, tokens and observe flag. */
-void bill_record(const struct prices *p, struct record *r);
+void bill_record(const struct prices *p, struct hr__log_record *r);
 
 /* ---- the request log and the totals (reqlog.c, stats.c) -------------------------- */
 
-struct record {
-    char id[40];
-    const char *method, *provider, *upstream;
-    char path[512]; /* without the query string, which may hold a key */
-    char model[128];
-    int stream, status;
-    size_t tokens_before, tokens_after;
-    size_t tokens_lossless;              /* after re-encoding alone: the rest of the saving was cut */
-    const char *scorer, *scorer_backend; /* static strings; NULL when nothing was compressed */
-    double compress_ms, ttfb_ms, total_ms;
-    char error[160];
-    int observe;                        /* the body went as it came; tokens_after is what compression would give */
-    struct usage usage;                 /* usage.have 0: the answer carried none */
-    double billed;                      /* input-token equivalents of what the provider billed */
-    double billed_before, billed_after; /* uncompressed and compressed; one of them estimated */
-    int has_cost;
-    double cost_usd;
-};
-
+/* The log is libhr's (lib/log/log_record.h): its record, struct
+ * hr__log_record, is what each exchange fills. */
 struct reqlog;
+/* The log of dir, rotated past max_bytes; NULL only when out of memory.
+ * When it cannot be written yet, err says why. */
 struct reqlog *reqlog_open(const char *dir, size_t max_bytes, char *err, size_t err_len);
 void reqlog_close(struct reqlog *log);
-void reqlog_write(struct reqlog *log, const struct record *r);
-/* Of the tokens r saved, those saved by re-encoding alone (the rest were cut). */
-size_t record_saved_lossless(const struct record *r);
-/* Whether the log folder can be written: NULL, or why not. */
+/* Stamps r with the time, appends it to the log and says it on stderr; a
+ * failed append drops the record, said once, and the request goes on. */
+void reqlog_write(struct reqlog *log, struct hr__log_record *r);
+/* Whether the log can be written: NULL, or why not. */
 const char *reqlog_problem(struct reqlog *log);
 
 struct totals {
@@ -164,7 +144,7 @@ struct totals {
     double started;
     int observe;
 };
-void totals_add(struct totals *t, const struct record *r, enum provider p);
+void totals_add(struct totals *t, const struct hr__log_record *r, enum provider p);
 void totals_json(const struct totals *t, struct evbuffer *out);
 void totals_prometheus(const struct totals *t, struct evbuffer *out);
 

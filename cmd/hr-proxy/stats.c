@@ -5,7 +5,7 @@
 
 #include <event2/buffer.h>
 
-void totals_add(struct totals *t, const struct record *r, enum provider p)
+void totals_add(struct totals *t, const struct hr__log_record *r, enum provider p)
 {
     t->requests++;
     t->by_provider[p]++;
@@ -14,8 +14,8 @@ void totals_add(struct totals *t, const struct record *r, enum provider p)
     t->tokens_after += r->tokens_after;
     if (r->tokens_before > r->tokens_after) {
         t->saved_by_provider[p] += r->tokens_before - r->tokens_after;
-        t->saved_lossless += record_saved_lossless(r);
-        t->saved_lossy += r->tokens_before - r->tokens_after - record_saved_lossless(r);
+        t->saved_lossless += hr__log_saved_lossless(r);
+        t->saved_lossy += r->tokens_before - r->tokens_after - hr__log_saved_lossless(r);
     }
     if (!r->usage.have) return;
     t->with_usage++;

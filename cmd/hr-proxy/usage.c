@@ -249,7 +249,7 @@ void usage_reader_feed(struct usage_reader *r, const char *data, size_t len)
     else feed_text(r, data, len);
 }
 
-int usage_reader_finish(struct usage_reader *r, struct usage *out)
+int usage_reader_finish(struct usage_reader *r, struct hr__log_usage *out)
 {
     memset(out, 0, sizeof *out);
     if (!r || r->failed) return 0;
@@ -260,7 +260,7 @@ int usage_reader_finish(struct usage_reader *r, struct usage *out)
     }
     if (!r->raw.have) return 0;
     out->have = 1;
-    out->api = r->api;
+    out->api = api_name(r->api);
     out->output = (uint64_t)r->raw.output;
     if (r->api == API_ANTHROPIC) {
         out->input_uncached = (uint64_t)r->raw.input;

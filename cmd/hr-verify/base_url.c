@@ -83,7 +83,7 @@ static int judge_freshness(const char *home, const struct hr__plugin_state *s, c
 {
     struct hermes_process p;
     int running = newest_hermes(home, &p);
-    long long reported = s->time ? parse_utc_time(s->time) : -1;
+    long long reported = s->time ? hr__utc_time_ms(s->time) : -1;
     char at[32];
     if (st->chat_ran && (!running || p.start_ms <= st->chat_start_ms)) {
         if (reported >= st->chat_start_ms / 1000 * 1000) {
@@ -139,7 +139,7 @@ static void judge_home(const struct options *o, const struct run_state *st, stru
     }
     struct hr__plugin_state s;
     hr_status rc = hr__plugin_state_read(h->dir, &s, err, sizeof err);
-    long long started = !rc && s.time ? parse_utc_time(s.time) : -1;
+    long long started = !rc && s.time ? hr__utc_time_ms(s.time) : -1;
     if (started > 0) {
         sc->started_ms = started;
         snprintf(sc->started, sizeof sc->started, "%s", s.time);

@@ -9,85 +9,46 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The plugin keeps a few hundred lines; more than this at the end of the
  * file is never needed for --calls at its largest. */
 #define TAIL_BYTES (1 << 20)
 
-/* The file's last TAIL_BYTES bytes, from the start of a line. */
-static int read_tail(const char *path, hr_buf *out)
+/* One JSON object into c; -1 when it is not a call record. */
+static int parse_call(const hr_json *d, hr_json_node root, const char *line, struct call *c)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    struct stat sb;
-    int err = fstat(fd, &sb) ? errno : 0;
-    int cut = !err && sb.st_size > TAIL_BYTES;
-    if (cut && lseek(fd, sb.st_size - TAIL_BYTES, SEEK_SET) < 0) err = errno;
-    if (!err) err = hr__read_fd(fd, out);
-    close(fd);
-    if (!err && cut) { /* the first line is a piece of one */
-        char *nl = out->data ? memchr(out->data, '\n', out->len) : NULL;
-        size_t drop = nl ? (size_t)(nl - out->data) + 1 : out->len;
-        memmove(out->data, out->data + drop, out->len - drop);
-        out->len -= drop;
-    }
-    return err;
-}
-
-/* One line into c; -1 when it is not a call record (a half-written line). */
-static int parse_call(hr_json *d, const char *line, size_t len, struct call *c)
-{
-    if (hr_json_parse(d, line, len)) return -1;
-    hr_json_node root = hr_json_root(d);
-    if (hr_json_type_of(d, root) != HR_JSON_OBJECT) return -1;
     memset(c, 0, sizeof *c);
-    json_get_string(d, root, "time", c->time, sizeof c->time);
-    json_get_string(d, root, "provider", c->provider, sizeof c->provider);
-    json_get_string(d, root, "base_url", c->base_url, sizeof c->base_url);
-    c->pid = (long long)json_get_number(d, line, root, "pid");
-    if ((c->ts_ms = parse_utc_time(c->time)) < 0 || !c->provider[0] || !c->base_url[0]) return -1;
+    hr__jsonl_string(d, root, "time", c->time, sizeof c->time);
+    hr__jsonl_string(d, root, "provider", c->provider, sizeof c->provider);
+    hr__jsonl_string(d, root, "base_url", c->base_url, sizeof c->base_url);
+    c->pid = (long long)hr__jsonl_number(d, line, root, "pid");
+    if ((c->ts_ms = hr__utc_time_ms(c->time)) < 0 || !c->provider[0] || !c->base_url[0]) return -1;
     return 0;
 }
 
-/* The start of each of the text's last lines (empty ones skipped), newest
- * first, at most max of them. */
-static size_t last_lines(const hr_buf *text, const char **start, size_t *len, size_t max)
+struct reading {
+    struct witness *w;
+    size_t max; /* --calls */
+};
+
+/* Each line, newest first, until max calls are read. */
+static int read_call(const hr_json *d, hr_json_node root, const char *line, void *ctx)
 {
-    size_t n = 0, end = text->len;
-    while (end > 0 && n < max) {
-        size_t b = end;
-        while (b > 0 && text->data[b - 1] != '\n') b--;
-        if (end > b) start[n] = text->data + b, len[n++] = end - b;
-        end = b ? b - 1 : 0;
-    }
-    return n;
+    struct reading *rd = ctx;
+    struct witness *w = rd->w;
+    if (parse_call(d, root, line, &w->calls[w->n])) w->unparsed++;
+    else w->n++;
+    return w->n == rd->max;
 }
 
 static void read_calls(const hr_buf *text, long n_max, struct witness *w)
 {
-    size_t max = (size_t)n_max * 2 + 8; /* room for lines that do not parse */
-    const char **start = malloc(max * sizeof *start);
-    size_t *len = malloc(max * sizeof *len);
+    struct reading rd = {w, (size_t)n_max};
     w->calls = calloc((size_t)n_max, sizeof *w->calls);
-    hr_json *d = NULL;
-    if (!start || !len || !w->calls || hr_json_new(&d)) {
-        w->err = ENOMEM;
-    } else {
-        size_t lines = last_lines(text, start, len, max);
-        for (size_t i = 0; i < lines && w->n < (size_t)n_max; i++) {
-            if (parse_call(d, start[i], len[i], &w->calls[w->n])) w->unparsed++;
-            else w->n++;
-        }
-    }
-    hr_json_free(d);
-    free(start);
-    free(len);
+    if (!w->calls || hr__jsonl_each(text, 1, read_call, &rd, &w->unparsed)) w->err = ENOMEM;
 }
 
 /* The host (lowercased, an IPv6 literal without its brackets) and port of
@@ -125,7 +86,7 @@ void witness_read(const char *home, const char *proxy, const struct hr__provider
     w->since_ms = since_ms > 0 ? since_ms / 1000 * 1000 : 0; /* the record's times are whole seconds */
     w->path = hr__path_join(home, CALLS_FILE);
     hr_buf text = {0};
-    int err = w->path ? read_tail(w->path, &text) : ENOMEM;
+    int err = w->path ? hr__jsonl_load(w->path, TAIL_BYTES, &text) : ENOMEM;
     if (err == ENOENT) err = 0;
     else if (!err) {
         w->found = 1;

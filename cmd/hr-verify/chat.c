@@ -98,10 +98,20 @@ struct seen {
     unsigned long long min_tokens; /* a record this long can be the chat's */
     size_t n, unauthorized, bad_gateway, limited;
     size_t ours; /* records long enough to hold the prompt, or not counted */
-    struct log_record last;
+    long long last_ms;
+    char last[1024]; /* the newest record, described */
 };
 
-static int collect(const struct log_record *r, void *ctx)
+static void describe_record(const struct hr__log_record *l, char *out, size_t len)
+{
+    char before[32], after[32];
+    format_count(l->tokens_before, before, sizeof before);
+    format_count(l->tokens_after, after, sizeof after);
+    snprintf(out, len, "%s %s %s -> %d, %s -> %s tokens", l->method, l->path, l->model[0] ? l->model : "?", l->status,
+             before, after);
+}
+
+static int collect(const struct hr__log_record *r, void *ctx)
 {
     struct seen *s = ctx;
     if (r->ts_ms > s->until_ms) return 0;
@@ -109,8 +119,11 @@ static int collect(const struct log_record *r, void *ctx)
     s->unauthorized += r->status == 401 || r->status == 403;
     s->bad_gateway += r->status == 502;
     s->limited += r->status == 429;
-    s->ours += r->before == 0 || r->before >= s->min_tokens;
-    if (!s->last.ts_ms || r->ts_ms >= s->last.ts_ms) s->last = *r;
+    s->ours += r->tokens_before == 0 || r->tokens_before >= s->min_tokens;
+    if (!s->last_ms || r->ts_ms >= s->last_ms) { /* r's strings are the reader's until it returns */
+        s->last_ms = r->ts_ms;
+        describe_record(r, s->last, sizeof s->last);
+    }
     return 0;
 }
 
@@ -125,21 +138,12 @@ static void last_line(const hr_buf *out, char *line, size_t len)
     snprintf(line, len, "%s%.*s", n ? "" : "(no output)", (int)n, n ? out->data + start : "");
 }
 
-static void describe_record(const struct log_record *l, char *out, size_t len)
-{
-    char before[32], after[32];
-    format_count(l->before, before, sizeof before);
-    format_count(l->after, after, sizeof after);
-    snprintf(out, len, "%s %s %s -> %d, %s -> %s tokens", l->method, l->path, l->model[0] ? l->model : "?", l->status,
-             before, after);
-}
-
 static void judge(const char *shown, int status, int timed_out, long timeout_s, double secs, const hr_buf *out,
                   const struct seen *s, struct result *r)
 {
-    char line[200], rec[512] = "";
+    char line[200];
+    const char *rec = s->n ? s->last : "";
     last_line(out, line, sizeof line);
-    if (s->n) describe_record(&s->last, rec, sizeof rec);
     const char *text = out->data ? out->data : "";
     const char *auth = first_word_of(text, AUTH_WORDS), *quota = first_word_of(text, QUOTA_WORDS);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -206,8 +210,8 @@ void check_chat(const struct options *o, struct run_state *st, struct result *r)
         result_set(r, V_FAIL, "%s: cannot run it: %s", shown, strerror(err));
     } else {
         struct seen s = {.until_ms = st->chat_end_ms + 1000, .min_tokens = prompt_tokens(&prompt) * 3 / 4};
-        struct log_scan scan;
-        log_each(o->log_dir, st->chat_start_ms, collect, &s, &scan);
+        struct hr__log_scan scan;
+        hr__log_each(o->log_dir, st->chat_start_ms, collect, &s, &scan);
         judge(shown, status, timed_out, o->chat_timeout_s, (st->chat_end_ms - st->chat_start_ms) / 1000.0, &out, &s, r);
         st->chat_passed = r->v == V_PASS;
     }

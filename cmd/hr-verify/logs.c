@@ -10,42 +10,51 @@
 #define SLOW_COMPRESS_MS 1000.0
 
 struct tally {
+    long long now;
     size_t recent, saved, unauthorized, bad_gateway;
     size_t billed, observed;            /* records with a bill; of them, in observe mode */
     double billed_before, billed_after; /* their sums */
-    struct log_record best;             /* the newest record that saved tokens */
-    int have_best;
+    int have_best;                      /* the newest record that saved tokens: */
+    long long best_ms;                  /* its time, */
+    double best_compress_ms;            /* its compression's, */
+    char best[1024];                    /* and what it was */
 };
 
-static int count(const struct log_record *r, void *ctx)
+static void describe(const struct hr__log_record *b, long long now, char *out, size_t len)
+{
+    char age[32], before[32], after[32], saved[32];
+    size_t n = hr__log_saved(b);
+    format_age(now - b->ts_ms, age, sizeof age);
+    format_count(b->tokens_before, before, sizeof before);
+    format_count(b->tokens_after, after, sizeof after);
+    format_count(n, saved, sizeof saved);
+    snprintf(out, len, "%s (%s ago) %s %s via %s: %s -> %s tokens, %s saved (%.1f%%)", b->ts, age,
+             b->model[0] ? b->model : "(model not named)", b->path, b->provider[0] ? b->provider : "?", before, after,
+             saved, b->tokens_before ? 100.0 * (double)n / (double)b->tokens_before : 0.0);
+}
+
+static int count(const struct hr__log_record *r, void *ctx)
 {
     struct tally *t = ctx;
     t->recent++;
     t->unauthorized += r->status == 401 || r->status == 403;
     t->bad_gateway += r->status == 502;
-    if (r->has_bill) {
+    if (r->usage.have) {
         t->billed++;
         t->observed += r->observe;
         t->billed_before += r->billed_before;
         t->billed_after += r->billed_after;
     }
-    if (r->saved > 0) {
+    if (hr__log_saved(r) > 0) {
         t->saved++;
-        if (!t->have_best || r->ts_ms >= t->best.ts_ms) t->best = *r, t->have_best = 1;
+        if (!t->have_best || r->ts_ms >= t->best_ms) {
+            t->have_best = 1;
+            t->best_ms = r->ts_ms;
+            t->best_compress_ms = r->compress_ms;
+            describe(r, t->now, t->best, sizeof t->best); /* r's strings are the reader's until it returns */
+        }
     }
     return 0;
-}
-
-static void describe(const struct log_record *b, long long now, char *out, size_t len)
-{
-    char age[32], before[32], after[32], saved[32];
-    format_age(now - b->ts_ms, age, sizeof age);
-    format_count(b->before, before, sizeof before);
-    format_count(b->after, after, sizeof after);
-    format_count(b->saved, saved, sizeof saved);
-    snprintf(out, len, "%s (%s ago) %s %s via %s: %s -> %s tokens, %s saved (%.1f%%)", b->ts, age,
-             b->model[0] ? b->model : "(model not named)", b->path, b->provider[0] ? b->provider : "?", before, after,
-             saved, b->before ? 100.0 * (double)b->saved / (double)b->before : 0.0);
 }
 
 /* Why recent requests saved nothing, from their statuses. */
@@ -99,16 +108,16 @@ static void describe_bill(const struct tally *t, char *out, size_t len)
 void check_logs(const struct options *o, const struct run_state *st, struct result *r)
 {
     long long now = now_ms(), since = now - o->max_age_ms;
-    struct tally t = {0};
-    struct log_scan scan;
+    struct tally t = {.now = now};
+    struct hr__log_scan scan;
     char max_age[32];
     format_age(o->max_age_ms, max_age, sizeof max_age);
-    int err = log_each(o->log_dir, since, count, &t, &scan);
+    int err = hr__log_each(o->log_dir, since, count, &t, &scan);
     if (err) {
         result_set(r, V_FAIL, "%s: %s", o->log_dir, strerror(err));
         result_hint(r, "hr-verify must be able to read the proxy's log folder");
     } else if (!scan.files) {
-        result_set(r, V_FAIL, "no request log in %s (requests.jsonl)", o->log_dir);
+        result_set(r, V_FAIL, "no request log in %s (" HR__LOG_FILE ")", o->log_dir);
         result_hint(r, "hr-proxy writes it on the first request: none has gone through the proxy, or it logs "
                        "elsewhere (--log-dir, HEADROOM_HOME; give hr-verify the same --headroom-home or --log-dir)");
     } else if (!scan.records) {
@@ -124,12 +133,11 @@ void check_logs(const struct options *o, const struct run_state *st, struct resu
     } else if (!t.have_best) {
         judge_unsaved(&t, st, max_age, r);
     } else {
-        char what[1024], bill[300];
-        describe(&t.best, now, what, sizeof what);
+        char bill[300];
         describe_bill(&t, bill, sizeof bill);
-        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens%s", what, t.saved, t.recent, max_age,
-                   bill);
-        if (t.best.compress_ms > SLOW_COMPRESS_MS)
-            result_hint(r, "compression took %.0f ms: " HINT_SLOW, t.best.compress_ms);
+        result_set(r, V_PASS, "%s; %zu of %zu requests in the last %s saved tokens%s", t.best, t.saved, t.recent,
+                   max_age, bill);
+        if (t.best_compress_ms > SLOW_COMPRESS_MS)
+            result_hint(r, "compression took %.0f ms: " HINT_SLOW, t.best_compress_ms);
     }
 }

@@ -1,5 +1,5 @@
-/* hr-verify's parts: the four checks, what each found, and the request log,
- * call record and process readers they use. */
+/* hr-verify's parts: the four checks, what each found, and the call record
+ * and process readers they use (the request log's reader is libhr's). */
 #ifndef HR_VERIFY_H
 #define HR_VERIFY_H
 
@@ -106,43 +106,9 @@ void check_base_url(const struct options *o, struct run_state *st, struct result
 void report_text(const struct options *o, const struct result *res);
 void report_json(const struct options *o, const struct run_state *st, const struct result *res);
 
-/* ---- the proxy's request log ------------------------------------------------ */
-
-struct log_record {
-    long long ts_ms;
-    char ts[40], model[128], provider[40], method[16], path[256], error[256];
-    int status;
-    unsigned long long before, after, saved;
-    double compress_ms, total_ms;
-    int has_bill;                       /* the answer reported usage: the record has billed_units */
-    int observe;                        /* observe mode: sent uncompressed, savings estimated */
-    double billed_before, billed_after; /* uncompressed and compressed, one of them estimated */
-};
-
-struct log_scan {
-    int files;           /* log files found */
-    size_t records;      /* well-formed records read */
-    size_t bad_lines;    /* lines that are not a record */
-    long long newest_ms; /* of any record; 0 when none */
-};
-
-/* Calls fn for every record of dir/requests.jsonl and its rotated copies
- * (.1 to .5) with ts_ms >= since_ms, and fills scan. fn returns nonzero to
- * stop. Returns 0, or errno of a file that exists but cannot be read. */
-typedef int (*log_fn)(const struct log_record *r, void *ctx);
-int log_each(const char *dir, long long since_ms, log_fn fn, void *ctx, struct log_scan *scan);
-
-/* A member of a JSON object: a string into out ("" when absent or not a
- * string); a number (0 when absent). text: the parsed text. */
-void json_get_string(const hr_json *d, hr_json_node obj, const char *key, char *out, size_t len);
-double json_get_number(const hr_json *d, const char *text, hr_json_node obj, const char *key);
-
 /* ---- time ------------------------------------------------------------------- */
 
 long long now_ms(void);
-/* "2026-11-24T10:00:00.123Z", "...+00:00": milliseconds since the epoch, or
- * -1 when s is not such a time. */
-long long parse_utc_time(const char *s);
 /* "90s", "30m", "24h", "7d", "1h30m" or plain seconds; -1 when malformed. */
 long long parse_duration_ms(const char *s);
 /* "42 s", "5 min", "3.0 h", "2.5 d" */
