@@ -93,8 +93,7 @@ void hr__jsonl_string(const hr_json *doc, hr_json_node obj, const char *key, cha
     hr_json_node v = hr_json_get(doc, obj, key);
     hr_buf b = HR_BUF_INIT;
     out[0] = '\0';
-    if (v != HR_JSON_NONE && hr_json_type_of(doc, v) == HR_JSON_STRING && !hr_json_string_decode(doc, v, &b) &&
-        b.data)
+    if (v != HR_JSON_NONE && hr_json_type_of(doc, v) == HR_JSON_STRING && !hr_json_string_decode(doc, v, &b) && b.data)
         snprintf(out, len, "%s", b.data);
     hr_buf_free(&b);
 }

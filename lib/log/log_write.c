@@ -244,8 +244,8 @@ int hr__log_append(struct hr__log_writer *w, const struct hr__log_record *r)
     else if (!err && fstat(w->fd, &st)) err = errno;
     else if (!err) err = write_line(w->fd, line.data, line.len, st.st_size, &cut_err);
     if (cut_err)
-        snprintf(w->problem, sizeof w->problem, "%s: %s; cutting the part written failed: %s", w->path,
-                 strerror(err), strerror(cut_err));
+        snprintf(w->problem, sizeof w->problem, "%s: %s; cutting the part written failed: %s", w->path, strerror(err),
+                 strerror(cut_err));
     else if (err && err != EBADF) snprintf(w->problem, sizeof w->problem, "%s: %s", w->path, strerror(err));
     else if (!err) w->problem[0] = '\0';
     hr_buf_free(&line);

@@ -115,7 +115,9 @@ static void test_round_trip(void)
     CHECK(w && !hr__log_problem(w));
     struct hr__log_record r = sample();
     snprintf(r.path, sizeof r.path, "/v1/\"q\"\\back\x01\x1f\ttab\nnl caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80");
-    snprintf(r.model, sizeof r.model, "m\"o\\d\x7f" "el");
+    snprintf(r.model, sizeof r.model,
+             "m\"o\\d\x7f"
+             "el");
     snprintf(r.error, sizeof r.error, "bad \"thing\"\r\n\b\f end");
     r.upstream = "h\xc3\xb6st:8443";
     r.scorer = "kompress", r.scorer_backend = "cuda";
