@@ -1,4 +1,3 @@
-int main(void)
-{
+int main(void) {
     return 0; // it's DONE
 }
