@@ -171,7 +171,9 @@ deps:
 
 # The fuzz targets run in the plain check only: they carry ASan and UBSan
 # already, and a second run under SANITIZE=1 would only double its time.
-# They are built once deps has had the chance to install clang.
+# They are built once deps has had the chance to install clang. The suites
+# are t/*; make check HR_TEST_STRICT=1 fails every skip that installing
+# something would turn into a run (scripts/run-tests).
 check: deps all unit-tests
 	@$(if $(filter 1,$(SANITIZE)),:,if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; fi)
 	@HR_BUILD=$(B) $(if $(filter 1,$(SANITIZE)),HR_FUZZ_SECONDS=0) scripts/run-tests

@@ -67,7 +67,7 @@ def skip(why):
 
 
 if not src:
-    skip("no Hermes Agent source (set HR_HERMES_SRC or pass --hermes-src DIR; nothing is fetched)")
+    skip("no Hermes Agent source (set HR_HERMES_SRC or pass --hermes-src DIR; nothing is fetched) # env")
 SRC = os.path.abspath(src)
 if not os.path.isfile(os.path.join(SRC, "hermes_cli", "plugins.py")):
     skip(f"{SRC} is not a Hermes Agent source folder (no hermes_cli/plugins.py)")

@@ -817,7 +817,7 @@ try:
                  test_plugin_install_fails)
     if os.geteuid() == 0:
         print("skip patch-auth: a read-only plugins folder: exit 1, the home as it was: running as root, where "
-              "mode 0555 does not stop writes (the plugins-is-a-file and failed-rename tests cover it)")
+              "mode 0555 does not stop writes (the plugins-is-a-file and failed-rename tests cover it) # env")
     else:
         checks.check("a read-only plugins folder: exit 1, the home as it was", test_plugins_read_only)
     checks.check("a write that fails after others succeeded: exit 1, what was written put back, no backup left",

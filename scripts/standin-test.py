@@ -684,7 +684,7 @@ try:
         elif real is not None:
             real.checks.check(name, lambda: expect(False, real_problem))
         else:
-            print(f"skip hermes: {name}: {real_problem}")
+            print(f"skip hermes: {name}: {real_problem}" + ("" if REAL_SRC else " # env"))
     for name, fn in STANDIN_ONLY:
         standin.checks.check(name, fn)
     failures = standin.checks.failures + (real.checks.failures if real is not None else 0)

@@ -1,5 +1,6 @@
 /* A small unit-test harness: each check prints what differed; each test
- * function prints one PASS or FAIL line; main returns 1 if any failed. */
+ * function prints one line of scripts/run-tests's protocol, "ok NAME",
+ * "not ok NAME" or "skip NAME: ..."; main returns 1 if any failed. */
 #ifndef HR_UNIT_H
 #define HR_UNIT_H
 
@@ -8,7 +9,13 @@
 
 static int unit_failed_checks;
 static int unit_any_failed;
-static int unit_skipped; /* set by a test that cannot run here; it says why */
+/* set by a test that cannot run on this machine (no GPU, a build without
+ * CUDA), after a line saying why: installing nothing would run it, so the
+ * skip is marked "# env" and stays a skip in a strict run */
+static int unit_skipped;
+/* set by a test whose dependency is not installed, to what installs it: a
+ * skip that a strict run fails */
+static const char *unit_missing;
 
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
@@ -38,9 +45,12 @@ static int unit_skipped; /* set by a test that cannot run here; it says why */
 
 #define RUN(fn)                                                                                                        \
     do {                                                                                                               \
-        unit_failed_checks = 0, unit_skipped = 0;                                                                      \
+        unit_failed_checks = 0, unit_skipped = 0, unit_missing = NULL;                                                 \
         fn();                                                                                                          \
-        printf("%s %s\n", unit_failed_checks ? "FAIL" : unit_skipped ? "SKIP" : "PASS", #fn);                          \
+        if (unit_failed_checks) printf("not ok %s\n", #fn);                                                            \
+        else if (unit_missing) printf("skip %s: needs %s\n", #fn, unit_missing);                                       \
+        else if (unit_skipped) printf("skip %s: not on this machine, as the line above says # env\n", #fn);            \
+        else printf("ok %s\n", #fn);                                                                                   \
         if (unit_failed_checks) unit_any_failed = 1;                                                                   \
     } while (0)
 
