@@ -1,15 +1,16 @@
-/* ModernBERT's tokenizer.json (a Hugging Face byte-level BPE) on hr-count's
- * BPE engine. The engine merges by rank, tiktoken's way; a BPE given as merges
- * becomes ranks by giving merge k the rank 256 + k and each single byte a rank
- * below them, and a rank-to-id table maps the result back to the model's ids.
- * For a trained vocabulary, where every token is made by its own merge, the
- * two ways give the same tokens. */
+/* Reading ModernBERT's tokenizer.json (a Hugging Face byte-level BPE) for
+ * hr-count's BPE engine: the vocabulary, the merges, the added tokens and the
+ * pre-tokenizer and normalizer settings. The engine merges by rank, tiktoken's
+ * way; a BPE given as merges becomes ranks by giving merge k the rank 256 + k
+ * and each single byte a rank below them, and a rank-to-id table maps the
+ * result back to the model's ids. For a trained vocabulary, where every token
+ * is made by its own merge, the two ways give the same tokens. Encoding words
+ * with what is read here is kompress_tokenizer.c's. */
 #include "util/errmsg.h"
 #include "util/grow.h"
 #include "json/json_internal.h"
 #include "kompress/kompress.h"
 #include "unicode/unicode.h"
-#include "kompress/unicode_nfc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ static hr_status map_index(struct hr_kbyte_map *m)
     return HR_OK;
 }
 
-static uint32_t map_find(const struct hr_kbyte_map *m, const unsigned char *p, size_t len)
+uint32_t hr__kbyte_map_find(const struct hr_kbyte_map *m, const unsigned char *p, size_t len)
 {
     for (size_t i = hr_vocab_hash(p, len) & m->mask; m->slot[i]; i = (i + 1) & m->mask) {
         const struct entry *o = &m->e[m->slot[i] - 1];
@@ -201,7 +202,7 @@ static hr_status read_ranks(struct tk_reader *r, hr_json_node model)
     hr_status st = HR_OK;
     for (unsigned b = 0; !st && b < 256; b++) {
         unsigned char c = (unsigned char)b;
-        uint32_t id = map_find(&r->vocab, &c, 1);
+        uint32_t id = hr__kbyte_map_find(&r->vocab, &c, 1);
         if (id == HR_NO_RANK)
             return hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.vocab has no token for byte 0x%02x", r->path,
                               b);
@@ -215,7 +216,7 @@ static hr_status read_ranks(struct tk_reader *r, hr_json_node model)
     for (hr_json_node m = hr_json_first(r->doc, merges); !st && m != HR_JSON_NONE; m = hr_json_next(r->doc, m), k++) {
         st = merge_bytes(r, m, k, &joined);
         if (st) break;
-        uint32_t id = map_find(&r->vocab, (const unsigned char *)joined.data, joined.len);
+        uint32_t id = hr__kbyte_map_find(&r->vocab, (const unsigned char *)joined.data, joined.len);
         if (id == HR_NO_RANK) {
             st = hr__errorf(r->err, r->err_len, HR_EINVAL, "%s: model.merges[%zu] makes a token model.vocab lacks",
                             r->path, k);
@@ -382,96 +383,4 @@ void hr__ktokenizer_free(struct hr_ktokenizer *t)
     hr__kadded_free(t->added);
     hr__bpe_scratch_free(&t->scratch);
     memset(t, 0, sizeof *t);
-}
-
-/* ---- encoding ------------------------------------------------------------------ */
-
-static hr_status push_id(uint32_t id, uint32_t **ids, size_t *len, size_t *cap)
-{
-    uint32_t *grown = hr_grow(*ids, cap, *len + 1, sizeof **ids);
-    if (!grown) return HR_ENOMEM;
-    *ids = grown;
-    (*ids)[(*len)++] = id;
-    return HR_OK;
-}
-
-/* A piece of a word that holds no added token, normalized: the pre-tokenizer
- * (its prefix space, GPT-2's split) and the BPE. */
-static hr_status encode_piece(struct hr_ktokenizer *t, const unsigned char *p, size_t n, uint32_t **ids, size_t *len,
-                              size_t *cap)
-{
-    hr_buf piece = {0};
-    if ((t->add_prefix_space && hr_buf_append(&piece, " ", 1)) || hr_buf_append(&piece, p, n)) {
-        hr_buf_free(&piece);
-        return HR_ENOMEM;
-    }
-    const unsigned char *s = (const unsigned char *)piece.data;
-    hr_status st = HR_OK;
-    for (size_t i = 0; !st && i < piece.len;) {
-        size_t e = hr__presplit_gpt2(s, piece.len, i);
-        /* a piece of m bytes gives at most m tokens */
-        uint32_t *grown = hr_grow(*ids, cap, *len + (e - i), sizeof **ids);
-        if (!grown) {
-            st = HR_ENOMEM;
-            break;
-        }
-        *ids = grown;
-        uint32_t id = t->whole ? map_find(t->whole, s + i, e - i) : HR_NO_RANK;
-        if (id != HR_NO_RANK) { /* ignore_merges: the vocabulary's own token */
-            (*ids)[(*len)++] = id;
-            i = e;
-            continue;
-        }
-        size_t got = hr__bpe_encode(&t->vocab, &t->scratch, s + i, e - i, *ids + *len);
-        if (got == SIZE_MAX) {
-            st = HR_ENOMEM;
-            break;
-        }
-        for (size_t k = 0; k < got; k++) (*ids)[*len + k] = t->rank_to_id[(*ids)[*len + k]];
-        *len += got;
-        i = e;
-    }
-    hr_buf_free(&piece);
-    return st;
-}
-
-typedef hr_status piece_encoder(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids, size_t *len,
-                                size_t *cap);
-
-/* s[0..n) cut at the added tokens of one stage ("normalized" or not): each
- * token gives its id, each stretch between them goes to encode. */
-static hr_status split_at_added(struct hr_ktokenizer *t, int normalized, piece_encoder *encode, const unsigned char *s,
-                                size_t n, uint32_t **ids, size_t *len, size_t *cap)
-{
-    hr_status st = HR_OK;
-    for (size_t i = 0; !st && i < n;) {
-        size_t tlen = 0;
-        uint32_t id = 0;
-        size_t at = hr__kadded_find(t->added, normalized, s, n, i, &tlen, &id);
-        if (at > i) st = encode(t, s + i, at - i, ids, len, cap);
-        if (!st && at < n) st = push_id(id, ids, len, cap);
-        i = at + tlen;
-    }
-    return st;
-}
-
-/* A piece of a word that holds no raw-text added token: normalized, then
- * split at the normalized added tokens. */
-static hr_status encode_raw_piece(struct hr_ktokenizer *t, const unsigned char *s, size_t n, uint32_t **ids,
-                                  size_t *len, size_t *cap)
-{
-    hr_buf norm = {0};
-    if (t->nfc && !hr__nfc_is_stable(s, n)) {
-        if (hr__nfc_append(s, n, &norm)) return HR_ENOMEM;
-        s = (const unsigned char *)norm.data, n = norm.len;
-    }
-    hr_status st = split_at_added(t, 1, encode_piece, s, n, ids, len, cap);
-    hr_buf_free(&norm);
-    return st;
-}
-
-hr_status hr__ktokenizer_word(struct hr_ktokenizer *t, const char *w, size_t n, uint32_t **ids, size_t *len,
-                              size_t *cap)
-{
-    return split_at_added(t, 0, encode_raw_piece, (const unsigned char *)w, n, ids, len, cap);
 }
