@@ -148,7 +148,7 @@ hr_status hr__scorer_kompress_new(const char *dir, const struct hr_scorer_reques
  * ~/.headroom/models/kompress-v2-base; NULL without HOME. */
 char *hr__kompress_default_dir(void);
 
-/* ---- compressors (crush_*.c) and the router (route.c) ----------------------- */
+/* ---- compressors (crush_*.c) and the router (content_kind.c) ---------------- */
 
 enum hr_kind { HR_KIND_JSON, HR_KIND_DIFF, HR_KIND_SEARCH, HR_KIND_LOG, HR_KIND_TEXT };
 const char *hr__kind_name(enum hr_kind kind);
