@@ -1,6 +1,6 @@
 /* hr-proxy: the compressing reverse proxy. Settings, the listening socket,
  * the routes it answers itself (/health, /stats, /metrics), signals, and a
- * graceful stop; forwarding is forward.c's. */
+ * graceful stop; an exchange is exchange.c's, its upstream leg relay.c's. */
 #include "hr_internal.h"
 #include "prog.h"
 #include "proxy.h"

@@ -78,7 +78,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t err_len)
 int settings_load(const struct cli *cli, struct settings *s, char *err, size_t err_len);
 void usage(FILE *out);
 
-/* ---- routing (route.c) ----------------------------------------------------- */
+/* ---- routing (upstream.c) -------------------------------------------------- */
 
 enum provider { PROVIDER_ANTHROPIC, PROVIDER_OPENAI, PROVIDER_CHATGPT };
 const char *provider_name(enum provider p);
@@ -169,7 +169,7 @@ const hr_compress_stats *job_stats(const struct job *job);
 const char *job_error(const struct job *job);
 void job_free(struct job *job);
 
-/* ---- forwarding (forward.c) ---------------------------------------------------- */
+/* ---- forwarding: curl on the loop (curl_loop.c), exchanges (exchange.c) ---------- */
 
 struct proxy {
     struct event_base *base;
@@ -191,13 +191,15 @@ struct proxy {
     uint64_t next_id;
 };
 
+/* The curl multi handle on p->base, the loop thread's own compressor and
+ * the cache-mode memory (curl_loop.c). 0, or -1. */
 int forward_init(struct proxy *p);
+void forward_cleanup(struct proxy *p);
 /* An exchange whose body and compressed copy reach this many bytes gives its
  * memory back to the system when it ends (memory.c). */
 #define LARGE_EXCHANGE ((size_t)4 << 20)
 /* The settings of every hr_compress() the proxy makes, inline or on a worker. */
 void compress_options(const struct proxy *p, hr_compress_options *opt);
-void forward_cleanup(struct proxy *p);
 /* Takes over req: compresses its body when it should, sends it upstream,
  * relays the answer. */
 void forward_request(struct proxy *p, struct evhttp_request *req, const struct route *r);
@@ -207,6 +209,41 @@ void send_error(struct evhttp_request *req, enum provider p, int status, const c
 /* Answers req with an error instead of forwarding it, and logs it. */
 void refuse_request(struct proxy *p, struct evhttp_request *req, const struct route *r, int status, const char *type,
                     const char *message);
+
+/* ---- one exchange: its lifecycle (exchange.c), its upstream leg (relay.c) ---------- */
+
+/* A request taken over, from accept to the end of its answer. */
+struct exchange {
+    struct proxy *p;
+    struct evhttp_request *req; /* NULL once answered or the client is gone */
+    struct evhttp_connection *evcon;
+    struct route route;
+    char *body;
+    size_t body_len;
+    hr_buf compressed;
+    struct job *job;
+    struct event *job_timer;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct hr__log_record rec;
+    double t0, t_forward;
+    int status, replying, paused, stream, abort_pending, finished;
+    char reason[64];
+    char encoding[32];          /* the answer's Content-Encoding */
+    struct usage_reader *usage; /* reads the answer's usage as it passes */
+    int usage_started;
+    struct event *silence; /* fires when the upstream has sent nothing for upstream_timeout */
+};
+
+/* The end of an exchange (exchange.c): exchange_finish when curl is done
+ * (rc: how the transfer ended) answers, logs and frees it unless the client
+ * left first; watch_flush hands the client connection to the flush watch. */
+void exchange_finish(struct exchange *ex, CURLcode rc);
+struct evhttp_request *watch_flush(struct exchange *ex);
+void log_exchange(struct exchange *ex);
+void exchange_free(struct exchange *ex);
+/* Sends the body upstream on p->multi and relays the answer (relay.c). */
+void send_upstream(struct exchange *ex, const char *body, size_t len);
 
 /* ---- the body limit (body_limit.c) ------------------------------------------------ */
 /* (the markers on_request answers and the head limits are framing.h's) */

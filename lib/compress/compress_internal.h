@@ -282,6 +282,12 @@ int hr__tool_is_exact(const hr_json *doc, hr_json_node name, hr_json_node args, 
 /* The list of messages / input items, HR_JSON_NONE when the shape lacks it. */
 hr_json_node hr__message_list(const hr_json *doc, hr_format format);
 
+/* ---- the API shapes of a request (request_shape.c) ------------------------------- */
+
+/* Whether node n is a string equal to text; to one of list (NULL-ended). */
+int hr__str_is(const hr_json *doc, hr_json_node n, const char *text);
+int hr__str_in(const hr_json *doc, hr_json_node n, const char *const *list);
+
 /* ---- counting a request with some strings already counted (request_count.c) */
 
 struct hr_known_count {

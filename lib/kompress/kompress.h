@@ -37,7 +37,7 @@ struct hr_kconfig {
  * rope_parameters). err: one line naming the file and the key. */
 hr_status hr__kconfig_load(struct hr_kconfig *cfg, const char *path, char *err, size_t err_len);
 
-/* ---- weights (kompress_model.c) -------------------------------------------- */
+/* ---- weights (kompress_weights.c) ------------------------------------------ */
 
 struct hr_klayer {
     const float *attn_norm; /* NULL in layer 0, whose attention norm is the identity */
@@ -74,7 +74,7 @@ hr_status hr__kweights_derive(struct hr_kweights *w);
 /* Embedding row `id` as fp32 into out[H]. */
 void hr__kweights_embed(const struct hr_kweights *w, uint32_t id, float *out);
 
-/* ---- tokenizer.json (kompress_tokenizer.c) ---------------------------------- */
+/* ---- tokenizer.json (kompress_tokenizer_load.c; encoding: kompress_tokenizer.c) */
 
 struct hr_kbyte_map;
 struct hr_kadded;
@@ -95,6 +95,9 @@ struct hr_ktokenizer {
 };
 
 hr_status hr__ktokenizer_load(struct hr_ktokenizer *t, const char *path, char *err, size_t err_len);
+/* The id of the vocabulary token whose bytes are p[0..len), or HR_NO_RANK
+ * (the first one read when two have the same bytes). */
+uint32_t hr__kbyte_map_find(const struct hr_kbyte_map *m, const unsigned char *p, size_t len);
 
 /* added_tokens (kompress_added.c) */
 hr_status hr__kadded_load(const hr_json *doc, hr_json_node root, const char *path, struct hr_kadded **out, char *err,

@@ -1,5 +1,6 @@
-/* Recognising the three API request shapes, and counting the tokens of what
- * the model reads in each part of a request. */
+/* Counting the tokens of what the model reads in each part of a request
+ * (system, tools, each message or item), in any of the three API shapes
+ * request_shape.c tells apart. */
 #include "compress/compress_internal.h"
 #include "util/grow.h"
 #include "json/json_internal.h"
@@ -18,99 +19,6 @@ struct hr_request_counts {
     struct message_count *msgs;
     size_t n, cap;
 };
-
-const char *hr_format_name(hr_format format)
-{
-    switch (format) {
-    case HR_FORMAT_ANTHROPIC: return "anthropic";
-    case HR_FORMAT_OPENAI_CHAT: return "openai-chat";
-    case HR_FORMAT_OPENAI_RESPONSES: return "openai-responses";
-    case HR_FORMAT_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-hr_status hr_format_parse(const char *name, hr_format *out)
-{
-    static const hr_format all[] = {HR_FORMAT_ANTHROPIC, HR_FORMAT_OPENAI_CHAT, HR_FORMAT_OPENAI_RESPONSES};
-    if (!name || !out) return HR_EINVAL;
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (!strcmp(name, hr_format_name(all[i]))) {
-            *out = all[i];
-            return HR_OK;
-        }
-    }
-    return HR_ENOTFOUND;
-}
-
-static int str_is(const hr_json *doc, hr_json_node n, const char *text)
-{
-    return n != HR_JSON_NONE && hr_json_type_of(doc, n) == HR_JSON_STRING &&
-           hr_json_string_equals(doc, n, text, strlen(text));
-}
-
-static int str_in(const hr_json *doc, hr_json_node n, const char *const *list)
-{
-    for (; *list; list++)
-        if (str_is(doc, n, *list)) return 1;
-    return 0;
-}
-
-/* What one message says about its API: 1 Anthropic, 2 Chat, 0 either. */
-static int message_hint(const hr_json *doc, hr_json_node msg)
-{
-    static const char *const chat_roles[] = {"system", "developer", "tool", "function", NULL};
-    static const char *const anthropic_blocks[] = {"tool_use",          "tool_result", "thinking",
-                                                   "redacted_thinking", "document",    NULL};
-    static const char *const chat_parts[] = {"image_url", "input_audio", "file", NULL};
-    if (str_in(doc, hr_json_get(doc, msg, "role"), chat_roles)) return 2;
-    if (hr_json_get(doc, msg, "tool_calls") != HR_JSON_NONE) return 2;
-    hr_json_node content = hr_json_get(doc, msg, "content");
-    if (hr_json_type_of(doc, content) != HR_JSON_ARRAY) return 0;
-    for (hr_json_node b = hr_json_first(doc, content); b != HR_JSON_NONE; b = hr_json_next(doc, b)) {
-        hr_json_node type = hr_json_get(doc, b, "type");
-        if (str_in(doc, type, anthropic_blocks)) return 1;
-        if (str_in(doc, type, chat_parts)) return 2;
-        if (str_is(doc, type, "image") && hr_json_get(doc, b, "source") != HR_JSON_NONE) return 1;
-    }
-    return 0;
-}
-
-hr_format hr_request_detect(const hr_json *doc)
-{
-    hr_json_node root = hr_json_root(doc);
-    if (hr_json_type_of(doc, root) != HR_JSON_OBJECT) return HR_FORMAT_UNKNOWN;
-    hr_json_node messages = hr_json_get(doc, root, "messages");
-    if (hr_json_type_of(doc, messages) != HR_JSON_ARRAY) {
-        hr_json_node input = hr_json_get(doc, root, "input");
-        int t = hr_json_type_of(doc, input);
-        if (input != HR_JSON_NONE && (t == HR_JSON_ARRAY || t == HR_JSON_STRING)) return HR_FORMAT_OPENAI_RESPONSES;
-        return HR_FORMAT_UNKNOWN;
-    }
-    if (hr_json_get(doc, root, "system") != HR_JSON_NONE) return HR_FORMAT_ANTHROPIC;
-    for (hr_json_node m = hr_json_first(doc, messages); m != HR_JSON_NONE; m = hr_json_next(doc, m)) {
-        int hint = message_hint(doc, m);
-        if (hint) return hint == 1 ? HR_FORMAT_ANTHROPIC : HR_FORMAT_OPENAI_CHAT;
-    }
-    hr_json_node model = hr_json_get(doc, root, "model");
-    if (hr_json_type_of(doc, model) == HR_JSON_STRING) {
-        hr_buf name = HR_BUF_INIT;
-        int claude =
-            hr_json_string_decode(doc, model, &name) == HR_OK && name.len && (strstr(name.data, "claude") != NULL);
-        hr_buf_free(&name);
-        if (claude) return HR_FORMAT_ANTHROPIC;
-    }
-    return HR_FORMAT_OPENAI_CHAT;
-}
-
-hr_status hr_request_model(const hr_json *doc, hr_buf *out)
-{
-    hr_json_node model = hr_json_get(doc, hr_json_root(doc), "model");
-    if (hr_json_type_of(doc, model) != HR_JSON_STRING) return hr_buf_append(out, "", 0);
-    return hr_json_string_decode(doc, model, out);
-}
-
-/* ---- counting --------------------------------------------------------------- */
 
 struct counter {
     hr_tokenizer *tok;
@@ -187,22 +95,23 @@ static size_t count_content(struct counter *c, hr_json_node n)
     default: return 0;
     }
     hr_json_node type = hr_json_get(doc, n, "type");
-    if (type == HR_JSON_NONE || str_is(doc, type, "message")) /* a message object */
+    if (type == HR_JSON_NONE || hr__str_is(doc, type, "message")) /* a message object */
         return count_content(c, hr_json_get(doc, n, "content")) + count_content(c, hr_json_get(doc, n, "tool_calls"));
-    if (str_in(doc, type, text_types)) return count_field(c, n, "text");
-    if (str_is(doc, type, "tool_use")) return count_field(c, n, "name") + count_raw(c, hr_json_get(doc, n, "input"));
-    if (str_is(doc, type, "function")) { /* a Chat tool call */
+    if (hr__str_in(doc, type, text_types)) return count_field(c, n, "text");
+    if (hr__str_is(doc, type, "tool_use"))
+        return count_field(c, n, "name") + count_raw(c, hr_json_get(doc, n, "input"));
+    if (hr__str_is(doc, type, "function")) { /* a Chat tool call */
         hr_json_node fn = hr_json_get(doc, n, "function");
         return count_field(c, fn, "name") + count_field(c, fn, "arguments");
     }
-    if (str_is(doc, type, "function_call")) return count_field(c, n, "name") + count_field(c, n, "arguments");
-    if (str_is(doc, type, "custom_tool_call")) return count_field(c, n, "name") + count_field(c, n, "input");
-    if (str_is(doc, type, "tool_result")) return count_content(c, hr_json_get(doc, n, "content"));
-    if (str_is(doc, type, "function_call_output") || str_is(doc, type, "custom_tool_call_output"))
+    if (hr__str_is(doc, type, "function_call")) return count_field(c, n, "name") + count_field(c, n, "arguments");
+    if (hr__str_is(doc, type, "custom_tool_call")) return count_field(c, n, "name") + count_field(c, n, "input");
+    if (hr__str_is(doc, type, "tool_result")) return count_content(c, hr_json_get(doc, n, "content"));
+    if (hr__str_is(doc, type, "function_call_output") || hr__str_is(doc, type, "custom_tool_call_output"))
         return count_content(c, hr_json_get(doc, n, "output"));
-    if (str_is(doc, type, "thinking")) return count_field(c, n, "thinking");
-    if (str_is(doc, type, "refusal")) return count_field(c, n, "refusal");
-    if (str_is(doc, type, "reasoning")) return count_content(c, hr_json_get(doc, n, "summary"));
+    if (hr__str_is(doc, type, "thinking")) return count_field(c, n, "thinking");
+    if (hr__str_is(doc, type, "refusal")) return count_field(c, n, "refusal");
+    if (hr__str_is(doc, type, "reasoning")) return count_content(c, hr_json_get(doc, n, "summary"));
     return 0; /* images, audio, files, unknown blocks */
 }
 

@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int str_is(const hr_json *doc, hr_json_node n, const char *text)
-{
-    return n != HR_JSON_NONE && hr_json_type_of(doc, n) == HR_JSON_STRING &&
-           hr_json_string_equals(doc, n, text, strlen(text));
-}
-
 /* A tool call seen so far: its id, name and arguments nodes. */
 struct call {
     hr_json_node id, name, args;
@@ -91,7 +85,8 @@ static void add_result(struct walk *w, hr_json_node content, hr_json_node call_i
         hr_json_node type = hr_json_get(w->doc, p, "type");
         char part[160];
         snprintf(part, sizeof part, "%s[%zu].text", where, j);
-        if (str_is(w->doc, type, "text") || str_is(w->doc, type, "input_text") || str_is(w->doc, type, "output_text"))
+        if (hr__str_is(w->doc, type, "text") || hr__str_is(w->doc, type, "input_text") ||
+            hr__str_is(w->doc, type, "output_text"))
             add(w, hr_json_get(w->doc, p, "text"), call, part);
     }
 }
@@ -102,7 +97,7 @@ static int has_user_text(const hr_json *doc, hr_json_node content)
     if (hr_json_type_of(doc, content) != HR_JSON_ARRAY) return 0;
     for (hr_json_node p = hr_json_first(doc, content); p != HR_JSON_NONE; p = hr_json_next(doc, p)) {
         hr_json_node type = hr_json_get(doc, p, "type");
-        if (str_is(doc, type, "text") || str_is(doc, type, "input_text")) return 1;
+        if (hr__str_is(doc, type, "text") || hr__str_is(doc, type, "input_text")) return 1;
     }
     return 0;
 }
@@ -111,16 +106,16 @@ static void anthropic_message(struct walk *w, hr_json_node m, const char *at)
 {
     const hr_json *doc = w->doc;
     hr_json_node role = hr_json_get(doc, m, "role"), content = hr_json_get(doc, m, "content");
-    int user = str_is(doc, role, "user");
+    int user = hr__str_is(doc, role, "user");
     if (user && has_user_text(doc, content)) w->task = w->message;
-    if (str_is(doc, role, "assistant")) w->last_assistant = w->message;
+    if (hr__str_is(doc, role, "assistant")) w->last_assistant = w->message;
     if (hr_json_type_of(doc, content) != HR_JSON_ARRAY) return;
     size_t j = 0;
     for (hr_json_node b = hr_json_first(doc, content); b != HR_JSON_NONE; b = hr_json_next(doc, b), j++) {
         hr_json_node type = hr_json_get(doc, b, "type");
-        if (!user && str_is(doc, type, "tool_use")) {
+        if (!user && hr__str_is(doc, type, "tool_use")) {
             remember_call(w, hr_json_get(doc, b, "id"), hr_json_get(doc, b, "name"), hr_json_get(doc, b, "input"));
-        } else if (user && str_is(doc, type, "tool_result")) {
+        } else if (user && hr__str_is(doc, type, "tool_result")) {
             char where[112];
             snprintf(where, sizeof where, "%s.content[%zu].content", at, j);
             add_result(w, hr_json_get(doc, b, "content"), hr_json_get(doc, b, "tool_use_id"), where);
@@ -133,9 +128,9 @@ static void chat_message(struct walk *w, hr_json_node m, const char *at)
     const hr_json *doc = w->doc;
     hr_json_node role = hr_json_get(doc, m, "role"), content = hr_json_get(doc, m, "content");
     char where[112];
-    if (str_is(doc, role, "user") && has_user_text(doc, content)) {
+    if (hr__str_is(doc, role, "user") && has_user_text(doc, content)) {
         w->task = w->message;
-    } else if (str_is(doc, role, "assistant")) {
+    } else if (hr__str_is(doc, role, "assistant")) {
         w->last_assistant = w->message;
         hr_json_node calls = hr_json_get(doc, m, "tool_calls");
         if (hr_json_type_of(doc, calls) != HR_JSON_ARRAY) return;
@@ -144,7 +139,7 @@ static void chat_message(struct walk *w, hr_json_node m, const char *at)
             remember_call(w, hr_json_get(doc, c, "id"), hr_json_get(doc, fn, "name"),
                           hr_json_get(doc, fn, "arguments"));
         }
-    } else if (str_is(doc, role, "tool")) {
+    } else if (hr__str_is(doc, role, "tool")) {
         snprintf(where, sizeof where, "%s.content", at);
         add_result(w, content, hr_json_get(doc, m, "tool_call_id"), where);
     }
@@ -155,19 +150,19 @@ static void responses_item(struct walk *w, hr_json_node item, const char *at)
     const hr_json *doc = w->doc;
     hr_json_node type = hr_json_get(doc, item, "type");
     char where[112];
-    if (str_is(doc, type, "function_call") || str_is(doc, type, "custom_tool_call") || str_is(doc, type, "reasoning") ||
-        str_is(doc, hr_json_get(doc, item, "role"), "assistant"))
+    if (hr__str_is(doc, type, "function_call") || hr__str_is(doc, type, "custom_tool_call") ||
+        hr__str_is(doc, type, "reasoning") || hr__str_is(doc, hr_json_get(doc, item, "role"), "assistant"))
         w->last_assistant = w->message;
-    if (str_is(doc, type, "function_call")) {
+    if (hr__str_is(doc, type, "function_call")) {
         remember_call(w, hr_json_get(doc, item, "call_id"), hr_json_get(doc, item, "name"),
                       hr_json_get(doc, item, "arguments"));
-    } else if (str_is(doc, type, "custom_tool_call")) {
+    } else if (hr__str_is(doc, type, "custom_tool_call")) {
         remember_call(w, hr_json_get(doc, item, "call_id"), hr_json_get(doc, item, "name"),
                       hr_json_get(doc, item, "input"));
-    } else if (str_is(doc, type, "function_call_output") || str_is(doc, type, "custom_tool_call_output")) {
+    } else if (hr__str_is(doc, type, "function_call_output") || hr__str_is(doc, type, "custom_tool_call_output")) {
         snprintf(where, sizeof where, "%s.output", at);
         add_result(w, hr_json_get(doc, item, "output"), hr_json_get(doc, item, "call_id"), where);
-    } else if (str_is(doc, hr_json_get(doc, item, "role"), "user") &&
+    } else if (hr__str_is(doc, hr_json_get(doc, item, "role"), "user") &&
                has_user_text(doc, hr_json_get(doc, item, "content"))) {
         w->task = w->message;
     }

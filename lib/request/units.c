@@ -9,12 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int str_is(const hr_json *doc, hr_json_node n, const char *text)
-{
-    return n != HR_JSON_NONE && hr_json_type_of(doc, n) == HR_JSON_STRING &&
-           hr_json_string_equals(doc, n, text, strlen(text));
-}
-
 hr_json_node hr__message_list(const hr_json *doc, hr_format format)
 {
     hr_json_node root = hr_json_root(doc);
@@ -29,7 +23,7 @@ hr_json_node hr__message_list(const hr_json *doc, hr_format format)
 static int is_text_part(const hr_json *doc, hr_json_node part)
 {
     hr_json_node type = hr_json_get(doc, part, "type");
-    return str_is(doc, type, "text") || str_is(doc, type, "input_text") || str_is(doc, type, "output_text");
+    return hr__str_is(doc, type, "text") || hr__str_is(doc, type, "input_text") || hr__str_is(doc, type, "output_text");
 }
 
 /* A user message (a Responses item of role user, with or without
@@ -37,7 +31,8 @@ static int is_text_part(const hr_json *doc, hr_json_node part)
 static int is_user_message(const hr_json *doc, hr_json_node m)
 {
     hr_json_node type = hr_json_get(doc, m, "type");
-    return str_is(doc, hr_json_get(doc, m, "role"), "user") && (type == HR_JSON_NONE || str_is(doc, type, "message"));
+    return hr__str_is(doc, hr_json_get(doc, m, "role"), "user") &&
+           (type == HR_JSON_NONE || hr__str_is(doc, type, "message"));
 }
 
 /* Appends the text of a user message's content; *found says if it had any. */
@@ -143,7 +138,7 @@ static void add_content(struct collector *c, hr_json_node content, const char *w
 static void anthropic_units(struct collector *c, hr_json_node m, const char *at)
 {
     const hr_json *doc = c->doc;
-    if (!str_is(doc, hr_json_get(doc, m, "role"), "user")) return; /* the model's own turns stay */
+    if (!hr__str_is(doc, hr_json_get(doc, m, "role"), "user")) return; /* the model's own turns stay */
     hr_json_node content = hr_json_get(doc, m, "content");
     char where[64];
     snprintf(where, sizeof where, "%s.content", at);
@@ -155,9 +150,9 @@ static void anthropic_units(struct collector *c, hr_json_node m, const char *at)
     for (hr_json_node b = hr_json_first(doc, content); b != HR_JSON_NONE; b = hr_json_next(doc, b), j++) {
         hr_json_node type = hr_json_get(doc, b, "type");
         char inner[112];
-        if (str_is(doc, type, "text")) {
+        if (hr__str_is(doc, type, "text")) {
             add(c, hr_json_get(doc, b, "text"), "%s[%zu].text", where, j);
-        } else if (str_is(doc, type, "tool_result")) {
+        } else if (hr__str_is(doc, type, "tool_result")) {
             snprintf(inner, sizeof inner, "%s[%zu].content", where, j);
             add_content(c, hr_json_get(doc, b, "content"), inner);
         }
@@ -168,7 +163,7 @@ static void chat_units(struct collector *c, hr_json_node m, const char *at)
 {
     const hr_json *doc = c->doc;
     hr_json_node role = hr_json_get(doc, m, "role");
-    if (!str_is(doc, role, "user") && !str_is(doc, role, "tool") && !str_is(doc, role, "function")) return;
+    if (!hr__str_is(doc, role, "user") && !hr__str_is(doc, role, "tool") && !hr__str_is(doc, role, "function")) return;
     char where[64];
     snprintf(where, sizeof where, "%s.content", at);
     add_content(c, hr_json_get(doc, m, "content"), where);
@@ -179,7 +174,7 @@ static void responses_units(struct collector *c, hr_json_node item, const char *
     const hr_json *doc = c->doc;
     hr_json_node type = hr_json_get(doc, item, "type");
     char where[64];
-    if (str_is(doc, type, "function_call_output") || str_is(doc, type, "custom_tool_call_output")) {
+    if (hr__str_is(doc, type, "function_call_output") || hr__str_is(doc, type, "custom_tool_call_output")) {
         snprintf(where, sizeof where, "%s.output", at);
         add_content(c, hr_json_get(doc, item, "output"), where);
     } else if (is_user_message(doc, item)) {

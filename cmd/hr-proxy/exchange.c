@@ -1,43 +1,16 @@
-/* Forwarding one request: compress its body on a worker (or not), send it
- * upstream with libcurl's multi interface on the proxy's event loop, and
- * relay the answer as it arrives: status and headers as they are, the body
- * chunk by chunk, pausing the upstream while the client's socket is full. */
+/* One exchange, from the request taken over to the answer's end: its log
+ * record begun, its body compressed on a worker (or inline, or not at all,
+ * failing open), handed to relay.c to go upstream, and its end: the last bytes
+ * flushed, an error answer in the provider's format when no answer came, the
+ * record logged and the exchange freed. */
 #include "proxy.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-/* Client output above this pauses the upstream transfer. */
-#define CLIENT_HIGH_WATER (256 * 1024)
-
-struct exchange {
-    struct proxy *p;
-    struct evhttp_request *req; /* NULL once answered or the client is gone */
-    struct evhttp_connection *evcon;
-    struct route route;
-    char *body;
-    size_t body_len;
-    hr_buf compressed;
-    struct job *job;
-    struct event *job_timer;
-    CURL *easy;
-    struct curl_slist *headers;
-    struct hr__log_record rec;
-    double t0, t_forward;
-    int status, replying, paused, stream, abort_pending, finished;
-    char reason[64];
-    char encoding[32];          /* the answer's Content-Encoding */
-    struct usage_reader *usage; /* reads the answer's usage as it passes */
-    int usage_started;
-    struct event *silence; /* fires when the upstream has sent nothing for upstream_timeout */
-};
 
 double now_ms(void)
 {
@@ -68,7 +41,7 @@ void send_error(struct evhttp_request *req, enum provider p, int status, const c
 
 /* ---- the end of an exchange ----------------------------------------------------- */
 
-static void exchange_free(struct exchange *ex)
+void exchange_free(struct exchange *ex)
 {
     if (ex->job) pool_abandon(ex->job);
     if (ex->job_timer) event_free(ex->job_timer);
@@ -87,7 +60,7 @@ static void exchange_free(struct exchange *ex)
     free(ex);
 }
 
-static void log_exchange(struct exchange *ex)
+void log_exchange(struct exchange *ex)
 {
     ex->rec.total_ms = now_ms() - ex->t0;
     ex->rec.status = ex->status;
@@ -153,7 +126,7 @@ static void reply_lost(struct evhttp_connection *evcon, void *arg)
 }
 
 /* Hands the client connection over from the exchange to the flush watch. */
-static struct evhttp_request *watch_flush(struct exchange *ex)
+struct evhttp_request *watch_flush(struct exchange *ex)
 {
     struct evhttp_request *req = ex->req;
     ex->p->flushing++;
@@ -164,7 +137,7 @@ static struct evhttp_request *watch_flush(struct exchange *ex)
 }
 
 /* curl finished: the answer ends, or an error answer goes instead. */
-static void finish(struct exchange *ex, CURLcode rc)
+void exchange_finish(struct exchange *ex, CURLcode rc)
 {
     long code = 0;
     curl_easy_getinfo(ex->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -196,247 +169,6 @@ static void finish(struct exchange *ex, CURLcode rc)
     log_exchange(ex);
     ex->finished = 1;
     if (!ex->abort_pending) exchange_free(ex);
-}
-
-void forward_check_done(struct proxy *p);
-void forward_check_done(struct proxy *p)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(p->multi, &left))) {
-        if (m->msg != CURLMSG_DONE) continue;
-        struct exchange *ex = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
-        if (ex && !ex->finished) finish(ex, m->data.result);
-    }
-}
-
-/* ---- the upstream's answer ----------------------------------------------------------- */
-
-static int is_hop_by_hop(const char *name, size_t n)
-{
-    static const char *const hop[] = {"connection",
-                                      "keep-alive",
-                                      "proxy-authenticate",
-                                      "proxy-authorization",
-                                      "te",
-                                      "trailer",
-                                      "trailers",
-                                      "transfer-encoding",
-                                      "upgrade",
-                                      "proxy-connection",
-                                      NULL};
-    for (const char *const *h = hop; *h; h++)
-        if (strlen(*h) == n && !strncasecmp(name, *h, n)) return 1;
-    return 0;
-}
-
-static void start_reply(struct exchange *ex)
-{
-    if (ex->replying || !ex->req) return;
-    ex->replying = 1;
-    ex->rec.ttfb_ms = now_ms() - ex->t0;
-    evhttp_send_reply_start(ex->req, ex->status, ex->reason[0] ? ex->reason : NULL);
-}
-
-static void upstream_spoke(struct exchange *ex);
-
-static size_t on_header(char *line, size_t size, size_t n, void *arg)
-{
-    struct exchange *ex = arg;
-    size_t len = size * n;
-    if (!ex->req) return 0;
-    upstream_spoke(ex);
-    if (len >= 5 && !strncmp(line, "HTTP/", 5)) { /* a status line: a new response */
-        size_t i = 5;
-        while (i < len && line[i] != ' ') i++;
-        ex->status = i < len ? atoi(line + i + 1) : 502;
-        i++;
-        while (i < len && line[i] >= '0' && line[i] <= '9') i++;
-        while (i < len && line[i] == ' ') i++;
-        size_t e = len;
-        while (e > i && (line[e - 1] == '\r' || line[e - 1] == '\n')) e--;
-        snprintf(ex->reason, sizeof ex->reason, "%.*s", (int)(e - i), line + i);
-        ex->encoding[0] = '\0';
-        evhttp_clear_headers(evhttp_request_get_output_headers(ex->req));
-        return len;
-    }
-    const char *colon = memchr(line, ':', len);
-    if (!colon) return len; /* the blank line after the headers */
-    size_t nlen = (size_t)(colon - line);
-    if (ex->status >= 100 && ex->status < 200) return len; /* 100 Continue and friends */
-    if (is_hop_by_hop(line, nlen)) return len;
-    const char *v = colon + 1;
-    size_t vlen = len - nlen - 1;
-    while (vlen && (*v == ' ' || *v == '\t')) v++, vlen--;
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) vlen--;
-    char name[256], value[8192];
-    if (nlen >= sizeof name || vlen >= sizeof value) return len;
-    memcpy(name, line, nlen);
-    name[nlen] = '\0';
-    memcpy(value, v, vlen);
-    value[vlen] = '\0';
-    if (!strcasecmp(name, "Content-Type") && !strncasecmp(value, "text/event-stream", 17)) ex->stream = 1;
-    if (!strcasecmp(name, "Content-Encoding")) { /* one too long to hold is none usage.c can read */
-        if (vlen < sizeof ex->encoding) memcpy(ex->encoding, value, vlen + 1);
-        else memcpy(ex->encoding, "unknown", 8);
-    }
-    evhttp_add_header(evhttp_request_get_output_headers(ex->req), name, value);
-    return len;
-}
-
-/* The upstream said something (or the proxy reads again): the silence that
- * times it out starts over. */
-static void upstream_spoke(struct exchange *ex)
-{
-    struct timeval tv = {ex->p->set.upstream_timeout_s, 0};
-    if (ex->silence) evtimer_add(ex->silence, &tv);
-}
-
-/* upstream_timeout seconds without a byte from the upstream: a 504, or a
- * broken answer when one has begun. Not while the proxy holds the upstream
- * back for a slow client: then the silence is its own. Curl's low-speed
- * check, which this replaces, fired seconds late. */
-static void on_upstream_silent(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct exchange *ex = arg;
-    if (ex->finished) return;
-    if (ex->paused) {
-        upstream_spoke(ex);
-        return;
-    }
-    finish(ex, CURLE_OPERATION_TIMEDOUT);
-}
-
-static void on_client_drained(struct evhttp_connection *evcon, void *arg)
-{
-    (void)evcon;
-    struct exchange *ex = arg;
-    if (ex->paused && ex->req && !ex->finished) {
-        ex->paused = 0;
-        upstream_spoke(ex);
-        curl_easy_pause(ex->easy, CURLPAUSE_CONT);
-    }
-}
-
-static size_t client_backlog(struct exchange *ex)
-{
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(ex->evcon);
-    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    struct exchange *ex = arg;
-    size_t len = size * n;
-    if (!ex->req) return 0; /* the client is gone: abort */
-    upstream_spoke(ex);
-    start_reply(ex);
-    if (client_backlog(ex) > CLIENT_HIGH_WATER) { /* a slow client: hold the upstream */
-        ex->paused = 1;
-        return CURL_WRITEFUNC_PAUSE;
-    }
-    struct evbuffer *chunk = evbuffer_new();
-    evbuffer_add(chunk, data, len);
-    evhttp_send_reply_chunk_with_cb(ex->req, chunk, on_client_drained, ex);
-    evbuffer_free(chunk);
-    /* the chunk is on its way; reading its usage holds nothing back */
-    if (!ex->usage_started) {
-        ex->usage_started = 1;
-        if (ex->status >= 200 && ex->status < 300)
-            ex->usage = usage_reader_new(ex->route.api, ex->stream, ex->encoding);
-    }
-    usage_reader_feed(ex->usage, data, len);
-    return len;
-}
-
-/* ---- sending it upstream ----------------------------------------------------------- */
-
-static int connection_lists(const char *connection, const char *name)
-{
-    if (!connection) return 0;
-    size_t n = strlen(name);
-    for (const char *p = connection; *p;) {
-        while (*p == ' ' || *p == ',') p++;
-        size_t k = strcspn(p, ", ");
-        if (k == n && !strncasecmp(p, name, n)) return 1;
-        p += k;
-    }
-    return 0;
-}
-
-/* Every end-to-end header as the client sent it; hop-by-hop ones, Host and
- * Content-Length are left to curl. */
-static struct curl_slist *upstream_headers(struct evhttp_request *req)
-{
-    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-    const char *connection = evhttp_find_header(in, "Connection");
-    struct curl_slist *list = NULL;
-    int accept = 0;
-    for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next) {
-        if (is_hop_by_hop(h->key, strlen(h->key)) || !strcasecmp(h->key, "Host") ||
-            !strcasecmp(h->key, "Content-Length") || !strcasecmp(h->key, "Expect") ||
-            connection_lists(connection, h->key))
-            continue;
-        accept |= !strcasecmp(h->key, "Accept");
-        size_t n = strlen(h->key) + strlen(h->value) + 3;
-        char *line = malloc(n);
-        if (!line) continue;
-        if (*h->value) snprintf(line, n, "%s: %s", h->key, h->value);
-        else snprintf(line, n, "%s;", h->key); /* curl's way to send an empty header */
-        list = curl_slist_append(list, line);
-        free(line);
-    }
-    list = curl_slist_append(list, "Expect:");              /* no 100-continue round trip */
-    if (!accept) list = curl_slist_append(list, "Accept:"); /* add none the client did not send */
-    return list;
-}
-
-static void send_upstream(struct exchange *ex, const char *body, size_t len)
-{
-    struct proxy *p = ex->p;
-    const struct settings *s = &p->set;
-    ex->t_forward = now_ms();
-    ex->easy = curl_easy_init();
-    if (!ex->easy) {
-        send_error(watch_flush(ex), ex->route.provider, 500, "api_error", "hr-proxy: out of memory");
-        ex->status = 500;
-        log_exchange(ex);
-        exchange_free(ex);
-        return;
-    }
-    ex->headers = upstream_headers(ex->req);
-    CURL *e = ex->easy;
-    curl_easy_setopt(e, CURLOPT_URL, ex->route.url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, ex);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, ex->headers);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, ex);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, ex);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    enum evhttp_cmd_type m = evhttp_request_get_command(ex->req);
-    const char *method = m == EVHTTP_REQ_GET       ? "GET"
-                         : m == EVHTTP_REQ_POST    ? "POST"
-                         : m == EVHTTP_REQ_PUT     ? "PUT"
-                         : m == EVHTTP_REQ_DELETE  ? "DELETE"
-                         : m == EVHTTP_REQ_PATCH   ? "PATCH"
-                         : m == EVHTTP_REQ_HEAD    ? "HEAD"
-                         : m == EVHTTP_REQ_OPTIONS ? "OPTIONS"
-                                                   : "POST";
-    if (m == EVHTTP_REQ_HEAD) curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    else if (m != EVHTTP_REQ_GET || len) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, len ? body : "");
-        if (m != EVHTTP_REQ_POST) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    }
-    ex->silence = evtimer_new(p->base, on_upstream_silent, ex);
-    upstream_spoke(ex);
-    curl_multi_add_handle(p->multi, e);
 }
 
 /* ---- compression first ------------------------------------------------------------ */
@@ -649,92 +381,4 @@ void forward_request(struct proxy *p, struct evhttp_request *req, const struct r
     }
     p->totals.passed_through++;
     forward_body(ex);
-}
-
-/* ---- libcurl on the event loop ------------------------------------------------------ */
-
-struct sock {
-    struct event *ev;
-};
-
-static void on_socket(evutil_socket_t fd, short what, void *arg)
-{
-    struct proxy *p = arg;
-    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(p->multi, fd, flags, &running);
-    forward_check_done(p);
-}
-
-static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)e;
-    struct proxy *p = userp;
-    struct sock *sk = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (sk) {
-            event_free(sk->ev);
-            free(sk);
-        }
-        curl_multi_assign(p->multi, s, NULL);
-        return 0;
-    }
-    if (!sk) {
-        sk = calloc(1, sizeof *sk);
-        if (!sk) return -1;
-        curl_multi_assign(p->multi, s, sk);
-    } else {
-        event_free(sk->ev);
-    }
-    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
-    sk->ev = event_new(p->base, s, kind, on_socket, p);
-    event_add(sk->ev, NULL);
-    return 0;
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct proxy *p = arg;
-    int running;
-    curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    forward_check_done(p);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct proxy *p = userp;
-    if (timeout_ms < 0) {
-        evtimer_del(p->curl_timer);
-        return 0;
-    }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    evtimer_add(p->curl_timer, &tv);
-    return 0;
-}
-
-int forward_init(struct proxy *p)
-{
-    if (curl_global_init(CURL_GLOBAL_DEFAULT)) return -1;
-    p->multi = curl_multi_init();
-    p->curl_timer = evtimer_new(p->base, on_timer, p);
-    if (!p->multi || !p->curl_timer) return -1;
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
-    curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    return hr_compressor_new(&p->inline_comp) || hr_sent_new(0, &p->sent) ? -1 : 0;
-}
-
-void forward_cleanup(struct proxy *p)
-{
-    if (p->multi) curl_multi_cleanup(p->multi);
-    if (p->curl_timer) event_free(p->curl_timer);
-    hr_compressor_free(p->inline_comp);
-    hr_sent_free(p->sent);
-    hr_buf_free(&p->inline_out);
-    curl_global_cleanup();
 }
