@@ -818,7 +818,7 @@ try:
     checks.check("logs: a slow compression gets the scorer note", slow_compression_note)
     checks.check("chat: skipped without hermes, failed with --chat", chat_skipped_without_hermes)
     checks.check("chat: timeout stops the command", chat_timeout)
-    checks.check("usage errors: exit 2, one line", usage_errors)
+    checks.check("usage errors: exit 64, one line", usage_errors)
     checks.check("calls: the last calls all went to the proxy", calls_all_via_proxy)
     checks.check("calls: some went direct; each is named with its time", calls_some_direct)
     checks.check("calls: another port is not the proxy", calls_another_port)
