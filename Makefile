@@ -133,7 +133,7 @@ $(B)/lib/kompress/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-mod
 # The programs written against include/hr.h alone compile without -Ilib, so
 # that a use of an internal header breaks their build at once; they would
 # link against libhr.so just as well (scripts/abi-test.sh builds them so).
-PUBLIC_API_CMDS := hr-verify
+PUBLIC_API_CMDS := hr-patch-auth hr-verify
 cmd_of = $(firstword $(subst /, ,$*))
 CMD_CFLAGS = $(if $(filter $(cmd_of),$(PUBLIC_API_CMDS)),$(filter-out -Ilib,$(HR_CFLAGS)) -Icmd/$(cmd_of),$(HR_CFLAGS))
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd

@@ -576,6 +576,64 @@ HR_API hr_status hr_hermes_calls(const char *hermes_dir, hr_hermes_call_fn fn, v
  * from 1 to 65535. HR_EINVAL when url is not http(s) with a host. */
 HR_API hr_status hr_url_host_port(const char *url, const char **host, size_t *len, int *port);
 
+/* ---- pointing Hermes at the proxy ----------------------------------------------- */
+
+/* What hr-patch-auth does, for a tool of its own: rewrite a Hermes home's
+ * auth.json and config.yaml and install the headroom-route plugin so that
+ * the routed providers' traffic goes through the proxy, with a backup in
+ * HOME/backups/hr-patch-auth/ (hr_patch_apply); undo that (hr_patch_rollback);
+ * say where each provider's traffic goes (hr_patch_status). The files are
+ * edited by byte span, under Hermes's lock on auth.lock, written by temp
+ * file, fsync and rename; a failure puts back what was written, so that it
+ * changes nothing. The report is hr-patch-auth's, text or JSON, handed to a
+ * callback as it is made. */
+
+/* What the text handed to hr_patch_write_fn is. */
+typedef enum hr_patch_stream {
+    HR_PATCH_REPORT, /* the report: hr-patch-auth's standard output */
+    HR_PATCH_NOTE,   /* "  what" lines beside a JSON report: its standard error */
+    HR_PATCH_ERROR,  /* one error line, without a newline: "FILE:LINE:COL: problem" */
+} hr_patch_stream;
+
+/* text[0..len) is borrowed for the call. A report comes in pieces: their
+ * concatenation is the report. */
+typedef void (*hr_patch_write_fn)(void *ctx, hr_patch_stream stream, const char *text, size_t len);
+
+typedef struct hr_patch_options {
+    const char *hermes_home;   /* the home (required; see hr_hermes_default_dir) */
+    const char *proxy_url;     /* http(s), without a trailing slash; NULL: apply uses
+                                  HR_HERMES_DEFAULT_PROXY_URL, status the plugin block's */
+    const char *providers;     /* "anthropic, openai-api"; NULL: those with credentials or
+                                  configuration (status: the plugin block's list first) */
+    const char *plugin_source; /* apply, dry run: the folder of the plugin to install (required) */
+    const char *backup_id;     /* rollback: NULL for the newest not rolled back */
+    int keep_plugin;           /* rollback: leave the plugin's folder */
+    int json;                  /* the report as one JSON object */
+    hr_patch_write_fn write;   /* where everything goes (required) */
+    void *ctx;                 /* passed to write */
+} hr_patch_options;
+
+HR_API void hr_patch_options_init(hr_patch_options *opt);
+
+/* The plugin that came with the running program, installed under bindir
+ * and datadir (make install's BINDIR and DATADIR): DATADIR/hr/headroom-route
+ * found relative to the program's folder as datadir is to bindir, so that a
+ * tree installed under any prefix, or moved, finds its own; for a program
+ * run from hr's build tree (build/VARIANT/), the tree's; else datadir's,
+ * which is then appended though it is not there. */
+HR_API hr_status hr_patch_plugin_source(const char *bindir, const char *datadir, hr_buf *out);
+
+/* Each returns HR_OK; HR_EINVAL for an option missing or not one (nothing
+ * written to write); HR_EIO when the mode failed, its error handed to write
+ * as HR_PATCH_ERROR: a failed apply or rollback has changed nothing. */
+HR_API hr_status hr_patch_apply(const hr_patch_options *opt);
+/* The unified diff hr_patch_apply would make (credentials redacted), and
+ * the plugin it would install; writes nothing. */
+HR_API hr_status hr_patch_dry_run(const hr_patch_options *opt);
+HR_API hr_status hr_patch_rollback(const hr_patch_options *opt);
+/* *all_routed: 1 when every routed provider goes through the proxy. */
+HR_API hr_status hr_patch_status(const hr_patch_options *opt, int *all_routed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,8 +2,7 @@
  * since apply gets its backup back byte for byte; a file Hermes rewrote since
  * (a refreshed token, a re-seeded pool) gets only apply's own edits undone,
  * and only where they still hold what apply wrote. */
-#include "patch.h"
-#include "hr_internal.h"
+#include "hermes/patch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,9 +15,9 @@ static int read_backup(const char *dir, const char *name, const char *want_sha, 
     int err = p ? hr__read_file(p, out) : ENOMEM;
     char sha[65] = "";
     if (!err) hr__sha256_hex(out->data, out->len, sha);
-    if (err) prog_msg("%s: %s", p ? p : dir, strerror(err));
+    if (err) hr__patch_msg("%s: %s", p ? p : dir, strerror(err));
     else if (strcmp(sha, want_sha))
-        prog_msg("%s: not the file backed up (sha256 %s, manifest says %s)", p, sha, want_sha);
+        hr__patch_msg("%s: not the file backed up (sha256 %s, manifest says %s)", p, sha, want_sha);
     free(p);
     return err || strcmp(sha, want_sha) ? -1 : 0;
 }
@@ -67,7 +66,7 @@ static int undo_provider(const struct hr__home *h, const struct manifest *m, con
 {
     struct hr__pool_entry *v;
     size_t n;
-    if (home_pool(h, prov, &v, &n)) return -1;
+    if (hr__patch_home_pool(h, prov, &v, &n)) return -1;
     unsigned char *done = calloc(n ? n : 1, 1);
     struct hr__pool_entry **ix = index_by_id(v, n);
     int rc = done && ix ? 0 : -1;
@@ -144,7 +143,7 @@ static int check_undo(const struct hr__home *h, struct undo *u)
              (!u->config_changed || !hr__yaml_scan(&y, u->config_new.data, u->config_new.len, err, sizeof err));
     hr_json_free(doc);
     hr__yaml_free(&y);
-    if (!ok) prog_msg("%s: the rolled-back files did not check out; nothing written (please report this)", h->dir);
+    if (!ok) hr__patch_msg("%s: the rolled-back files did not check out; nothing written (please report this)", h->dir);
     return ok ? 0 : -1;
 }
 
@@ -158,7 +157,7 @@ static int write_undo(const struct hr__home *h, const char *dir, struct undo *u)
         err = hr__write_file_atomic(h->config_target, u->config_new.data, u->config_new.len, h->config_mode);
     }
     if (err) {
-        prog_msg("%s: %s", which, strerror(err));
+        hr__patch_msg("%s: %s", which, strerror(err));
         return -1;
     }
     char *mark = hr__path_join(dir, "rolled-back");
@@ -175,16 +174,16 @@ static char *pick_backup(const struct hr__home *h, const char *want)
 {
     char **ids;
     size_t n;
-    backups_list(h, &ids, &n);
+    hr__patch_backups_list(h, &ids, &n);
     char *id = NULL;
     for (size_t i = n; want && i-- > 0 && !id;)
         if (!strcmp(ids[i], want)) id = strdup(ids[i]);
-    backups_free(ids, n);
-    if (!want) id = backup_newest(h);
+    hr__patch_backups_free(ids, n);
+    if (!want) id = hr__patch_backup_newest(h);
     if (!id) {
-        char *dir = backups_dir(h);
-        if (want) prog_msg("%s/%s: no such backup (hr-patch-auth --status lists them)", dir ? dir : h->dir, want);
-        else prog_msg("%s: no backup to roll back", dir ? dir : h->dir);
+        char *dir = hr__patch_backups_dir(h);
+        if (want) hr__patch_msg("%s/%s: no such backup (hr-patch-auth --status lists them)", dir ? dir : h->dir, want);
+        else hr__patch_msg("%s: no backup to roll back", dir ? dir : h->dir);
         free(dir);
     }
     return id;
@@ -194,70 +193,75 @@ static void report(const struct hr__home *h, const char *id, const struct undo *
 {
     int removed = u->plugin_removed;
     if (json) {
-        printf("{\"action\": \"rollback\", \"backup\": ");
-        prog_json_string(stdout, id);
-        printf(", \"auth_json\": \"%s\", \"config_yaml\": \"%s\", \"urls_restored\": %zu, \"urls_kept\": %zu, "
-               "\"urls_reset\": %zu, \"plugin_removed\": %s}\n",
-               u->auth_restored  ? "restored"
-               : u->auth_changed ? "edited"
-                                 : "unchanged",
-               u->config_restored  ? "restored"
-               : u->config_changed ? "edited"
-                                   : "unchanged",
-               u->urls_restored, u->urls_kept, u->urls_reset, removed ? "true" : "false");
+        fprintf(hr__patch_out, "{\"action\": \"rollback\", \"backup\": ");
+        hr__patch_json_string(hr__patch_out, id);
+        fprintf(hr__patch_out,
+                ", \"auth_json\": \"%s\", \"config_yaml\": \"%s\", \"urls_restored\": %zu, \"urls_kept\": %zu, "
+                "\"urls_reset\": %zu, \"plugin_removed\": %s}\n",
+                u->auth_restored  ? "restored"
+                : u->auth_changed ? "edited"
+                                  : "unchanged",
+                u->config_restored  ? "restored"
+                : u->config_changed ? "edited"
+                                    : "unchanged",
+                u->urls_restored, u->urls_kept, u->urls_reset, removed ? "true" : "false");
         return;
     }
-    printf("hr-patch-auth: rolled back %s\n", id);
-    printf("  auth.json: %s\n", u->auth_restored  ? "restored from the backup (unchanged since apply)"
-                                : u->auth_changed ? "apply's base_url edits undone; Hermes's later changes kept"
-                                                  : "nothing to undo");
-    if (u->urls_kept) printf("  auth.json: %zu base_url changed since apply, left as it is\n", u->urls_kept);
+    fprintf(hr__patch_out, "hr-patch-auth: rolled back %s\n", id);
+    fprintf(hr__patch_out, "  auth.json: %s\n",
+            u->auth_restored  ? "restored from the backup (unchanged since apply)"
+            : u->auth_changed ? "apply's base_url edits undone; Hermes's later changes kept"
+                              : "nothing to undo");
+    if (u->urls_kept)
+        fprintf(hr__patch_out, "  auth.json: %zu base_url changed since apply, left as it is\n", u->urls_kept);
     if (u->urls_reset)
-        printf("  auth.json: %zu entries Hermes saved with the proxy URL set back to the official one\n",
-               u->urls_reset);
-    printf("  config.yaml: %s\n", u->config_restored  ? "restored from the backup (unchanged since apply)"
-                                  : u->config_changed ? "apply's edits undone; other changes kept"
-                                                      : "nothing to undo");
-    if (removed) printf("  plugin: removed from %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
-    printf("  restart Hermes so that it drops the plugin\n");
+        fprintf(hr__patch_out,
+                "  auth.json: %zu entries Hermes saved with the proxy URL set back to the official one\n",
+                u->urls_reset);
+    fprintf(hr__patch_out, "  config.yaml: %s\n",
+            u->config_restored  ? "restored from the backup (unchanged since apply)"
+            : u->config_changed ? "apply's edits undone; other changes kept"
+                                : "nothing to undo");
+    if (removed) fprintf(hr__patch_out, "  plugin: removed from %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
+    fprintf(hr__patch_out, "  restart Hermes so that it drops the plugin\n");
 }
 
-int undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u)
+int hr__patch_undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u)
 {
     struct manifest m = {0};
-    char *bdir = backups_dir(h), *sub = bdir ? hr__path_join(bdir, id) : NULL;
+    char *bdir = hr__patch_backups_dir(h), *sub = bdir ? hr__path_join(bdir, id) : NULL;
     char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
     *u = (struct undo){0};
-    int rc = man ? manifest_read(man, &m) : -1;
+    int rc = man ? hr__patch_manifest_read(man, &m) : -1;
     if (!rc) rc = undo_auth(h, &m, sub, u) || undo_config(h, &m, sub, u) || check_undo(h, u);
     if (!rc) rc = write_undo(h, sub, u);
     if (!rc && m.plugin_installed && !keep_plugin && hr__home_plugin_present(h)) {
-        rc = plugin_remove(h);
+        rc = hr__patch_plugin_remove(h);
         u->plugin_removed = !rc;
     }
-    manifest_free(&m);
+    hr__patch_manifest_free(&m);
     free(bdir);
     free(sub);
     free(man);
     return rc;
 }
 
-void undo_free(struct undo *u)
+void hr__patch_undo_free(struct undo *u)
 {
     hr_buf_free(&u->auth_new);
     hr_buf_free(&u->config_new);
 }
 
-int do_rollback(const struct options *o)
+int hr__patch_do_rollback(const struct hr__patch_opts *o)
 {
     struct hr__home h;
     struct undo u = {0};
     char *id = NULL;
-    int rc = home_load(&h, o, 1);
+    int rc = hr__patch_home_load(&h, o, 1);
     if (!rc) rc = !(id = pick_backup(&h, o->rollback_id));
-    if (!rc) rc = undo_backup(&h, id, o->keep_plugin, &u);
+    if (!rc) rc = hr__patch_undo_backup(&h, id, o->keep_plugin, &u);
     if (!rc) report(&h, id, &u, o->json);
-    undo_free(&u);
+    hr__patch_undo_free(&u);
     free(id);
     hr__home_free(&h);
     return rc;
