@@ -25,7 +25,11 @@ static ssize_t report_write(void *cookie, const char *buf, size_t len)
     return (ssize_t)len;
 }
 
-/* printf's text into a buffer; NULL when out of memory. */
+/* printf's text between before and after, malloc'd; NULL when out of
+ * memory. */
+static char *vformat(const char *before, const char *fmt, va_list ap, const char *after, size_t *len)
+    __attribute__((format(printf, 2, 0)));
+
 static char *vformat(const char *before, const char *fmt, va_list ap, const char *after, size_t *len)
 {
     va_list again;
