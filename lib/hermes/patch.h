@@ -16,6 +16,8 @@
  * (-1) on failure; the entry points of patch_api.c turn that into an
  * hr_status. */
 
+struct hr__patch_io;
+
 /* hr_patch_options as the parts read them. */
 struct hr__patch_opts {
     const char *home;          /* the Hermes home */
@@ -30,15 +32,16 @@ struct hr__patch_opts {
  * held when lock is set, and then removes temp files a killed run left.
  * Errors are printed ("FILE:LINE:COL: problem"); returns 0 or -1.
  * Call hr__home_free afterwards in any case. */
-int hr__patch_home_load(struct hr__home *h, const struct hr__patch_opts *o, int lock);
+int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const struct hr__patch_opts *o, int lock);
 
 /* The entries of credential_pool.<p> in auth.json; a pool of another shape
  * is printed as an error ("auth.json:LINE:COL: problem"). 0 or -1. */
-int hr__patch_home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n);
+int hr__patch_home_pool(struct hr__patch_io *io, const struct hr__home *h, const struct hr__provider *p,
+                        struct hr__pool_entry **v, size_t *n);
 
 /* The routed providers: --providers, else the plugin block's list, else
  * those with credentials or configuration. Returns 0 or -1. */
-int hr__patch_routed_providers(const struct hr__home *h, const char *list, int from_block,
+int hr__patch_routed_providers(struct hr__patch_io *io, const struct hr__home *h, const char *list, int from_block,
                                const struct hr__provider *out[HR_MAX_ROUTED], size_t *n);
 /* Prints the providers not routed: a "  not routed: ..." line, or with json
  * the names as JSON strings separated by commas. */
@@ -75,8 +78,8 @@ struct manifest {
      * (a run killed half-way), and the next --apply undoes it first */
     int complete;
 };
-int hr__patch_manifest_write(const char *path, const struct manifest *m);
-int hr__patch_manifest_read(const char *path, struct manifest *m);
+int hr__patch_manifest_write(struct hr__patch_io *io, const char *path, const struct manifest *m);
+int hr__patch_manifest_read(struct hr__patch_io *io, const char *path, struct manifest *m);
 void hr__patch_manifest_free(struct manifest *m);
 
 /* The backups folder and its entries, newest last. */
@@ -88,14 +91,14 @@ int hr__patch_backup_rolled_back(const struct hr__home *h, const char *id);
 char *hr__patch_backup_newest(const struct hr__home *h);
 /* Whether backup id's apply finished (its manifest says so; one from an
  * earlier version, which does not say, counts as finished). */
-int hr__patch_backup_complete(const struct hr__home *h, const char *id);
+int hr__patch_backup_complete(struct hr__patch_io *io, const struct hr__home *h, const char *id);
 
 /* The plugin's files: shipped copy vs installed copy. */
 struct plugin_files {
     char *dir;         /* where the shipped copy was read */
     hr_buf yaml, init; /* plugin.yaml, __init__.py */
 };
-int hr__patch_plugin_source_load(struct plugin_files *pf, const char *source);
+int hr__patch_plugin_source_load(struct hr__patch_io *io, struct plugin_files *pf, const char *source);
 void hr__patch_plugin_source_free(struct plugin_files *pf);
 /* 1 when $home/plugins/headroom-route holds exactly pf's files. */
 int hr__patch_plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf);
@@ -105,12 +108,13 @@ struct plugin_undo {
     int wrote[2], had[2];       /* each file written; there before */
     hr_buf old[2];              /* and what it held */
 };
-int hr__patch_plugin_install(const struct hr__home *h, const struct plugin_files *pf, struct plugin_undo *u);
+int hr__patch_plugin_install(struct hr__patch_io *io, const struct hr__home *h, const struct plugin_files *pf,
+                             struct plugin_undo *u);
 /* Puts back what plugin_install changed: older files, or none. */
-int hr__patch_plugin_install_undo(const struct hr__home *h, struct plugin_undo *u);
+int hr__patch_plugin_install_undo(struct hr__patch_io *io, const struct hr__home *h, struct plugin_undo *u);
 void hr__patch_plugin_undo_free(struct plugin_undo *u);
 /* Removes the plugin's files and folder; says what stayed. */
-int hr__patch_plugin_remove(const struct hr__home *h);
+int hr__patch_plugin_remove(struct hr__patch_io *io, const struct hr__home *h);
 
 /* One backup's apply undone in the files as they are now. */
 struct undo {
@@ -123,27 +127,30 @@ struct undo {
 /* Undoes backup id's apply in h (loaded with the lock held): writes the
  * files, removes the plugin unless keep_plugin, marks the backup rolled
  * back. Errors are printed; 0 or -1. Free u with undo_free. */
-int hr__patch_undo_backup(const struct hr__home *h, const char *id, int keep_plugin, struct undo *u);
+int hr__patch_undo_backup(struct hr__patch_io *io, const struct hr__home *h, const char *id, int keep_plugin,
+                          struct undo *u);
 void hr__patch_undo_free(struct undo *u);
 
 /* The four modes: 0, or nonzero when they failed (the error printed).
  * do_status sets *all_routed: every routed provider goes through the proxy. */
-int hr__patch_do_apply(const struct hr__patch_opts *o, int dry_run);
-int hr__patch_do_rollback(const struct hr__patch_opts *o);
-int hr__patch_do_status(const struct hr__patch_opts *o, int *all_routed);
+int hr__patch_do_apply(struct hr__patch_io *io, const struct hr__patch_opts *o, int dry_run);
+int hr__patch_do_rollback(struct hr__patch_io *io, const struct hr__patch_opts *o);
+int hr__patch_do_status(struct hr__patch_io *io, const struct hr__patch_opts *o, int *all_routed);
 
 /* ---- output (patch_api.c) ---------------------------------------------------- */
 
-/* The report of the call in progress on this thread: a stream whose writes
- * go to the caller's hr_patch_options.write as HR_PATCH_REPORT, unbuffered,
- * so that they keep their order with the notes and errors. The entry points
- * set it for the length of the call. */
-extern _Thread_local FILE *hr__patch_out;
+/* Where a call's text goes: out, the report, is a stream whose writes go to
+ * opt->write as HR_PATCH_REPORT, unbuffered, so that they keep their order
+ * with the notes and errors. Every part that prints takes it first. */
+struct hr__patch_io {
+    FILE *out;
+    const hr_patch_options *opt;
+};
 /* One error line, without the program's name or a newline (HR_PATCH_ERROR). */
-void hr__patch_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hr__patch_msg(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "  what\n": on the report, or with json beside it (HR_PATCH_NOTE). */
-void hr__patch_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void hr__patch_putc(int c);
+void hr__patch_say(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hr__patch_putc(struct hr__patch_io *io, int c);
 /* text as a JSON string on f, or null. */
 void hr__patch_json_string(FILE *f, const char *text);
 void hr__patch_json_string_or_null(FILE *f, const char *text);

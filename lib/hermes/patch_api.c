@@ -1,7 +1,8 @@
 /* The entry points of hr-patch-auth's engine (include/hr.h, hr_patch_*),
- * and the output its parts print through: the report is a stdio stream
- * whose writes go to the caller's callback, so that the parts print as a
- * program would, and the caller decides where the text goes. */
+ * and the output its parts print through (struct hr__patch_io): the report
+ * is a stdio stream whose writes go to the caller's callback, so that the
+ * parts print as a program would, and the caller decides where the text
+ * goes. */
 #define _GNU_SOURCE /* fopencookie */
 #include "hermes/patch.h"
 
@@ -9,19 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Thread_local FILE *hr__patch_out;
-/* The call in progress on this thread, for the notes and errors. */
-static _Thread_local const hr_patch_options *current;
-
-static void emit(hr_patch_stream stream, const char *text, size_t len)
+static void emit(const struct hr__patch_io *io, hr_patch_stream stream, const char *text, size_t len)
 {
-    if (current && len) current->write(current->ctx, stream, text, len);
+    if (len) io->opt->write(io->opt->ctx, stream, text, len);
 }
 
 static ssize_t report_write(void *cookie, const char *buf, size_t len)
 {
-    (void)cookie;
-    emit(HR_PATCH_REPORT, buf, len);
+    const hr_patch_options *opt = cookie;
+    if (len) opt->write(opt->ctx, HR_PATCH_REPORT, buf, len);
     return (ssize_t)len;
 }
 
@@ -47,33 +44,33 @@ static char *vformat(const char *before, const char *fmt, va_list ap, const char
     return s;
 }
 
-void hr__patch_msg(const char *fmt, ...)
+void hr__patch_msg(struct hr__patch_io *io, const char *fmt, ...)
 {
     va_list ap;
     size_t len;
     va_start(ap, fmt);
     char *line = vformat("", fmt, ap, "", &len);
     va_end(ap);
-    if (line) emit(HR_PATCH_ERROR, line, len);
-    else emit(HR_PATCH_ERROR, "out of memory", 13);
+    if (line) emit(io, HR_PATCH_ERROR, line, len);
+    else emit(io, HR_PATCH_ERROR, "out of memory", 13);
     free(line);
 }
 
-void hr__patch_say(const char *fmt, ...)
+void hr__patch_say(struct hr__patch_io *io, const char *fmt, ...)
 {
     va_list ap;
     size_t len;
     va_start(ap, fmt);
     char *line = vformat("  ", fmt, ap, "\n", &len);
     va_end(ap);
-    if (line && current && current->json) emit(HR_PATCH_NOTE, line, len);
-    else if (line) fwrite(line, 1, len, hr__patch_out);
+    if (line && io->opt->json) emit(io, HR_PATCH_NOTE, line, len);
+    else if (line) fwrite(line, 1, len, io->out);
     free(line);
 }
 
-void hr__patch_putc(int c)
+void hr__patch_putc(struct hr__patch_io *io, int c)
 {
-    fputc(c, hr__patch_out);
+    fputc(c, io->out);
 }
 
 void hr__patch_json_string(FILE *f, const char *text)
@@ -113,14 +110,10 @@ static hr_status run(const hr_patch_options *opt, enum mode mode, int *all_route
     if (!opt || !opt->hermes_home || !opt->write || (opt->proxy_url && !proxy_url_ok(opt->proxy_url)) ||
         ((mode == APPLY || mode == DRY_RUN) && !opt->plugin_source))
         return HR_EINVAL;
-    static const cookie_io_functions_t io = {.write = report_write};
-    FILE *out = fopencookie(NULL, "w", io);
-    if (!out) return HR_ENOMEM;
-    setvbuf(out, NULL, _IONBF, 0); /* each piece in order with the notes and errors */
-    const hr_patch_options *outer = current;
-    FILE *outer_out = hr__patch_out;
-    current = opt;
-    hr__patch_out = out;
+    static const cookie_io_functions_t report = {.write = report_write};
+    struct hr__patch_io io = {fopencookie((void *)opt, "w", report), opt};
+    if (!io.out) return HR_ENOMEM;
+    setvbuf(io.out, NULL, _IONBF, 0); /* each piece in order with the notes and errors */
     struct hr__patch_opts o = {.home = opt->hermes_home,
                                .proxy_url = opt->proxy_url,
                                .providers = opt->providers,
@@ -130,14 +123,12 @@ static hr_status run(const hr_patch_options *opt, enum mode mode, int *all_route
                                .keep_plugin = opt->keep_plugin};
     int rc = 0;
     switch (mode) {
-    case APPLY: rc = hr__patch_do_apply(&o, 0); break;
-    case DRY_RUN: rc = hr__patch_do_apply(&o, 1); break;
-    case ROLLBACK: rc = hr__patch_do_rollback(&o); break;
-    case STATUS: rc = hr__patch_do_status(&o, all_routed); break;
+    case APPLY: rc = hr__patch_do_apply(&io, &o, 0); break;
+    case DRY_RUN: rc = hr__patch_do_apply(&io, &o, 1); break;
+    case ROLLBACK: rc = hr__patch_do_rollback(&io, &o); break;
+    case STATUS: rc = hr__patch_do_status(&io, &o, all_routed); break;
     }
-    fclose(out);
-    current = outer;
-    hr__patch_out = outer_out;
+    fclose(io.out);
     return rc ? HR_EIO : HR_OK;
 }
 

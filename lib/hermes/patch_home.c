@@ -44,32 +44,33 @@ static void remove_stale_temp_files(const struct hr__home *h)
     if (strcmp(h->config_target, h->config_path)) remove_temp_files_for(h->config_target);
 }
 
-int hr__patch_home_load(struct hr__home *h, const struct hr__patch_opts *o, int lock)
+int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const struct hr__patch_opts *o, int lock)
 {
     char err[700];
     if (hr__home_load(h, o->home, lock, err, sizeof err)) {
-        hr__patch_msg("%s", err);
+        hr__patch_msg(io, "%s", err);
         return -1;
     }
     if (lock) remove_stale_temp_files(h);
     return 0;
 }
 
-int hr__patch_home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n)
+int hr__patch_home_pool(struct hr__patch_io *io, const struct hr__home *h, const struct hr__provider *p,
+                        struct hr__pool_entry **v, size_t *n)
 {
     char err[256];
     if (!hr__pool_entries(h->auth_doc, p->id, v, n, err, sizeof err)) return 0;
-    hr__patch_msg("%s:%s", h->auth_path, err);
+    hr__patch_msg(io, "%s:%s", h->auth_path, err);
     return -1;
 }
 
-int hr__patch_routed_providers(const struct hr__home *h, const char *list, int from_block,
+int hr__patch_routed_providers(struct hr__patch_io *io, const struct hr__home *h, const char *list, int from_block,
                                const struct hr__provider *out[HR_MAX_ROUTED], size_t *n)
 {
     char err[700];
     hr_status s = list ? hr__routed_parse(list, "--providers", out, n, err, sizeof err)
                        : hr__home_routed(h, from_block, out, n, err, sizeof err);
-    if (s) hr__patch_msg("%s", err);
+    if (s) hr__patch_msg(io, "%s", err);
     return s ? -1 : 0;
 }
 

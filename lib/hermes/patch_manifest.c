@@ -63,7 +63,7 @@ void hr__patch_json_auth_edit(FILE *f, const struct auth_edit *a)
     fputs("}", f);
 }
 
-int hr__patch_manifest_write(const char *path, const struct manifest *m)
+int hr__patch_manifest_write(struct hr__patch_io *io, const char *path, const struct manifest *m)
 {
     char *text = NULL;
     size_t len = 0;
@@ -96,7 +96,7 @@ int hr__patch_manifest_write(const char *path, const struct manifest *m)
     fclose(f);
     int err = bad ? EIO : hr__write_file_atomic(path, text, len, 0600);
     free(text);
-    if (err) hr__patch_msg("%s: %s", path, strerror(err));
+    if (err) hr__patch_msg(io, "%s: %s", path, strerror(err));
     return err ? -1 : 0;
 }
 
@@ -151,19 +151,19 @@ static int read_edits(hr_json *d, hr_json_node list, struct manifest *m)
     return 0;
 }
 
-int hr__patch_manifest_read(const char *path, struct manifest *m)
+int hr__patch_manifest_read(struct hr__patch_io *io, const char *path, struct manifest *m)
 {
     *m = (struct manifest){0};
     hr_buf text = {0};
     hr_json *d = NULL;
     int err = hr__read_file(path, &text);
     if (err) {
-        hr__patch_msg("%s: %s", path, strerror(err));
+        hr__patch_msg(io, "%s: %s", path, strerror(err));
         return -1;
     }
     int rc = -1;
     if (hr_json_new(&d) || hr_json_parse(d, text.data, text.len)) {
-        hr__patch_msg("%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
+        hr__patch_msg(io, "%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
         goto out;
     }
     hr_json_node root = hr_json_root(d), files = hr_json_get(d, root, "files");
@@ -174,7 +174,7 @@ int hr__patch_manifest_read(const char *path, struct manifest *m)
     m->providers = get_text(d, root, "providers");
     if (!m->id || !m->proxy_url || !m->providers || files == HR_JSON_NONE || cfg == HR_JSON_NONE ||
         edits == HR_JSON_NONE || hr_json_type_of(d, edits) != HR_JSON_ARRAY || read_edits(d, edits, m)) {
-        hr__patch_msg("%s: not a manifest written by hr-patch-auth", path);
+        hr__patch_msg(io, "%s: not a manifest written by hr-patch-auth", path);
         goto out;
     }
     get_sha(d, files, "auth.json", m->auth_sha, m->auth_sha_after);
@@ -266,12 +266,12 @@ char *hr__patch_backup_newest(const struct hr__home *h)
     return id;
 }
 
-int hr__patch_backup_complete(const struct hr__home *h, const char *id)
+int hr__patch_backup_complete(struct hr__patch_io *io, const struct hr__home *h, const char *id)
 {
     char *dir = hr__patch_backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
     char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
     struct manifest m;
-    int complete = !man || hr__patch_manifest_read(man, &m) || m.complete; /* unreadable: not one to undo */
+    int complete = !man || hr__patch_manifest_read(io, man, &m) || m.complete; /* unreadable: not one to undo */
     if (man) hr__patch_manifest_free(&m);
     free(dir);
     free(sub);

@@ -17,14 +17,14 @@ static hr_buf *file_buf(struct plugin_files *pf, size_t i)
     return i == 0 ? &pf->yaml : &pf->init;
 }
 
-int hr__patch_plugin_source_load(struct plugin_files *pf, const char *source)
+int hr__patch_plugin_source_load(struct hr__patch_io *io, struct plugin_files *pf, const char *source)
 {
     *pf = (struct plugin_files){.dir = strdup(source)};
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(source, FILES[i]);
         int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
         if (err)
-            hr__patch_msg("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
+            hr__patch_msg(io, "%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
                           strerror(err));
         free(p);
         if (err) return -1;
@@ -67,7 +67,7 @@ int hr__patch_plugin_installed_same(const struct hr__home *h, const struct plugi
 }
 
 /* path as a folder: made (*made set), or already one. */
-static int make_dir(const char *path, int *made)
+static int make_dir(struct hr__patch_io *io, const char *path, int *made)
 {
     struct stat st;
     if (!mkdir(path, 0755)) {
@@ -75,8 +75,8 @@ static int make_dir(const char *path, int *made)
         return 0;
     }
     if (errno == EEXIST && !stat(path, &st) && S_ISDIR(st.st_mode)) return 0;
-    if (errno == EEXIST) hr__patch_msg("%s: not a folder", path);
-    else hr__patch_msg("%s: %s", path, strerror(errno));
+    if (errno == EEXIST) hr__patch_msg(io, "%s: not a folder", path);
+    else hr__patch_msg(io, "%s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -87,11 +87,12 @@ static void keep_old(const char *path, size_t i, struct plugin_undo *u)
     if (!u->had[i]) hr_buf_free(&u->old[i]);
 }
 
-int hr__patch_plugin_install(const struct hr__home *h, const struct plugin_files *pf, struct plugin_undo *u)
+int hr__patch_plugin_install(struct hr__patch_io *io, const struct hr__home *h, const struct plugin_files *pf,
+                             struct plugin_undo *u)
 {
     *u = (struct plugin_undo){0};
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
-    int rc = !plugins || !dir || make_dir(plugins, &u->made_plugins) || make_dir(dir, &u->made_dir) ? -1 : 0;
+    int rc = !plugins || !dir || make_dir(io, plugins, &u->made_plugins) || make_dir(io, dir, &u->made_dir) ? -1 : 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
         char *p = hr__path_join(dir, FILES[i]);
         const hr_buf *b = file_buf((struct plugin_files *)pf, i);
@@ -99,7 +100,7 @@ int hr__patch_plugin_install(const struct hr__home *h, const struct plugin_files
         int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
         u->wrote[i] = !err;
         if (err) {
-            hr__patch_msg("%s: %s", p ? p : dir, strerror(err));
+            hr__patch_msg(io, "%s: %s", p ? p : dir, strerror(err));
             rc = -1;
         }
         free(p);
@@ -109,7 +110,7 @@ int hr__patch_plugin_install(const struct hr__home *h, const struct plugin_files
     return rc;
 }
 
-int hr__patch_plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
+int hr__patch_plugin_install_undo(struct hr__patch_io *io, const struct hr__home *h, struct plugin_undo *u)
 {
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
     int rc = plugins && dir ? 0 : -1;
@@ -121,7 +122,7 @@ int hr__patch_plugin_install_undo(const struct hr__home *h, struct plugin_undo *
                   : unlink(p)  ? errno
                                : 0;
         if (err) {
-            hr__patch_msg("%s: %s", p ? p : dir, strerror(err));
+            hr__patch_msg(io, "%s: %s", p ? p : dir, strerror(err));
             rc = -1;
         }
         free(p);
@@ -129,7 +130,7 @@ int hr__patch_plugin_install_undo(const struct hr__home *h, struct plugin_undo *
     const char *made[] = {u->made_dir ? dir : NULL, u->made_plugins ? plugins : NULL};
     for (size_t i = 0; i < 2 && !rc; i++)
         if (made[i] && rmdir(made[i])) {
-            hr__patch_msg("%s: %s", made[i], strerror(errno));
+            hr__patch_msg(io, "%s: %s", made[i], strerror(errno));
             rc = -1;
         }
     free(plugins);
@@ -159,19 +160,19 @@ static void remove_cache(const char *dir)
     free(cache);
 }
 
-int hr__patch_plugin_remove(const struct hr__home *h)
+int hr__patch_plugin_remove(struct hr__patch_io *io, const struct hr__home *h)
 {
     char *dir = plugin_dir(h);
     if (!dir) return -1;
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(dir, FILES[i]);
-        if (p && unlink(p) && errno != ENOENT) hr__patch_msg("%s: %s", p, strerror(errno));
+        if (p && unlink(p) && errno != ENOENT) hr__patch_msg(io, "%s: %s", p, strerror(errno));
         free(p);
     }
     remove_cache(dir);
     int rc = 0;
     if (rmdir(dir) && errno != ENOENT) {
-        hr__patch_say("%s: left in place (%s): it holds files hr-patch-auth did not install", dir, strerror(errno));
+        hr__patch_say(io, "%s: left in place (%s): it holds files hr-patch-auth did not install", dir, strerror(errno));
         rc = 0;
     }
     free(dir);

@@ -28,74 +28,74 @@ static char *plugin_report(const struct hr__home *h)
     return b.data;
 }
 
-static void print_text(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct hr__route_verdict *v, size_t n, int installed, const char *enabled, const char *report,
-                       char **ids, size_t n_ids)
+static void print_text(struct hr__patch_io *io, const struct hr__home *h, const char *proxy,
+                       const struct hr__provider *const *routed, struct hr__route_verdict *v, size_t n, int installed,
+                       const char *enabled, const char *report, char **ids, size_t n_ids)
 {
-    fprintf(hr__patch_out, "hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
+    fprintf(io->out, "hr-patch-auth: Hermes home %s, proxy %s\n", h->dir, proxy);
     for (size_t i = 0; i < n; i++) {
-        fprintf(hr__patch_out, "  %-13s %s (%zu pool entr%s)\n", v[i].p->id, v[i].via_proxy ? "proxy" : "DIRECT",
+        fprintf(io->out, "  %-13s %s (%zu pool entr%s)\n", v[i].p->id, v[i].via_proxy ? "proxy" : "DIRECT",
                 v[i].n_entries, v[i].n_entries == 1 ? "y" : "ies");
-        for (size_t r = 0; r < v[i].n_reasons; r++) fprintf(hr__patch_out, "      %s\n", v[i].reasons[r]);
+        for (size_t r = 0; r < v[i].n_reasons; r++) fprintf(io->out, "      %s\n", v[i].reasons[r]);
     }
-    if (!n) fprintf(hr__patch_out, "  no provider is routed\n");
-    hr__patch_print_not_routed(h, routed, n, hr__patch_out, 0);
-    fprintf(hr__patch_out, "  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed", enabled);
-    fprintf(hr__patch_out, "  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
-    if (!n_ids) fprintf(hr__patch_out, "  backups: none\n");
+    if (!n) fprintf(io->out, "  no provider is routed\n");
+    hr__patch_print_not_routed(h, routed, n, io->out, 0);
+    fprintf(io->out, "  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed", enabled);
+    fprintf(io->out, "  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
+    if (!n_ids) fprintf(io->out, "  backups: none\n");
     for (size_t i = 0; i < n_ids; i++)
-        fprintf(hr__patch_out, "  backup %s%s\n", ids[i],
+        fprintf(io->out, "  backup %s%s\n", ids[i],
                 hr__patch_backup_rolled_back(h, ids[i]) ? " (rolled back)"
-                : !hr__patch_backup_complete(h, ids[i])
+                : !hr__patch_backup_complete(io, h, ids[i])
                     ? " (an interrupted apply: the next --apply or --rollback undoes it)"
                     : "");
 }
 
-static void print_json(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed,
-                       struct hr__route_verdict *v, size_t n, int installed, int enabled, const char *loading,
-                       const char *report, char **ids, size_t n_ids, int ok)
+static void print_json(struct hr__patch_io *io, const struct hr__home *h, const char *proxy,
+                       const struct hr__provider *const *routed, struct hr__route_verdict *v, size_t n, int installed,
+                       int enabled, const char *loading, const char *report, char **ids, size_t n_ids, int ok)
 {
-    fprintf(hr__patch_out, "{\"hermes_home\": ");
-    hr__patch_json_string(hr__patch_out, h->dir);
-    fprintf(hr__patch_out, ", \"proxy_url\": ");
-    hr__patch_json_string(hr__patch_out, proxy);
-    fprintf(hr__patch_out, ", \"ok\": %s, \"providers\": [", ok ? "true" : "false");
+    fprintf(io->out, "{\"hermes_home\": ");
+    hr__patch_json_string(io->out, h->dir);
+    fprintf(io->out, ", \"proxy_url\": ");
+    hr__patch_json_string(io->out, proxy);
+    fprintf(io->out, ", \"ok\": %s, \"providers\": [", ok ? "true" : "false");
     for (size_t i = 0; i < n; i++) {
-        fprintf(hr__patch_out, "%s{\"id\": \"%s\", \"via\": \"%s\", \"pool_entries\": %zu, \"reasons\": [",
-                i ? ", " : "", v[i].p->id, v[i].via_proxy ? "proxy" : "direct", v[i].n_entries);
+        fprintf(io->out, "%s{\"id\": \"%s\", \"via\": \"%s\", \"pool_entries\": %zu, \"reasons\": [", i ? ", " : "",
+                v[i].p->id, v[i].via_proxy ? "proxy" : "direct", v[i].n_entries);
         for (size_t r = 0; r < v[i].n_reasons; r++) {
-            if (r) fprintf(hr__patch_out, ", ");
-            hr__patch_json_string(hr__patch_out, v[i].reasons[r]);
+            if (r) fprintf(io->out, ", ");
+            hr__patch_json_string(io->out, v[i].reasons[r]);
         }
-        fprintf(hr__patch_out, "]}");
+        fprintf(io->out, "]}");
     }
-    fprintf(hr__patch_out, "], \"not_routed\": [");
-    hr__patch_print_not_routed(h, routed, n, hr__patch_out, 1);
-    fprintf(hr__patch_out,
+    fprintf(io->out, "], \"not_routed\": [");
+    hr__patch_print_not_routed(h, routed, n, io->out, 1);
+    fprintf(io->out,
             "], \"plugin\": {\"installed\": %s, \"enabled\": %s, \"last_report\": ", installed ? "true" : "false",
             enabled ? "true" : "false");
-    hr__patch_json_string_or_null(hr__patch_out, report);
-    fprintf(hr__patch_out, ", \"loading\": ");
-    hr__patch_json_string(hr__patch_out, loading);
-    fprintf(hr__patch_out, "}, \"backups\": [");
+    hr__patch_json_string_or_null(io->out, report);
+    fprintf(io->out, ", \"loading\": ");
+    hr__patch_json_string(io->out, loading);
+    fprintf(io->out, "}, \"backups\": [");
     for (size_t i = 0; i < n_ids; i++) {
-        fprintf(hr__patch_out, "%s{\"id\": ", i ? ", " : "");
-        hr__patch_json_string(hr__patch_out, ids[i]);
+        fprintf(io->out, "%s{\"id\": ", i ? ", " : "");
+        hr__patch_json_string(io->out, ids[i]);
         int rolled_back = hr__patch_backup_rolled_back(h, ids[i]);
-        fprintf(hr__patch_out, ", \"rolled_back\": %s, \"interrupted\": %s}", rolled_back ? "true" : "false",
-                !rolled_back && !hr__patch_backup_complete(h, ids[i]) ? "true" : "false");
+        fprintf(io->out, ", \"rolled_back\": %s, \"interrupted\": %s}", rolled_back ? "true" : "false",
+                !rolled_back && !hr__patch_backup_complete(io, h, ids[i]) ? "true" : "false");
     }
-    fprintf(hr__patch_out, "]}\n");
+    fprintf(io->out, "]}\n");
 }
 
-int hr__patch_do_status(const struct hr__patch_opts *o, int *all_routed)
+int hr__patch_do_status(struct hr__patch_io *io, const struct hr__patch_opts *o, int *all_routed)
 {
     struct hr__home h;
-    int rc = hr__patch_home_load(&h, o, 0);
+    int rc = hr__patch_home_load(io, &h, o, 0);
     *all_routed = 0;
     const struct hr__provider *routed[HR_MAX_ROUTED];
     size_t n = 0;
-    if (!rc) rc = hr__patch_routed_providers(&h, o->providers, 1, routed, &n);
+    if (!rc) rc = hr__patch_routed_providers(io, &h, o->providers, 1, routed, &n);
     if (rc) {
         hr__home_free(&h);
         return rc;
@@ -113,8 +113,8 @@ int hr__patch_do_status(const struct hr__patch_opts *o, int *all_routed)
     char **ids;
     size_t n_ids;
     hr__patch_backups_list(&h, &ids, &n_ids);
-    if (o->json) print_json(&h, proxy, routed, v, n, installed, enabled, loading, report, ids, n_ids, ok);
-    else print_text(&h, proxy, routed, v, n, installed, loading, report, ids, n_ids);
+    if (o->json) print_json(io, &h, proxy, routed, v, n, installed, enabled, loading, report, ids, n_ids, ok);
+    else print_text(io, &h, proxy, routed, v, n, installed, loading, report, ids, n_ids);
     hr__patch_backups_free(ids, n_ids);
     free(proxy);
     free(model_provider);
