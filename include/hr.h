@@ -590,9 +590,10 @@ HR_API hr_status hr_url_host_port(const char *url, const char **host, size_t *le
 
 /* What the text handed to hr_patch_write_fn is. */
 typedef enum hr_patch_stream {
-    HR_PATCH_REPORT, /* the report: hr-patch-auth's standard output */
-    HR_PATCH_NOTE,   /* "  what" lines beside a JSON report: its standard error */
-    HR_PATCH_ERROR,  /* one error line, without a newline: "FILE:LINE:COL: problem" */
+    HR_PATCH_REPORT,  /* the report: hr-patch-auth's standard output */
+    HR_PATCH_NOTE,    /* "  what" lines beside a JSON report: its standard error */
+    HR_PATCH_MESSAGE, /* one line for standard error, without a newline: an error ("FILE:LINE:COL:
+                         problem"), or what a dry run would also do */
 } hr_patch_stream;
 
 /* text[0..len) is borrowed for the call. A report comes in pieces: their
@@ -625,7 +626,7 @@ HR_API hr_status hr_patch_plugin_source(const char *bindir, const char *datadir,
 
 /* Each returns HR_OK; HR_EINVAL for an option missing or not one (nothing
  * written to write); HR_EIO when the mode failed, its error handed to write
- * as HR_PATCH_ERROR: a failed apply or rollback has changed nothing. */
+ * as HR_PATCH_MESSAGE: a failed apply or rollback has changed nothing. */
 HR_API hr_status hr_patch_apply(const hr_patch_options *opt);
 /* The unified diff hr_patch_apply would make (credentials redacted), and
  * the plugin it would install; writes nothing. */

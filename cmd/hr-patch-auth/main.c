@@ -25,7 +25,7 @@
 static void write_out(void *ctx, hr_patch_stream stream, const char *text, size_t len)
 {
     (void)ctx;
-    if (stream == HR_PATCH_ERROR) prog_msg("%.*s", (int)len, text);
+    if (stream == HR_PATCH_MESSAGE) prog_msg("%.*s", (int)len, text);
     else fwrite(text, 1, len, stream == HR_PATCH_REPORT ? stdout : stderr);
 }
 

@@ -146,7 +146,8 @@ struct hr__patch_io {
     FILE *out;
     const hr_patch_options *opt;
 };
-/* One error line, without the program's name or a newline (HR_PATCH_ERROR). */
+/* One line for standard error, without the program's name or a newline
+ * (HR_PATCH_MESSAGE): an error, or what a dry run would also do. */
 void hr__patch_msg(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "  what\n": on the report, or with json beside it (HR_PATCH_NOTE). */
 void hr__patch_say(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -51,8 +51,8 @@ void hr__patch_msg(struct hr__patch_io *io, const char *fmt, ...)
     va_start(ap, fmt);
     char *line = vformat("", fmt, ap, "", &len);
     va_end(ap);
-    if (line) emit(io, HR_PATCH_ERROR, line, len);
-    else emit(io, HR_PATCH_ERROR, "out of memory", 13);
+    if (line) emit(io, HR_PATCH_MESSAGE, line, len);
+    else emit(io, HR_PATCH_MESSAGE, "out of memory", 13);
     free(line);
 }
 

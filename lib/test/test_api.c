@@ -341,7 +341,7 @@ static void collect(void *ctx, hr_patch_stream stream, const char *text, size_t 
     struct output *o = ctx;
     hr_buf *b = stream == HR_PATCH_REPORT ? &o->report : stream == HR_PATCH_NOTE ? &o->notes : &o->errors;
     hr_buf_append(b, text, len);
-    if (stream == HR_PATCH_ERROR) hr_buf_append(b, "\n", 1);
+    if (stream == HR_PATCH_MESSAGE) hr_buf_append(b, "\n", 1);
 }
 
 static void output_free(struct output *o)
