@@ -412,7 +412,8 @@ HR_API const char *hr_settings_file(const hr_settings *s);
  * valid until hr_settings_close() or the environment changes. *from (may be
  * NULL) gets 'f', 'e', 'c' or 'd', also on error. HR_ENOTFOUND for an
  * unknown name; HR_EINVAL for a value refused, with err naming where it
- * came from and why ("HEADROOM_LISTEN: 'x' is not HOST:PORT"). */
+ * came from and why ("HEADROOM_LISTEN: 'x' is not a listen address
+ * (HOST:PORT)"). */
 HR_API hr_status hr_settings_get(const hr_settings *s, const char *name, const char *flag_value, const char **value,
                                  char *from, char *err, size_t err_len);
 /* Appends the URL a client on this machine reaches a listen address
@@ -500,8 +501,9 @@ HR_API const char *hr_hermes_config_get(const hr_hermes *h, const char *path);
 /* The providers the home routes: the plugin block's providers list when
  * there is one, else those with credentials or configuration, as static
  * strings into ids[0..cap). *n receives the full count; when it exceeds
- * cap, HR_ERANGE. HR_EINVAL with err set when the block's list names an
- * unknown provider. */
+ * cap, HR_ERANGE. HR_ENOTFOUND when the block's list names a provider hr
+ * does not route, with err saying where ("PATH:LINE:COL: unknown provider
+ * 'x' ..."). */
 HR_API hr_status hr_hermes_routed(const hr_hermes *h, const char **ids, size_t cap, size_t *n, char *err,
                                   size_t err_len);
 
