@@ -130,9 +130,15 @@ $(B)/lib/kompress/kompress_cuda_load.o: $(B)/HR-PATHS
 $(B)/lib/kompress/kompress_math.o: HR_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
 
 # --- programs (linked statically against libhr, so they run from the tree) --
+# The programs written against include/hr.h alone compile without -Ilib, so
+# that a use of an internal header breaks their build at once; they would
+# link against libhr.so just as well (scripts/abi-test.sh builds them so).
+PUBLIC_API_CMDS := hr-patch-auth hr-verify
+cmd_of = $(firstword $(subst /, ,$*))
+CMD_CFLAGS = $(if $(filter $(cmd_of),$(PUBLIC_API_CMDS)),$(filter-out -Ilib,$(HR_CFLAGS)) -Icmd/$(cmd_of),$(HR_CFLAGS))
 $(B)/cmd/%.o: cmd/%.c | $(B)/cmd
 	@mkdir -p $(dir $@)
-	$(CC) $(HR_CFLAGS) -Icmd/common $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CMD_CFLAGS) -Icmd/common $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # each program links the objects of its own folder and cmd/common's
 define cmd_rule

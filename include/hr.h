@@ -389,6 +389,254 @@ HR_API const char *hr_config_get(const hr_config *cfg, const char *key);
 HR_API const char *hr_setting(const char *flag_value, const char *env_name, const hr_config *cfg, const char *key,
                               char *from);
 
+/* The same resolution for the settings hr's programs share, read and
+ * checked as they read them, so that a tool of its own means by log_dir the
+ * folder hr-proxy writes to. A handle holds the headroom home (given, else
+ * $HEADROOM_HOME, else ~/.headroom) and the route.yaml read from it (or the
+ * one given). */
+typedef struct hr_settings hr_settings;
+
+/* Opens the settings of home (NULL: the default) with config_path (NULL:
+ * home/route.yaml). A missing default file is no error, a missing given one
+ * HR_ENOTFOUND; errors leave a one-line message in err. *out is NULL on
+ * error. */
+HR_API hr_status hr_settings_open(const char *home, const char *config_path, hr_settings **out, char *err,
+                                  size_t err_len);
+HR_API void hr_settings_close(hr_settings *s);
+/* The route.yaml read, or NULL when there is none. Borrowed from s. */
+HR_API const char *hr_settings_file(const hr_settings *s);
+/* Setting name (its route.yaml key: "log_dir", "listen", "mode", ...):
+ * flag_value when not NULL, else its HEADROOM_* variable when set and not
+ * empty, else route.yaml's key, else the default (log_dir's is
+ * HOME/logs), checked as hr-proxy checks it. *value is borrowed from s,
+ * valid until hr_settings_close() or the environment changes. *from (may be
+ * NULL) gets 'f', 'e', 'c' or 'd', also on error. HR_ENOTFOUND for an
+ * unknown name; HR_EINVAL for a value refused, with err naming where it
+ * came from and why ("HEADROOM_LISTEN: 'x' is not a listen address
+ * (HOST:PORT)"). */
+HR_API hr_status hr_settings_get(const hr_settings *s, const char *name, const char *flag_value, const char **value,
+                                 char *from, char *err, size_t err_len);
+/* Appends the URL a client on this machine reaches a listen address
+ * ("HOST:PORT", "[IPV6]:PORT") at: "http://HOST:PORT", a wildcard address
+ * as loopback. HR_EINVAL when listen is no listen address. */
+HR_API hr_status hr_listen_url(const char *listen, hr_buf *out);
+
+/* ---- the request log ----------------------------------------------------------- */
+
+/* hr-proxy appends one JSON line per exchange to LOG_DIR/requests.jsonl
+ * (the log_dir setting); past its size limit the file becomes
+ * requests.jsonl.1, the older copies move up, up to .5. */
+#define HR_LOG_FILE "requests.jsonl"
+
+/* One exchange as the reader hands it out. The library allocates it: fields
+ * may be added at the end in a later minor version. Strings are never NULL
+ * except scorer and scorer_backend (no scorer ran), and are valid until the
+ * callback returns: copy what is kept. */
+typedef struct hr_log_record {
+    const char *ts;  /* RFC 3339, UTC, milliseconds */
+    long long ts_ms; /* the same, in milliseconds since the epoch */
+    const char *id, *method, *provider, *upstream, *path, *model;
+    int stream, status; /* status: the HTTP status answered */
+    size_t tokens_before, tokens_after;
+    size_t tokens_lossless; /* after re-encoding alone; the rest of the saving was cut */
+    size_t tokens_saved;    /* before - after, 0 when the request grew */
+    const char *scorer, *scorer_backend;
+    double compress_ms, ttfb_ms, total_ms;
+    const char *error;                  /* "" when none */
+    int observe;                        /* the body went as it came; tokens_after is what compression would give */
+    int has_usage;                      /* the provider reported the tokens it billed */
+    double billed;                      /* input-token equivalents of what the provider billed */
+    double billed_before, billed_after; /* uncompressed and compressed; one of them estimated */
+    int has_cost;
+    double cost_usd;
+} hr_log_record;
+
+/* What a reading of the log found. */
+typedef struct hr_log_scan {
+    int files;           /* log files found */
+    size_t records;      /* well-formed records read */
+    size_t bad_lines;    /* lines that are not a record: foreign, or torn by a crash */
+    long long newest_ms; /* of any record; 0 when none */
+} hr_log_scan;
+
+/* Return nonzero to stop the reading. */
+typedef int (*hr_log_fn)(const hr_log_record *r, void *ctx);
+
+/* Calls fn for every record of the log in folder dir with ts_ms >= since_ms,
+ * the current file first, then its rotated copies, and fills *scan (may be
+ * NULL). A folder without a log is no error (scan->files is 0). HR_EIO with
+ * "DIR: reason" in err when a file that exists cannot be read. */
+HR_API hr_status hr_log_each(const char *dir, long long since_ms, hr_log_fn fn, void *ctx, hr_log_scan *scan, char *err,
+                             size_t err_len);
+
+/* ---- Hermes Agent ------------------------------------------------------------- */
+
+/* Whether Hermes Agent's traffic goes through hr-proxy, as its files and the
+ * headroom-route plugin tell: a Hermes home (auth.json, config.yaml,
+ * plugins/headroom-route/), read as Hermes reads it. hr routes three of
+ * Hermes's providers: "anthropic", "openai-codex" and "openai-api". */
+typedef struct hr_hermes hr_hermes;
+
+/* The plugin hr installs in Hermes; its files are named after it. */
+#define HR_HERMES_PLUGIN "headroom-route"
+/* Where the proxy is when nothing says otherwise. */
+#define HR_HERMES_DEFAULT_PROXY_URL "http://127.0.0.1:8788"
+
+/* Appends Hermes's home as Hermes finds it: $HERMES_HOME, else ~/.hermes.
+ * HR_ENOTFOUND when neither HERMES_HOME nor HOME is set. */
+HR_API hr_status hr_hermes_default_dir(hr_buf *out);
+
+/* Reads and parses dir's auth.json and config.yaml, without taking Hermes's
+ * lock: a snapshot. Errors leave a one-line "FILE[:LINE:COL]: problem" in
+ * err; *out is NULL then. */
+HR_API hr_status hr_hermes_open(const char *dir, hr_hermes **out, char *err, size_t err_len);
+HR_API void hr_hermes_free(hr_hermes *h);
+/* The folder, as given. Borrowed from h. */
+HR_API const char *hr_hermes_dir(const hr_hermes *h);
+/* The scalar at a dotted path of config.yaml ("model.provider",
+ * "plugins.headroom-route.proxy_url") as PyYAML reads it (a key given twice:
+ * the last), or NULL when absent or not a scalar. Borrowed from h. */
+HR_API const char *hr_hermes_config_get(const hr_hermes *h, const char *path);
+
+/* The providers the home routes: the plugin block's providers list when
+ * there is one, else those with credentials or configuration, as static
+ * strings into ids[0..cap). *n receives the full count; when it exceeds
+ * cap, HR_ERANGE. HR_ENOTFOUND when the block's list names a provider hr
+ * does not route, with err saying where ("PATH:LINE:COL: unknown provider
+ * 'x' ..."). */
+HR_API hr_status hr_hermes_routed(const hr_hermes *h, const char **ids, size_t cap, size_t *n, char *err,
+                                  size_t err_len);
+
+/* Whether provider's traffic goes to proxy_url by the files: each pool
+ * entry's base_url in auth.json is the proxy (in the form the provider's
+ * client expects), and model.base_url too when model.provider is this one
+ * and Hermes takes the URL from there. Whether the plugin loads is judged
+ * apart (hr_hermes_plugin_loading). HR_ENOTFOUND for a provider hr does
+ * not route. */
+typedef struct hr_hermes_verdict hr_hermes_verdict;
+HR_API hr_status hr_hermes_judge(const hr_hermes *h, const char *provider, const char *proxy_url,
+                                 hr_hermes_verdict **out);
+HR_API void hr_hermes_verdict_free(hr_hermes_verdict *v);
+HR_API int hr_hermes_verdict_via_proxy(const hr_hermes_verdict *v);
+/* Why not, one line each ("auth.json credential_pool.anthropic[0] base_url
+ * is https://api.anthropic.com"): 0 when via the proxy. Borrowed from v. */
+HR_API size_t hr_hermes_verdict_reasons(const hr_hermes_verdict *v);
+HR_API const char *hr_hermes_verdict_reason(const hr_hermes_verdict *v, size_t i);
+
+/* Whether both of the plugin's files are in plugins/headroom-route/. */
+HR_API int hr_hermes_plugin_installed(const hr_hermes *h);
+/* Whether a Hermes started now would load the plugin, by config.yaml
+ * (plugins.enabled, plugins.disabled) and HERMES_SAFE_MODE (its
+ * environment, then the home's .env): "enabled" with *loads set to 1, or
+ * why not with *loads 0. A static string. Installation is not looked at. */
+HR_API const char *hr_hermes_plugin_loading(const hr_hermes *h, int *loads);
+
+/* The plugin's report of the last Hermes start that loaded it:
+ * HERMES_HOME/headroom-route.state.json. */
+typedef struct hr_plugin_state hr_plugin_state;
+/* HR_ENOTFOUND when no Hermes has written one; other errors say why in err.
+ * *out is NULL on error. */
+HR_API hr_status hr_plugin_state_read(const char *hermes_dir, hr_plugin_state **out, char *err, size_t err_len);
+HR_API void hr_plugin_state_free(hr_plugin_state *s);
+/* A string member: "time", "hermes_version", "proxy_url" (where it routed
+ * to), "reason" (why the proxy was unhealthy); NULL when absent. Borrowed
+ * from s. */
+HR_API const char *hr_plugin_state_string(const hr_plugin_state *s, const char *name);
+/* "time" in milliseconds since the epoch; -1 when absent or not a time. */
+HR_API long long hr_plugin_state_time_ms(const hr_plugin_state *s);
+/* The Hermes process that wrote it; 0 when not said. */
+HR_API long long hr_plugin_state_pid(const hr_plugin_state *s);
+/* Whether the proxy answered its health check: 1, 0; -1 when not said. */
+HR_API int hr_plugin_state_healthy(const hr_plugin_state *s);
+/* Whether the plugin patched provider's client; how many patches failed. */
+HR_API int hr_plugin_state_patched(const hr_plugin_state *s, const char *provider);
+HR_API size_t hr_plugin_state_failed(const hr_plugin_state *s);
+
+/* One API call of Hermes's conversation loop as the plugin records it in
+ * HERMES_HOME/headroom-route.calls.jsonl: where it really went. Strings
+ * are valid until the callback returns. The library allocates it: fields
+ * may be added at the end. */
+typedef struct hr_hermes_call {
+    const char *time;  /* as recorded */
+    long long time_ms; /* the same, in milliseconds since the epoch */
+    const char *provider, *base_url;
+    long long pid; /* the Hermes process; 0 when not said */
+} hr_hermes_call;
+typedef int (*hr_hermes_call_fn)(const hr_hermes_call *call, void *ctx);
+
+/* Calls fn for each call recorded in hermes_dir, newest first (those in the
+ * file's last MiB), until it returns nonzero. Lines that are not a call (one
+ * being written, say) are counted in *not_calls (may be NULL).
+ * HR_ENOTFOUND when no call was ever recorded; HR_EIO with "PATH: reason"
+ * in err when the file cannot be read. */
+HR_API hr_status hr_hermes_calls(const char *hermes_dir, hr_hermes_call_fn fn, void *ctx, size_t *not_calls, char *err,
+                                 size_t err_len);
+
+/* The host of an http:// or https:// URL, *len bytes at *host (an IPv6
+ * literal without its brackets, case as written), and *port: the one given,
+ * the scheme's when none is, -1 when what follows the host is not a port
+ * from 1 to 65535. HR_EINVAL when url is not http(s) with a host. */
+HR_API hr_status hr_url_host_port(const char *url, const char **host, size_t *len, int *port);
+
+/* ---- pointing Hermes at the proxy ----------------------------------------------- */
+
+/* What hr-patch-auth does, for a tool of its own: rewrite a Hermes home's
+ * auth.json and config.yaml and install the headroom-route plugin so that
+ * the routed providers' traffic goes through the proxy, with a backup in
+ * HOME/backups/hr-patch-auth/ (hr_patch_apply); undo that (hr_patch_rollback);
+ * say where each provider's traffic goes (hr_patch_status). The files are
+ * edited by byte span, under Hermes's lock on auth.lock, written by temp
+ * file, fsync and rename; a failure puts back what was written, so that it
+ * changes nothing. The report is hr-patch-auth's, text or JSON, handed to a
+ * callback as it is made. */
+
+/* What the text handed to hr_patch_write_fn is. */
+typedef enum hr_patch_stream {
+    HR_PATCH_REPORT,  /* the report: hr-patch-auth's standard output */
+    HR_PATCH_NOTE,    /* "  what" lines beside a JSON report: its standard error */
+    HR_PATCH_MESSAGE, /* one line for standard error, without a newline: an error ("FILE:LINE:COL:
+                         problem"), or what a dry run would also do */
+} hr_patch_stream;
+
+/* text[0..len) is borrowed for the call. A report comes in pieces: their
+ * concatenation is the report. */
+typedef void (*hr_patch_write_fn)(void *ctx, hr_patch_stream stream, const char *text, size_t len);
+
+typedef struct hr_patch_options {
+    const char *hermes_home;   /* the home (required; see hr_hermes_default_dir) */
+    const char *proxy_url;     /* http(s), without a trailing slash; NULL: apply uses
+                                  HR_HERMES_DEFAULT_PROXY_URL, status the plugin block's */
+    const char *providers;     /* "anthropic, openai-api"; NULL: those with credentials or
+                                  configuration (status: the plugin block's list first) */
+    const char *plugin_source; /* apply, dry run: the folder of the plugin to install (required) */
+    const char *backup_id;     /* rollback: NULL for the newest not rolled back */
+    int keep_plugin;           /* rollback: leave the plugin's folder */
+    int json;                  /* the report as one JSON object */
+    hr_patch_write_fn write;   /* where everything goes (required) */
+    void *ctx;                 /* passed to write */
+} hr_patch_options;
+
+HR_API void hr_patch_options_init(hr_patch_options *opt);
+
+/* The plugin that came with the running program, installed under bindir
+ * and datadir (make install's BINDIR and DATADIR): DATADIR/hr/headroom-route
+ * found relative to the program's folder as datadir is to bindir, so that a
+ * tree installed under any prefix, or moved, finds its own; for a program
+ * run from hr's build tree (build/VARIANT/), the tree's; else datadir's,
+ * which is then appended though it is not there. */
+HR_API hr_status hr_patch_plugin_source(const char *bindir, const char *datadir, hr_buf *out);
+
+/* Each returns HR_OK; HR_EINVAL for an option missing or not one (nothing
+ * written to write); HR_EIO when the mode failed, its error handed to write
+ * as HR_PATCH_MESSAGE: a failed apply or rollback has changed nothing. */
+HR_API hr_status hr_patch_apply(const hr_patch_options *opt);
+/* The unified diff hr_patch_apply would make (credentials redacted), and
+ * the plugin it would install; writes nothing. */
+HR_API hr_status hr_patch_dry_run(const hr_patch_options *opt);
+HR_API hr_status hr_patch_rollback(const hr_patch_options *opt);
+/* *all_routed: 1 when every routed provider goes through the proxy. */
+HR_API hr_status hr_patch_status(const hr_patch_options *opt, int *all_routed);
+
 #ifdef __cplusplus
 }
 #endif

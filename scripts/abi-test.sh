@@ -4,6 +4,8 @@
 # nothing else (no hr__ internals, no target_clones function or resolver). The
 # version numbers in hr.h are those of the Makefile and configure.ac, and a
 # program built with hr.h alone links every HR_API function from libhr.so.
+# hr-patch-auth and hr-verify, which are written against hr.h alone, build
+# and link against libhr.so and print what the programs of the build print.
 #   scripts/abi-test.sh BUILD_DIR
 # Prints "ok abi: NAME" / "not ok abi: NAME: why" per test.
 . "$(dirname "$0")/test-setup.sh" abi "$@"
@@ -103,6 +105,56 @@ name="a program built with include/hr.h and -lhr alone links all $n_api function
 if out=$(${CC:-cc} -std=c11 -Wall -Wextra -Werror "${flags[@]}" -Iinclude -o "$tmp/probe" "$tmp/probe.c" \
         -L"$B" -lhr 2>&1) &&
     out=$(LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/probe" 2>&1); then
+    ok "$name"
+else
+    not_ok "$name" "$out"
+fi
+
+# hr-patch-auth and hr-verify as a third party builds them: their own files
+# and cmd/common's, include/hr.h, -lhr and their system libraries; nothing of
+# lib/. Each then prints, on a copy of a fixture home, byte for byte what the
+# program of the build (linked with libhr.a) prints, and exits as it does.
+home_src=testdata/hermes-homes/codex
+plugin=$PWD/scripts/hermes-plugin/headroom-route
+same_as_built() { # program args...: 0 when the shared build's output and status are the built one's
+    local p=$1 a b
+    shift
+    rm -rf "$tmp/home" "$tmp/headroom" && cp -r "$home_src" "$tmp/home" || return 1
+    a=$(HERMES_HOME="$tmp/home" HEADROOM_HOME="$tmp/headroom" HR_PLUGIN_SOURCE="$plugin" "$B/$p" "$@" 2>&1; echo "exit $?")
+    rm -rf "$tmp/home" "$tmp/headroom" && cp -r "$home_src" "$tmp/home" || return 1
+    b=$(HERMES_HOME="$tmp/home" HEADROOM_HOME="$tmp/headroom" HR_PLUGIN_SOURCE="$plugin" \
+        LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/$p" "$@" 2>&1; echo "exit $?")
+    [ "$a" = "$b" ] && return 0
+    printf '%s\n' "with libhr.a: $a" "with libhr.so: $b"
+    return 1
+}
+for p in hr-patch-auth hr-verify; do
+    libs=()
+    [ "$p" = hr-verify ] && libs=(-lcurl)
+    name="$p builds with -Iinclude -Icmd/common -Icmd/$p and links against $so alone"
+    if ! out=$(${CC:-cc} -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror "${flags[@]}" \
+            -Iinclude -Icmd/common -Icmd/$p -o "$tmp/$p" cmd/$p/*.c cmd/common/*.c -L"$B" -lhr "${libs[@]}" 2>&1); then
+        not_ok "$name" "$out"
+        continue
+    fi
+    if ldd "$tmp/$p" | grep -q 'libhr\.so'; then ok "$name"; else not_ok "$name" "$(ldd "$tmp/$p")"; fi
+    case $p in
+    hr-patch-auth) runs=("--version" "--status" "--status --json" "--dry-run" "--rollback") ;;
+    hr-verify) runs=("--version" "--check base_url --no-chat" "--check logs,base_url --no-chat --json") ;;
+    esac
+    for args in "${runs[@]}"; do
+        name="$p $args, linked against $so, prints what $B/$p prints on $home_src"
+        # shellcheck disable=SC2086 # the arguments are words
+        if out=$(same_as_built "$p" $args); then ok "$name"; else not_ok "$name" "$out"; fi
+    done
+done
+# and a real change: --apply through libhr.so routes the home, as --status says
+name="hr-patch-auth --apply, linked against $so, routes $home_src through the proxy (--status exits 0)"
+rm -rf "$tmp/home" && cp -r "$home_src" "$tmp/home"
+if [ -x "$tmp/hr-patch-auth" ] &&
+    out=$(export HR_PLUGIN_SOURCE="$plugin" LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        "$tmp/hr-patch-auth" --apply --hermes-home "$tmp/home" 2>&1 &&
+        "$tmp/hr-patch-auth" --status --hermes-home "$tmp/home" 2>&1); then
     ok "$name"
 else
     not_ok "$name" "$out"

@@ -1,13 +1,14 @@
 /* hr-patch-auth: points Hermes Agent at hr-proxy (auth.json, config.yaml,
- * the headroom-route plugin) with a backup, and undoes it. Option parsing and
- * exit statuses; the edits are libhr's hermes_* splices. */
-#include "patch.h"
+ * the headroom-route plugin) with a backup, and undoes it. Option parsing,
+ * where the report goes and the exit statuses; the engine is libhr's
+ * hr_patch_* (include/hr.h). */
+#include "hr.h"
+#include "prog.h"
 
 #include <getopt.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Where make install puts the programs and the plugin (the Makefile passes
  * both; a change of either rebuilds this file). */
@@ -17,19 +18,15 @@
 #ifndef HR_DATADIR
 #define HR_DATADIR "/usr/local/share"
 #endif
-#define PLUGIN_UNDER_DATADIR "hr/" HR_PLUGIN_NAME
+#define PLUGIN_UNDER_DATADIR "hr/" HR_HERMES_PLUGIN
 
-int quiet_text;
-
-void say(const char *fmt, ...)
+/* The report on standard output, the notes beside a JSON one on standard
+ * error, errors as "hr-patch-auth: ..." lines there. */
+static void write_out(void *ctx, hr_patch_stream stream, const char *text, size_t len)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    FILE *f = quiet_text ? stderr : stdout;
-    fputs("  ", f);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
-    va_end(ap);
+    (void)ctx;
+    if (stream == HR_PATCH_MESSAGE) prog_msg("%.*s", (int)len, text);
+    else fwrite(text, 1, len, stream == HR_PATCH_REPORT ? stdout : stderr);
 }
 
 static void usage(FILE *out)
@@ -60,7 +57,10 @@ static void usage(FILE *out)
  * quote, no trailing slash. */
 static char *clean_proxy_url(const char *url)
 {
-    if (!hr__url_is_http(url) || strpbrk(url, " \t\r\n\"'#,[]{}\\")) {
+    const char *host;
+    size_t host_len;
+    int port;
+    if (hr_url_host_port(url, &host, &host_len, &port) || strpbrk(url, " \t\r\n\"'#,[]{}\\")) {
         prog_msg("--proxy-url: '%s' is not an http:// or https:// URL", url);
         return NULL;
     }
@@ -69,38 +69,14 @@ static char *clean_proxy_url(const char *url)
     return s;
 }
 
-/* dir/tail when it holds the plugin (its plugin.yaml), with . and ..
- * resolved; else NULL. */
-static char *plugin_at(const char *dir, const char *tail)
-{
-    char *path = hr__path_join(dir, tail), *yaml = path ? hr__path_join(path, "plugin.yaml") : NULL;
-    char *found = yaml && !access(yaml, R_OK) ? realpath(path, NULL) : NULL;
-    free(path);
-    free(yaml);
-    return found;
-}
-
-/* The plugin that came with this program: first where make install put it
- * relative to the program (BINDIR to DATADIR, as compiled in), so that a
- * tree installed under any prefix, or moved, finds its own; then, for a
- * program run from the build tree (build/VARIANT/), the tree's; then the
- * compiled-in DATADIR's, which the error names when none is there. */
+/* The plugin that came with this program (make install's BINDIR and
+ * DATADIR, as compiled in); NULL when out of memory. */
 static char *default_plugin_source(void)
 {
-    char *exe = hr__exe_dir(), *rel = hr__relative_path(HR_BINDIR, HR_DATADIR), *found = NULL;
-    char *tail = rel ? hr__path_join(rel, PLUGIN_UNDER_DATADIR) : NULL;
-    if (exe && tail) found = plugin_at(exe, tail);
-    const char *base = exe ? strrchr(exe, '/') : NULL;
-    if (!found && exe && base && base != exe) {
-        char *parent = strndup(exe, (size_t)(base - exe));
-        const char *pbase = parent ? strrchr(parent, '/') : NULL;
-        if (pbase && !strcmp(pbase, "/build")) found = plugin_at(exe, "../../scripts/hermes-plugin/" HR_PLUGIN_NAME);
-        free(parent);
-    }
-    free(exe);
-    free(rel);
-    free(tail);
-    return found ? found : strdup(HR_DATADIR "/" PLUGIN_UNDER_DATADIR);
+    hr_buf b = HR_BUF_INIT;
+    if (!hr_patch_plugin_source(HR_BINDIR, HR_DATADIR, &b)) return b.data;
+    hr_buf_free(&b);
+    return NULL;
 }
 
 enum mode { NONE, APPLY, DRY_RUN, STATUS, ROLLBACK };
@@ -114,7 +90,7 @@ static int set_mode(enum mode *m, enum mode want)
 }
 
 /* Returns 0, PROG_ANSWERED or EX_USAGE (the message printed). */
-static int parse(int argc, char **argv, struct options *o, enum mode *mode)
+static int parse(int argc, char **argv, hr_patch_options *o, enum mode *mode)
 {
     static const struct option longopts[] = {
         {"apply", no_argument, NULL, 'a'},
@@ -137,8 +113,8 @@ static int parse(int argc, char **argv, struct options *o, enum mode *mode)
         case 'a': rc = set_mode(mode, APPLY); break;
         case 'n': rc = set_mode(mode, DRY_RUN); break;
         case 's': rc = set_mode(mode, STATUS); break;
-        case 'r': rc = set_mode(mode, ROLLBACK), o->rollback_id = optarg; break;
-        case 'H': o->home = optarg; break;
+        case 'r': rc = set_mode(mode, ROLLBACK), o->backup_id = optarg; break;
+        case 'H': o->hermes_home = optarg; break;
         case 'u': o->proxy_url = optarg; break;
         case 'p': o->providers = optarg; break;
         case 'P': o->plugin_source = optarg; break;
@@ -150,44 +126,54 @@ static int parse(int argc, char **argv, struct options *o, enum mode *mode)
         }
         if (rc) return rc;
     }
-    if (*mode == ROLLBACK && !o->rollback_id && optind < argc) o->rollback_id = argv[optind++];
+    if (*mode == ROLLBACK && !o->backup_id && optind < argc) o->backup_id = argv[optind++];
     if (optind < argc) return prog_fail(EX_USAGE, "unexpected argument '%s'", argv[optind]);
     if (*mode == NONE) {
         usage(stderr);
         return EX_USAGE;
     }
-    if (o->rollback_id && (!*o->rollback_id || strchr(o->rollback_id, '/') || o->rollback_id[0] == '.'))
-        return prog_fail(EX_USAGE, "--rollback: '%s' is not a backup id", o->rollback_id);
+    if (o->backup_id && (!*o->backup_id || strchr(o->backup_id, '/') || o->backup_id[0] == '.'))
+        return prog_fail(EX_USAGE, "--rollback: '%s' is not a backup id", o->backup_id);
     return 0;
 }
 
 /* The mode's outcome as the exit status (hr(7)): a failed mode has printed
  * its error and changed nothing. */
-static int run_mode(const struct options *o, enum mode mode)
+static int run_mode(const hr_patch_options *o, enum mode mode)
 {
-    int all_routed = 0, rc = 0;
+    int all_routed = 0;
+    hr_status st = HR_OK;
     switch (mode) {
-    case APPLY: rc = do_apply(o, 0); break;
-    case DRY_RUN: rc = do_apply(o, 1); break;
-    case STATUS: rc = do_status(o, &all_routed); break;
-    case ROLLBACK: rc = do_rollback(o); break;
+    case APPLY: st = hr_patch_apply(o); break;
+    case DRY_RUN: st = hr_patch_dry_run(o); break;
+    case STATUS: st = hr_patch_status(o, &all_routed); break;
+    case ROLLBACK: st = hr_patch_rollback(o); break;
     case NONE: break;
     }
-    if (rc) return PROG_FAILED;
+    if (st) return PROG_FAILED;
     return mode == STATUS && !all_routed ? PROG_NOT_ROUTED : EX_OK;
+}
+
+/* Hermes's home: --hermes-home, else $HERMES_HOME, else ~/.hermes. */
+static char *hermes_home(const char *given)
+{
+    hr_buf b = HR_BUF_INIT;
+    if (given) return strdup(given);
+    return hr_hermes_default_dir(&b) ? NULL : b.data;
 }
 
 int main(int argc, char **argv)
 {
-    struct options o = {0};
+    hr_patch_options o;
     enum mode mode = NONE;
+    hr_patch_options_init(&o);
+    o.write = write_out;
     prog_init("hr-patch-auth");
     int rc = parse(argc, argv, &o, &mode);
     if (rc) return rc == PROG_ANSWERED ? EX_OK : rc;
-    quiet_text = o.json;
-    char *home = o.home ? strdup(o.home) : hr__user_dir("HERMES_HOME", ".hermes"), *proxy = NULL;
+    char *home = hermes_home(o.hermes_home), *proxy = NULL;
     if (!home) return prog_fail(PROG_FAILED, "no Hermes home: give --hermes-home DIR or set HERMES_HOME");
-    o.home = home;
+    o.hermes_home = home;
     if (o.proxy_url && !(proxy = clean_proxy_url(o.proxy_url))) {
         free(home);
         return PROG_FAILED;

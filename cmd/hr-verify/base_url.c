@@ -10,30 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void list_names(const struct hr__provider *const *routed, size_t n, char *out, size_t len)
+static void list_names(const char *const *routed, size_t n, char *out, size_t len)
 {
     out[0] = '\0';
-    for (size_t i = 0; i < n; i++) snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", routed[i]->id);
+    for (size_t i = 0; i < n; i++) snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "", routed[i]);
 }
 
 /* The files: 0 when every routed provider goes to the proxy. */
-static int judge_files(const struct hr__home *h, const char *proxy, const struct hr__provider *const *routed, size_t n,
-                       struct result *r)
+static int judge_files(const hr_hermes *h, const char *proxy, const char *const *routed, size_t n, struct result *r)
 {
-    char *active = hr__home_model_provider(h);
-    int enabled, installed = hr__home_plugin_present(h), bad = 0;
-    const char *loading = hr__home_plugin_loading(h, &enabled);
+    int enabled, installed = hr_hermes_plugin_installed(h), bad = 0;
+    const char *loading = hr_hermes_plugin_loading(h, &enabled);
     char why[1536] = "";
     for (size_t i = 0; i < n; i++) {
         /* The files only: the plugin is judged once below, not per provider. */
-        struct hr__route_verdict v = {.p = routed[i]};
-        hr__route_judge(h, proxy, active, 1, &v);
-        for (size_t k = 0; k < v.n_reasons; k++)
-            snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", bad++ ? "; " : "", v.reasons[k]);
+        hr_hermes_verdict *v;
+        if (hr_hermes_judge(h, routed[i], proxy, &v)) {
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%sout of memory", bad++ ? "; " : "");
+            continue;
+        }
+        for (size_t k = 0; k < hr_hermes_verdict_reasons(v); k++)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s", bad++ ? "; " : "",
+                     hr_hermes_verdict_reason(v, k));
+        hr_hermes_verdict_free(v);
     }
-    free(active);
     if (!enabled || !installed)
-        snprintf(why + strlen(why), sizeof why - strlen(why), "%s" HR_PLUGIN_NAME " is %s", bad++ ? "; " : "",
+        snprintf(why + strlen(why), sizeof why - strlen(why), "%s" HR_HERMES_PLUGIN " is %s", bad++ ? "; " : "",
                  !installed ? (enabled ? "enabled but not installed in plugins/" : "not installed") : loading);
     if (!enabled && !installed) snprintf(why + strlen(why), sizeof why - strlen(why), " (%s)", loading);
     if (!bad) return 0;
@@ -48,27 +50,29 @@ static int judge_files(const struct hr__home *h, const char *proxy, const struct
 }
 
 /* What the plugin reported at its last start: 0 when it routed them all. */
-static int judge_report(const struct hr__plugin_state *s, const char *proxy, const struct hr__provider *const *routed,
-                        size_t n, struct result *r)
+static int judge_report(const hr_plugin_state *s, const char *proxy, const char *const *routed, size_t n,
+                        struct result *r)
 {
     char who[128];
-    snprintf(who, sizeof who, "the plugin's last report (%s, pid %lld)", s->time ? s->time : "no time", s->pid);
-    if (s->healthy == 0) {
+    const char *time = hr_plugin_state_string(s, "time"), *reason = hr_plugin_state_string(s, "reason");
+    const char *routed_to = hr_plugin_state_string(s, "proxy_url");
+    snprintf(who, sizeof who, "the plugin's last report (%s, pid %lld)", time ? time : "no time",
+             hr_plugin_state_pid(s));
+    if (hr_plugin_state_healthy(s) == 0) {
         result_set(r, V_FAIL, "%s: the proxy was unhealthy (%s), every routed provider went direct to its official URL",
-                   who, s->reason ? s->reason : "?");
+                   who, reason ? reason : "?");
         result_hint(r, "Hermes started while hr-proxy was down: start hr-proxy first, then restart Hermes");
         return 1;
     }
-    if (s->proxy_url && strcmp(s->proxy_url, proxy)) {
-        result_set(r, V_FAIL, "%s routes to %s, not %s", who, s->proxy_url, proxy);
-        result_hint(r, "run hr-patch-auth --apply --proxy-url %s (or give hr-verify --proxy-url %s)", proxy,
-                    s->proxy_url);
+    if (routed_to && strcmp(routed_to, proxy)) {
+        result_set(r, V_FAIL, "%s routes to %s, not %s", who, routed_to, proxy);
+        result_hint(r, "run hr-patch-auth --apply --proxy-url %s (or give hr-verify --proxy-url %s)", proxy, routed_to);
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
-        if (hr__plugin_state_patched(s, routed[i]->id)) continue;
-        result_set(r, V_FAIL, "%s: %s was not patched%s", who, routed[i]->id,
-                   s->n_failed ? " (the patch failed: see Hermes's log)" : "");
+        if (hr_plugin_state_patched(s, routed[i])) continue;
+        result_set(r, V_FAIL, "%s: %s was not patched%s", who, routed[i],
+                   hr_plugin_state_failed(s) ? " (the patch failed: see Hermes's log)" : "");
         result_hint(r, "this Hermes version differs from what the plugin knows, or the plugin block's providers "
                        "list leaves it out; its state file says which step failed");
         return 1;
@@ -78,30 +82,30 @@ static int judge_report(const struct hr__plugin_state *s, const char *proxy, con
 
 /* The report must come from the Hermes that started last: a running one,
  * or the chat's when that was later. */
-static int judge_freshness(const char *home, const struct hr__plugin_state *s, const struct run_state *st, char *whose,
+static int judge_freshness(const char *home, const hr_plugin_state *s, const struct run_state *st, char *whose,
                            size_t len, struct result *r)
 {
     struct hermes_process p;
     int running = newest_hermes(home, &p);
-    long long reported = s->time ? hr__utc_time_ms(s->time) : -1;
+    long long reported = hr_plugin_state_time_ms(s), pid = hr_plugin_state_pid(s);
+    const char *time = hr_plugin_state_string(s, "time");
     char at[32];
     if (st->chat_ran && (!running || p.start_ms <= st->chat_start_ms)) {
         if (reported >= st->chat_start_ms / 1000 * 1000) {
-            snprintf(whose, len, "the chat's Hermes (pid %lld)", s->pid);
+            snprintf(whose, len, "the chat's Hermes (pid %lld)", pid);
             return 0;
         }
         result_set(r, V_FAIL, "the chat's Hermes left no report: the last is from %s (pid %lld)",
-                   s->time ? s->time : "an unknown time", s->pid);
-        result_hint(r, "the plugin did not load in the Hermes the chat ran: is " HR_PLUGIN_NAME " in "
+                   time ? time : "an unknown time", pid);
+        result_hint(r, "the plugin did not load in the Hermes the chat ran: is " HR_HERMES_PLUGIN " in "
                        "plugins.enabled of the home that hermes uses (HERMES_HOME)?");
         return 1;
     }
     if (!running) {
-        snprintf(whose, len, "the last Hermes start (pid %lld, %s; none is running now)", s->pid,
-                 s->time ? s->time : "?");
+        snprintf(whose, len, "the last Hermes start (pid %lld, %s; none is running now)", pid, time ? time : "?");
         return 0;
     }
-    if (p.pid == s->pid) {
+    if (p.pid == pid) {
         snprintf(whose, len, "the running Hermes (pid %d)", (int)p.pid);
         return 0;
     }
@@ -109,7 +113,7 @@ static int judge_freshness(const char *home, const struct hr__plugin_state *s, c
     result_set(r, V_FAIL,
                "the running Hermes (pid %d, started %s ago: %s) did not load the plugin; its last report "
                "is from pid %lld at %s",
-               (int)p.pid, at, p.cmd, s->pid, s->time ? s->time : "?");
+               (int)p.pid, at, p.cmd, pid, time ? time : "?");
     result_hint(r, "%s", HINT_DIRECT "; restart Hermes after hr-patch-auth --apply");
     return 1;
 }
@@ -117,53 +121,54 @@ static int judge_freshness(const char *home, const struct hr__plugin_state *s, c
 /* What the files tell the judging of the calls: the providers this home
  * routes, and when the plugin last started. */
 struct scope {
-    const struct hr__provider *routed[HR_MAX_ROUTED];
+    const char *routed[MAX_ROUTED];
     size_t n;
     long long started_ms; /* the state file's time; 0 when unknown */
     char started[64];     /* that time as written */
 };
 
-static void judge_home(const struct options *o, const struct run_state *st, struct hr__home *h, struct scope *sc,
+static void judge_home(const struct options *o, const struct run_state *st, const hr_hermes *h, struct scope *sc,
                        struct result *r)
 {
     char err[700], names[128], whose[512];
-    if (hr__home_routed(h, 1, sc->routed, &sc->n, err, sizeof err)) {
+    const char *dir = hr_hermes_dir(h);
+    if (hr_hermes_routed(h, sc->routed, MAX_ROUTED, &sc->n, err, sizeof err)) {
         sc->n = 0;
         result_set(r, V_FAIL, "%s", err);
         return;
     }
     if (!sc->n) {
-        result_set(r, V_FAIL, "%s: no provider hr routes (anthropic, openai-codex, openai-api) is set up", h->dir);
+        result_set(r, V_FAIL, "%s: no provider hr routes (anthropic, openai-codex, openai-api) is set up", dir);
         result_hint(r, "log in to a provider in Hermes, then run hr-patch-auth --apply");
         return;
     }
-    struct hr__plugin_state s;
-    hr_status rc = hr__plugin_state_read(h->dir, &s, err, sizeof err);
-    long long started = !rc && s.time ? hr__utc_time_ms(s.time) : -1;
+    hr_plugin_state *s;
+    hr_status rc = hr_plugin_state_read(dir, &s, err, sizeof err);
+    long long started = !rc ? hr_plugin_state_time_ms(s) : -1;
     if (started > 0) {
         sc->started_ms = started;
-        snprintf(sc->started, sizeof sc->started, "%s", s.time);
+        snprintf(sc->started, sizeof sc->started, "%s", hr_plugin_state_string(s, "time"));
     }
     if (judge_files(h, o->proxy_url, sc->routed, sc->n, r)) {
         /* the files' verdict stands */
     } else if (rc == HR_ENOTFOUND) {
         result_set(r, V_FAIL,
-                   "the files route %s to %s, but " HR_PLUGIN_NAME " has never reported: no Hermes has "
+                   "the files route %s to %s, but " HR_HERMES_PLUGIN " has never reported: no Hermes has "
                    "started with it",
-                   h->dir, o->proxy_url);
-        result_hint(r, "restart Hermes: the plugin patches it at start and writes " HR_PLUGIN_NAME ".state.json");
+                   dir, o->proxy_url);
+        result_hint(r, "restart Hermes: the plugin patches it at start and writes " HR_HERMES_PLUGIN ".state.json");
     } else if (rc) {
         result_set(r, V_FAIL, "%s", err);
     } else {
         list_names(sc->routed, sc->n, names, sizeof names);
-        if (!judge_report(&s, o->proxy_url, sc->routed, sc->n, r) &&
-            !judge_freshness(h->dir, &s, st, whose, sizeof whose, r))
+        if (!judge_report(s, o->proxy_url, sc->routed, sc->n, r) &&
+            !judge_freshness(dir, s, st, whose, sizeof whose, r))
             result_set(r, V_PASS,
-                       "%s -> %s in auth.json and config.yaml; " HR_PLUGIN_NAME " enabled, installed, "
+                       "%s -> %s in auth.json and config.yaml; " HR_HERMES_PLUGIN " enabled, installed, "
                        "patched them in %s",
                        names, o->proxy_url, whose);
     }
-    hr__plugin_state_free(&s);
+    hr_plugin_state_free(s);
 }
 
 /* ---- the record of each call ----------------------------------------------- */
@@ -237,9 +242,8 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
     host_port(o->proxy_url, where, sizeof where);
     witness_notes(w, since, w->n > w->older, notes, sizeof notes);
     snprintf(files, sizeof files, "%s", r->v == V_FAIL ? r->detail : "");
-    if (w->err) {
-        result_set(r, V_FAIL, "%s: %s%s%s", w->path ? w->path : CALLS_FILE, strerror(w->err), files[0] ? "; and " : "",
-                   files);
+    if (w->err[0]) {
+        result_set(r, V_FAIL, "%s%s%s", w->err, files[0] ? "; and " : "", files);
         return;
     }
     if (st->chat_ran && w->n == w->older) { /* the chat's call is missing, whatever else is there */
@@ -251,7 +255,7 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
         else
             result_set(r, V_FAIL, "the chat's Hermes recorded no call: " CALLS_FILE " %s%s%s",
                        w->found ? "holds none" : "does not exist", files[0] ? "; and " : "", files);
-        result_hint(r, "the plugin did not see the chat's call: the installed " HR_PLUGIN_NAME " is older than "
+        result_hint(r, "the plugin did not see the chat's call: the installed " HR_HERMES_PLUGIN " is older than "
                        "this hr (hr-patch-auth --apply installs the current one), or the chat ran another home");
         return;
     }
@@ -287,14 +291,14 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
 
 void check_base_url(const struct options *o, struct run_state *st, struct result *r)
 {
-    struct hr__home h;
+    hr_hermes *h;
     struct scope sc = {.n = 0};
     char err[700], since[128];
-    if (hr__home_load(&h, o->hermes_home, 0, err, sizeof err)) {
+    if (hr_hermes_open(o->hermes_home, &h, err, sizeof err)) {
         result_set(r, V_FAIL, "%s", err);
         result_hint(r, "give --hermes-home DIR (or HERMES_HOME) for the Hermes home to check");
     } else {
-        judge_home(o, st, &h, &sc, r);
+        judge_home(o, st, h, &sc, r);
         /* Calls from before the last start are history: the route may have
          * been fixed since (hr-patch-auth --apply, hr-proxy started). */
         long long since_ms = st->chat_ran ? st->chat_start_ms : sc.started_ms;
@@ -303,5 +307,5 @@ void check_base_url(const struct options *o, struct run_state *st, struct result
         witness_read(o->hermes_home, o->proxy_url, sc.routed, sc.n, o->calls, since_ms, &st->calls);
         judge_calls(o, st, &st->calls, since, r);
     }
-    hr__home_free(&h);
+    hr_hermes_free(h);
 }

@@ -1,10 +1,8 @@
-/* The witness of each call: the headroom-route plugin's pre_api_request hook
- * appends one JSON line per API call of Hermes's conversation loop to
- * $HERMES_HOME/headroom-route.calls.jsonl, with the provider and the base_url
- * the call used (Hermes's auxiliary client, for titles, summaries and its
- * own context compression, fires no hook and is not recorded). Reading its
- * last lines tells where calls really went, which the files can only
- * promise. */
+/* The witness of each call: the headroom-route plugin records each API call
+ * of Hermes's conversation loop, with the base_url it used (libhr's
+ * hr_hermes_calls reads the record). The last calls, judged against the
+ * proxy's host and port, tell where calls really went, which the files can
+ * only promise. */
 #include "verify.h"
 
 #include <ctype.h>
@@ -13,42 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The plugin keeps a few hundred lines; more than this at the end of the
- * file is never needed for --calls at its largest. */
-#define TAIL_BYTES (1 << 20)
-
-/* One JSON object into c; -1 when it is not a call record. */
-static int parse_call(const hr_json *d, hr_json_node root, const char *line, struct call *c)
-{
-    memset(c, 0, sizeof *c);
-    hr__jsonl_string(d, root, "time", c->time, sizeof c->time);
-    hr__jsonl_string(d, root, "provider", c->provider, sizeof c->provider);
-    hr__jsonl_string(d, root, "base_url", c->base_url, sizeof c->base_url);
-    c->pid = (long long)hr__jsonl_number(d, line, root, "pid");
-    if ((c->ts_ms = hr__utc_time_ms(c->time)) < 0 || !c->provider[0] || !c->base_url[0]) return -1;
-    return 0;
-}
-
 struct reading {
     struct witness *w;
     size_t max; /* --calls */
 };
 
-/* Each line, newest first, until max calls are read. */
-static int read_call(const hr_json *d, hr_json_node root, const char *line, void *ctx)
+/* Each call, newest first, until max calls are read. */
+static int read_call(const hr_hermes_call *c, void *ctx)
 {
     struct reading *rd = ctx;
     struct witness *w = rd->w;
-    if (parse_call(d, root, line, &w->calls[w->n])) w->unparsed++;
-    else w->n++;
+    struct call *k = &w->calls[w->n++];
+    snprintf(k->time, sizeof k->time, "%s", c->time);
+    snprintf(k->provider, sizeof k->provider, "%s", c->provider);
+    snprintf(k->base_url, sizeof k->base_url, "%s", c->base_url);
+    k->ts_ms = c->time_ms;
+    k->pid = c->pid;
     return w->n == rd->max;
-}
-
-static void read_calls(const hr_buf *text, long n_max, struct witness *w)
-{
-    struct reading rd = {w, (size_t)n_max};
-    w->calls = calloc((size_t)n_max, sizeof *w->calls);
-    if (!w->calls || hr__jsonl_each(text, 1, read_call, &rd, &w->unparsed)) w->err = ENOMEM;
 }
 
 /* The host (lowercased, an IPv6 literal without its brackets) and port of
@@ -57,8 +36,8 @@ static void read_calls(const hr_buf *text, long n_max, struct witness *w)
 static int authority(const char *url, char *host, size_t host_len, int *port)
 {
     size_t n;
-    const char *h = hr__url_host_port(url, &n, port);
-    if (!h || *port < 0 || n >= host_len) return -1;
+    const char *h;
+    if (hr_url_host_port(url, &h, &n, port) || *port < 0 || n >= host_len) return -1;
     for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)h[i]);
     host[n] = '\0';
     return 0;
@@ -79,31 +58,40 @@ void host_port(const char *url, char *out, size_t len)
     else snprintf(out, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 }
 
-void witness_read(const char *home, const char *proxy, const struct hr__provider *const *routed, size_t n_routed,
-                  long n_max, long long since_ms, struct witness *w)
+static int routes(const char *const *routed, size_t n, const char *provider)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(routed[i], provider)) return 1;
+    return 0;
+}
+
+void witness_read(const char *home, const char *proxy, const char *const *routed, size_t n_routed, long n_max,
+                  long long since_ms, struct witness *w)
 {
     memset(w, 0, sizeof *w);
     w->since_ms = since_ms > 0 ? since_ms / 1000 * 1000 : 0; /* the record's times are whole seconds */
-    w->path = hr__path_join(home, CALLS_FILE);
-    hr_buf text = {0};
-    int err = w->path ? hr__jsonl_load(w->path, TAIL_BYTES, &text) : ENOMEM;
-    if (err == ENOENT) err = 0;
-    else if (!err) {
-        w->found = 1;
-        read_calls(&text, n_max, w);
+    size_t len = strlen(home) + sizeof "/" CALLS_FILE;
+    w->path = malloc(len);
+    w->calls = calloc((size_t)n_max, sizeof *w->calls);
+    if (!w->path || !w->calls) {
+        snprintf(w->err, sizeof w->err, "%s: %s", w->path ? w->path : CALLS_FILE, strerror(ENOMEM));
+        return;
     }
-    if (!w->err) w->err = err;
+    snprintf(w->path, len, "%s/%s", home, CALLS_FILE);
+    struct reading rd = {w, (size_t)n_max};
+    hr_status st = hr_hermes_calls(home, read_call, &rd, &w->unparsed, w->err, sizeof w->err);
+    w->found = st == HR_OK;
+    if (st == HR_OK || st == HR_ENOTFOUND) w->err[0] = '\0';
     for (size_t i = 0; i < w->n; i++) {
         struct call *c = &w->calls[i];
         c->older = c->ts_ms < w->since_ms;
-        c->routed = hr__routed_has(routed, n_routed, hr__provider_find(c->provider));
+        c->routed = routes(routed, n_routed, c->provider);
         c->via_proxy = same_host_port(c->base_url, proxy);
         w->older += c->older;
         if (c->older) continue;
         w->routed += c->routed;
         w->off += c->routed && !c->via_proxy;
     }
-    hr_buf_free(&text);
 }
 
 void witness_free(struct witness *w)

@@ -102,7 +102,7 @@ struct seen {
     char last[1024]; /* the newest record, described */
 };
 
-static void describe_record(const struct hr__log_record *l, char *out, size_t len)
+static void describe_record(const hr_log_record *l, char *out, size_t len)
 {
     char before[32], after[32];
     format_count(l->tokens_before, before, sizeof before);
@@ -111,7 +111,7 @@ static void describe_record(const struct hr__log_record *l, char *out, size_t le
              before, after);
 }
 
-static int collect(const struct hr__log_record *r, void *ctx)
+static int collect(const hr_log_record *r, void *ctx)
 {
     struct seen *s = ctx;
     if (r->ts_ms > s->until_ms) return 0;
@@ -210,8 +210,8 @@ void check_chat(const struct options *o, struct run_state *st, struct result *r)
         result_set(r, V_FAIL, "%s: cannot run it: %s", shown, strerror(err));
     } else {
         struct seen s = {.until_ms = st->chat_end_ms + 1000, .min_tokens = prompt_tokens(&prompt) * 3 / 4};
-        struct hr__log_scan scan;
-        hr__log_each(o->log_dir, st->chat_start_ms, collect, &s, &scan);
+        char why[600]; /* an unreadable log: no record, which the verdict then says */
+        hr_log_each(o->log_dir, st->chat_start_ms, collect, &s, NULL, why, sizeof why);
         judge(shown, status, timed_out, o->chat_timeout_s, (st->chat_end_ms - st->chat_start_ms) / 1000.0, &out, &s, r);
         st->chat_passed = r->v == V_PASS;
     }

@@ -20,10 +20,10 @@ struct tally {
     char best[1024];                    /* and what it was */
 };
 
-static void describe(const struct hr__log_record *b, long long now, char *out, size_t len)
+static void describe(const hr_log_record *b, long long now, char *out, size_t len)
 {
     char age[32], before[32], after[32], saved[32];
-    size_t n = hr__log_saved(b);
+    size_t n = b->tokens_saved;
     format_age(now - b->ts_ms, age, sizeof age);
     format_count(b->tokens_before, before, sizeof before);
     format_count(b->tokens_after, after, sizeof after);
@@ -33,19 +33,19 @@ static void describe(const struct hr__log_record *b, long long now, char *out, s
              saved, b->tokens_before ? 100.0 * (double)n / (double)b->tokens_before : 0.0);
 }
 
-static int count(const struct hr__log_record *r, void *ctx)
+static int count(const hr_log_record *r, void *ctx)
 {
     struct tally *t = ctx;
     t->recent++;
     t->unauthorized += r->status == 401 || r->status == 403;
     t->bad_gateway += r->status == 502;
-    if (r->usage.have) {
+    if (r->has_usage) {
         t->billed++;
         t->observed += r->observe;
         t->billed_before += r->billed_before;
         t->billed_after += r->billed_after;
     }
-    if (hr__log_saved(r) > 0) {
+    if (r->tokens_saved > 0) {
         t->saved++;
         if (!t->have_best || r->ts_ms >= t->best_ms) {
             t->have_best = 1;
@@ -109,15 +109,15 @@ void check_logs(const struct options *o, const struct run_state *st, struct resu
 {
     long long now = now_ms(), since = now - o->max_age_ms;
     struct tally t = {.now = now};
-    struct hr__log_scan scan;
+    hr_log_scan scan;
     char max_age[32];
     format_age(o->max_age_ms, max_age, sizeof max_age);
-    int err = hr__log_each(o->log_dir, since, count, &t, &scan);
-    if (err) {
-        result_set(r, V_FAIL, "%s: %s", o->log_dir, strerror(err));
+    char err[600];
+    if (hr_log_each(o->log_dir, since, count, &t, &scan, err, sizeof err)) {
+        result_set(r, V_FAIL, "%s", err);
         result_hint(r, "hr-verify must be able to read the proxy's log folder");
     } else if (!scan.files) {
-        result_set(r, V_FAIL, "no request log in %s (" HR__LOG_FILE ")", o->log_dir);
+        result_set(r, V_FAIL, "no request log in %s (" HR_LOG_FILE ")", o->log_dir);
         result_hint(r, "hr-proxy writes it on the first request: none has gone through the proxy, or it logs "
                        "elsewhere (--log-dir, HEADROOM_HOME; give hr-verify the same --headroom-home or --log-dir)");
     } else if (!scan.records) {

@@ -1,7 +1,6 @@
 /* hr-verify: the four-point routing checklist (health, logs, chat, base_url),
  * for people and for CI. Options, defaults, the order of the checks and the
  * exit status; each check lives in its own file. */
-#include "hr_internal.h"
 #include "prog.h"
 #include "verify.h"
 
@@ -156,13 +155,15 @@ static int parse(int argc, char **argv, struct options *o, struct raw *raw)
     return 0;
 }
 
-/* Hermes's home (headroom's is the settings layer's, hr__headroom_home):
+/* Hermes's home (headroom's is the settings' hr_settings_open finds):
  * $HERMES_HOME, else ~/.hermes, else ./.hermes, so that a check still
  * reports on something. */
 static char *hermes_home(void)
 {
-    char *dir = hr__user_dir("HERMES_HOME", ".hermes");
-    return dir ? dir : hr__path_join(".", ".hermes");
+    hr_buf dir = HR_BUF_INIT;
+    hr_status st = hr_hermes_default_dir(&dir);
+    if (st == HR_ENOTFOUND) return strdup("./.hermes");
+    return st ? NULL : dir.data;
 }
 
 /* The proxy URL: given, else the plugin block's, else where hr-proxy
@@ -175,15 +176,15 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
     *need_listen = 0;
     if (given) url = strdup(given);
     else {
-        struct hr__home h;
+        hr_hermes *h;
         char err[700];
-        const struct hr__ynode *u = NULL;
-        if (!hr__home_load(&h, hermes_home, 0, err, sizeof err))
-            u = hr__yaml_find(&h.yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
-        if (u && u->kind == HR_Y_SCALAR && *u->value) url = strdup(u->value);
+        const char *u = NULL;
+        if (!hr_hermes_open(hermes_home, &h, err, sizeof err))
+            u = hr_hermes_config_get(h, "plugins." HR_HERMES_PLUGIN ".proxy_url");
+        if (u && *u) url = strdup(u);
         else if (listen_url) url = strdup(listen_url);
         else *need_listen = 1;
-        hr__home_free(&h);
+        hr_hermes_free(h);
     }
     for (size_t n = url ? strlen(url) : 0; n > 0 && url[n - 1] == '/'; n--) url[n - 1] = '\0';
     return url;
@@ -195,24 +196,26 @@ static char *proxy_url(const char *given, const char *hermes_home, const char *l
  * an error only where the proxy URL must come from it). */
 static int proxy_settings(struct options *o, const struct raw *raw, char **listen_url, char *bad_listen, size_t bad_len)
 {
-    struct hr__settings src;
-    struct hr__setting_value v;
-    char err[4300];
+    hr_settings *src = NULL;
+    const char *v;
+    char err[4300], from = 'd';
     int rc = 0;
     *listen_url = NULL;
-    if (hr__settings_open(&src, raw->headroom_home, raw->config, err, sizeof err)) {
+    if (hr_settings_open(raw->headroom_home, raw->config, &src, err, sizeof err)) {
         rc = prog_fail(EX_CONFIG, "%s", err);
-    } else if (hr__settings_read(&src, HR_S_LOG_DIR, raw->log_dir, &v, err, sizeof err)) {
+    } else if (hr_settings_get(src, "log_dir", raw->log_dir, &v, &from, err, sizeof err)) {
         /* a bad --log-dir is a usage error; one from HEADROOM_LOG_DIR or route.yaml, configuration */
-        rc = prog_fail(v.from == 'f' ? EX_USAGE : EX_CONFIG, "%s", err);
+        rc = prog_fail(from == 'f' ? EX_USAGE : EX_CONFIG, "%s", err);
     } else {
-        o->log_dir = strdup(v.text);
-        o->settings_path = src.config_path ? strdup(src.config_path) : NULL;
-        if (!hr__settings_read(&src, HR_S_LISTEN, NULL, &v, bad_listen, bad_len) &&
-            !(*listen_url = hr__listen_url(v.text)))
-            snprintf(bad_listen, bad_len, "out of memory");
+        o->log_dir = strdup(v);
+        o->settings_path = hr_settings_file(src) ? strdup(hr_settings_file(src)) : NULL;
+        hr_buf url = HR_BUF_INIT;
+        if (!hr_settings_get(src, "listen", NULL, &v, NULL, bad_listen, bad_len)) {
+            if (hr_listen_url(v, &url)) snprintf(bad_listen, bad_len, "out of memory");
+            else *listen_url = url.data;
+        }
     }
-    hr__settings_close(&src);
+    hr_settings_close(src);
     return rc;
 }
 
@@ -227,7 +230,10 @@ static int resolve(struct options *o, const struct raw *raw)
     free(listen_url);
     if (need_listen) return prog_fail(EX_CONFIG, "%s", bad_listen);
     if (!o->hermes_home || !o->log_dir || !o->proxy_url) return prog_fail(EX_SOFTWARE, "out of memory");
-    if (!hr__url_is_http(o->proxy_url)) {
+    const char *host;
+    size_t host_len;
+    int port;
+    if (hr_url_host_port(o->proxy_url, &host, &host_len, &port)) {
         prog_msg("--proxy-url: '%s' is not an http:// or https:// URL", o->proxy_url);
         return EX_USAGE;
     }

@@ -1,9 +1,9 @@
-/* hr-verify's parts: the four checks, what each found, and the call record
- * and process readers they use (the request log's reader is libhr's). */
+/* hr-verify's parts: the four checks, what each found, and the process
+ * readers they use. Everything it asks of libhr is in hr.h: the request
+ * log's reader, the Hermes home, the plugin's report and call record. */
 #ifndef HR_VERIFY_H
 #define HR_VERIFY_H
 
-#include "hr_internal.h"
 #include "hr.h"
 
 #include <stddef.h>
@@ -56,7 +56,9 @@ struct options {
 
 /* ---- the plugin's record of each call (calls.c) ------------------------------ */
 
-#define CALLS_FILE HR_PLUGIN_NAME ".calls.jsonl"
+#define CALLS_FILE HR_HERMES_PLUGIN ".calls.jsonl"
+/* The providers hr routes (anthropic, openai-codex, openai-api). */
+#define MAX_ROUTED 3
 
 struct call {
     char time[40], provider[64], base_url[512];
@@ -68,7 +70,8 @@ struct call {
 
 struct witness {
     char *path;         /* $HERMES_HOME/headroom-route.calls.jsonl */
-    int found, err;     /* the file exists; errno of a failed read */
+    int found;          /* the file exists */
+    char err[600];      /* why it was not read; "" when it was */
     struct call *calls; /* the last ones, newest first */
     size_t n;           /* calls read: at most --calls */
     size_t unparsed;    /* lines among them that are not a call (one being written) */
@@ -80,8 +83,8 @@ struct witness {
 /* The last n_max calls of the Hermes home, judged against proxy: those from
  * since_ms on (0: all) of the n_routed providers the home routes. w->err
  * says why nothing was read. */
-void witness_read(const char *home, const char *proxy, const struct hr__provider *const *routed, size_t n_routed,
-                  long n_max, long long since_ms, struct witness *w);
+void witness_read(const char *home, const char *proxy, const char *const *routed, size_t n_routed, long n_max,
+                  long long since_ms, struct witness *w);
 void witness_free(struct witness *w);
 /* Whether two http(s) URLs name the same host and port (the scheme's port
  * when none is given); paths, users and queries aside. */

@@ -1,7 +1,7 @@
 /* The Hermes home as hr-patch-auth uses it: libhr loads and judges it;
  * here are the program's own parts (printing errors, temp-file cleanup under
  * the lock, the list of providers left alone). */
-#include "patch.h"
+#include "hermes/patch.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -44,38 +44,40 @@ static void remove_stale_temp_files(const struct hr__home *h)
     if (strcmp(h->config_target, h->config_path)) remove_temp_files_for(h->config_target);
 }
 
-int home_load(struct hr__home *h, const struct options *o, int lock)
+int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const struct hr__patch_opts *o, int lock)
 {
     char err[700];
     if (hr__home_load(h, o->home, lock, err, sizeof err)) {
-        prog_msg("%s", err);
+        hr__patch_msg(io, "%s", err);
         return -1;
     }
     if (lock) remove_stale_temp_files(h);
     return 0;
 }
 
-int home_pool(const struct hr__home *h, const struct hr__provider *p, struct hr__pool_entry **v, size_t *n)
+int hr__patch_home_pool(struct hr__patch_io *io, const struct hr__home *h, const struct hr__provider *p,
+                        struct hr__pool_entry **v, size_t *n)
 {
     char err[256];
     if (!hr__pool_entries(h->auth_doc, p->id, v, n, err, sizeof err)) return 0;
-    prog_msg("%s:%s", h->auth_path, err);
+    hr__patch_msg(io, "%s:%s", h->auth_path, err);
     return -1;
 }
 
-int routed_providers(const struct hr__home *h, const char *list, int from_block,
-                     const struct hr__provider *out[HR_MAX_ROUTED], size_t *n)
+int hr__patch_routed_providers(struct hr__patch_io *io, const struct hr__home *h, const char *list, int from_block,
+                               const struct hr__provider *out[HR_MAX_ROUTED], size_t *n)
 {
     char err[700];
     hr_status s = list ? hr__routed_parse(list, "--providers", out, n, err, sizeof err)
                        : hr__home_routed(h, from_block, out, n, err, sizeof err);
-    if (s) prog_msg("%s", err);
+    if (s) hr__patch_msg(io, "%s", err);
     return s ? -1 : 0;
 }
 
 /* The providers left alone: the routable ones not chosen, and those in the
  * credential pool hr does not forward. */
-void print_not_routed(const struct hr__home *h, const struct hr__provider *const *routed, size_t n, FILE *f, int json)
+void hr__patch_print_not_routed(const struct hr__home *h, const struct hr__provider *const *routed, size_t n, FILE *f,
+                                int json)
 {
     hr_json_node pool = hr_json_get(h->auth_doc, hr_json_root(h->auth_doc), "credential_pool");
     int first = 1;
@@ -94,7 +96,7 @@ void print_not_routed(const struct hr__home *h, const struct hr__provider *const
             hr_buf_free(&name);
             continue;
         }
-        if (json) fprintf(f, "%s", first ? "" : ", "), prog_json_string(f, name.data);
+        if (json) fprintf(f, "%s", first ? "" : ", "), hr__patch_json_string(f, name.data);
         else fprintf(f, "%s%s (hr does not forward it)", first ? "  not routed: " : ", ", name.data);
         first = 0;
         hr_buf_free(&name);

@@ -3,8 +3,7 @@
  * write. Exit 1 means nothing changed: when a step fails, what the steps
  * before it wrote is put back and the backup goes. An apply killed
  * half-way is undone by the next one before it starts. */
-#include "patch.h"
-#include "hr_internal.h"
+#include "hermes/patch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,11 +31,11 @@ static void plan_free(struct plan *p)
 {
     hr_splice_free(p->auth_sp);
     hr_splice_free(p->config_sp);
-    auth_edits_free(&p->auth);
+    hr__patch_auth_edits_free(&p->auth);
     free(p->cfg.base_url_old);
     free(p->model_url);
     hr_buf_free(&p->left_alone);
-    plugin_source_free(&p->pf);
+    hr__patch_plugin_source_free(&p->pf);
     hr_buf_free(&p->auth_new);
     hr_buf_free(&p->config_new);
 }
@@ -49,13 +48,13 @@ static void note_left_alone(struct plan *p, const char *what, const char *url)
     hr_buf_append(&p->left_alone, "\n", 1);
 }
 
-static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p)
+static int plan_auth(struct hr__patch_io *io, const struct hr__home *h, const char *proxy, struct plan *p)
 {
     for (size_t r = 0; r < p->n_routed; r++) {
         const struct hr__provider *prov = p->routed[r];
         struct hr__pool_entry *v;
         size_t n;
-        if (home_pool(h, prov, &v, &n)) return -1;
+        if (hr__patch_home_pool(io, h, prov, &v, &n)) return -1;
         hr_buf url = {0};
         int rc = hr__provider_proxy_url(prov, proxy, &url) ? -1 : 0;
         for (size_t i = 0; i < n && !rc; i++) {
@@ -68,7 +67,7 @@ static int plan_auth(const struct hr__home *h, const char *proxy, struct plan *p
                 continue;
             }
             if (hr__pool_set_url(h->auth_doc, &v[i], url.data, p->auth_sp) ||
-                auth_edits_add(&p->auth, prov, &v[i], url.data))
+                hr__patch_auth_edits_add(&p->auth, prov, &v[i], url.data))
                 rc = -1;
         }
         hr_buf_free(&url);
@@ -118,13 +117,13 @@ static int plan_model_url(const struct hr__home *h, const char *proxy, struct pl
     return 0;
 }
 
-static int plan_config(const struct hr__home *h, const char *proxy, struct plan *p)
+static int plan_config(struct hr__patch_io *io, const struct hr__home *h, const char *proxy, struct plan *p)
 {
     if (plan_model_url(h, proxy, p)) return -1;
     struct hr__config_settings s = {proxy, p->providers, p->model_url, p->drop_model_url};
     char err[256];
     if (hr__config_plan_apply(&h->yaml, &s, p->config_sp, &p->cfg, err, sizeof err)) {
-        prog_msg("%s:%s", h->config_path, err);
+        hr__patch_msg(io, "%s:%s", h->config_path, err);
         return -1;
     }
     return 0;
@@ -167,10 +166,10 @@ static int config_reads_back(const struct plan *p)
 
 /* The edited files must parse and say what was meant, or nothing is
  * written. A miss is hr's own mistake, not the file's. */
-static int check_results(const struct hr__home *h, struct plan *p)
+static int check_results(struct hr__patch_io *io, const struct hr__home *h, struct plan *p)
 {
     if (hr_splice_apply(p->auth_sp, &p->auth_new) || hr_splice_apply(p->config_sp, &p->config_new)) {
-        prog_msg("out of memory");
+        hr__patch_msg(io, "out of memory");
         return -1;
     }
     hr_json *doc = NULL;
@@ -178,22 +177,26 @@ static int check_results(const struct hr__home *h, struct plan *p)
         !hr_json_new(&doc) && !hr_json_parse(doc, p->auth_new.data, p->auth_new.len) && auth_reads_back(doc, &p->auth);
     hr_json_free(doc);
     const char *bad = !auth_ok ? h->auth_path : !config_reads_back(p) ? h->config_path : NULL;
-    if (bad) prog_msg("%s: the edited text does not read back as planned; nothing written (please report this)", bad);
+    if (bad)
+        hr__patch_msg(io, "%s: the edited text does not read back as planned; nothing written (please report this)",
+                      bad);
     return bad ? -1 : 0;
 }
 
-static int make_plan(const struct options *o, const struct hr__home *h, const char *proxy, struct plan *p)
+static int make_plan(struct hr__patch_io *io, const struct hr__patch_opts *o, const struct hr__home *h,
+                     const char *proxy, struct plan *p)
 {
-    if (routed_providers(h, o->providers, 0, p->routed, &p->n_routed)) return -1;
+    if (hr__patch_routed_providers(io, h, o->providers, 0, p->routed, &p->n_routed)) return -1;
     for (size_t i = 0; i < p->n_routed; i++)
         snprintf(p->providers + strlen(p->providers), sizeof p->providers - strlen(p->providers), "%s%s", i ? ", " : "",
                  p->routed[i]->id);
     if (hr_splice_new(h->auth.data, h->auth.len, &p->auth_sp) ||
-        hr_splice_new(h->config.data, h->config.len, &p->config_sp) || plugin_source_load(&p->pf, o->plugin_source))
+        hr_splice_new(h->config.data, h->config.len, &p->config_sp) ||
+        hr__patch_plugin_source_load(io, &p->pf, o->plugin_source))
         return -1;
-    if (plan_auth(h, proxy, p) || plan_config(h, proxy, p)) return -1;
-    p->plugin_needed = !plugin_installed_same(h, &p->pf);
-    return check_results(h, p);
+    if (plan_auth(io, h, proxy, p) || plan_config(io, h, proxy, p)) return -1;
+    p->plugin_needed = !hr__patch_plugin_installed_same(h, &p->pf);
+    return check_results(io, h, p);
 }
 
 static int changes_anything(struct plan *p)
@@ -201,16 +204,17 @@ static int changes_anything(struct plan *p)
     return hr_splice_count(p->auth_sp) || hr_splice_count(p->config_sp) || p->plugin_needed;
 }
 
-static int print_diff(const struct hr__home *h, struct plan *p)
+static int print_diff(struct hr__patch_io *io, const struct hr__home *h, struct plan *p)
 {
     hr_buf out = {0};
     int rc = hr__udiff(h->auth.data, h->auth.len, p->auth_sp, "auth.json", 1, &out) ||
                      hr__udiff(h->config.data, h->config.len, p->config_sp, "config.yaml", 0, &out)
                  ? -1
                  : 0;
-    if (!rc && out.len) fwrite(out.data, 1, out.len, stdout);
+    if (!rc && out.len) fwrite(out.data, 1, out.len, io->out);
     if (!rc && p->plugin_needed)
-        prog_msg("would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/", p->pf.dir, h->dir, HR_PLUGIN_NAME);
+        hr__patch_msg(io, "would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/", p->pf.dir, h->dir,
+                      HR_PLUGIN_NAME);
     hr_buf_free(&out);
     return rc;
 }
@@ -225,23 +229,23 @@ struct backup {
     struct manifest m; /* borrows the plan's fields */
 };
 
-static int make_private_dir(const char *path, int *made)
+static int make_private_dir(struct hr__patch_io *io, const char *path, int *made)
 {
     if (!mkdir(path, 0700)) {
         *made = 1;
         return 0;
     }
     if (errno == EEXIST) return 0;
-    prog_msg("%s: %s", path, strerror(errno));
+    hr__patch_msg(io, "%s: %s", path, strerror(errno));
     return -1;
 }
 
 /* backups/hr-patch-auth/<UTC time>[-N]/, created. */
-static int new_backup(const struct hr__home *h, struct backup *b)
+static int new_backup(struct hr__patch_io *io, const struct hr__home *h, struct backup *b)
 {
     b->top = hr__path_join(h->dir, "backups");
-    b->all = backups_dir(h);
-    if (!b->top || !b->all || make_private_dir(b->top, &b->made_top) || make_private_dir(b->all, &b->made_all))
+    b->all = hr__patch_backups_dir(h);
+    if (!b->top || !b->all || make_private_dir(io, b->top, &b->made_top) || make_private_dir(io, b->all, &b->made_all))
         return -1;
     time_t now = time(NULL);
     char stamp[32];
@@ -258,36 +262,38 @@ static int new_backup(const struct hr__home *h, struct backup *b)
         int err = try ? errno : ENOMEM;
         free(try);
         if (err != EEXIST) {
-            prog_msg("%s: %s", b->all, strerror(err));
+            hr__patch_msg(io, "%s: %s", b->all, strerror(err));
             return -1;
         }
     }
-    prog_msg("%s: no free backup id for this second", b->all);
+    hr__patch_msg(io, "%s: no free backup id for this second", b->all);
     return -1;
 }
 
-static int write_backup_file(const struct backup *b, const char *name, const hr_buf *data)
+static int write_backup_file(struct hr__patch_io *io, const struct backup *b, const char *name, const hr_buf *data)
 {
     char *path = hr__path_join(b->dir, name);
     int err = path ? hr__write_file_atomic(path, data->data, data->len, 0600) : ENOMEM;
-    if (err) prog_msg("%s: %s", path ? path : b->dir, strerror(err));
+    if (err) hr__patch_msg(io, "%s: %s", path ? path : b->dir, strerror(err));
     free(path);
     return err ? -1 : 0;
 }
 
-static int write_manifest(const struct backup *b)
+static int write_manifest(struct hr__patch_io *io, const struct backup *b)
 {
     char *path = hr__path_join(b->dir, "manifest.json");
-    int rc = path ? manifest_write(path, &b->m) : -1;
+    int rc = path ? hr__patch_manifest_write(io, path, &b->m) : -1;
     free(path);
     return rc;
 }
 
 /* The originals and a manifest that says the apply has not finished. */
-static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, struct backup *b)
+static int back_up(struct hr__patch_io *io, const struct hr__home *h, struct plan *p, const char *proxy,
+                   struct backup *b)
 {
-    int rc = new_backup(h, b);
-    if (!rc) rc = write_backup_file(b, "auth.json", &h->auth) || write_backup_file(b, "config.yaml", &h->config);
+    int rc = new_backup(io, h, b);
+    if (!rc)
+        rc = write_backup_file(io, b, "auth.json", &h->auth) || write_backup_file(io, b, "config.yaml", &h->config);
     if (rc) return rc;
     b->m = (struct manifest){.id = b->id,
                              .created = b->created,
@@ -301,7 +307,7 @@ static int back_up(const struct hr__home *h, struct plan *p, const char *proxy, 
     hr__sha256_hex(p->auth_new.data, p->auth_new.len, b->m.auth_sha_after);
     hr__sha256_hex(h->config.data, h->config.len, b->m.config_sha);
     hr__sha256_hex(p->config_new.data, p->config_new.len, b->m.config_sha_after);
-    return write_manifest(b);
+    return write_manifest(io, b);
 }
 
 /* A backup of an apply that changed nothing in the end: removed, with the
@@ -334,27 +340,27 @@ struct written {
     struct plugin_undo plugin_undo;
 };
 
-static int write_home_file(const char *target, const hr_buf *data, unsigned mode)
+static int write_home_file(struct hr__patch_io *io, const char *target, const hr_buf *data, unsigned mode)
 {
     int err = hr__write_file_atomic(target, data->data, data->len, mode);
-    if (err) prog_msg("%s: %s", target, strerror(err));
+    if (err) hr__patch_msg(io, "%s: %s", target, strerror(err));
     return err ? -1 : 0;
 }
 
 /* The plugin first: a fresh one is not enabled yet, so Hermes does not load
  * it, and a failure there has touched nothing Hermes reads. */
-static int write_all(const struct hr__home *h, struct plan *p, struct written *w)
+static int write_all(struct hr__patch_io *io, const struct hr__home *h, struct plan *p, struct written *w)
 {
     if (p->plugin_needed) {
         w->plugin = 1; /* a half install is undone too */
-        if (plugin_install(h, &p->pf, &w->plugin_undo)) return -1;
+        if (hr__patch_plugin_install(io, h, &p->pf, &w->plugin_undo)) return -1;
     }
     if (hr_splice_count(p->auth_sp)) {
-        if (write_home_file(h->auth_target, &p->auth_new, h->auth_mode)) return -1;
+        if (write_home_file(io, h->auth_target, &p->auth_new, h->auth_mode)) return -1;
         w->auth = 1;
     }
     if (hr_splice_count(p->config_sp)) {
-        if (write_home_file(h->config_target, &p->config_new, h->config_mode)) return -1;
+        if (write_home_file(io, h->config_target, &p->config_new, h->config_mode)) return -1;
         w->config = 1;
     }
     return 0;
@@ -362,30 +368,31 @@ static int write_all(const struct hr__home *h, struct plan *p, struct written *w
 
 /* Puts back, byte for byte and with their modes, the files written; 0 when
  * all are back. */
-static int unwrite(const struct hr__home *h, struct written *w)
+static int unwrite(struct hr__patch_io *io, const struct hr__home *h, struct written *w)
 {
     int rc = 0;
-    if (w->config && write_home_file(h->config_target, &h->config, h->config_mode)) rc = -1;
-    if (w->auth && write_home_file(h->auth_target, &h->auth, h->auth_mode)) rc = -1;
-    if (w->plugin && plugin_install_undo(h, &w->plugin_undo)) rc = -1;
+    if (w->config && write_home_file(io, h->config_target, &h->config, h->config_mode)) rc = -1;
+    if (w->auth && write_home_file(io, h->auth_target, &h->auth, h->auth_mode)) rc = -1;
+    if (w->plugin && hr__patch_plugin_install_undo(io, h, &w->plugin_undo)) rc = -1;
     return rc;
 }
 
 /* Backs up, writes, and marks the backup finished; on a failure, undoes
  * what was written and removes the backup. */
-static int apply_plan(const struct hr__home *h, struct plan *p, const char *proxy, char *id, size_t id_len)
+static int apply_plan(struct hr__patch_io *io, const struct hr__home *h, struct plan *p, const char *proxy, char *id,
+                      size_t id_len)
 {
     struct backup b = {0};
     struct written w = {0};
-    int rc = back_up(h, p, proxy, &b) || write_all(h, p, &w);
+    int rc = back_up(io, h, p, proxy, &b) || write_all(io, h, p, &w);
     if (!rc) {
         b.m.complete = 1;
-        rc = write_manifest(&b);
+        rc = write_manifest(io, &b);
     }
-    if (rc && !unwrite(h, &w)) discard_backup(&b);
-    else if (rc) prog_msg("%s: not all was put back; the next --apply or --rollback undoes the rest", b.dir);
+    if (rc && !unwrite(io, h, &w)) discard_backup(&b);
+    else if (rc) hr__patch_msg(io, "%s: not all was put back; the next --apply or --rollback undoes the rest", b.dir);
     snprintf(id, id_len, "%s", b.id);
-    plugin_undo_free(&w.plugin_undo);
+    hr__patch_plugin_undo_free(&w.plugin_undo);
     backup_free(&b);
     return rc;
 }
@@ -394,18 +401,18 @@ static int apply_plan(const struct hr__home *h, struct plan *p, const char *prox
  * files that are half what it meant: undone before this one starts, so
  * that this one's backup holds what was there before hr touched the home
  * and a single rollback gets back to it. *undone: its id, or "". */
-static int undo_interrupted(struct hr__home *h, char *undone, size_t undone_len)
+static int undo_interrupted(struct hr__patch_io *io, struct hr__home *h, char *undone, size_t undone_len)
 {
-    char *id = backup_newest(h);
+    char *id = hr__patch_backup_newest(h);
     int rc = 0;
     *undone = '\0';
-    if (id && !backup_complete(h, id)) {
+    if (id && !hr__patch_backup_complete(io, h, id)) {
         struct undo u;
         char err[700];
-        rc = undo_backup(h, id, 0, &u);
-        undo_free(&u);
+        rc = hr__patch_undo_backup(io, h, id, 0, &u);
+        hr__patch_undo_free(&u);
         if (!rc && hr__home_reread(h, err, sizeof err)) {
-            prog_msg("%s", err);
+            hr__patch_msg(io, "%s", err);
             rc = -1;
         }
         if (!rc) snprintf(undone, undone_len, "%s", id);
@@ -415,88 +422,90 @@ static int undo_interrupted(struct hr__home *h, char *undone, size_t undone_len)
 }
 
 /* --dry-run takes no lock and writes nothing: it only says. */
-static void note_interrupted(const struct hr__home *h)
+static void note_interrupted(struct hr__patch_io *io, const struct hr__home *h)
 {
-    char *id = backup_newest(h);
-    if (id && !backup_complete(h, id)) prog_msg("--apply would first undo the interrupted apply of backup %s", id);
+    char *id = hr__patch_backup_newest(h);
+    if (id && !hr__patch_backup_complete(io, h, id))
+        hr__patch_msg(io, "--apply would first undo the interrupted apply of backup %s", id);
     free(id);
 }
 
 /* ---- report ------------------------------------------------------------------ */
 
-static void report_text(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed,
-                        const char *undone)
+static void report_text(struct hr__patch_io *io, const struct hr__home *h, struct plan *p, const char *proxy,
+                        const char *id, int changed, const char *undone)
 {
-    printf("hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes",
-           p->n_routed ? p->providers : "no provider", proxy);
-    if (*undone) printf("  backup %s: an interrupted apply, undone first (marked rolled back)\n", undone);
+    fprintf(io->out, "hr-patch-auth: %s %s through %s\n", changed ? "routed" : "already routes",
+            p->n_routed ? p->providers : "no provider", proxy);
+    if (*undone) fprintf(io->out, "  backup %s: an interrupted apply, undone first (marked rolled back)\n", undone);
     for (size_t i = 0; i < p->auth.n; i++) {
         const struct auth_edit *a = &p->auth.v[i];
-        printf("  auth.json credential_pool.%s[%zu]%s%s%s: %s -> %s\n", a->provider->id, a->index, *a->id ? " (" : "",
-               a->id, *a->id ? ")" : "", a->old_url ? a->old_url : "(none)", a->new_url);
+        fprintf(io->out, "  auth.json credential_pool.%s[%zu]%s%s%s: %s -> %s\n", a->provider->id, a->index,
+                *a->id ? " (" : "", a->id, *a->id ? ")" : "", a->old_url ? a->old_url : "(none)", a->new_url);
     }
-    if (p->cfg.enabled_added) printf("  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
-    if (p->cfg.block_added) printf("  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
+    if (p->cfg.enabled_added) fprintf(io->out, "  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
+    if (p->cfg.block_added) fprintf(io->out, "  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
     if (p->cfg.disabled_removed)
-        printf("  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
-    if (p->cfg.base_url_set) printf("  config.yaml: model.base_url -> %s\n", p->model_url);
+        fprintf(io->out, "  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
+    if (p->cfg.base_url_set) fprintf(io->out, "  config.yaml: model.base_url -> %s\n", p->model_url);
     if (p->cfg.base_url_removed)
-        printf("  config.yaml: model.base_url %s removed (Hermes does not use it for this provider; with no "
-               "model.provider it would make every call a custom endpoint)\n",
-               p->cfg.base_url_old);
-    if (p->plugin_needed) printf("  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
-    if (p->left_alone.len) printf("  %s", p->left_alone.data);
-    print_not_routed(h, p->routed, p->n_routed, stdout, 0);
+        fprintf(io->out,
+                "  config.yaml: model.base_url %s removed (Hermes does not use it for this provider; with no "
+                "model.provider it would make every call a custom endpoint)\n",
+                p->cfg.base_url_old);
+    if (p->plugin_needed) fprintf(io->out, "  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
+    if (p->left_alone.len) fprintf(io->out, "  %s", p->left_alone.data);
+    hr__patch_print_not_routed(h, p->routed, p->n_routed, io->out, 0);
     if (!changed) return;
-    printf("  backup: %s/backups/hr-patch-auth/%s (undo: hr-patch-auth --rollback)\n", h->dir, id);
-    printf("  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
+    fprintf(io->out, "  backup: %s/backups/hr-patch-auth/%s (undo: hr-patch-auth --rollback)\n", h->dir, id);
+    fprintf(io->out, "  restart Hermes so that it loads the plugin; then check with hr-patch-auth --status\n");
 }
 
-static void report_json(const struct hr__home *h, struct plan *p, const char *proxy, const char *id, int changed,
-                        const char *undone)
+static void report_json(struct hr__patch_io *io, const struct hr__home *h, struct plan *p, const char *proxy,
+                        const char *id, int changed, const char *undone)
 {
-    printf("{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
-    prog_json_string(stdout, h->dir);
-    printf(", \"proxy_url\": ");
-    prog_json_string(stdout, proxy);
-    printf(", \"backup\": ");
-    prog_json_string_or_null(stdout, changed ? id : NULL);
-    printf(", \"interrupted_undone\": ");
-    prog_json_string_or_null(stdout, *undone ? undone : NULL);
-    printf(", \"routed\": [");
-    for (size_t i = 0; i < p->n_routed; i++) printf("%s\"%s\"", i ? ", " : "", p->routed[i]->id);
-    printf("], \"not_routed\": [");
-    print_not_routed(h, p->routed, p->n_routed, stdout, 1);
-    printf("], \"auth_edits\": [");
+    fprintf(io->out, "{\"action\": \"apply\", \"changed\": %s, \"hermes_home\": ", changed ? "true" : "false");
+    hr__patch_json_string(io->out, h->dir);
+    fprintf(io->out, ", \"proxy_url\": ");
+    hr__patch_json_string(io->out, proxy);
+    fprintf(io->out, ", \"backup\": ");
+    hr__patch_json_string_or_null(io->out, changed ? id : NULL);
+    fprintf(io->out, ", \"interrupted_undone\": ");
+    hr__patch_json_string_or_null(io->out, *undone ? undone : NULL);
+    fprintf(io->out, ", \"routed\": [");
+    for (size_t i = 0; i < p->n_routed; i++) fprintf(io->out, "%s\"%s\"", i ? ", " : "", p->routed[i]->id);
+    fprintf(io->out, "], \"not_routed\": [");
+    hr__patch_print_not_routed(h, p->routed, p->n_routed, io->out, 1);
+    fprintf(io->out, "], \"auth_edits\": [");
     for (size_t i = 0; i < p->auth.n; i++) {
-        if (i) printf(", ");
-        json_auth_edit(stdout, &p->auth.v[i]);
+        if (i) fprintf(io->out, ", ");
+        hr__patch_json_auth_edit(io->out, &p->auth.v[i]);
     }
-    printf("], \"plugin_enabled\": %s, \"block_added\": %s, \"disabled_removed\": %s, \"model_base_url\": ",
-           p->cfg.enabled_added ? "true" : "false", p->cfg.block_added ? "true" : "false",
-           p->cfg.disabled_removed ? "true" : "false");
-    prog_json_string_or_null(stdout, p->cfg.base_url_set ? p->model_url : NULL);
-    printf(", \"model_base_url_removed\": ");
-    prog_json_string_or_null(stdout, p->cfg.base_url_removed ? p->cfg.base_url_old : NULL);
-    printf(", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
+    fprintf(io->out, "], \"plugin_enabled\": %s, \"block_added\": %s, \"disabled_removed\": %s, \"model_base_url\": ",
+            p->cfg.enabled_added ? "true" : "false", p->cfg.block_added ? "true" : "false",
+            p->cfg.disabled_removed ? "true" : "false");
+    hr__patch_json_string_or_null(io->out, p->cfg.base_url_set ? p->model_url : NULL);
+    fprintf(io->out, ", \"model_base_url_removed\": ");
+    hr__patch_json_string_or_null(io->out, p->cfg.base_url_removed ? p->cfg.base_url_old : NULL);
+    fprintf(io->out, ", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
 }
 
-int do_apply(const struct options *o, int dry_run)
+int hr__patch_do_apply(struct hr__patch_io *io, const struct hr__patch_opts *o, int dry_run)
 {
     const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
     struct hr__home h;
     struct plan p = {0};
     char id[64] = "", undone[64] = "";
-    int rc = home_load(&h, o, !dry_run);
-    if (!rc && dry_run) note_interrupted(&h);
-    else if (!rc) rc = undo_interrupted(&h, undone, sizeof undone);
-    if (!rc) rc = make_plan(o, &h, proxy, &p);
+    int rc = hr__patch_home_load(io, &h, o, !dry_run);
+    if (!rc && dry_run) note_interrupted(io, &h);
+    else if (!rc) rc = undo_interrupted(io, &h, undone, sizeof undone);
+    if (!rc) rc = make_plan(io, o, &h, proxy, &p);
     int changed = !rc && changes_anything(&p);
-    if (!rc && dry_run) rc = print_diff(&h, &p);
-    else if (!rc && changed) rc = apply_plan(&h, &p, proxy, id, sizeof id);
+    if (!rc && dry_run) rc = print_diff(io, &h, &p);
+    else if (!rc && changed) rc = apply_plan(io, &h, &p, proxy, id, sizeof id);
     if (!rc && !dry_run) {
-        if (o->json) report_json(&h, &p, proxy, id, changed, undone);
-        else report_text(&h, &p, proxy, id, changed, undone);
+        if (o->json) report_json(io, &h, &p, proxy, id, changed, undone);
+        else report_text(io, &h, &p, proxy, id, changed, undone);
     }
     plan_free(&p);
     hr__home_free(&h);

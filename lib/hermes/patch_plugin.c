@@ -1,7 +1,7 @@
 /* The headroom-route plugin's files: read from the copy make install ships,
  * installed into $HERMES_HOME/plugins/headroom-route/ (and taken out again
  * when the rest of an apply fails), removed on rollback. */
-#include "patch.h"
+#include "hermes/patch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,21 +17,22 @@ static hr_buf *file_buf(struct plugin_files *pf, size_t i)
     return i == 0 ? &pf->yaml : &pf->init;
 }
 
-int plugin_source_load(struct plugin_files *pf, const char *source)
+int hr__patch_plugin_source_load(struct hr__patch_io *io, struct plugin_files *pf, const char *source)
 {
     *pf = (struct plugin_files){.dir = strdup(source)};
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(source, FILES[i]);
         int err = p ? hr__read_file(p, file_buf(pf, i)) : ENOMEM;
         if (err)
-            prog_msg("%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source, strerror(err));
+            hr__patch_msg(io, "%s: %s (the plugin make install ships; give --plugin-source DIR)", p ? p : source,
+                          strerror(err));
         free(p);
         if (err) return -1;
     }
     return 0;
 }
 
-void plugin_source_free(struct plugin_files *pf)
+void hr__patch_plugin_source_free(struct plugin_files *pf)
 {
     free(pf->dir);
     hr_buf_free(&pf->yaml);
@@ -50,7 +51,7 @@ static char *plugin_file(const struct hr__home *h, const char *name)
     return p;
 }
 
-int plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf)
+int hr__patch_plugin_installed_same(const struct hr__home *h, const struct plugin_files *pf)
 {
     int same = 1;
     for (size_t i = 0; i < 2 && same; i++) {
@@ -66,7 +67,7 @@ int plugin_installed_same(const struct hr__home *h, const struct plugin_files *p
 }
 
 /* path as a folder: made (*made set), or already one. */
-static int make_dir(const char *path, int *made)
+static int make_dir(struct hr__patch_io *io, const char *path, int *made)
 {
     struct stat st;
     if (!mkdir(path, 0755)) {
@@ -74,8 +75,8 @@ static int make_dir(const char *path, int *made)
         return 0;
     }
     if (errno == EEXIST && !stat(path, &st) && S_ISDIR(st.st_mode)) return 0;
-    if (errno == EEXIST) prog_msg("%s: not a folder", path);
-    else prog_msg("%s: %s", path, strerror(errno));
+    if (errno == EEXIST) hr__patch_msg(io, "%s: not a folder", path);
+    else hr__patch_msg(io, "%s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -86,11 +87,12 @@ static void keep_old(const char *path, size_t i, struct plugin_undo *u)
     if (!u->had[i]) hr_buf_free(&u->old[i]);
 }
 
-int plugin_install(const struct hr__home *h, const struct plugin_files *pf, struct plugin_undo *u)
+int hr__patch_plugin_install(struct hr__patch_io *io, const struct hr__home *h, const struct plugin_files *pf,
+                             struct plugin_undo *u)
 {
     *u = (struct plugin_undo){0};
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
-    int rc = !plugins || !dir || make_dir(plugins, &u->made_plugins) || make_dir(dir, &u->made_dir) ? -1 : 0;
+    int rc = !plugins || !dir || make_dir(io, plugins, &u->made_plugins) || make_dir(io, dir, &u->made_dir) ? -1 : 0;
     for (size_t i = 0; i < 2 && !rc; i++) {
         char *p = hr__path_join(dir, FILES[i]);
         const hr_buf *b = file_buf((struct plugin_files *)pf, i);
@@ -98,7 +100,7 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf, stru
         int err = p ? hr__write_file_atomic(p, b->data, b->len, 0644) : ENOMEM;
         u->wrote[i] = !err;
         if (err) {
-            prog_msg("%s: %s", p ? p : dir, strerror(err));
+            hr__patch_msg(io, "%s: %s", p ? p : dir, strerror(err));
             rc = -1;
         }
         free(p);
@@ -108,7 +110,7 @@ int plugin_install(const struct hr__home *h, const struct plugin_files *pf, stru
     return rc;
 }
 
-int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
+int hr__patch_plugin_install_undo(struct hr__patch_io *io, const struct hr__home *h, struct plugin_undo *u)
 {
     char *plugins = hr__path_join(h->dir, "plugins"), *dir = plugin_dir(h);
     int rc = plugins && dir ? 0 : -1;
@@ -120,7 +122,7 @@ int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
                   : unlink(p)  ? errno
                                : 0;
         if (err) {
-            prog_msg("%s: %s", p ? p : dir, strerror(err));
+            hr__patch_msg(io, "%s: %s", p ? p : dir, strerror(err));
             rc = -1;
         }
         free(p);
@@ -128,7 +130,7 @@ int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
     const char *made[] = {u->made_dir ? dir : NULL, u->made_plugins ? plugins : NULL};
     for (size_t i = 0; i < 2 && !rc; i++)
         if (made[i] && rmdir(made[i])) {
-            prog_msg("%s: %s", made[i], strerror(errno));
+            hr__patch_msg(io, "%s: %s", made[i], strerror(errno));
             rc = -1;
         }
     free(plugins);
@@ -136,7 +138,7 @@ int plugin_install_undo(const struct hr__home *h, struct plugin_undo *u)
     return rc;
 }
 
-void plugin_undo_free(struct plugin_undo *u)
+void hr__patch_plugin_undo_free(struct plugin_undo *u)
 {
     hr_buf_free(&u->old[0]);
     hr_buf_free(&u->old[1]);
@@ -158,21 +160,57 @@ static void remove_cache(const char *dir)
     free(cache);
 }
 
-int plugin_remove(const struct hr__home *h)
+int hr__patch_plugin_remove(struct hr__patch_io *io, const struct hr__home *h)
 {
     char *dir = plugin_dir(h);
     if (!dir) return -1;
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(dir, FILES[i]);
-        if (p && unlink(p) && errno != ENOENT) prog_msg("%s: %s", p, strerror(errno));
+        if (p && unlink(p) && errno != ENOENT) hr__patch_msg(io, "%s: %s", p, strerror(errno));
         free(p);
     }
     remove_cache(dir);
     int rc = 0;
     if (rmdir(dir) && errno != ENOENT) {
-        say("%s: left in place (%s): it holds files hr-patch-auth did not install", dir, strerror(errno));
+        hr__patch_say(io, "%s: left in place (%s): it holds files hr-patch-auth did not install", dir, strerror(errno));
         rc = 0;
     }
     free(dir);
     return rc;
+}
+
+/* ---- the copy that came with the program ------------------------------------- */
+
+/* dir/tail when it holds the plugin (its plugin.yaml), with . and ..
+ * resolved; else NULL. */
+static char *plugin_at(const char *dir, const char *tail)
+{
+    char *path = hr__path_join(dir, tail), *yaml = path ? hr__path_join(path, "plugin.yaml") : NULL;
+    char *found = yaml && !access(yaml, R_OK) ? realpath(path, NULL) : NULL;
+    free(path);
+    free(yaml);
+    return found;
+}
+
+#define PLUGIN_UNDER_DATADIR "hr/" HR_PLUGIN_NAME
+
+hr_status hr_patch_plugin_source(const char *bindir, const char *datadir, hr_buf *out)
+{
+    char *exe = hr__exe_dir(), *rel = hr__relative_path(bindir, datadir), *found = NULL;
+    char *tail = rel ? hr__path_join(rel, PLUGIN_UNDER_DATADIR) : NULL;
+    if (exe && tail) found = plugin_at(exe, tail);
+    const char *base = exe ? strrchr(exe, '/') : NULL;
+    if (!found && exe && base && base != exe) {
+        char *parent = strndup(exe, (size_t)(base - exe));
+        const char *pbase = parent ? strrchr(parent, '/') : NULL;
+        if (pbase && !strcmp(pbase, "/build")) found = plugin_at(exe, "../../scripts/hermes-plugin/" HR_PLUGIN_NAME);
+        free(parent);
+    }
+    free(exe);
+    free(rel);
+    free(tail);
+    hr_status st = found ? hr_buf_append(out, found, strlen(found)) : hr_buf_append(out, datadir, strlen(datadir));
+    if (!found && !st) st = hr_buf_append(out, "/" PLUGIN_UNDER_DATADIR, strlen("/" PLUGIN_UNDER_DATADIR));
+    free(found);
+    return st;
 }

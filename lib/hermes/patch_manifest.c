@@ -1,8 +1,7 @@
 /* The backup manifest: what apply changed, enough for rollback to undo just
  * that in files Hermes may have rewritten since. JSON, no secrets: URLs,
  * entry ids and checksums only. */
-#include "patch.h"
-#include "hr_internal.h"
+#include "hermes/patch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const struct hr__pool_entry *entry,
-                   const char *new_url)
+int hr__patch_auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const struct hr__pool_entry *entry,
+                             const char *new_url)
 {
     void *v = hr_grow(e->v, &e->cap, e->n + 1, sizeof *e->v);
     if (!v) return -1;
@@ -24,7 +23,7 @@ int auth_edits_add(struct auth_edits *e, const struct hr__provider *p, const str
     return 0;
 }
 
-void auth_edits_free(struct auth_edits *e)
+void hr__patch_auth_edits_free(struct auth_edits *e)
 {
     for (size_t i = 0; i < e->n; i++) {
         free(e->v[i].id);
@@ -35,7 +34,7 @@ void auth_edits_free(struct auth_edits *e)
     *e = (struct auth_edits){0};
 }
 
-void manifest_free(struct manifest *m)
+void hr__patch_manifest_free(struct manifest *m)
 {
     free(m->id);
     free(m->created);
@@ -43,7 +42,7 @@ void manifest_free(struct manifest *m)
     free(m->providers);
     free(m->model_url);
     free(m->config.base_url_old);
-    auth_edits_free(&m->auth);
+    hr__patch_auth_edits_free(&m->auth);
 }
 
 /* What comes before a member's value (comma, name, colon), then the value
@@ -51,10 +50,10 @@ void manifest_free(struct manifest *m)
 static void member(FILE *f, const char *before, const char *value)
 {
     fputs(before, f);
-    prog_json_string_or_null(f, value);
+    hr__patch_json_string_or_null(f, value);
 }
 
-void json_auth_edit(FILE *f, const struct auth_edit *a)
+void hr__patch_json_auth_edit(FILE *f, const struct auth_edit *a)
 {
     member(f, "{\"provider\": ", a->provider->id);
     fprintf(f, ", \"index\": %zu", a->index);
@@ -64,7 +63,7 @@ void json_auth_edit(FILE *f, const struct auth_edit *a)
     fputs("}", f);
 }
 
-int manifest_write(const char *path, const struct manifest *m)
+int hr__patch_manifest_write(struct hr__patch_io *io, const char *path, const struct manifest *m)
 {
     char *text = NULL;
     size_t len = 0;
@@ -80,14 +79,14 @@ int manifest_write(const char *path, const struct manifest *m)
             m->auth_sha, m->auth_sha_after, m->config_sha, m->config_sha_after);
     for (size_t i = 0; i < m->auth.n; i++) {
         fputs(i ? ",\n    " : "\n    ", f);
-        json_auth_edit(f, &m->auth.v[i]);
+        hr__patch_json_auth_edit(f, &m->auth.v[i]);
     }
     fprintf(f,
             "%s],\n  \"config_edits\": {\"enabled_added\": %s, \"block_added\": %s, \"base_url_set\": %s, "
             "\"base_url_old\": ",
             m->auth.n ? "\n  " : "", m->config.enabled_added ? "true" : "false",
             m->config.block_added ? "true" : "false", m->config.base_url_set ? "true" : "false");
-    prog_json_string_or_null(f, m->config.base_url_old);
+    hr__patch_json_string_or_null(f, m->config.base_url_old);
     member(f, ", \"base_url_new\": ", m->model_url);
     fprintf(f, ", \"base_url_removed\": %s, \"disabled_removed\": %s", m->config.base_url_removed ? "true" : "false",
             m->config.disabled_removed ? "true" : "false");
@@ -97,7 +96,7 @@ int manifest_write(const char *path, const struct manifest *m)
     fclose(f);
     int err = bad ? EIO : hr__write_file_atomic(path, text, len, 0600);
     free(text);
-    if (err) prog_msg("%s: %s", path, strerror(err));
+    if (err) hr__patch_msg(io, "%s: %s", path, strerror(err));
     return err ? -1 : 0;
 }
 
@@ -143,7 +142,7 @@ static int read_edits(hr_json *d, hr_json_node list, struct manifest *m)
         if (!p || iv == HR_JSON_NONE || hr_json_int64(d, iv, &index) || index < 0) return -1;
         char *id = get_text(d, x, "id"), *old = get_text(d, x, "old"), *neu = get_text(d, x, "new");
         struct hr__pool_entry e = {.index = (size_t)index, .id = id, .base_url = old};
-        int rc = id && neu ? auth_edits_add(&m->auth, p, &e, neu) : -1;
+        int rc = id && neu ? hr__patch_auth_edits_add(&m->auth, p, &e, neu) : -1;
         free(id);
         free(old);
         free(neu);
@@ -152,19 +151,19 @@ static int read_edits(hr_json *d, hr_json_node list, struct manifest *m)
     return 0;
 }
 
-int manifest_read(const char *path, struct manifest *m)
+int hr__patch_manifest_read(struct hr__patch_io *io, const char *path, struct manifest *m)
 {
     *m = (struct manifest){0};
     hr_buf text = {0};
     hr_json *d = NULL;
     int err = hr__read_file(path, &text);
     if (err) {
-        prog_msg("%s: %s", path, strerror(err));
+        hr__patch_msg(io, "%s: %s", path, strerror(err));
         return -1;
     }
     int rc = -1;
     if (hr_json_new(&d) || hr_json_parse(d, text.data, text.len)) {
-        prog_msg("%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
+        hr__patch_msg(io, "%s: %s", path, d ? hr_json_errmsg(d) : "out of memory");
         goto out;
     }
     hr_json_node root = hr_json_root(d), files = hr_json_get(d, root, "files");
@@ -175,7 +174,7 @@ int manifest_read(const char *path, struct manifest *m)
     m->providers = get_text(d, root, "providers");
     if (!m->id || !m->proxy_url || !m->providers || files == HR_JSON_NONE || cfg == HR_JSON_NONE ||
         edits == HR_JSON_NONE || hr_json_type_of(d, edits) != HR_JSON_ARRAY || read_edits(d, edits, m)) {
-        prog_msg("%s: not a manifest written by hr-patch-auth", path);
+        hr__patch_msg(io, "%s: not a manifest written by hr-patch-auth", path);
         goto out;
     }
     get_sha(d, files, "auth.json", m->auth_sha, m->auth_sha_after);
@@ -198,7 +197,7 @@ out:
 
 /* ---- the backups folder --------------------------------------------------- */
 
-char *backups_dir(const struct hr__home *h)
+char *hr__patch_backups_dir(const struct hr__home *h)
 {
     return hr__path_join(h->dir, "backups/hr-patch-auth");
 }
@@ -208,11 +207,11 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int backups_list(const struct hr__home *h, char ***ids, size_t *n)
+int hr__patch_backups_list(const struct hr__home *h, char ***ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
-    char *dir = backups_dir(h);
+    char *dir = hr__patch_backups_dir(h);
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d) {
         free(dir);
@@ -237,15 +236,15 @@ int backups_list(const struct hr__home *h, char ***ids, size_t *n)
     return 0;
 }
 
-void backups_free(char **ids, size_t n)
+void hr__patch_backups_free(char **ids, size_t n)
 {
     for (size_t i = 0; i < n; i++) free(ids[i]);
     free(ids);
 }
 
-int backup_rolled_back(const struct hr__home *h, const char *id)
+int hr__patch_backup_rolled_back(const struct hr__home *h, const char *id)
 {
-    char *dir = backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
+    char *dir = hr__patch_backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
     char *mark = sub ? hr__path_join(sub, "rolled-back") : NULL;
     struct stat st;
     int yes = mark && !stat(mark, &st);
@@ -255,25 +254,25 @@ int backup_rolled_back(const struct hr__home *h, const char *id)
     return yes;
 }
 
-char *backup_newest(const struct hr__home *h)
+char *hr__patch_backup_newest(const struct hr__home *h)
 {
     char **ids;
     size_t n;
-    backups_list(h, &ids, &n);
+    hr__patch_backups_list(h, &ids, &n);
     char *id = NULL;
     for (size_t i = n; i-- > 0 && !id;)
-        if (!backup_rolled_back(h, ids[i])) id = strdup(ids[i]);
-    backups_free(ids, n);
+        if (!hr__patch_backup_rolled_back(h, ids[i])) id = strdup(ids[i]);
+    hr__patch_backups_free(ids, n);
     return id;
 }
 
-int backup_complete(const struct hr__home *h, const char *id)
+int hr__patch_backup_complete(struct hr__patch_io *io, const struct hr__home *h, const char *id)
 {
-    char *dir = backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
+    char *dir = hr__patch_backups_dir(h), *sub = dir ? hr__path_join(dir, id) : NULL;
     char *man = sub ? hr__path_join(sub, "manifest.json") : NULL;
     struct manifest m;
-    int complete = !man || manifest_read(man, &m) || m.complete; /* unreadable: not one to undo */
-    if (man) manifest_free(&m);
+    int complete = !man || hr__patch_manifest_read(io, man, &m) || m.complete; /* unreadable: not one to undo */
+    if (man) hr__patch_manifest_free(&m);
     free(dir);
     free(sub);
     free(man);
