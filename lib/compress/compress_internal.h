@@ -1,9 +1,10 @@
-/* What the compressors, the scorers and the request walker share. Nothing
+/* What the compressors and the scorers share. Nothing
  * here is part of the public API. */
 #ifndef HR_COMPRESS_INTERNAL_H
 #define HR_COMPRESS_INTERNAL_H
 
 #include "hr.h"
+#include "request/request.h"
 
 #include <stdint.h>
 
@@ -227,34 +228,6 @@ hr_status hr__lossless_log(const char *text, size_t len, hr_buf *out);
  * prose or other text, where it may be a value's). */
 hr_status hr__lossless_blank(const char *text, size_t len, hr_buf *out);
 
-/* ---- where the units are (units.c) --------------------------------------------- */
-
-/* A string of the request that may be compressed. */
-struct hr_unit_ref {
-    hr_json_node node;
-    size_t message;
-    char where[160];
-    /* cache mode: the message the task is read from (SIZE_MAX: none), and
-     * the call that produced a tool result (HR_JSON_NONE when unknown) */
-    size_t task;
-    hr_json_node call_name, call_args;
-};
-struct hr_unit_list {
-    struct hr_unit_ref *v;
-    size_t n, cap;
-};
-/* The index of the message the task is read from (the latest user message
- * with text) and its text; SIZE_MAX and "" when there is none. */
-hr_status hr__task_message(const hr_json *doc, hr_format format, size_t *index, hr_buf *text);
-/* The compressible strings of the messages before the last protect_recent,
- * leaving out the message at skip: tool results and user text. */
-hr_status hr__find_units(const hr_json *doc, hr_format format, size_t protect_recent, size_t skip,
-                         struct hr_unit_list *out);
-/* Every tool result of the request, with its call and task (tool_results.c);
- * *first_new (may be NULL): the first message after the model's last turn,
- * where the results it has not seen yet are. */
-hr_status hr__find_tool_results(const hr_json *doc, hr_format format, struct hr_unit_list *out, size_t *first_new);
-
 /* ---- what was sent (sent_memory.c) ------------------------------------------ */
 
 /* The key of a tool result: the SHA-256 of its JSON string as received. */
@@ -269,8 +242,6 @@ int hr__sent_recall(hr_sent *s, const unsigned char key[32], unsigned char hash[
  * what is remembered now is appended to winner (*raw: as it came). */
 hr_status hr__sent_put(hr_sent *s, const unsigned char key[32], const char *bytes, size_t len, hr_buf *winner,
                        int *raw);
-/* The text of message index's user content (text parts joined by newlines). */
-hr_status hr__message_text(const hr_json *doc, hr_format format, size_t index, hr_buf *text);
 
 /* ---- what a tool result may lose (exact.c) ------------------------------------ */
 
@@ -278,25 +249,5 @@ hr_status hr__message_text(const hr_json *doc, hr_format format, size_t index, h
  * "+name" / "name" added, "-name" removed: exact_tools), or it is a shell
  * command that reads a file (cat, nl, head, tail, sed -n, bat). */
 int hr__tool_is_exact(const hr_json *doc, hr_json_node name, hr_json_node args, const char *exact_tools);
-
-/* The list of messages / input items, HR_JSON_NONE when the shape lacks it. */
-hr_json_node hr__message_list(const hr_json *doc, hr_format format);
-
-/* ---- the API shapes of a request (request_shape.c) ------------------------------- */
-
-/* Whether node n is a string equal to text; to one of list (NULL-ended). */
-int hr__str_is(const hr_json *doc, hr_json_node n, const char *text);
-int hr__str_in(const hr_json *doc, hr_json_node n, const char *const *list);
-
-/* ---- counting a request with some strings already counted (request_count.c) */
-
-struct hr_known_count {
-    hr_json_node node;
-    size_t tokens;
-};
-/* hr_request_count's total, taking the count of each string node listed in
- * known (sorted by node) from there instead of counting it again. */
-hr_status hr__request_total(hr_tokenizer *tok, const hr_json *doc, hr_format format, const struct hr_known_count *known,
-                            size_t n_known, size_t *total);
 
 #endif

@@ -1,7 +1,7 @@
 /* Counting the tokens of what the model reads in each part of a request
  * (system, tools, each message or item), in any of the three API shapes
  * request_shape.c tells apart. */
-#include "compress/compress_internal.h"
+#include "request/request.h"
 #include "util/grow.h"
 #include "json/json_internal.h"
 

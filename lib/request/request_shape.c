@@ -2,7 +2,7 @@
  * Completions, Responses) from a request's JSON, the names of the formats,
  * and the model a request names. Counting each part's tokens is
  * request_count.c's. */
-#include "compress/compress_internal.h"
+#include "request/request.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * in the assistant turn before it) and the task as it stood then (the last
  * user message with text before it). Nothing that follows a result counts,
  * so a result is compressed the same way in every request that holds it. */
-#include "compress/compress_internal.h"
+#include "request/request.h"
 #include "util/grow.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * results (Anthropic tool_result blocks, Chat role "tool" messages, Responses
  * function_call_output items) and user text, in messages old enough to be
  * compressed. Everything else is never a unit. */
-#include "compress/compress_internal.h"
+#include "request/request.h"
 #include "util/grow.h"
 
 #include <stdarg.h>
