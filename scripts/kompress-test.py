@@ -83,7 +83,7 @@ def check_word_decisions(backend_args, backend, margin):
     within margin of a threshold: 1e-3 for fp32, 1e-2 for bf16, whose scores
     test_kompress measures within 5e-3 of fp32's."""
     ref = REF["long"]  # corpus words only: no must-keep rule but the severity words applies
-    code, out, err = compress(request(ref["text"]), "--scorer", "kompress", "--model", MODEL, *backend_args)
+    code, out, err = compress(request(ref["text"]), "--scorer", "kompress", "--kompress-model", MODEL, *backend_args)
     expect(code == 0, f"exit {code}: {err}")
     st = stats_of(err)
     expect(st["scorer"] == "kompress" and st["scorer_backend"] == backend, f"stats say {st}")
@@ -104,15 +104,15 @@ def check_word_decisions(backend_args, backend, margin):
 
 
 def check_must_keep():
-    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL)
+    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", MODEL)
     text = tool_text(out)
     missing = [w for w in MUST if w not in text.split()]
     expect(not missing, f"must-keep words dropped: {missing}")
 
 
 def check_idempotent():
-    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL)
-    code2, out2, err2 = compress(out, "--scorer", "kompress", "--model", MODEL)
+    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", MODEL)
+    code2, out2, err2 = compress(out, "--scorer", "kompress", "--kompress-model", MODEL)
     expect(code2 == 0 and out2 == out, "compressing the output again changed it")
 
 
@@ -166,18 +166,18 @@ def set_bpe_option(key, value):
 def check_broken_model():
     tmp, d = broken_model(set_config("hidden_size", 96))
     try:
-        code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", d)
+        code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", d)
         expect(code == 78, f"exit {code}, expected 78")
         expect("encoder.embeddings.tok_embeddings.weight" in err and "config.json" in err,
                f"the error does not name the tensor: {err.strip()}")
         expect(len(err.strip().splitlines()) == 1, f"not one line: {err!r}")
         # auto: the lexical scorer, and one line saying why
-        code, out, err = compress(request(TEXT), "--model", d)
+        code, out, err = compress(request(TEXT), "--kompress-model", d)
         expect(code == 0 and stats_of(err)["scorer"] == "lexical", f"auto with a broken model: {err}")
         expect("the Kompress model is unusable" in err, f"no note: {err}")
         # --fail-open sends the request as it was
         body = request(TEXT)
-        code, out, err = compress(body, "--scorer", "kompress", "--model", d, "--fail-open")
+        code, out, err = compress(body, "--scorer", "kompress", "--kompress-model", d, "--fail-open")
         expect(code == 0 and out == body, "--fail-open did not copy the request")
     finally:
         shutil.rmtree(tmp)
@@ -198,7 +198,7 @@ def check_bad_files():
     for edit, words in cases:
         tmp, d = broken_model(edit)
         try:
-            code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", d)
+            code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", d)
             expect(code == 78 and words in err, f"expected exit 78 naming {words!r}: exit {code}, {err.strip()}")
         finally:
             shutil.rmtree(tmp)
@@ -206,14 +206,14 @@ def check_bad_files():
 
 def check_backend_choice():
     for name, backend in (("cpu", CPU_BACKEND), ("onnx", CPU_BACKEND), ("cpu-fp32", "cpu")):
-        code, out, err = compress(request(TEXT), "--model", MODEL, env={"HEADROOM_KOMPRESS_BACKEND": name})
+        code, out, err = compress(request(TEXT), "--kompress-model", MODEL, env={"HEADROOM_KOMPRESS_BACKEND": name})
         expect(code == 0 and stats_of(err)["scorer_backend"] == backend, f"{name}: {err}")
-    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "cpu-bf16")
+    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", MODEL, "--kompress-backend", "cpu-bf16")
     if BF16:
         expect(code == 0 and stats_of(err)["scorer_backend"] == "cpu-bf16", f"cpu-bf16: {err}")
     else:
         expect(code == 78 and "no AVX-512 BF16" in err, f"cpu-bf16 on a CPU without: exit {code}, {err}")
-    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "gpu")
+    code, out, err = compress(request(TEXT), "--scorer", "kompress", "--kompress-model", MODEL, "--kompress-backend", "gpu")
     expect(code == 64 and "unknown Kompress backend 'gpu'" in err, f"exit {code}: {err}")
     code, out, err = compress(request(TEXT), "--scorer", "neural")
     expect(code == 64 and "unknown scorer 'neural'" in err, f"exit {code}: {err}")
@@ -242,13 +242,13 @@ def check_cuda_fallback():
     saying nothing (a build without); an explicit cuda exits 78 saying why.
     Without a driver the plugin, and with it cuBLAS, is never loaded."""
     body = request(TEXT)
-    code, cpu_out, err = compress(body, "--scorer", "kompress", "--model", MODEL, "--kompress-backend", "cpu")
+    code, cpu_out, err = compress(body, "--scorer", "kompress", "--kompress-model", MODEL, "--kompress-backend", "cpu")
     expect(code == 0, f"cpu: exit {code}: {err}")
     if nvidia_driver():
-        code, out, err = compress(body, "--scorer", "kompress", "--model", MODEL)
+        code, out, err = compress(body, "--scorer", "kompress", "--kompress-model", MODEL)
         expect(code == 0 and stats_of(err)["scorer_backend"] == "cuda", f"a machine with a driver: {err}")
         return
-    auto = ("--scorer", "kompress", "--model", MODEL)
+    auto = ("--scorer", "kompress", "--kompress-model", MODEL)
     cuda = auto + ("--kompress-backend", "cuda")
     if not os.path.exists(PLUGIN):
         code, out, err = compress(body, *auto)
@@ -297,7 +297,7 @@ def check_proxy():
     try:
         body = request(TEXT)
         post_chat(world, body)
-        code, out, err = compress(body, "--scorer", "kompress", "--model", MODEL)
+        code, out, err = compress(body, "--scorer", "kompress", "--kompress-model", MODEL)
         expect(world.seen and world.seen[-1]["body"] == out, "upstream did not get what hr-compress gives")
         rec = world.proxy_log()[-1]
         expect(rec["scorer"] == "kompress" and rec["scorer_backend"] == CPU_BACKEND, f"log record: {rec}")
@@ -333,7 +333,7 @@ def check_proxy_concurrent():
             t.join()
         expect(not errors, f"requests failed: {errors}")
         got = sorted(s["body"] for s in world.seen)
-        want = sorted(compress(b, "--scorer", "kompress", "--model", MODEL)[1] for b in bodies)
+        want = sorted(compress(b, "--scorer", "kompress", "--kompress-model", MODEL)[1] for b in bodies)
         expect(len(got) == 4 and got == want, "what went upstream differs from hr-compress's output")
         expect(all(r["scorer"] == "kompress" and r["tokens_saved"] > 0 for r in world.proxy_log()[-4:]),
                "a request was not compressed with the model")

@@ -21,7 +21,7 @@ static void usage(FILE *out)
           "                   [--protect-recent N] [--min-tokens N] [--query TEXT]\n"
           "                   [--scorer auto|lexical|kompress] [--kompress-model DIR]\n"
           "                   [--kompress-backend B] [--stats | --json-stats] [--fail-open]\n"
-          "                   [--config FILE] [--max-bytes N] [FILE]\n"
+          "                   [--config FILE] [--max-body-bytes N] [FILE]\n"
           "Compress the context of one LLM API request body (FILE, or standard input)\n"
           "and write the request to send on standard output.\n"
           "  --format NAME        the API shape; auto (default) detects it from the body\n"
@@ -47,12 +47,13 @@ static void usage(FILE *out)
           "  --json-stats         the summary as one JSON object on standard error\n"
           "  --fail-open          on bad input, copy it to standard output unchanged\n"
           "  --config FILE        settings file (default: $HEADROOM_HOME/route.yaml)\n"
-          "  --max-bytes N        refuse bodies larger than N bytes (default 268435456)\n"
+          "  --max-body-bytes N   refuse bodies larger than N bytes (default 268435456,\n"
+          "                       where hr-proxy's is 33554432)\n"
           "  -h, --help           show this help;  -V, --version  show the version\n"
           "--mode, --exact-tools, --lossless, --protect-recent, --min-tokens, --scorer,\n"
-          "--kompress-model and --kompress-backend also come from HEADROOM_* and\n"
-          "route.yaml, as for hr-proxy: a flag wins over the environment, which wins\n"
-          "over the file (see hr-compress(1)).\n",
+          "--kompress-model, --kompress-backend and --max-body-bytes also come from\n"
+          "HEADROOM_* and route.yaml, as for hr-proxy: a flag wins over the environment,\n"
+          "which wins over the file (see hr-compress(1)).\n",
           out);
 }
 
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
         status = e == ENOMEM ? EX_SOFTWARE : EX_NOINPUT;
     } else if (too_big) {
         /* nothing is ever cut silently: the whole body unchanged, or an error */
-        prog_msg("%s: request larger than the limit of %zu bytes (--max-bytes)", name, s.opt.max_bytes);
+        prog_msg("%s: request larger than the limit of %zu bytes (max_body_bytes)", name, s.opt.max_bytes);
         status = EX_DATAERR;
         if (s.fail_open) status = pass_through(fd, &body) ? EX_IOERR : EX_OK;
     } else if (hr_compressor_new(&c)) {

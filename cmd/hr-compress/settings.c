@@ -13,14 +13,14 @@
 
 /* The options that are not shared settings; a shared setting's option
  * returns 256 + its enum hr__setting. */
-enum { OPT_FORMAT = 1, OPT_QUERY, OPT_STATS, OPT_JSON_STATS, OPT_FAIL_OPEN, OPT_CONFIG, OPT_MAX_BYTES };
+enum { OPT_FORMAT = 1, OPT_QUERY, OPT_STATS, OPT_JSON_STATS, OPT_FAIL_OPEN, OPT_CONFIG };
 #define OPT_SETTING(id) (256 + (id))
 
 /* The shared settings hr-compress takes, each with the flag of libhr's
  * table. */
 static const enum hr__setting used[] = {
-    HR_S_PROTECT_RECENT, HR_S_MIN_TOKENS, HR_S_MODE,           HR_S_EXACT_TOOLS,
-    HR_S_LOSSLESS,       HR_S_SCORER,     HR_S_KOMPRESS_MODEL, HR_S_KOMPRESS_BACKEND,
+    HR_S_PROTECT_RECENT, HR_S_MIN_TOKENS,       HR_S_MODE,     HR_S_EXACT_TOOLS, HR_S_LOSSLESS, HR_S_SCORER,
+    HR_S_KOMPRESS_MODEL, HR_S_KOMPRESS_BACKEND, HR_S_MAX_BODY,
 };
 #define N_USED (sizeof used / sizeof used[0])
 
@@ -44,6 +44,11 @@ static int apply(struct settings *s, enum hr__setting id, const struct hr__setti
     case HR_S_SCORER: return (o->scorer = keep(&s->scorer, v->text)) ? 0 : -1;
     case HR_S_KOMPRESS_MODEL: return (o->model_dir = keep(&s->model_dir, v->text)) ? 0 : -1;
     case HR_S_KOMPRESS_BACKEND: return (o->kompress_backend = keep(&s->kompress_backend, v->text)) ? 0 : -1;
+    /* max_body_bytes's default is the proxy's, for requests it holds in
+     * memory; a file given to hr-compress keeps libhr's larger one */
+    case HR_S_MAX_BODY:
+        if (v->from != 'd') o->max_bytes = v->n;
+        return 0;
     default: return 0;
     }
 }
@@ -68,9 +73,10 @@ static int resolve(const char *config, const char *const flags[HR_S_COUNT], stru
     return rc;
 }
 
-/* The option table: hr-compress's own options, then the shared settings
- * under their flags (--lossless a switch), then --model, kept for one
- * release as the old name of --kompress-model. */
+/* The option table: hr-compress's own options with --model and
+ * --max-bytes, kept for one release as the old names of --kompress-model
+ * and --max-body-bytes, then the shared settings under their flags
+ * (--lossless a switch). */
 static void options(struct option *longopts)
 {
     static const struct option own[] = {
@@ -80,8 +86,8 @@ static void options(struct option *longopts)
         {"json-stats", no_argument, NULL, OPT_JSON_STATS},
         {"fail-open", no_argument, NULL, OPT_FAIL_OPEN},
         {"config", required_argument, NULL, OPT_CONFIG},
-        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
         {"model", required_argument, NULL, OPT_SETTING(HR_S_KOMPRESS_MODEL)},
+        {"max-bytes", required_argument, NULL, OPT_SETTING(HR_S_MAX_BODY)},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
     };
@@ -110,12 +116,6 @@ static int own_option(int c, struct settings *s, const char **config, char *err,
     case OPT_JSON_STATS: s->stats = STATS_JSON; break;
     case OPT_FAIL_OPEN: s->fail_open = 1; break;
     case OPT_CONFIG: *config = optarg; break;
-    case OPT_MAX_BYTES:
-        if (hr__parse_size(optarg, &s->opt.max_bytes) || !s->opt.max_bytes) {
-            snprintf(err, err_len, "--max-bytes: '%s' is not a positive whole number", optarg);
-            return SETTINGS_USAGE;
-        }
-        break;
     }
     return SETTINGS_OK;
 }
