@@ -18,21 +18,11 @@
 
 struct hr__patch_io;
 
-/* hr_patch_options as the parts read them. */
-struct hr__patch_opts {
-    const char *home;          /* the Hermes home */
-    const char *proxy_url;     /* NULL: the default or the one in use */
-    const char *providers;     /* NULL: detected */
-    const char *plugin_source; /* the plugin folder to install */
-    const char *rollback_id;   /* NULL: the newest backup not rolled back */
-    int json, keep_plugin;
-};
-
-/* Loads the Hermes home o->home (libhr's hr__home_load), with auth.lock
+/* Loads the Hermes home o->hermes_home (libhr's hr__home_load), with auth.lock
  * held when lock is set, and then removes temp files a killed run left.
  * Errors are printed ("FILE:LINE:COL: problem"); returns 0 or -1.
  * Call hr__home_free afterwards in any case. */
-int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const struct hr__patch_opts *o, int lock);
+int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const hr_patch_options *o, int lock);
 
 /* The entries of credential_pool.<p> in auth.json; a pool of another shape
  * is printed as an error ("auth.json:LINE:COL: problem"). 0 or -1. */
@@ -133,9 +123,9 @@ void hr__patch_undo_free(struct undo *u);
 
 /* The four modes: 0, or nonzero when they failed (the error printed).
  * do_status sets *all_routed: every routed provider goes through the proxy. */
-int hr__patch_do_apply(struct hr__patch_io *io, const struct hr__patch_opts *o, int dry_run);
-int hr__patch_do_rollback(struct hr__patch_io *io, const struct hr__patch_opts *o);
-int hr__patch_do_status(struct hr__patch_io *io, const struct hr__patch_opts *o, int *all_routed);
+int hr__patch_do_apply(struct hr__patch_io *io, const hr_patch_options *o, int dry_run);
+int hr__patch_do_rollback(struct hr__patch_io *io, const hr_patch_options *o);
+int hr__patch_do_status(struct hr__patch_io *io, const hr_patch_options *o, int *all_routed);
 
 /* ---- output (patch_api.c) ---------------------------------------------------- */
 
@@ -151,7 +141,6 @@ struct hr__patch_io {
 void hr__patch_msg(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "  what\n": on the report, or with json beside it (HR_PATCH_NOTE). */
 void hr__patch_say(struct hr__patch_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void hr__patch_putc(struct hr__patch_io *io, int c);
 /* text as a JSON string on f, or null. */
 void hr__patch_json_string(FILE *f, const char *text);
 void hr__patch_json_string_or_null(FILE *f, const char *text);

@@ -68,11 +68,6 @@ void hr__patch_say(struct hr__patch_io *io, const char *fmt, ...)
     free(line);
 }
 
-void hr__patch_putc(struct hr__patch_io *io, int c)
-{
-    fputc(c, io->out);
-}
-
 void hr__patch_json_string(FILE *f, const char *text)
 {
     hr_buf b = HR_BUF_INIT;
@@ -95,11 +90,8 @@ void hr_patch_options_init(hr_patch_options *opt)
  * quote, no trailing slash. */
 static int proxy_url_ok(const char *url)
 {
-    const char *host;
-    size_t len;
-    int port;
     size_t n = strlen(url);
-    return !hr_url_host_port(url, &host, &len, &port) && !strpbrk(url, " \t\r\n\"'#,[]{}\\") && n && url[n - 1] != '/';
+    return hr__url_is_http(url) && !strpbrk(url, " \t\r\n\"'#,[]{}\\") && n && url[n - 1] != '/';
 }
 
 enum mode { APPLY, DRY_RUN, ROLLBACK, STATUS };
@@ -114,19 +106,12 @@ static hr_status run(const hr_patch_options *opt, enum mode mode, int *all_route
     struct hr__patch_io io = {fopencookie((void *)opt, "w", report), opt};
     if (!io.out) return HR_ENOMEM;
     setvbuf(io.out, NULL, _IONBF, 0); /* each piece in order with the notes and errors */
-    struct hr__patch_opts o = {.home = opt->hermes_home,
-                               .proxy_url = opt->proxy_url,
-                               .providers = opt->providers,
-                               .plugin_source = opt->plugin_source,
-                               .rollback_id = opt->backup_id,
-                               .json = opt->json,
-                               .keep_plugin = opt->keep_plugin};
     int rc = 0;
     switch (mode) {
-    case APPLY: rc = hr__patch_do_apply(&io, &o, 0); break;
-    case DRY_RUN: rc = hr__patch_do_apply(&io, &o, 1); break;
-    case ROLLBACK: rc = hr__patch_do_rollback(&io, &o); break;
-    case STATUS: rc = hr__patch_do_status(&io, &o, all_routed); break;
+    case APPLY: rc = hr__patch_do_apply(&io, opt, 0); break;
+    case DRY_RUN: rc = hr__patch_do_apply(&io, opt, 1); break;
+    case ROLLBACK: rc = hr__patch_do_rollback(&io, opt); break;
+    case STATUS: rc = hr__patch_do_status(&io, opt, all_routed); break;
     }
     fclose(io.out);
     return rc ? HR_EIO : HR_OK;

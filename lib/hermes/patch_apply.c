@@ -183,8 +183,8 @@ static int check_results(struct hr__patch_io *io, const struct hr__home *h, stru
     return bad ? -1 : 0;
 }
 
-static int make_plan(struct hr__patch_io *io, const struct hr__patch_opts *o, const struct hr__home *h,
-                     const char *proxy, struct plan *p)
+static int make_plan(struct hr__patch_io *io, const hr_patch_options *o, const struct hr__home *h, const char *proxy,
+                     struct plan *p)
 {
     if (hr__patch_routed_providers(io, h, o->providers, 0, p->routed, &p->n_routed)) return -1;
     for (size_t i = 0; i < p->n_routed; i++)
@@ -490,7 +490,7 @@ static void report_json(struct hr__patch_io *io, const struct hr__home *h, struc
     fprintf(io->out, ", \"plugin_installed\": %s}\n", p->plugin_needed ? "true" : "false");
 }
 
-int hr__patch_do_apply(struct hr__patch_io *io, const struct hr__patch_opts *o, int dry_run)
+int hr__patch_do_apply(struct hr__patch_io *io, const hr_patch_options *o, int dry_run)
 {
     const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
     struct hr__home h;

@@ -44,10 +44,10 @@ static void remove_stale_temp_files(const struct hr__home *h)
     if (strcmp(h->config_target, h->config_path)) remove_temp_files_for(h->config_target);
 }
 
-int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const struct hr__patch_opts *o, int lock)
+int hr__patch_home_load(struct hr__patch_io *io, struct hr__home *h, const hr_patch_options *o, int lock)
 {
     char err[700];
-    if (hr__home_load(h, o->home, lock, err, sizeof err)) {
+    if (hr__home_load(h, o->hermes_home, lock, err, sizeof err)) {
         hr__patch_msg(io, "%s", err);
         return -1;
     }

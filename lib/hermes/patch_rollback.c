@@ -255,13 +255,13 @@ void hr__patch_undo_free(struct undo *u)
     hr_buf_free(&u->config_new);
 }
 
-int hr__patch_do_rollback(struct hr__patch_io *io, const struct hr__patch_opts *o)
+int hr__patch_do_rollback(struct hr__patch_io *io, const hr_patch_options *o)
 {
     struct hr__home h;
     struct undo u = {0};
     char *id = NULL;
     int rc = hr__patch_home_load(io, &h, o, 1);
-    if (!rc) rc = !(id = pick_backup(io, &h, o->rollback_id));
+    if (!rc) rc = !(id = pick_backup(io, &h, o->backup_id));
     if (!rc) rc = hr__patch_undo_backup(io, &h, id, o->keep_plugin, &u);
     if (!rc) report(io, &h, id, &u, o->json);
     hr__patch_undo_free(&u);

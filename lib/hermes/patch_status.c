@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *proxy_in_use(const struct hr__home *h, const struct hr__patch_opts *o)
+static char *proxy_in_use(const struct hr__home *h, const hr_patch_options *o)
 {
     return o->proxy_url ? strdup(o->proxy_url) : hr__home_proxy_url(h);
 }
@@ -88,7 +88,7 @@ static void print_json(struct hr__patch_io *io, const struct hr__home *h, const 
     fprintf(io->out, "]}\n");
 }
 
-int hr__patch_do_status(struct hr__patch_io *io, const struct hr__patch_opts *o, int *all_routed)
+int hr__patch_do_status(struct hr__patch_io *io, const hr_patch_options *o, int *all_routed)
 {
     struct hr__home h;
     int rc = hr__patch_home_load(io, &h, o, 0);

@@ -52,9 +52,8 @@ hr_status hr_log_each(const char *dir, long long since_ms, hr_log_fn fn, void *c
                       size_t err_len)
 {
     struct public_reading p = {fn, ctx};
-    struct hr__log_scan s;
-    int e = hr__log_each(dir, since_ms, hand_out, &p, &s);
-    if (scan) *scan = (hr_log_scan){s.files, s.records, s.bad_lines, s.newest_ms};
+    hr_log_scan s;
+    int e = hr__log_each(dir, since_ms, hand_out, &p, scan ? scan : &s);
     if (!e) return HR_OK;
     return hr__errorf(err, err_len, e == ENOMEM ? HR_ENOMEM : HR_EIO, "%s: %s", dir, strerror(e));
 }

@@ -19,7 +19,7 @@ struct reading {
     long long since_ms;
     hr__log_fn fn;
     void *ctx;
-    struct hr__log_scan *scan;
+    hr_log_scan *scan;
     struct strings s;
     int stopped; /* fn asked to stop */
 };
@@ -122,7 +122,7 @@ static int each_line(const hr_json *d, hr_json_node root, const char *line, void
     return rd->stopped;
 }
 
-int hr__log_each(const char *dir, long long since_ms, hr__log_fn fn, void *ctx, struct hr__log_scan *scan)
+int hr__log_each(const char *dir, long long since_ms, hr__log_fn fn, void *ctx, hr_log_scan *scan)
 {
     struct reading rd = {.since_ms = since_ms, .fn = fn, .ctx = ctx, .scan = scan};
     int err = 0;

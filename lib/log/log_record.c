@@ -9,8 +9,8 @@
 
 void hr__log_file_name(int i, char *out, size_t len)
 {
-    if (i) snprintf(out, len, "%s.%d", HR__LOG_FILE, i);
-    else snprintf(out, len, "%s", HR__LOG_FILE);
+    if (i) snprintf(out, len, "%s.%d", HR_LOG_FILE, i);
+    else snprintf(out, len, "%s", HR_LOG_FILE);
 }
 
 size_t hr__log_saved(const struct hr__log_record *r)

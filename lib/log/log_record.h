@@ -11,10 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The file in the log folder; past the writer's max_bytes it becomes
- * requests.jsonl.1, the older ones move up to .HR__LOG_KEEP, the oldest
- * dropped. */
-#define HR__LOG_FILE "requests.jsonl"
+/* The file in the log folder is hr.h's HR_LOG_FILE; past the writer's
+ * max_bytes it becomes requests.jsonl.1, the older ones move up to
+ * .HR__LOG_KEEP, the oldest dropped. */
 #define HR__LOG_KEEP 5
 
 /* The name of the log file of age i: 0 the current one, 1 to HR__LOG_KEEP
@@ -88,19 +87,13 @@ int hr__log_append(struct hr__log_writer *w, const struct hr__log_record *r);
 
 /* ---- reading (log_read.c) -------------------------------------------------- */
 
-struct hr__log_scan {
-    int files;           /* log files found */
-    size_t records;      /* well-formed records read */
-    size_t bad_lines;    /* lines that are not a record: foreign, or torn by a crash */
-    long long newest_ms; /* of any record; 0 when none */
-};
-
 /* Calls fn for every record of dir's log, the current file first, then its
- * rotated copies, with ts_ms >= since_ms, and fills scan; fn returns
- * nonzero to stop. Lines that are not records are counted and skipped.
+ * rotated copies, with ts_ms >= since_ms, and fills scan (hr.h's
+ * hr_log_scan); fn returns nonzero to stop. Lines that are not records are
+ * counted and skipped.
  * Returns 0, or errno of a file that exists but cannot be read. */
 typedef int (*hr__log_fn)(const struct hr__log_record *r, void *ctx);
-int hr__log_each(const char *dir, long long since_ms, hr__log_fn fn, void *ctx, struct hr__log_scan *scan);
+int hr__log_each(const char *dir, long long since_ms, hr__log_fn fn, void *ctx, hr_log_scan *scan);
 
 /* ---- JSON lines (jsonl_read.c) ---------------------------------------------- */
 

@@ -170,7 +170,9 @@ struct hr__log_writer *hr__log_open(const char *dir, size_t max_bytes)
     struct hr__log_writer *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     snprintf(w->dir, sizeof w->dir, "%s", dir);
-    snprintf(w->path, sizeof w->path, "%s/%s", dir, HR__LOG_FILE);
+    char name[64];
+    hr__log_file_name(0, name, sizeof name);
+    snprintf(w->path, sizeof w->path, "%s/%s", dir, name);
     w->max_bytes = max_bytes;
     w->fd = -1;
     if (make_dirs(dir)) snprintf(w->problem, sizeof w->problem, "%s: %s", dir, strerror(errno));

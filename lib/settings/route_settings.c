@@ -123,7 +123,8 @@ void hr__settings_where(const struct hr__settings *s, enum hr__setting id, char 
     else snprintf(out, len, "default %s", specs[id].key);
 }
 
-/* Why a value is refused, worded around it: "unknown mode 'x' (cache, token)". */
+/* Why a value is refused, worded around it, after a space: "unknown mode
+ * 'x' (cache, token)". */
 struct refusal {
     const char *before, *after;
 };
@@ -133,15 +134,13 @@ static void refuse(const struct hr__settings *s, enum hr__setting id, const stru
 {
     char where[4200];
     hr__settings_where(s, id, v->from, where, sizeof where);
-    snprintf(err, err_len, "%s: %s'%s'%s", where, why.before, v->text, why.after);
+    snprintf(err, err_len, "%s: %s'%s' %s", where, why.before, v->text, why.after);
 }
 
 void hr__settings_refuse(const struct hr__settings *s, enum hr__setting id, const struct hr__setting_value *v,
                          const char *why, char *err, size_t err_len)
 {
-    char where[4200];
-    hr__settings_where(s, id, v->from, where, sizeof where);
-    snprintf(err, err_len, "%s: '%s' %s", where, v->text, why);
+    refuse(s, id, v, (struct refusal){"", why}, err, err_len);
 }
 
 static int is_url(const char *v)
@@ -157,14 +156,13 @@ static int is_scorer(const char *v)
 /* v read as kind says into *out: 0, or -1 with why it is refused. */
 static int read_kind(enum hr__setting_kind kind, const char *v, struct hr__setting_value *out, struct refusal *why)
 {
-    static const struct refusal size = {"", " is not a whole number"},
-                                positive = {"", " is not a positive whole number"},
-                                boolean = {"", " is not true or false"},
-                                listen = {"", " is not a listen address (HOST:PORT)"},
-                                url = {"", " is not an http:// or https:// URL"}, dir = {"", " is not a folder"},
-                                scorer = {"unknown scorer ", " (auto, lexical, kompress)"},
-                                backend = {"unknown Kompress backend ", " (" HR_KOMPRESS_BACKENDS ")"},
-                                mode = {"unknown mode ", " (cache, token)"};
+    static const struct refusal size = {"", "is not a whole number"}, positive = {"", "is not a positive whole number"},
+                                boolean = {"", "is not true or false"},
+                                listen = {"", "is not a listen address (HOST:PORT)"},
+                                url = {"", "is not an http:// or https:// URL"}, dir = {"", "is not a folder"},
+                                scorer = {"unknown scorer ", "(auto, lexical, kompress)"},
+                                backend = {"unknown Kompress backend ", "(" HR_KOMPRESS_BACKENDS ")"},
+                                mode = {"unknown mode ", "(cache, token)"};
     int bad = 0;
     switch (kind) {
     case HR_K_SIZE: bad = hr__parse_size(v, &out->n), *why = size; break;

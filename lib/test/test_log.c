@@ -130,7 +130,7 @@ static void test_round_trip(void)
 
     hr_buf text = file_text(dir, 0);
     struct kept k = {0};
-    struct hr__log_scan scan;
+    hr_log_scan scan;
     CHECK(hr__log_each(dir, 0, keep, &k, &scan) == 0);
     CHECK_EQ_U(scan.files, 1);
     CHECK_EQ_U(scan.records, 2);
@@ -177,7 +177,7 @@ static void test_read_fields(void)
     CHECK(w && hr__log_append(w, &r) == 0);
     hr__log_close(w);
     struct first f = {0};
-    struct hr__log_scan scan;
+    hr_log_scan scan;
     CHECK(hr__log_each(dir, 0, first_record, &f, &scan) == 0);
     CHECK_EQ_U(f.n, 1); /* fn stopped the reading */
     CHECK_EQ_S(f.r.path, "/a\"b\x01\xe6\x97\xa5");
@@ -225,7 +225,7 @@ static void test_rotation(void)
     hr_buf gone = file_text(dir, HR__LOG_KEEP + 1);
     CHECK(gone.data == NULL);
     struct kept k = {0};
-    struct hr__log_scan scan;
+    hr_log_scan scan;
     CHECK(hr__log_each(dir, 0, keep, &k, &scan) == 0);
     CHECK_EQ_U(scan.files, HR__LOG_KEEP + 1);
     CHECK_EQ_U(k.n, 2 * (HR__LOG_KEEP + 1));
@@ -282,7 +282,7 @@ static void test_full_disk(void)
     char *dir = temp_dir();
     if (!dir) return;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, HR__LOG_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, HR_LOG_FILE);
     if (access("/dev/full", W_OK) || symlink("/dev/full", path)) {
         printf("  no /dev/full here\n");
         unit_skipped = 1;
@@ -314,10 +314,10 @@ static void test_torn_and_foreign(void)
     hr_buf_append(&text, line.data, line.len);
     hr_buf_append(&text, line.data, line.len / 2); /* the torn one */
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, HR__LOG_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, HR_LOG_FILE);
     CHECK(hr__write_file_atomic(path, text.data, text.len, 0600) == 0);
     struct kept k = {0};
-    struct hr__log_scan scan;
+    hr_log_scan scan;
     CHECK(hr__log_each(dir, 0, keep, &k, &scan) == 0);
     CHECK_EQ_U(scan.records, 2);
     CHECK_EQ_U(k.n, 2);
@@ -353,7 +353,7 @@ static void test_jsonl_tail(void)
 {
     char *dir = temp_dir();
     if (!dir) return;
-    char *path = hr__path_join(dir, HR__LOG_FILE);
+    char *path = hr__path_join(dir, HR_LOG_FILE);
     const char *text = "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6"; /* 6 torn */
     CHECK(hr__write_file_atomic(path, text, strlen(text), 0600) == 0);
     hr_buf b = HR_BUF_INIT;
