@@ -121,12 +121,12 @@ static void check_applied(const struct hr__yaml *before, const struct hr__yaml *
                           int set_url)
 {
     FUZZ_CHECK(hr__config_plugin_enabled(y), "the plugin is not enabled");
-    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
+    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN);
     FUZZ_CHECK(block && block->kind == HR_Y_BLOCK_MAP, "no plugin block");
-    const char *url = scalar(y, "plugins." HR_PLUGIN_NAME ".proxy_url");
+    const char *url = scalar(y, "plugins." HR_HERMES_PLUGIN ".proxy_url");
     FUZZ_CHECK(url && !strcmp(url, PROXY), "proxy_url %s", url ? url : "(none)");
     hr_buf providers = {0};
-    const char *items = "plugins." HR_PLUGIN_NAME ".providers[]";
+    const char *items = "plugins." HR_HERMES_PLUGIN ".providers[]";
     for (const struct hr__ynode *it = hr__yaml_find(y, items); it; it = hr__yaml_find_next(y, it, items)) {
         if (providers.len) hr_buf_append(&providers, ", ", 2);
         hr_buf_append(&providers, it->value ? it->value : "?", strlen(it->value ? it->value : "?"));
@@ -146,7 +146,7 @@ static void check_applied(const struct hr__yaml *before, const struct hr__yaml *
 static void check_rolled_back(const struct hr__yaml *before, const struct hr__yaml *applied, const struct hr__yaml *y)
 {
     FUZZ_CHECK(hr__config_plugin_enabled(y) == hr__config_plugin_enabled(before), "plugin state not restored");
-    FUZZ_CHECK(!hr__yaml_find(y, "plugins." HR_PLUGIN_NAME) == !hr__yaml_find(before, "plugins." HR_PLUGIN_NAME),
+    FUZZ_CHECK(!hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN) == !hr__yaml_find(before, "plugins." HR_HERMES_PLUGIN),
                "plugin block not restored");
     const struct hr__ynode *model = hr__yaml_find(applied, "model");
     if (model && model->kind == HR_Y_SCALAR && !*model->value) before = applied;

@@ -479,6 +479,9 @@ typedef struct hr_hermes hr_hermes;
 
 /* The plugin hr installs in Hermes; its files are named after it. */
 #define HR_HERMES_PLUGIN "headroom-route"
+/* Where the plugin records each API call of Hermes's loop, in the home
+ * (hr_hermes_calls). */
+#define HR_HERMES_CALLS_FILE HR_HERMES_PLUGIN ".calls.jsonl"
 /* Where the proxy is when nothing says otherwise. */
 #define HR_HERMES_DEFAULT_PROXY_URL "http://127.0.0.1:8788"
 

@@ -249,11 +249,11 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
     if (st->chat_ran && w->n == w->older) { /* the chat's call is missing, whatever else is there */
         if (w->n)
             result_set(r, V_FAIL,
-                       "the chat's Hermes recorded no call in " CALLS_FILE "; the last of %zu is from "
+                       "the chat's Hermes recorded no call in " HR_HERMES_CALLS_FILE "; the last of %zu is from "
                        "%s%s%s",
                        w->n, w->calls[0].time, files[0] ? "; and " : "", files);
         else
-            result_set(r, V_FAIL, "the chat's Hermes recorded no call: " CALLS_FILE " %s%s%s",
+            result_set(r, V_FAIL, "the chat's Hermes recorded no call: " HR_HERMES_CALLS_FILE " %s%s%s",
                        w->found ? "holds none" : "does not exist", files[0] ? "; and " : "", files);
         result_hint(r, "the plugin did not see the chat's call: the installed " HR_HERMES_PLUGIN " is older than "
                        "this hr (hr-patch-auth --apply installs the current one), or the chat ran another home");
@@ -261,13 +261,14 @@ static void judge_calls(const struct options *o, const struct run_state *st, con
     }
     if (!w->routed) { /* no call judged: the files alone */
         if (w->n > w->older)
-            append(r->detail, sizeof r->detail, "; no call of a provider this home routes in " CALLS_FILE "%s", notes);
+            append(r->detail, sizeof r->detail,
+                   "; no call of a provider this home routes in " HR_HERMES_CALLS_FILE "%s", notes);
         else if (w->older)
             append(r->detail, sizeof r->detail,
-                   "; no call recorded in " CALLS_FILE " since %s (%zu older call%s "
+                   "; no call recorded in " HR_HERMES_CALLS_FILE " since %s (%zu older call%s "
                    "left aside)%s",
                    since, w->older, w->older == 1 ? "" : "s", notes);
-        else append(r->detail, sizeof r->detail, "; no call recorded yet in " CALLS_FILE "%s", notes);
+        else append(r->detail, sizeof r->detail, "; no call recorded yet in " HR_HERMES_CALLS_FILE "%s", notes);
         if (!r->hint[0])
             result_hint(r, "the plugin records each call of Hermes's conversation loop (not its auxiliary calls: "
                            "titles, summaries, context compression): run one Hermes chat (or hr-verify --chat), "

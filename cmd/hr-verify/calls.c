@@ -70,14 +70,14 @@ void witness_read(const char *home, const char *proxy, const char *const *routed
 {
     memset(w, 0, sizeof *w);
     w->since_ms = since_ms > 0 ? since_ms / 1000 * 1000 : 0; /* the record's times are whole seconds */
-    size_t len = strlen(home) + sizeof "/" CALLS_FILE;
+    size_t len = strlen(home) + sizeof "/" HR_HERMES_CALLS_FILE;
     w->path = malloc(len);
     w->calls = calloc((size_t)n_max, sizeof *w->calls);
     if (!w->path || !w->calls) {
-        snprintf(w->err, sizeof w->err, "%s: %s", w->path ? w->path : CALLS_FILE, strerror(ENOMEM));
+        snprintf(w->err, sizeof w->err, "%s: %s", w->path ? w->path : HR_HERMES_CALLS_FILE, strerror(ENOMEM));
         return;
     }
-    snprintf(w->path, len, "%s/%s", home, CALLS_FILE);
+    snprintf(w->path, len, "%s/%s", home, HR_HERMES_CALLS_FILE);
     struct reading rd = {w, (size_t)n_max};
     hr_status st = hr_hermes_calls(home, read_call, &rd, &w->unparsed, w->err, sizeof w->err);
     w->found = st == HR_OK;

@@ -56,7 +56,6 @@ struct options {
 
 /* ---- the plugin's record of each call (calls.c) ------------------------------ */
 
-#define CALLS_FILE HR_HERMES_PLUGIN ".calls.jsonl"
 /* The providers hr routes (anthropic, openai-codex, openai-api). */
 #define MAX_ROUTED 3
 

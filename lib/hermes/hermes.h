@@ -132,7 +132,6 @@ size_t hr__line_end(const char *text, size_t len, size_t at);
 
 /* ---- the Hermes home: both files, read and parsed -------------------------- */
 
-#define HR_DEFAULT_PROXY_URL "http://127.0.0.1:8788"
 #define HR_MAX_ROUTED 3
 
 struct hr__home {
@@ -166,7 +165,7 @@ void hr__home_free(struct hr__home *h);
 char *hr__home_active_provider(const struct hr__home *h);
 /* config.yaml's model.provider alone; NULL when absent or empty. */
 char *hr__home_model_provider(const struct hr__home *h);
-/* The proxy URL the plugin block names, else HR_DEFAULT_PROXY_URL. */
+/* The proxy URL the plugin block names, else HR_HERMES_DEFAULT_PROXY_URL. */
 char *hr__home_proxy_url(const struct hr__home *h);
 /* Whether both of the plugin's files are in plugins/headroom-route/. */
 int hr__home_plugin_present(const struct hr__home *h);
@@ -229,8 +228,6 @@ void hr__plugin_state_free(struct hr__plugin_state *st);
 int hr__plugin_state_patched(const struct hr__plugin_state *st, const char *provider);
 
 /* ---- config.yaml: the edits hr-patch-auth makes -------------------------- */
-
-#define HR_PLUGIN_NAME "headroom-route"
 
 /* What apply did to config.yaml, so rollback can undo just that. */
 struct hr__config_changes {

@@ -59,7 +59,7 @@ hr_status hr_hermes_calls(const char *hermes_dir, hr_hermes_call_fn fn, void *ct
     size_t ignored = 0;
     struct reading rd = {fn, ctx, not_calls ? not_calls : &ignored, {{0}, {0}, {0}}};
     *rd.not_calls = 0;
-    char *path = hr__path_join(hermes_dir, HR_PLUGIN_NAME ".calls.jsonl");
+    char *path = hr__path_join(hermes_dir, HR_HERMES_CALLS_FILE);
     hr_buf text = HR_BUF_INIT;
     int e = path ? hr__jsonl_load(path, TAIL_BYTES, &text) : ENOMEM;
     hr_status st = HR_OK;

@@ -78,7 +78,7 @@ static hr_status put_enabled(struct plan *p, hr_buf *b, size_t indent, size_t st
 {
     hr_status st = put_line(p, b, indent, "enabled", "");
     if (!st) st = put_indent(b, indent + step);
-    if (!st) st = put(b, "- " HR_PLUGIN_NAME);
+    if (!st) st = put(b, "- " HR_HERMES_PLUGIN);
     if (!st) st = put(b, p->eol);
     return st;
 }
@@ -87,7 +87,7 @@ static hr_status put_block(struct plan *p, hr_buf *b, size_t indent, size_t step
 {
     char providers[512];
     snprintf(providers, sizeof providers, "[%s]", s->providers);
-    hr_status st = put_line(p, b, indent, HR_PLUGIN_NAME, "");
+    hr_status st = put_line(p, b, indent, HR_HERMES_PLUGIN, "");
     if (!st) st = put_line(p, b, indent + step, "proxy_url", s->proxy_url);
     if (!st) st = put_line(p, b, indent + step, "providers", providers);
     if (!st) st = put_line(p, b, indent + step, "require_health", "true");
@@ -157,7 +157,7 @@ static hr_status add_plugins_section(struct plan *p, const struct hr__config_set
 
 static int names_plugin(const struct hr__ynode *item)
 {
-    return item->kind == HR_Y_SCALAR && !strcmp(item->value, HR_PLUGIN_NAME);
+    return item->kind == HR_Y_SCALAR && !strcmp(item->value, HR_HERMES_PLUGIN);
 }
 
 static int empty_scalar(const struct hr__ynode *n)
@@ -190,11 +190,11 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
         last = it;
     }
     if (empty_scalar(enabled)) {
-        const char *text = enabled->start == enabled->end ? " [" HR_PLUGIN_NAME "]" : "[" HR_PLUGIN_NAME "]";
+        const char *text = enabled->start == enabled->end ? " [" HR_HERMES_PLUGIN "]" : "[" HR_HERMES_PLUGIN "]";
         return replace(p, enabled->start, enabled->end, text, strlen(text));
     }
     if (enabled->kind == HR_Y_FLOW_SEQ) {
-        const char *text = last ? ", " HR_PLUGIN_NAME : HR_PLUGIN_NAME;
+        const char *text = last ? ", " HR_HERMES_PLUGIN : HR_HERMES_PLUGIN;
         size_t at = last ? last->last : enabled->end - 1;
         return hr_splice_replace(p->sp, at, at, text, strlen(text));
     }
@@ -210,7 +210,7 @@ static hr_status add_to_list(struct plan *p, const char *path, hr_buf *tail, siz
         b->len = mark;
         return shape(p, last, what);
     }
-    if (!st) st = put(b, HR_PLUGIN_NAME);
+    if (!st) st = put(b, HR_HERMES_PLUGIN);
     if (!st) st = put(b, p->eol);
     if (!st && b == &own) st = insert(p, at, &own);
     hr_buf_free(&own);
@@ -235,8 +235,8 @@ static hr_status remove_lines(const struct hr__yaml *y, const struct hr__ynode *
 static hr_status block_providers(const struct hr__yaml *y, hr_buf *out)
 {
     hr_status st = hr_buf_append(out, "", 0);
-    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".providers[]"); it && !st;
-         it = hr__yaml_find_next(y, it, "plugins." HR_PLUGIN_NAME ".providers[]")) {
+    for (const struct hr__ynode *it = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN ".providers[]"); it && !st;
+         it = hr__yaml_find_next(y, it, "plugins." HR_HERMES_PLUGIN ".providers[]")) {
         if (out->len) st = put(out, ", ");
         if (!st) st = put(out, it->kind == HR_Y_SCALAR ? it->value : "?");
     }
@@ -248,12 +248,12 @@ static hr_status block_providers(const struct hr__yaml *y, hr_buf *out)
 static hr_status update_block(struct plan *p, const struct hr__ynode *block, const struct hr__config_settings *s)
 {
     const struct hr__yaml *y = p->y;
-    const struct hr__ynode *url = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".proxy_url");
-    const struct hr__ynode *prov = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME ".providers");
+    const struct hr__ynode *url = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN ".proxy_url");
+    const struct hr__ynode *prov = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN ".providers");
     size_t indent = indent_of(y, block->start);
     hr_buf b = {0}, missing = {0};
     hr_status st = HR_OK;
-    if (url && url->kind != HR_Y_SCALAR) return shape(p, url, "plugins." HR_PLUGIN_NAME ".proxy_url is not a string");
+    if (url && url->kind != HR_Y_SCALAR) return shape(p, url, "plugins." HR_HERMES_PLUGIN ".proxy_url is not a string");
     if (url && strcmp(url->value, s->proxy_url)) {
         st = put_indent(&b, deeper(y, url));
         if (!st) st = styled(url, s->proxy_url, &b);
@@ -299,7 +299,7 @@ static hr_status plan_plugins(struct plan *p, const struct hr__config_settings *
                      "plugins is not a block mapping; write it as one (key: value lines) for "
                      "hr-patch-auth to edit it");
     const struct hr__ynode *enabled = hr__yaml_find(y, "plugins.enabled");
-    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
+    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN);
     size_t indent = indent_of(y, plugins->start), step = indent ? indent : 2;
     /* new keys go after plugins' last line, where a person would add them */
     size_t tail_at = hr__line_end(y->text, y->len, plugins->last);
@@ -323,7 +323,7 @@ static hr_status plan_plugins(struct plan *p, const struct hr__config_settings *
         st = put_block(p, &tail, indent, step, s);
         ch->block_added = 1;
     } else if (!st && block->kind != HR_Y_BLOCK_MAP) {
-        st = shape(p, block, "plugins." HR_PLUGIN_NAME " is not a block mapping");
+        st = shape(p, block, "plugins." HR_HERMES_PLUGIN " is not a block mapping");
     } else if (!st) {
         st = update_block(p, block, s);
     }
@@ -495,7 +495,7 @@ static hr_status relist_disabled(struct plan *p)
             hr_buf_free(&b);
             return HR_OK; /* a shape the user made since: left to them */
         }
-        if (!st) st = put(&b, HR_PLUGIN_NAME);
+        if (!st) st = put(&b, HR_HERMES_PLUGIN);
         if (!st) st = put(&b, p->eol);
         if (!st) st = insert(p, ls, &b);
         hr_buf_free(&b);
@@ -529,7 +529,7 @@ hr_status hr__config_plan_rollback(const struct hr__yaml *y, const struct hr__co
     char err[256] = "";
     struct plan p = {y, sp, line_ending(y->text, y->len), err, sizeof err, {0}};
     hr_status st = ch->enabled_added ? unlist(y, "plugins.enabled", sp) : HR_OK;
-    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_PLUGIN_NAME);
+    const struct hr__ynode *block = hr__yaml_find(y, "plugins." HR_HERMES_PLUGIN);
     if (!st && ch->block_added && block && block->kind == HR_Y_BLOCK_MAP) st = remove_lines(y, block, sp);
     if (!st && ch->disabled_removed) st = relist_disabled(&p);
     if (!st) st = restore_model_url(&p, ch, proxy_model_url);

@@ -160,8 +160,8 @@ char *hr__home_active_provider(const struct hr__home *h)
 
 char *hr__home_proxy_url(const struct hr__home *h)
 {
-    const struct hr__ynode *u = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".proxy_url");
-    return strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : HR_DEFAULT_PROXY_URL);
+    const struct hr__ynode *u = hr__yaml_find(&h->yaml, "plugins." HR_HERMES_PLUGIN ".proxy_url");
+    return strdup(u && u->kind == HR_Y_SCALAR && *u->value ? u->value : HR_HERMES_DEFAULT_PROXY_URL);
 }
 
 int hr__routed_has(const struct hr__provider *const *routed, size_t n, const struct hr__provider *p)
@@ -214,8 +214,8 @@ hr_status hr__routed_parse(const char *list, const char *where, const struct hr_
 static hr_status block_list(const struct hr__home *h, const struct hr__provider *out[HR_MAX_ROUTED], size_t *n,
                             char *err, size_t err_len)
 {
-    const char *items = "plugins." HR_PLUGIN_NAME ".providers[]";
-    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".providers");
+    const char *items = "plugins." HR_HERMES_PLUGIN ".providers[]";
+    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_HERMES_PLUGIN ".providers");
     hr_buf names = {0};
     for (const struct hr__ynode *it = hr__yaml_find(&h->yaml, items); it; it = hr__yaml_find_next(&h->yaml, it, items))
         if (it->kind == HR_Y_SCALAR &&
@@ -231,7 +231,7 @@ static hr_status block_list(const struct hr__home *h, const struct hr__provider 
 hr_status hr__home_routed(const struct hr__home *h, int from_block, const struct hr__provider *out[HR_MAX_ROUTED],
                           size_t *n, char *err, size_t err_len)
 {
-    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_PLUGIN_NAME ".providers");
+    const struct hr__ynode *b = hr__yaml_find(&h->yaml, "plugins." HR_HERMES_PLUGIN ".providers");
     if (from_block && b && (b->kind == HR_Y_FLOW_SEQ || b->kind == HR_Y_BLOCK_SEQ))
         return block_list(h, out, n, err, err_len);
     char *active = hr__home_active_provider(h);
@@ -244,8 +244,8 @@ hr_status hr__home_routed(const struct hr__home *h, int from_block, const struct
 
 int hr__home_plugin_present(const struct hr__home *h)
 {
-    static const char *const files[] = {"plugins/" HR_PLUGIN_NAME "/plugin.yaml",
-                                        "plugins/" HR_PLUGIN_NAME "/__init__.py"};
+    static const char *const files[] = {"plugins/" HR_HERMES_PLUGIN "/plugin.yaml",
+                                        "plugins/" HR_HERMES_PLUGIN "/__init__.py"};
     int n = 0;
     for (size_t i = 0; i < 2; i++) {
         char *p = hr__path_join(h->dir, files[i]);

@@ -41,7 +41,7 @@ void hr__route_judge(const struct hr__home *h, const char *proxy, const char *mo
     if (!plugin_ok) {
         v->via_proxy = 0;
         add_reason(v,
-                   "the " HR_PLUGIN_NAME " plugin will not load (not installed, not enabled, disabled, or "
+                   "the " HR_HERMES_PLUGIN " plugin will not load (not installed, not enabled, disabled, or "
                    "HERMES_SAFE_MODE): ",
                    "Hermes re-seeds credentials with the official URL");
     }
@@ -95,7 +95,7 @@ static hr_status state_from(const hr_json *d, struct hr__plugin_state *st)
 hr_status hr__plugin_state_read(const char *home_dir, struct hr__plugin_state *st, char *err, size_t err_len)
 {
     *st = (struct hr__plugin_state){.healthy = -1};
-    char *path = hr__path_join(home_dir, HR_PLUGIN_NAME ".state.json");
+    char *path = hr__path_join(home_dir, HR_HERMES_PLUGIN ".state.json");
     hr_buf text = {0};
     hr_json *d = NULL;
     int e = path ? hr__read_file(path, &text) : ENOMEM;

@@ -156,7 +156,7 @@ static int config_reads_back(const struct plan *p)
     struct hr__yaml y = {0};
     char err[256];
     int ok = !hr__yaml_scan(&y, p->config_new.data, p->config_new.len, err, sizeof err) &&
-             hr__config_plugin_enabled(&y) && hr__yaml_find(&y, "plugins." HR_PLUGIN_NAME);
+             hr__config_plugin_enabled(&y) && hr__yaml_find(&y, "plugins." HR_HERMES_PLUGIN);
     const struct hr__ynode *url = ok ? hr__yaml_find(&y, "model.base_url") : NULL;
     if (ok && p->model_url) ok = url && url->kind == HR_Y_SCALAR && !strcmp(url->value, p->model_url);
     if (ok && p->cfg.base_url_removed) ok = !url;
@@ -214,7 +214,7 @@ static int print_diff(struct hr__patch_io *io, const struct hr__home *h, struct 
     if (!rc && out.len) fwrite(out.data, 1, out.len, io->out);
     if (!rc && p->plugin_needed)
         hr__patch_msg(io, "would install %s/{plugin.yaml,__init__.py} to %s/plugins/%s/", p->pf.dir, h->dir,
-                      HR_PLUGIN_NAME);
+                      HR_HERMES_PLUGIN);
     hr_buf_free(&out);
     return rc;
 }
@@ -443,17 +443,17 @@ static void report_text(struct hr__patch_io *io, const struct hr__home *h, struc
         fprintf(io->out, "  auth.json credential_pool.%s[%zu]%s%s%s: %s -> %s\n", a->provider->id, a->index,
                 *a->id ? " (" : "", a->id, *a->id ? ")" : "", a->old_url ? a->old_url : "(none)", a->new_url);
     }
-    if (p->cfg.enabled_added) fprintf(io->out, "  config.yaml: %s added to plugins.enabled\n", HR_PLUGIN_NAME);
-    if (p->cfg.block_added) fprintf(io->out, "  config.yaml: plugins.%s settings added\n", HR_PLUGIN_NAME);
+    if (p->cfg.enabled_added) fprintf(io->out, "  config.yaml: %s added to plugins.enabled\n", HR_HERMES_PLUGIN);
+    if (p->cfg.block_added) fprintf(io->out, "  config.yaml: plugins.%s settings added\n", HR_HERMES_PLUGIN);
     if (p->cfg.disabled_removed)
-        fprintf(io->out, "  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_PLUGIN_NAME);
+        fprintf(io->out, "  config.yaml: %s taken out of plugins.disabled (it wins over enabled)\n", HR_HERMES_PLUGIN);
     if (p->cfg.base_url_set) fprintf(io->out, "  config.yaml: model.base_url -> %s\n", p->model_url);
     if (p->cfg.base_url_removed)
         fprintf(io->out,
                 "  config.yaml: model.base_url %s removed (Hermes does not use it for this provider; with no "
                 "model.provider it would make every call a custom endpoint)\n",
                 p->cfg.base_url_old);
-    if (p->plugin_needed) fprintf(io->out, "  plugin: installed to %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
+    if (p->plugin_needed) fprintf(io->out, "  plugin: installed to %s/plugins/%s/\n", h->dir, HR_HERMES_PLUGIN);
     if (p->left_alone.len) fprintf(io->out, "  %s", p->left_alone.data);
     hr__patch_print_not_routed(h, p->routed, p->n_routed, io->out, 0);
     if (!changed) return;
@@ -492,7 +492,7 @@ static void report_json(struct hr__patch_io *io, const struct hr__home *h, struc
 
 int hr__patch_do_apply(struct hr__patch_io *io, const hr_patch_options *o, int dry_run)
 {
-    const char *proxy = o->proxy_url ? o->proxy_url : "http://127.0.0.1:8788";
+    const char *proxy = o->proxy_url ? o->proxy_url : HR_HERMES_DEFAULT_PROXY_URL;
     struct hr__home h;
     struct plan p = {0};
     char id[64] = "", undone[64] = "";

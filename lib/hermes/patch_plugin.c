@@ -41,7 +41,7 @@ void hr__patch_plugin_source_free(struct plugin_files *pf)
 
 static char *plugin_dir(const struct hr__home *h)
 {
-    return hr__path_join(h->dir, "plugins/" HR_PLUGIN_NAME);
+    return hr__path_join(h->dir, "plugins/" HR_HERMES_PLUGIN);
 }
 
 static char *plugin_file(const struct hr__home *h, const char *name)
@@ -192,7 +192,7 @@ static char *plugin_at(const char *dir, const char *tail)
     return found;
 }
 
-#define PLUGIN_UNDER_DATADIR "hr/" HR_PLUGIN_NAME
+#define PLUGIN_UNDER_DATADIR "hr/" HR_HERMES_PLUGIN
 
 hr_status hr_patch_plugin_source(const char *bindir, const char *datadir, hr_buf *out)
 {
@@ -203,7 +203,7 @@ hr_status hr_patch_plugin_source(const char *bindir, const char *datadir, hr_buf
     if (!found && exe && base && base != exe) {
         char *parent = strndup(exe, (size_t)(base - exe));
         const char *pbase = parent ? strrchr(parent, '/') : NULL;
-        if (pbase && !strcmp(pbase, "/build")) found = plugin_at(exe, "../../scripts/hermes-plugin/" HR_PLUGIN_NAME);
+        if (pbase && !strcmp(pbase, "/build")) found = plugin_at(exe, "../../scripts/hermes-plugin/" HR_HERMES_PLUGIN);
         free(parent);
     }
     free(exe);

@@ -224,7 +224,7 @@ static void report(struct hr__patch_io *io, const struct hr__home *h, const char
             u->config_restored  ? "restored from the backup (unchanged since apply)"
             : u->config_changed ? "apply's edits undone; other changes kept"
                                 : "nothing to undo");
-    if (removed) fprintf(io->out, "  plugin: removed from %s/plugins/%s/\n", h->dir, HR_PLUGIN_NAME);
+    if (removed) fprintf(io->out, "  plugin: removed from %s/plugins/%s/\n", h->dir, HR_HERMES_PLUGIN);
     fprintf(io->out, "  restart Hermes so that it drops the plugin\n");
 }
 

@@ -40,7 +40,7 @@ static void print_text(struct hr__patch_io *io, const struct hr__home *h, const 
     }
     if (!n) fprintf(io->out, "  no provider is routed\n");
     hr__patch_print_not_routed(h, routed, n, io->out, 0);
-    fprintf(io->out, "  plugin %s: %s, %s\n", HR_PLUGIN_NAME, installed ? "installed" : "not installed", enabled);
+    fprintf(io->out, "  plugin %s: %s, %s\n", HR_HERMES_PLUGIN, installed ? "installed" : "not installed", enabled);
     fprintf(io->out, "  plugin's last report: %s\n", report ? report : "none (Hermes has not started with it)");
     if (!n_ids) fprintf(io->out, "  backups: none\n");
     for (size_t i = 0; i < n_ids; i++)
